@@ -1,0 +1,235 @@
+// The one configuration schema: keys, types, defaults and documentation all live here.
+// Everything else (loading, precedence, `config schema`, the README reference) is derived from it.
+import * as v from "valibot";
+
+/** A rate such as "10/s", "1/3s", "100/min", "0.5/s": requests per period. */
+export const RATE_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)?\s*(ms|s|sec|m|min|h)\s*$/;
+
+const seconds = (def: number, description: string, min = 0) =>
+  v.optional(v.pipe(v.number(), v.minValue(min), v.description(description)), def);
+const int = (def: number, description: string, min = 1) =>
+  v.optional(v.pipe(v.number(), v.integer(), v.minValue(min), v.description(description)), def);
+const bool = (def: boolean, description: string) => v.optional(v.pipe(v.boolean(), v.description(description)), def);
+const rate = (def: string | undefined, description: string) => {
+  const s = v.pipe(
+    v.string(),
+    v.regex(RATE_PATTERN, 'a rate like "2/s", "1/3s" or "100/min"'),
+    v.description(description),
+  );
+  return def === undefined ? v.optional(s) : v.optional(s, def);
+};
+const url = (def: string, description: string) =>
+  v.optional(v.pipe(v.string(), v.url("an absolute http(s) URL"), v.description(description)), def);
+const secret = (description: string) => v.optional(v.pipe(v.string(), v.minLength(1), v.description(description)));
+
+export const RESOLVER_NAMES = [
+  "direct",
+  "unpaywall",
+  "crossref",
+  "europepmc",
+  "pmc",
+  "semantic_scholar",
+  "doaj",
+  "openalex",
+  "doi",
+  "landing",
+  "wayback",
+] as const;
+export type ResolverName = (typeof RESOLVER_NAMES)[number];
+
+const resolver = (baseUrl: string, extra: v.ObjectEntries = {}) =>
+  v.optional(
+    v.strictObject({
+      enabled: bool(true, "Ask this resolver at all."),
+      base_url: url(baseUrl, "Base URL of the service (mirrors and test servers can stand in)."),
+      max_concurrent: int(4, "Requests this resolver may have in flight at once."),
+      ...extra,
+    }),
+    {},
+  );
+
+const roleRates = v.strictObject({
+  metadata: rate(undefined, "Rate for API/metadata requests to this host."),
+  landing: rate(undefined, "Rate for landing-page requests to this host."),
+  artifact: rate(undefined, "Rate for file downloads from this host."),
+});
+
+export const ConfigSchema = v.strictObject({
+  state_dir: v.optional(
+    v.pipe(v.string(), v.minLength(1), v.description("Directory of the queue database and manifest.")),
+    "./state",
+  ),
+  out_dir: v.optional(
+    v.pipe(v.string(), v.minLength(1), v.description("Directory of the content-addressed library.")),
+    "./library",
+  ),
+  contact_email: v.optional(
+    v.pipe(
+      v.string(),
+      v.email("an email address"),
+      v.description("Contact address sent to APIs and in the User-Agent; required by Unpaywall."),
+    ),
+  ),
+  queue: v.optional(
+    v.strictObject({
+      lease_ttl_s: seconds(120, "How long a lease lasts without a heartbeat.", 1),
+      heartbeat_s: seconds(20, "How often a runner extends the leases it holds.", 0.1),
+      max_attempts: int(5, "Attempts before a job ends in `error`."),
+      backoff_base_s: seconds(30, "Base of the exponential full-jitter retry backoff."),
+      backoff_cap_s: seconds(3600, "Upper bound of the retry backoff."),
+    }),
+    {},
+  ),
+  orchestrator: v.optional(
+    v.strictObject({
+      max_workers: int(16, "Jobs processed concurrently by one runner."),
+      lease_batch: int(64, "Jobs leased per database round trip."),
+      shutdown_grace_s: seconds(30, "Time in-flight jobs get to finish after SIGINT/SIGTERM."),
+      poll_interval_s: seconds(1, "Pause between lease attempts when nothing is ready.", 0.01),
+    }),
+    {},
+  ),
+  politeness: v.optional(
+    v.strictObject({
+      max_wait_s: seconds(
+        10,
+        "A job whose next request would wait longer than this is released back to the queue.",
+      ),
+      max_per_host: int(4, "Concurrent requests per host."),
+      max_per_resolver: int(8, "Concurrent requests per resolver."),
+      rates: v.optional(
+        v.strictObject({
+          metadata: rate("10/s", "Default rate for API/metadata requests per host."),
+          landing: rate("5/s", "Default rate for landing-page requests per host."),
+          artifact: rate("2/s", "Default rate for file downloads per host."),
+        }),
+        {},
+      ),
+      burst: int(1, "Requests a host may receive back to back before its rate applies."),
+      hosts: v.optional(
+        v.record(
+          v.string(),
+          v.strictObject({
+            rate: v.optional(rate(undefined, "Rate for every role on this host.")),
+            roles: v.optional(roleRates),
+            max_concurrent: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+          }),
+        ),
+        {},
+      ),
+      retry_after_cap_s: seconds(900, "Longest Retry-After honoured for a host."),
+      breaker_failures: int(5, "Consecutive failures (5xx, timeouts, resets) that open a host's breaker."),
+      breaker_reset_s: seconds(60, "Time an open breaker waits before one trial request."),
+      robots: bool(true, "Obey robots.txt for landing pages and artifacts."),
+      robots_ttl_s: seconds(3600, "How long a robots.txt answer is cached."),
+      crawl_delay_cap_s: seconds(30, "Longest Crawl-delay honoured."),
+    }),
+    {},
+  ),
+  network: v.optional(
+    v.strictObject({
+      allow_private: v.optional(
+        v.pipe(
+          v.array(v.string()),
+          v.description("CIDRs of private/loopback addresses that may be contacted (empty: none)."),
+        ),
+        [],
+      ),
+      connect_timeout_s: seconds(15, "Time to connect and receive response headers.", 0.01),
+      idle_timeout_s: seconds(30, "Longest silence between two body chunks.", 0.01),
+      total_timeout_s: seconds(600, "Longest time for one request including its body.", 0.01),
+      max_redirects: int(10, "Redirect hops followed (each one re-checked).", 0),
+      metadata_retries: int(3, "Retries of a metadata request on 429/5xx/network errors.", 0),
+      cache_ttl_s: seconds(86400, "Default freshness of cached metadata responses without Cache-Control."),
+      user_agent: v.optional(v.pipe(v.string(), v.description("Override the User-Agent product token."))),
+    }),
+    {},
+  ),
+  download: v.optional(
+    v.strictObject({
+      max_bytes: int(1024 * 1024 * 1024, "Largest file accepted, in bytes."),
+      min_pdf_bytes: int(1024, "Smallest file accepted as a PDF, in bytes."),
+      accept_xml: bool(false, "Keep JATS XML full text when no PDF is found."),
+      max_candidates: int(24, "Candidates tried per job before `budget_exhausted`."),
+      job_budget_s: seconds(600, "Longest time spent on one job.", 1),
+      temp_max_age_s: seconds(86400, "Temp files older than this are swept at start."),
+    }),
+    {},
+  ),
+  resolvers: v.optional(
+    v.strictObject({
+      tiers: v.optional(
+        v.pipe(
+          v.array(v.array(v.picklist(RESOLVER_NAMES))),
+          v.description("Resolver tiers in the order they are tried; resolvers in a tier run in parallel."),
+        ),
+        [
+          ["direct"],
+          ["unpaywall", "crossref", "europepmc", "pmc", "semantic_scholar", "doaj", "openalex"],
+          ["doi", "landing"],
+          ["wayback"],
+        ],
+      ),
+      direct: resolver("https://arxiv.org"),
+      unpaywall: resolver("https://api.unpaywall.org"),
+      crossref: resolver("https://api.crossref.org"),
+      europepmc: resolver("https://www.ebi.ac.uk/europepmc/webservices/rest"),
+      pmc: resolver("https://pmc.ncbi.nlm.nih.gov/tools/idconv/api/v1/articles/", {
+        api_key: secret("NCBI API key (raises the NCBI rate to 10/s)."),
+      }),
+      semantic_scholar: resolver("https://api.semanticscholar.org/graph/v1", {
+        api_key: secret("Semantic Scholar API key (env S2_API_KEY)."),
+      }),
+      doaj: resolver("https://doaj.org/api"),
+      openalex: resolver("https://api.openalex.org", {
+        api_key: secret("OpenAlex API key (env OPENALEX_API_KEY); the resolver is off without it."),
+      }),
+      doi: resolver("https://doi.org"),
+      landing: resolver("https://example.invalid"),
+      wayback: resolver("https://archive.org", {
+        capture_base_url: url("https://web.archive.org", "Base URL of Wayback captures."),
+      }),
+    }),
+    {},
+  ),
+  status: v.optional(
+    v.strictObject({
+      enabled: bool(true, "Serve the status endpoint while `queue run` works."),
+      listen: v.optional(
+        v.pipe(v.string(), v.regex(/^.+:\d{1,5}$/, "HOST:PORT"), v.description("Address of the status endpoint.")),
+        "127.0.0.1:8787",
+      ),
+      token: secret("Bearer token for the mutating routes (pause, resume, retry-failed)."),
+    }),
+    {},
+  ),
+  telemetry: v.optional(
+    v.strictObject({
+      manifest: bool(true, "Append every terminal outcome to <state_dir>/manifest.jsonl."),
+      progress_interval_s: seconds(10, "How often progress is logged in JSON log mode.", 0.1),
+      objectives: v.optional(
+        v.strictObject({
+          max_corruption: int(0, "Stored files whose bytes no longer match their SHA-256.", 0),
+          max_429_ratio: seconds(0.02, "Share of requests answered 429, per host."),
+          max_metadata_rate_wait_p95_ms: seconds(250, "95th percentile of limiter wait for metadata."),
+        }),
+        {},
+      ),
+    }),
+    {},
+  ),
+});
+
+export type ConfigInput = v.InferInput<typeof ConfigSchema>;
+export type Config = v.InferOutput<typeof ConfigSchema>;
+
+/** Key paths whose values are secrets: redacted in `config print`, never logged. */
+export function isSecretKey(path: string): boolean {
+  const leaf = path.split(".").pop() ?? "";
+  return /token|key|password|secret/i.test(leaf);
+}
+
+/** The configuration with every default applied (tests and library callers start here). */
+export function defaultConfig(): Config {
+  return v.parse(ConfigSchema, {});
+}

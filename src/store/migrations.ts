@@ -1,0 +1,14 @@
+// Ordered schema migrations. Each entry moves the database from version-1 to version; entries are
+// never edited once released — a change is a new entry at the end.
+import type { Database } from "bun:sqlite";
+
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Database): void;
+}
+
+export const MIGRATIONS: Migration[] = [
+  // 1: queue (jobs, attempts, outcomes, settings, manifest outbox) — src/store/jobs*.ts
+  // 2: politeness (host rate/cooldown/breaker state, robots cache, metadata http cache) — src/politeness, src/net
+];
