@@ -1,0 +1,50 @@
+// The contract of the one HTTP client every part of docstokg uses (implemented in src/net/fetch.ts).
+// Resolvers, the download pipeline and robots all go through it, so every request passes the URL
+// gate, robots (where it applies), the host breaker and the rate/concurrency limiters.
+import type { Reason } from "../core/reasons.ts";
+
+/** Politeness role of a request: sets headers, rate budget and whether robots.txt applies. */
+export type Role = "metadata" | "landing" | "artifact";
+
+export interface HttpRequest {
+  url: string;
+  role: Role;
+  /** Resolver on whose behalf the request is made (per-resolver concurrency, telemetry). */
+  resolver?: string;
+  headers?: Record<string, string>;
+  /** Caller's cancellation (lease loss, shutdown, a sibling candidate won). */
+  signal?: AbortSignal;
+  /** Longest the caller will wait for politeness (rate/cooldown/crawl-delay) before giving up with `rate_limited`. */
+  maxWaitMs?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  /** Final URL after redirects. */
+  url: string;
+  /** Every URL visited, first to last (the request URL first). */
+  redirects: string[];
+  /** The body; the caller must consume or cancel it. Idle/total timeouts keep applying while it is read. */
+  body: ReadableStream<Uint8Array> | null;
+  /** Time spent waiting on the limiters before the request went out. */
+  rateWaitMs: number;
+  /** Release the host/resolver slots early (called automatically when the body ends or errors). */
+  release(): void;
+}
+
+export type HttpResult =
+  | { ok: true; response: HttpResponse }
+  | {
+      ok: false;
+      reason: Reason;
+      message: string;
+      status?: number;
+      /** When the host asked us to come back (Retry-After, cooldown, breaker reset), epoch ms. */
+      retryAt?: number;
+      url: string;
+    };
+
+export interface HttpClient {
+  request(req: HttpRequest): Promise<HttpResult>;
+}
