@@ -33,6 +33,12 @@ export interface HttpResponse {
   release(): void;
 }
 
+/**
+ * `ok` is true for 2xx and 304 only. Every other status, and every refusal or network failure, is
+ * `ok: false` with the reason mapped in one place (404/410 → not_found, 401/403 → forbidden,
+ * 429 → rate_limited, other statuses → http_<status>). Metadata requests are retried inside the
+ * client before it answers.
+ */
 export type HttpResult =
   | { ok: true; response: HttpResponse }
   | {
