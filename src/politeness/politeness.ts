@@ -164,7 +164,9 @@ export class Politeness implements PolitenessGate {
       if (signal?.aborted) return refuse("cancelled", this.now());
       let row = this.store.readHost(host);
 
-      // 1. Cool-down and breaker, before any slot is taken: a cooling host holds nobody's slots.
+      // 1. Breaker and cool-down, before any slot is taken: a cooling host holds nobody's slots. An
+      // open breaker answers at once (and says so) even when the host is also cooling down.
+      if (row?.breaker === "open" && row.open_until > started) return refuse("breaker_open", row.open_until);
       const cooled = await this.waitCooldown(row, deadline, signal);
       if (typeof cooled === "number") return refuse("rate_limited", cooled);
       if (cooled === "waited") row = this.store.readHost(host);
