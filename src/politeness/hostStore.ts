@@ -71,7 +71,11 @@ export class HostStore {
   private readonly reserve: Statement<{ tat: number }, Bind[]>;
   private readonly selectTat: Statement<{ tat: number }, [string, string]>;
   private readonly countLive: Statement<{ n: number }, [string, number]>;
+  private readonly countAhead: Statement<{ n: number }, [string, number]>;
   private readonly insertSlot: Statement<unknown, Bind[]>;
+  private readonly insertWaiter: Statement<unknown, Bind[]>;
+  private readonly promote: Statement<unknown, Bind[]>;
+  private readonly refresh: Statement<unknown, Bind[]>;
   private readonly deleteSlot: Statement<unknown, [string, string]>;
   private readonly renew: Statement<unknown, [number, string, number]>;
   private readonly renewTrials: Statement<unknown, [number, string, number]>;
@@ -92,7 +96,11 @@ export class HostStore {
        RETURNING tat`,
     );
     this.selectTat = db.prepare("SELECT tat FROM host_rate WHERE host = ? AND role = ?");
-    this.countLive = db.prepare("SELECT count(*) AS n FROM host_slot WHERE host = ? AND expires_at > ?");
+    this.countLive = db.prepare(
+      "SELECT count(*) AS n FROM host_slot WHERE host = ? AND expires_at > ? AND waiting = 0",
+    );
+    // Holders plus waiters: a newcomer queues behind every live waiter of another process.
+    this.countAhead = db.prepare("SELECT count(*) AS n FROM host_slot WHERE host = ? AND expires_at > ?");
     // Check and insert in one statement: SQLite runs it under the write lock, so two processes cannot
     // both take the last slot.
     this.insertSlot = db.prepare(
@@ -100,8 +108,23 @@ export class HostStore {
        SELECT ?1, ?2, ?3, ?4
        WHERE (SELECT count(*) FROM host_slot WHERE host = ?1 AND expires_at > ?5) < ?6`,
     );
+    this.insertWaiter = db.prepare(
+      "INSERT OR REPLACE INTO host_slot (host, token, owner, expires_at, waiting, since) VALUES (?, ?, ?, ?, 1, ?)",
+    );
+    // A waiter becomes a holder when the holders and the waiters ahead of it leave a slot free.
+    this.promote = db.prepare(
+      `UPDATE host_slot SET waiting = 0, expires_at = ?3
+       WHERE host = ?1 AND token = ?2 AND waiting = 1
+         AND (SELECT count(*) FROM host_slot s WHERE s.host = ?1 AND s.expires_at > ?4
+              AND (s.waiting = 0 OR s.since < ?5 OR (s.since = ?5 AND s.token < ?2))) < ?6`,
+    );
+    this.refresh = db.prepare(
+      "UPDATE host_slot SET expires_at = ? WHERE host = ? AND token = ? AND waiting = 1",
+    );
     this.deleteSlot = db.prepare("DELETE FROM host_slot WHERE host = ? AND token = ?");
-    this.renew = db.prepare("UPDATE host_slot SET expires_at = ? WHERE owner = ? AND expires_at > ?");
+    this.renew = db.prepare(
+      "UPDATE host_slot SET expires_at = ? WHERE owner = ? AND expires_at > ? AND waiting = 0",
+    );
     this.renewTrials = db.prepare(
       "UPDATE host_state SET trial_until = ? WHERE trial_owner = ? AND breaker = 'half_open' AND trial_until > ?",
     );
@@ -161,11 +184,33 @@ export class HostStore {
     return this.countLive.get(host, now)?.n ?? 0;
   }
 
-  /** Take one of `limit` slots of `host` if one is free; false when all are held. */
+  /** Take one of `limit` slots of `host` if one is free and nobody waits; false otherwise. */
   takeSlot(host: string, token: string, owner: string, now: number, ttlMs: number, limit: number): boolean {
-    // A read first: while the host is full, waiting processes poll without taking the write lock.
-    if (this.liveSlots(host, now) >= limit) return false;
+    // A read first: while the host is full, nobody takes the write lock just to learn that.
+    if ((this.countAhead.get(host, now)?.n ?? 0) >= limit) return false;
     return this.insertSlot.run(host, token, owner, now + ttlMs, now, limit).changes === 1;
+  }
+
+  /** Queue for a slot of `host` in arrival order (`since`) shared by all processes. */
+  enqueueWaiter(host: string, token: string, owner: string, since: number, ttlMs: number): void {
+    this.insertWaiter.run(host, token, owner, since + ttlMs, since);
+  }
+
+  /** Turn a queued waiter into a holder if its turn has come. */
+  promoteWaiter(
+    host: string,
+    token: string,
+    since: number,
+    now: number,
+    ttlMs: number,
+    limit: number,
+  ): boolean {
+    return this.promote.run(host, token, now + ttlMs, now, since, limit).changes === 1;
+  }
+
+  /** Keep a waiter in line (a waiter that stops refreshing, a crashed one, drops out). */
+  refreshWaiter(host: string, token: string, now: number, ttlMs: number): void {
+    this.refresh.run(now + ttlMs, host, token);
   }
 
   releaseSlot(host: string, token: string): void {

@@ -424,7 +424,11 @@ export class Politeness implements PolitenessGate {
     }
   }
 
-  /** The host's slot in the database (shared by every process), polling while others hold them all. */
+  /**
+   * The host's slot in the database (shared by every process). When all are taken the request queues
+   * in the database in arrival order and polls for its turn, so a process that just released a slot
+   * cannot keep it for its own next request while other processes wait.
+   */
   private async waitHostSlot(
     host: string,
     token: string,
@@ -432,12 +436,28 @@ export class Politeness implements PolitenessGate {
     deadline: number,
     signal?: AbortSignal,
   ): Promise<boolean> {
-    for (;;) {
-      const now = this.now();
-      if (this.store.takeSlot(host, token, this.owner, now, this.slotTtlMs, limit)) return true;
-      if (now >= deadline) return false;
-      const pause = Math.min(deadline - now, this.slotPollMs * (0.5 + Math.random()));
-      await this.sleep(pause, signal);
+    let now = this.now();
+    if (this.store.takeSlot(host, token, this.owner, now, this.slotTtlMs, limit)) return true;
+    if (now >= deadline) return false;
+    const since = now;
+    const waiterTtl = Math.max(4 * this.slotPollMs, 2000);
+    let refreshed = now;
+    let holding = false;
+    this.store.enqueueWaiter(host, token, this.owner, since, waiterTtl);
+    try {
+      for (;;) {
+        await this.sleep(Math.min(deadline - now, this.slotPollMs * (0.5 + Math.random())), signal);
+        now = this.now();
+        holding = this.store.promoteWaiter(host, token, since, now, this.slotTtlMs, limit);
+        if (holding) return true;
+        if (now >= deadline) return false;
+        if (now - refreshed >= waiterTtl / 2) {
+          this.store.refreshWaiter(host, token, now, waiterTtl);
+          refreshed = now;
+        }
+      }
+    } finally {
+      if (!holding) this.store.releaseSlot(host, token);
     }
   }
 }

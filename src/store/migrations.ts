@@ -39,12 +39,15 @@ export const MIGRATIONS: Migration[] = [
         announced_concurrency INTEGER NOT NULL DEFAULT 0,
         updated_at INTEGER NOT NULL DEFAULT 0
       ) WITHOUT ROWID`);
-      // host_slot: requests in flight per host across processes; a crashed holder's row expires.
+      // host_slot: requests in flight per host across processes (waiting = 0), and requests waiting
+      // for one in arrival order (waiting = 1, since); a crashed holder's or waiter's row expires.
       db.run(`CREATE TABLE host_slot (
         host TEXT NOT NULL,
         token TEXT NOT NULL,
         owner TEXT NOT NULL,
         expires_at INTEGER NOT NULL,
+        waiting INTEGER NOT NULL DEFAULT 0,
+        since REAL NOT NULL DEFAULT 0,
         PRIMARY KEY (host, token)
       ) WITHOUT ROWID`);
       db.run("CREATE INDEX host_slot_owner ON host_slot (owner)");

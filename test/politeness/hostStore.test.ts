@@ -128,3 +128,30 @@ describe("host rows", () => {
     expect(store.knownHosts(1)).toEqual(["new.example"]);
   });
 });
+
+describe("host slot queue", () => {
+  test("waiters of all processes are served in arrival order; newcomers queue behind them", () => {
+    const store = new HostStore(openPolitenessDb());
+    expect(store.takeSlot("h", "held", "A", 0, 10_000, 1)).toBe(true);
+    store.enqueueWaiter("h", "b1", "B", 10, 2000);
+    store.enqueueWaiter("h", "a2", "A", 20, 2000);
+    expect(store.promoteWaiter("h", "b1", 10, 30, 10_000, 1)).toBe(false); // still held
+    store.releaseSlot("h", "held");
+    // A's later request cannot overtake B's earlier one, nor can a newcomer
+    expect(store.promoteWaiter("h", "a2", 20, 40, 10_000, 1)).toBe(false);
+    expect(store.takeSlot("h", "new", "C", 40, 10_000, 1)).toBe(false);
+    expect(store.promoteWaiter("h", "b1", 10, 40, 10_000, 1)).toBe(true);
+    expect(store.liveSlots("h", 40)).toBe(1);
+    store.releaseSlot("h", "b1");
+    expect(store.promoteWaiter("h", "a2", 20, 50, 10_000, 1)).toBe(true);
+  });
+
+  test("a waiter that stops refreshing (crashed) drops out of the line", () => {
+    const store = new HostStore(openPolitenessDb());
+    store.enqueueWaiter("h", "dead", "X", 0, 2000);
+    store.enqueueWaiter("h", "live", "Y", 5, 2000);
+    store.refreshWaiter("h", "live", 1500, 2000);
+    expect(store.promoteWaiter("h", "live", 5, 1999, 10_000, 1)).toBe(false);
+    expect(store.promoteWaiter("h", "live", 5, 2000, 10_000, 1)).toBe(true);
+  });
+});
