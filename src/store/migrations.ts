@@ -10,7 +10,8 @@ export interface Migration {
 
 export const MIGRATIONS: Migration[] = [
   // 1: queue (jobs, attempts, outcomes, settings, manifest outbox) — src/store/jobs*.ts
-  // 2: politeness (host rate/cooldown/breaker state, robots cache, metadata http cache) — src/politeness, src/net
+  // 2: politeness (host rate budgets, cool-downs, breakers, host slots) — src/politeness/hostStore.ts
+  // 3: http_cache (metadata HTTP cache) — src/net/cache.ts
   {
     version: 2,
     name: "politeness",
@@ -51,6 +52,23 @@ export const MIGRATIONS: Migration[] = [
         PRIMARY KEY (host, token)
       ) WITHOUT ROWID`);
       db.run("CREATE INDEX host_slot_owner ON host_slot (owner)");
+    },
+  },
+  {
+    // The metadata HTTP cache (src/net/cache.ts); key = SHA-256 of the URL, so no secret rests here.
+    version: 3,
+    name: "http_cache",
+    up(db) {
+      db.run(`CREATE TABLE http_cache (
+        key TEXT PRIMARY KEY,
+        status INTEGER NOT NULL,
+        headers TEXT NOT NULL,
+        body BLOB NOT NULL,
+        stored_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        etag TEXT,
+        last_modified TEXT
+      ) WITHOUT ROWID`);
     },
   },
 ];
