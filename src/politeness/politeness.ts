@@ -192,9 +192,11 @@ export class Politeness implements PolitenessGate {
       // 1. Breaker and cool-down, before any slot is taken: a cooling host holds nobody's slots. An
       // open breaker answers at once (and says so) even when the host is also cooling down.
       if (row?.breaker === "open" && row.open_until > started) return refuse("breaker_open", row.open_until);
-      const cooled = await this.waitCooldown(row, deadline, signal);
-      if (typeof cooled === "number") return refuse("rate_limited", cooled);
-      if (cooled === "waited") row = this.store.readHost(host);
+      if (row && row.cooldown_until > started) {
+        const cooled = await this.waitCooldown(row, deadline, signal);
+        if (typeof cooled === "number") return refuse("rate_limited", cooled);
+        row = this.store.readHost(host);
+      }
       if (row && row.breaker !== "closed") {
         const admission = this.admitBreaker(host);
         if (!admission.admit) return refuse("breaker_open", admission.retryAt);
@@ -202,25 +204,29 @@ export class Politeness implements PolitenessGate {
       }
       const policy = this.policy(host, row);
 
-      // 2. Concurrency: resolver, then host (always in this order, so waiters cannot deadlock).
+      // 2. Concurrency: resolver, then host (always in this order, so waiters cannot deadlock). Each
+      // step tries without waiting first: the common case stays free of timers and extra promises.
       if (req.resolver !== undefined) {
-        const r = await this.waitSlot(
-          this.resolverSlots,
-          req.resolver,
-          this.resolverLimit(req.resolver),
-          deadline,
-          signal,
-        );
+        const limit = this.resolverLimit(req.resolver);
+        const r =
+          this.resolverSlots.tryAcquire(req.resolver, limit) ??
+          (await this.waitSlot(this.resolverSlots, req.resolver, limit, deadline, signal));
         if (!r) return refuse("rate_limited", this.now() + BUSY_RETRY_MS);
         held.push(r);
       }
-      const h = await this.waitSlot(this.hostSlots, host, policy.maxConcurrent, deadline, signal);
+      const h =
+        this.hostSlots.tryAcquire(host, policy.maxConcurrent) ??
+        (await this.waitSlot(this.hostSlots, host, policy.maxConcurrent, deadline, signal));
       if (!h) return refuse("rate_limited", this.now() + BUSY_RETRY_MS);
       held.push(h);
       token = this.reuseSlot(host);
       if (token === undefined) {
         const fresh = `${this.owner}:${++this.seq}`;
-        if (!(await this.waitHostSlot(host, fresh, policy.maxConcurrent, deadline, signal))) {
+        const now = this.now();
+        if (
+          !this.store.takeSlot(host, fresh, this.owner, now, this.slotTtlMs, policy.maxConcurrent) &&
+          !(await this.waitHostSlot(host, fresh, policy.maxConcurrent, deadline, signal))
+        ) {
           return refuse("rate_limited", this.now() + BUSY_RETRY_MS);
         }
         token = fresh;
@@ -468,7 +474,7 @@ export class Politeness implements PolitenessGate {
     return "waited";
   }
 
-  /** A slot of `key` before the deadline, or undefined when the wait ran out. */
+  /** A slot of `key` before the deadline (after tryAcquire failed), or undefined when the wait ran out. */
   private async waitSlot(
     limiter: KeyedLimiter,
     key: string,
@@ -476,8 +482,6 @@ export class Politeness implements PolitenessGate {
     deadline: number,
     signal?: AbortSignal,
   ): Promise<Slot | undefined> {
-    const fast = limiter.tryAcquire(key, limit);
-    if (fast) return fast;
     const remaining = deadline - this.now();
     if (remaining <= 0) return undefined;
     const wait = new AbortController();
@@ -500,9 +504,9 @@ export class Politeness implements PolitenessGate {
   }
 
   /**
-   * The host's slot in the database (shared by every process). When all are taken the request queues
-   * in the database in arrival order and polls for its turn, so a process that just released a slot
-   * cannot keep it for its own next request while other processes wait.
+   * The host's slot in the database (shared by every process), after a first attempt failed: the
+   * request queues in the database in arrival order and polls for its turn, so a process that just
+   * released a slot cannot keep it for its own next request while other processes wait.
    */
   private async waitHostSlot(
     host: string,
@@ -512,7 +516,6 @@ export class Politeness implements PolitenessGate {
     signal?: AbortSignal,
   ): Promise<boolean> {
     let now = this.now();
-    if (this.store.takeSlot(host, token, this.owner, now, this.slotTtlMs, limit)) return true;
     if (now >= deadline) return false;
     const since = now;
     const waiterTtl = Math.max(4 * this.slotPollMs, 2000);
