@@ -86,12 +86,13 @@ const realSleep: Sleep = (ms, signal) =>
       clearTimeout(timer);
       reject(signal?.reason);
     };
+    // setTimeout treats anything beyond 2^31-1 ms as 1 ms: an unbounded wait must not end at once.
     const timer = setTimeout(
       () => {
         signal?.removeEventListener("abort", onAbort);
         resolve();
       },
-      Math.max(0, ms),
+      Math.min(Math.max(0, ms), MAX_TIMER_MS),
     );
     signal?.addEventListener("abort", onAbort, { once: true });
   });
@@ -105,6 +106,7 @@ const realTimer: Timer = (fn, ms) => {
   return { cancel: () => clearTimeout(t) };
 };
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const WAIT_EXPIRED = Symbol("politeness wait expired");
 /** Suggested pause before asking again after the host's slots stayed full for the whole wait. */
 const BUSY_RETRY_MS = 1000;
@@ -488,10 +490,12 @@ export class Politeness implements PolitenessGate {
     const timer = new AbortController();
     const onAbort = () => wait.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
-    this.sleep(remaining, timer.signal).then(
-      () => wait.abort(WAIT_EXPIRED),
-      () => {},
-    );
+    if (Number.isFinite(remaining)) {
+      this.sleep(remaining, timer.signal).then(
+        () => wait.abort(WAIT_EXPIRED),
+        () => {},
+      );
+    }
     try {
       return await limiter.acquire(key, limit, wait.signal);
     } catch (e) {

@@ -294,6 +294,44 @@ describe("concurrency", () => {
     expect(p.hostsSnapshot()[0]).toMatchObject({ inFlight: 0, inFlightAll: 0, waiting: 0 });
   });
 
+  test("an unbounded maxWait waits for the slot instead of giving up at once", async () => {
+    const { p, clock } = setup(
+      { politeness: { hosts: { "one.example": { max_concurrent: 1 } } } },
+      { auto: false },
+    );
+    const host = "one.example";
+    const first = permit(await p.acquire({ host, role: "artifact", maxWaitMs: MIN }));
+    let second: Permit | Refusal | undefined;
+    const pending = p.acquire({ host, role: "artifact", maxWaitMs: Number.POSITIVE_INFINITY }).then((r) => {
+      second = r;
+    });
+    await clock.advance(3_600_000);
+    expect(second).toBeUndefined();
+    first.release();
+    await clock.advance(1000);
+    await pending;
+    expect(second?.ok).toBe(true);
+  });
+
+  test("with real timers too: an unbounded wait is not cut short by timer overflow", async () => {
+    const config = v.parse(ConfigSchema, {
+      politeness: { hosts: { "one.example": { max_concurrent: 1, rate: "1000/s" } } },
+    });
+    const p = new Politeness({ db: openPolitenessDb(), config, renewEveryMs: 0, slotLingerMs: 0 });
+    const req = { host: "one.example", role: "artifact" as const, maxWaitMs: Number.POSITIVE_INFINITY };
+    const first = permit(await p.acquire(req));
+    let second: Permit | Refusal | undefined;
+    const pending = p.acquire(req).then((r) => {
+      second = r;
+    });
+    await Bun.sleep(50);
+    expect(second).toBeUndefined();
+    first.release();
+    await pending;
+    expect(second?.ok).toBe(true);
+    p.close();
+  });
+
   test("cancelling a waiter answers `cancelled` and leaks no slot", async () => {
     const { p, clock } = setup(
       { politeness: { hosts: { "one.example": { max_concurrent: 1 } } } },
