@@ -60,7 +60,10 @@ export interface PolitenessOptions {
 /** One host as the status page shows it. */
 export interface HostSnapshot {
   host: string;
-  /** Requests in flight from this process / from every process sharing the database. */
+  /**
+   * Requests in flight from this process / host slots held by every process sharing the database
+   * (a slot kept for reuse for 250 ms after its request ended counts as held).
+   */
   inFlight: number;
   inFlightAll: number;
   waiting: number;
