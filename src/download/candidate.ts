@@ -202,7 +202,7 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
         });
       }
       const sha256 = hasher.digest("hex");
-      const published = publishFile({
+      const published = await publishFile({
         outDir: deps.outDir,
         tempPath: slot.part,
         kind: verdict.kind,

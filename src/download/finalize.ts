@@ -55,16 +55,16 @@ export interface PublishResult {
 
 /**
  * Moves a complete, fsynced temp file into the library (or drops it when identical content is there
- * already), makes the by-id link, and fsyncs the directories so the names survive a crash.
+ * already, verified by hash), makes the by-id link, and fsyncs the directories so the names survive a crash.
  */
-export function publishFile(o: {
+export async function publishFile(o: {
   outDir: string;
   tempPath: string;
   kind: StoredKind;
   sha256: string;
   bytes: number;
   artifactId: string;
-}): PublishResult {
+}): Promise<PublishResult> {
   const dest = libraryPath(o.outDir, o.kind, o.sha256);
   const destDir = join(dest, "..");
   fs.mkdirSync(destDir, { recursive: true });
@@ -73,10 +73,11 @@ export function publishFile(o: {
     fs.linkSync(o.tempPath, dest);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    if (fileSizeOrNull(dest) === o.bytes) {
+    // The name promises these bytes; check that the copy there keeps the promise before trusting it.
+    if (fileSizeOrNull(dest) === o.bytes && (await hashFile(dest)) === o.sha256) {
       duplicate = true;
     } else {
-      // A damaged copy (wrong length) is under this name: replace it atomically with the good bytes.
+      // A damaged copy is under this name: replace it atomically with the good bytes.
       fs.renameSync(o.tempPath, dest);
     }
   }

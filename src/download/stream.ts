@@ -182,6 +182,8 @@ export async function receiveBody(o: ReceiveOptions): Promise<ReceiveResult> {
   }
 
   function finish(): ReceiveResult {
+    // A cancelled stream may simply end: the abort, not the short length, is what happened.
+    if (o.signal?.aborted) return fail(abortReason(o.signal), "aborted by the caller");
     if (o.expectedTotal !== undefined && bytes < o.expectedTotal) {
       return fail("truncated", `body ended after ${bytes} of ${o.expectedTotal} announced bytes`);
     }

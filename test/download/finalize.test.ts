@@ -48,7 +48,7 @@ describe("byIdName", () => {
       expect(name).not.toContain("..");
       expect(name.length).toBeLessThanOrEqual(80 + 13);
       const p = byIdPath(out, id, "pdf");
-      expect(p.startsWith(join(resolve(out), "by-id") + "/")).toBe(true);
+      expect(p.startsWith(`${join(resolve(out), "by-id")}/`)).toBe(true);
       expect(p.slice(join(resolve(out), "by-id").length + 1)).not.toContain("/");
     }
   });
@@ -56,7 +56,7 @@ describe("byIdName", () => {
     expect(byIdName("doi:10.1038/nature12373")).toMatch(/^doi_10.1038_nature12373-[0-9a-f]{12}$/);
     expect(byIdName("doi:10.1038/nature12373")).toBe(byIdName("doi:10.1038/nature12373"));
     expect(byIdName("doi:10.1/a b")).not.toBe(byIdName("doi:10.1/a_b"));
-    expect(byIdName("x".repeat(100) + "1")).not.toBe(byIdName("x".repeat(100) + "2"));
+    expect(byIdName(`${"x".repeat(100)}1`)).not.toBe(byIdName(`${"x".repeat(100)}2`));
   });
 });
 
@@ -64,7 +64,7 @@ describe("publishFile", () => {
   test("stores under <kind>/<sha[0:2]>/<sha>.<ext>, links by id, removes the temp", async () => {
     const bytes = new TextEncoder().encode("%PDF-1.4 body %%EOF");
     const t = temp(bytes);
-    const r = publishFile({
+    const r = await publishFile({
       outDir: out,
       tempPath: t,
       kind: "pdf",
@@ -78,9 +78,9 @@ describe("publishFile", () => {
     expect(fs.statSync(r.byIdPath).ino).toBe(fs.statSync(r.path).ino);
     expect(fs.existsSync(t)).toBe(false);
   });
-  test("identical bytes a second time: duplicate, one stored copy, both ids linked", () => {
+  test("identical bytes a second time: duplicate, one stored copy, both ids linked", async () => {
     const bytes = new TextEncoder().encode("same bytes");
-    const a = publishFile({
+    const a = await publishFile({
       outDir: out,
       tempPath: temp(bytes),
       kind: "pdf",
@@ -88,7 +88,7 @@ describe("publishFile", () => {
       bytes: bytes.length,
       artifactId: "a",
     });
-    const b = publishFile({
+    const b = await publishFile({
       outDir: out,
       tempPath: temp(bytes),
       kind: "pdf",
@@ -101,12 +101,12 @@ describe("publishFile", () => {
     expect(fs.statSync(b.byIdPath).ino).toBe(fs.statSync(a.path).ino);
     expect(fs.readdirSync(tempDir(out))).toEqual([]);
   });
-  test("a damaged copy of the wrong length is replaced", async () => {
+  test("a damaged copy (wrong length or same length, wrong bytes) is replaced", async () => {
     const bytes = new TextEncoder().encode("the real content");
     const dest = libraryPath(out, "pdf", sha(bytes));
     fs.mkdirSync(join(dest, ".."), { recursive: true });
     fs.writeFileSync(dest, "short");
-    const r = publishFile({
+    const r = await publishFile({
       outDir: out,
       tempPath: temp(bytes),
       kind: "pdf",
@@ -117,10 +117,10 @@ describe("publishFile", () => {
     expect(r.duplicate).toBe(false);
     expect(await hashFile(dest)).toBe(sha(bytes));
   });
-  test("re-publishing an artifact with new content repoints its by-id link", () => {
+  test("re-publishing an artifact with new content repoints its by-id link", async () => {
     const one = new TextEncoder().encode("version one");
     const two = new TextEncoder().encode("version two");
-    publishFile({
+    await publishFile({
       outDir: out,
       tempPath: temp(one),
       kind: "pdf",
@@ -128,7 +128,7 @@ describe("publishFile", () => {
       bytes: one.length,
       artifactId: "a",
     });
-    const r = publishFile({
+    const r = await publishFile({
       outDir: out,
       tempPath: temp(two),
       kind: "pdf",
