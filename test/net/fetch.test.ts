@@ -356,6 +356,37 @@ describe("network faults end with a reason, never a hang", () => {
   });
 });
 
+describe("https to a vetted address", () => {
+  test("the certificate is checked against the host name while the vetted address is dialed", async () => {
+    const dir = `${import.meta.dir}/../support/tls`;
+    const cert = await Bun.file(`${dir}/cert.pem`).text();
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      tls: { cert, key: Bun.file(`${dir}/key.pem`) },
+      fetch: (req) => new Response(req.headers.get("host")),
+    });
+    // Trust the test certificate (issued for untrusted.test) and record what was dialed.
+    const trusting: Transport = (url, init) =>
+      loopbackOnly(url, { ...init, tls: { ...init.tls, ca: cert } } as never);
+    const lookup: Lookup = async () => ["127.0.0.1"];
+    try {
+      const c = client({ transport: trusting, lookup });
+      const r = await c.request({ url: `https://untrusted.test:${server.port}/x`, role: "landing" });
+      expect(r.ok).toBe(true);
+      if (r.ok)
+        expect(new TextDecoder().decode(((await drain(r.response)) as { bytes: Uint8Array }).bytes)).toBe(
+          `untrusted.test:${server.port}`,
+        );
+      expect(dialed.at(-1)).toBe(`https://127.0.0.1:${server.port}/x`);
+      const wrong = await c.request({ url: `https://other.test:${server.port}/x`, role: "landing" });
+      expect(wrong).toMatchObject({ ok: false, reason: "tls_error" });
+    } finally {
+      server.stop(true);
+    }
+  });
+});
+
 describe("redirects", () => {
   test("a chain across hosts is followed, recorded and paced on every hop", async () => {
     const a = await web.host();
