@@ -1,27 +1,30 @@
-// The docstokg command tree. Wiring only: each group lives in src/cli/.
-import { defineCommand, runMain } from "citty";
-import { configCommand } from "./cli/config.ts";
-import { fetchCommand, resolveCommand } from "./cli/fetch.ts";
-import { manifestCommand } from "./cli/manifest.ts";
-import { queueCommand } from "./cli/queue.ts";
-import { reportCommand } from "./cli/report.ts";
-import { serveCommand } from "./cli/serve.ts";
+// The process entry point: answers `--version` without loading the command tree (start-up time),
+// otherwise runs the command line and exits with its code.
+import { versionLine } from "./version.ts";
 
-export const main = defineCommand({
-  meta: {
-    name: "docstokg",
-    version: "0.1.0",
-    description: "Acquire the open-access full text of scholarly works, politely, durably and verifiably.",
-  },
-  subCommands: {
-    queue: queueCommand,
-    fetch: fetchCommand,
-    resolve: resolveCommand,
-    serve: serveCommand,
-    report: reportCommand,
-    manifest: manifestCommand,
-    config: configCommand,
-  },
-});
+/**
+ * SIGINT/SIGTERM: a command that installs its own handler (the runner's graceful shutdown) gets
+ * the first signal; otherwise, and on a second signal, the process exits 130 at once.
+ */
+function exitOnInterrupt(): void {
+  let seen = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    seen++;
+    if (seen === 1 && process.listenerCount(signal) > 1) return;
+    process.stderr.write(`error: interrupted (${signal})\n`);
+    process.exit(130);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+}
 
-if (import.meta.main) await runMain(main);
+if (import.meta.main) {
+  const argv = process.argv.slice(2);
+  if (argv.length === 1 && argv[0] === "--version") {
+    process.stdout.write(`${versionLine()}\n`);
+    process.exit(0);
+  }
+  exitOnInterrupt();
+  const [{ main }, { runCli }] = await Promise.all([import("./cli/tree.ts"), import("./cli/run.ts")]);
+  process.exit(await runCli(main, argv));
+}
