@@ -1,9 +1,21 @@
 // `docstokg fetch` and `docstokg resolve`: one-off work in the foreground, no runner needed.
 import { defineCommand } from "citty";
-import { directUrl, fetchDirectUrl, foregroundClient, formatOutcome, outcomeJson } from "../download/direct.ts";
-import { createContext, globalArgs, notAvailable, UsageError } from "./common.ts";
-
-const VERSION = "0.1.0";
+import {
+  directUrl,
+  fetchDirectUrl,
+  foregroundClient,
+  formatOutcome,
+  outcomeJson,
+} from "../download/direct.ts";
+import { VERSION } from "../version.ts";
+import {
+  createContext,
+  globalArgs,
+  Interrupted,
+  notAvailable,
+  RuntimeFailure,
+  UsageError,
+} from "./common.ts";
 
 export const fetchCommand = defineCommand({
   meta: {
@@ -24,28 +36,37 @@ Examples:
     const inputs = [args.id, ...((args._ as string[] | undefined) ?? []).filter((x) => x !== args.id)];
     const urls = inputs.map((input) => {
       const url = directUrl(String(input));
-      if (!url) throw new UsageError(`fetch: expected an http(s) URL, got "${input}" (identifiers need the resolvers)`);
+      if (!url)
+        throw new UsageError(
+          `fetch: expected an http(s) URL, got "${input}" (identifiers need the resolvers)`,
+        );
       return url;
     });
     const ctx = await createContext(args);
-    const outDir = typeof args.out === "string" ? args.out : ctx.config.out_dir;
+    const outDir = ctx.config.out_dir;
     const client = foregroundClient(ctx.config, VERSION);
     const abort = new AbortController();
     const onSignal = () => abort.abort("cancelled");
     process.once("SIGINT", onSignal);
-    let failed = false;
+    let failed = 0;
     try {
       for (const url of urls) {
-        const r = await fetchDirectUrl({ url, config: ctx.config, outDir, http: client.http, signal: abort.signal });
+        const r = await fetchDirectUrl({
+          url,
+          config: ctx.config,
+          outDir,
+          http: client.http,
+          signal: abort.signal,
+        });
         console.log(args.json ? outcomeJson(r) : formatOutcome(r));
-        if (!r.ok) failed = true;
+        if (!r.ok) failed++;
       }
     } finally {
       process.off("SIGINT", onSignal);
       client.close();
     }
-    if (abort.signal.aborted) process.exitCode = 130;
-    else if (failed) process.exitCode = 1;
+    if (abort.signal.aborted) throw new Interrupted("fetch interrupted");
+    if (failed > 0) throw new RuntimeFailure(`${failed} of ${urls.length} not obtained`);
   },
 });
 

@@ -52,7 +52,8 @@ export async function fetchDirectUrl(o: {
 
 /** One line per outcome: reason, URL, then the stored path and digest, or what went wrong. */
 export function formatOutcome(r: DownloadResult): string {
-  if (r.ok) return `${r.reason}\t${r.file.url}\t${r.file.path}\tsha256=${r.file.sha256}\tbytes=${r.file.bytes}`;
+  if (r.ok)
+    return `${r.reason}\t${r.file.url}\t${r.file.path}\tsha256=${r.file.sha256}\tbytes=${r.file.bytes}`;
   return `${r.reason}\t${r.url}\t${r.message}`;
 }
 
