@@ -154,13 +154,14 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
           hasher.update(chunk);
           sniffer.push(chunk);
         });
-      } else {
-        describePartial(slot, partialInfoFor(req.url, r, total, encoded));
       }
       const fd = fs.openSync(slot.part, start > 0 ? "a" : "w");
       const tBody = deps.now();
       let received: Awaited<ReturnType<typeof receiveBody>>;
       try {
+        // Described only once the old partial is truncated: a crash in between must never pair
+        // new validators with old bytes.
+        if (start === 0) describePartial(slot, partialInfoFor(req.url, r, total, encoded));
         received = await receiveBody({
           body: r.body,
           fd,
