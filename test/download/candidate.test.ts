@@ -50,6 +50,27 @@ describe("a PDF candidate", () => {
     expect(tempFiles(out)).toEqual([]);
   });
 
+  test("after redirects the final URL is recorded next to the requested one", async () => {
+    host.pdf("/moved.pdf", pdfA).redirect("/old.pdf", "/moved.pdf", 301);
+    const r = await downloadCandidate(makeDeps(out, {}, politeness), req("/old.pdf"));
+    expect(r).toMatchObject({
+      ok: true,
+      file: { url: host.url("/old.pdf"), finalUrl: host.url("/moved.pdf") },
+    });
+  });
+
+  test("JATS XML is stored under xml/ when accept_xml is on, refused otherwise", async () => {
+    const jats = new TextEncoder().encode(
+      '<?xml version="1.0"?>\n<!DOCTYPE article PUBLIC "-//NLM//DTD JATS (Z39.96) Journal Archiving and Interchange DTD v1.2//EN" "JATS-archivearticle1.dtd">\n<article><front/></article>\n',
+    );
+    host.route("/a.xml", () => new Response(jats, { headers: { "content-type": "application/xml" } }));
+    const kept = await downloadCandidate(makeDeps(out, { acceptXml: true }, politeness), req("/a.xml"));
+    expect(kept).toMatchObject({ ok: true, file: { kind: "xml", contentType: "application/xml" } });
+    expect(kept.ok && kept.file.path).toEndWith(`/xml/${sha256(jats).slice(0, 2)}/${sha256(jats)}.xml`);
+    const refused = await downloadCandidate(makeDeps(out, {}, politeness), req("/a.xml"));
+    expect(refused).toMatchObject({ ok: false, reason: "not_pdf" });
+  });
+
   test("two concurrent downloads of identical bytes leave one stored copy", async () => {
     const bytes = makePdf("Same paper", { minBytes: 400_000 });
     host.pdf("/same-1.pdf", bytes);
