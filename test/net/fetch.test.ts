@@ -218,6 +218,17 @@ describe("Retry-After and retries", () => {
     expect(h.hits("/unknown")).toHaveLength(1);
   });
 
+  test("metadata retries a timeout; the first hung request does not keep its slot", async () => {
+    const h = await web.host();
+    h.route("/slow", () => Response.json({ fine: true }));
+    h.fault("/slow", { kind: "hang", times: 1 });
+    const r = await client().request({ url: h.url("/slow"), role: "metadata" });
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(await new Response(r.response.body).json()).toEqual({ fine: true });
+    expect(h.hits("/slow")).toHaveLength(2);
+    expect(politeness.observations.map((o) => o.o.failure ?? o.o.status)).toEqual(["timeout", 200]);
+  });
+
   test("a metadata retry waits the Retry-After; one longer than the wait budget is not waited", async () => {
     const h = await web.host();
     h.route("/r", () => Response.json({}));
