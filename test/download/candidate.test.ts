@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import { hostname } from "node:os";
+import { join } from "node:path";
 import { type CandidateRequest, downloadCandidate } from "../../src/download/candidate.ts";
-import { claimTempSlot } from "../../src/download/temp.ts";
+import { claimTempSlot, TEMP_DIR, urlKey } from "../../src/download/temp.ts";
 import { makePdf } from "../support/pdf.ts";
 import { MemoryPoliteness } from "../support/politeness.ts";
 import { type SimHost, type SimWeb, startWeb } from "../support/web.ts";
@@ -218,6 +219,17 @@ describe("faults end with the right reason, no temp file and nothing in the libr
     expect(tempFiles(out)).toEqual([]);
     expect(storedFiles(out)).toEqual([]);
   });
+});
+
+test("a full disk is an error of this machine, not a reason against the URL: it propagates", async () => {
+  host.pdf("/disk.pdf", makePdf("Disk full", { minBytes: 100_000 }));
+  fs.mkdirSync(join(out, TEMP_DIR), { recursive: true });
+  // The slot's partial file points at /dev/full: every write fails with ENOSPC.
+  fs.symlinkSync("/dev/full", join(out, TEMP_DIR, `${urlKey(host.url("/disk.pdf"))}.part`));
+  const attempt = downloadCandidate(makeDeps(out, {}, politeness), req("/disk.pdf"));
+  await expect(attempt).rejects.toMatchObject({ code: "ENOSPC" });
+  expect(tempFiles(out)).toEqual([]);
+  expect(storedFiles(out)).toEqual([]);
 });
 
 describe("conditional requests", () => {
