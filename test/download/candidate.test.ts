@@ -287,12 +287,12 @@ describe("conditional requests", () => {
 describe("resuming an interrupted attempt", () => {
   const full = makePdf("Resumable", { minBytes: 200_000 });
   /** Leaves what a download killed after `n` bytes leaves: the partial and its sidecar naming a dead owner. */
-  function leaveOrphan(
+  async function leaveOrphan(
     url: string,
     bytes: Uint8Array,
     info: { etag?: string; lastModified?: string; total?: number },
   ) {
-    const slot = claimTempSlot(out, url);
+    const slot = await claimTempSlot(out, url);
     fs.writeFileSync(slot.part, bytes);
     fs.writeFileSync(
       slot.sidecar as string,
@@ -302,7 +302,7 @@ describe("resuming an interrupted attempt", () => {
 
   test("continues with Range + If-Range when validators match, re-hashing the prefix", async () => {
     host.route("/res.pdf", rangedFile({ bytes: full, etag: '"r1"' }));
-    leaveOrphan(host.url("/res.pdf"), full.subarray(0, 120_000), { etag: '"r1"', total: full.length });
+    await leaveOrphan(host.url("/res.pdf"), full.subarray(0, 120_000), { etag: '"r1"', total: full.length });
     const r = await downloadCandidate(makeDeps(out, {}, politeness), req("/res.pdf"));
     expect(r).toMatchObject({
       ok: true,
@@ -320,14 +320,14 @@ describe("resuming an interrupted attempt", () => {
   test("restarts cleanly when the file changed (server answers 200)", async () => {
     host.route("/changed.pdf", rangedFile({ bytes: full, etag: '"new"' }));
     const stale = makePdf("Old version", { minBytes: 200_000 });
-    leaveOrphan(host.url("/changed.pdf"), stale.subarray(0, 100_000), { etag: '"old"' });
+    await leaveOrphan(host.url("/changed.pdf"), stale.subarray(0, 100_000), { etag: '"old"' });
     const r = await downloadCandidate(makeDeps(out, {}, politeness), req("/changed.pdf"));
     expect(r).toMatchObject({ ok: true, status: 200, resumedFrom: 0, file: { sha256: sha256(full) } });
   });
 
   test("restarts when the server ignores ranges", async () => {
     host.route("/noranges.pdf", rangedFile({ bytes: full, etag: '"n1"', ranges: false }));
-    leaveOrphan(host.url("/noranges.pdf"), full.subarray(0, 90_000), { etag: '"n1"' });
+    await leaveOrphan(host.url("/noranges.pdf"), full.subarray(0, 90_000), { etag: '"n1"' });
     const r = await downloadCandidate(makeDeps(out, {}, politeness), req("/noranges.pdf"));
     expect(r).toMatchObject({ ok: true, status: 200, resumedFrom: 0, file: { sha256: sha256(full) } });
   });
@@ -335,7 +335,7 @@ describe("resuming an interrupted attempt", () => {
   test("a partial longer than the file (416) is dropped and the file fetched whole", async () => {
     const small = makePdf("Shrunk", { minBytes: 20_000 });
     host.route("/shrunk.pdf", rangedFile({ bytes: small, lastModified: "Tue, 02 Jan 2024 00:00:00 GMT" }));
-    leaveOrphan(host.url("/shrunk.pdf"), full.subarray(0, 150_000), {
+    await leaveOrphan(host.url("/shrunk.pdf"), full.subarray(0, 150_000), {
       lastModified: "Tue, 02 Jan 2024 00:00:00 GMT",
     });
     const r = await downloadCandidate(makeDeps(out, {}, politeness), req("/shrunk.pdf"));
@@ -345,7 +345,7 @@ describe("resuming an interrupted attempt", () => {
 
   test("a weak ETag alone is never used for If-Range", async () => {
     host.route("/weak.pdf", rangedFile({ bytes: full, etag: 'W/"w1"' }));
-    leaveOrphan(host.url("/weak.pdf"), full.subarray(0, 90_000), { etag: 'W/"w1"' });
+    await leaveOrphan(host.url("/weak.pdf"), full.subarray(0, 90_000), { etag: 'W/"w1"' });
     const r = await downloadCandidate(makeDeps(out, {}, politeness), req("/weak.pdf"));
     expect(r).toMatchObject({ ok: true, resumedFrom: 0, file: { sha256: sha256(full) } });
     expect(host.hits("/weak.pdf").at(-1)?.headers.get("range")).toBeNull();
