@@ -156,7 +156,7 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
       }
       const fd = await openFd(slot.part, start > 0 ? "a" : "w");
       const tBody = deps.now();
-      let received: Awaited<ReturnType<typeof receiveBody>>;
+      let received: Awaited<ReturnType<typeof receiveBody>> | undefined;
       try {
         // Described only once the old partial is truncated: a crash in between must never pair
         // new validators with old bytes.
@@ -174,6 +174,8 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
         // On the thread pool: a disk flush must not stall the other downloads' streams.
         if (received.ok) await fdatasync(fd);
       } finally {
+        // An exception before the body was read: drop the connection rather than leave it open.
+        if (received === undefined) await r.body?.cancel().catch(() => {});
         await closeFd(fd);
         r.release();
         timings.bodyMs = deps.now() - tBody;
