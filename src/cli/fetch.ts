@@ -1,6 +1,21 @@
 // `docstokg fetch` and `docstokg resolve`: one-off work in the foreground, no runner needed.
 import { defineCommand } from "citty";
-import { globalArgs, notAvailable } from "./common.ts";
+import {
+  directUrl,
+  fetchDirectUrl,
+  foregroundClient,
+  formatOutcome,
+  outcomeJson,
+} from "../download/direct.ts";
+import { VERSION } from "../version.ts";
+import {
+  createContext,
+  globalArgs,
+  Interrupted,
+  notAvailable,
+  RuntimeFailure,
+  UsageError,
+} from "./common.ts";
 
 export const fetchCommand = defineCommand({
   meta: {
@@ -12,8 +27,47 @@ Examples:
   docstokg fetch 10.1038/nature12373
   docstokg fetch https://arxiv.org/pdf/2101.00001 PMC3531190 --out ./papers`,
   },
-  args: { ...globalArgs, json: { type: "boolean", description: "Print one JSON outcome per line" } },
-  run: () => notAvailable("fetch"),
+  args: {
+    ...globalArgs,
+    id: { type: "positional", description: "DOI, PMCID, PMID, arXiv id or http(s) URL", required: true },
+    json: { type: "boolean", description: "Print one JSON outcome per line" },
+  },
+  async run({ args }) {
+    const inputs = [args.id, ...((args._ as string[] | undefined) ?? []).filter((x) => x !== args.id)];
+    const urls = inputs.map((input) => {
+      const url = directUrl(String(input));
+      if (!url)
+        throw new UsageError(
+          `fetch: expected an http(s) URL, got "${input}" (identifiers need the resolvers)`,
+        );
+      return url;
+    });
+    const ctx = await createContext(args);
+    const outDir = ctx.config.out_dir;
+    const client = foregroundClient(ctx.config, VERSION);
+    const abort = new AbortController();
+    const onSignal = () => abort.abort("cancelled");
+    process.once("SIGINT", onSignal);
+    let failed = 0;
+    try {
+      for (const url of urls) {
+        const r = await fetchDirectUrl({
+          url,
+          config: ctx.config,
+          outDir,
+          http: client.http,
+          signal: abort.signal,
+        });
+        console.log(args.json ? outcomeJson(r) : formatOutcome(r));
+        if (!r.ok) failed++;
+      }
+    } finally {
+      process.off("SIGINT", onSignal);
+      client.close();
+    }
+    if (abort.signal.aborted) throw new Interrupted("fetch interrupted");
+    if (failed > 0) throw new RuntimeFailure(`${failed} of ${urls.length} not obtained`);
+  },
 });
 
 export const resolveCommand = defineCommand({

@@ -1,0 +1,173 @@
+// Publishing a complete temp file into the content-addressed library
+// `<out>/<kind>/<sha[0:2]>/<sha>.<ext>` and its friendly link `<out>/by-id/<safe name>.<ext>`.
+// Publishing is a hard link that refuses to overwrite, so of two downloads of identical bytes exactly
+// one stores them and the other learns it is a duplicate; nothing is ever copied twice.
+import { createHash, randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
+import { join, relative, resolve, sep } from "node:path";
+import { forEachChunk } from "./stream.ts";
+import { unlinkQuiet } from "./temp.ts";
+import type { StoredKind } from "./types.ts";
+
+export const BY_ID_DIR = "by-id";
+
+const EXT: Record<StoredKind, string> = { pdf: "pdf", xml: "xml", html: "html" };
+
+/** Where bytes with this SHA-256 live in the library. */
+export function libraryPath(outDir: string, kind: StoredKind, sha256: string): string {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`not a SHA-256 hex digest: ${sha256}`);
+  return join(resolve(outDir), kind, sha256.slice(0, 2), `${sha256}.${EXT[kind]}`);
+}
+
+/**
+ * A file name for an artifact id that is safe on any filesystem, readable, stable and unique per id:
+ * a slug of the id (letters, digits, `.`, `_`, `-` only; no leading dot, no `..`, bounded length)
+ * plus 12 hex digits of the id's SHA-256, so ids that slug alike still get distinct names.
+ */
+export function byIdName(artifactId: string): string {
+  const slug = artifactId
+    .normalize("NFKD")
+    .replace(/[^A-Za-z0-9._-]+/g, "_")
+    .replace(/\.{2,}/g, ".")
+    .replace(/_{2,}/g, "_")
+    .replace(/^[._-]+|[._-]+$/g, "")
+    .slice(0, 80)
+    .replace(/[._-]+$/, "");
+  const digest = createHash("sha256").update(artifactId, "utf8").digest("hex").slice(0, 12);
+  return slug ? `${slug}-${digest}` : digest;
+}
+
+export function byIdPath(outDir: string, artifactId: string, kind: StoredKind): string {
+  const dir = join(resolve(outDir), BY_ID_DIR);
+  const path = join(dir, `${byIdName(artifactId)}.${EXT[kind]}`);
+  // byIdName cannot produce a separator or `..`; this guards the invariant against future edits.
+  const rel = relative(dir, path);
+  if (rel.startsWith("..") || rel.includes(sep))
+    throw new Error(`by-id name escapes the library: ${artifactId}`);
+  return path;
+}
+
+export interface PublishResult {
+  path: string;
+  byIdPath: string;
+  /** The library already held these bytes; the temp file was dropped. */
+  duplicate: boolean;
+}
+
+/**
+ * Moves a complete, fsynced temp file into the library (or drops it when identical content is there
+ * already, verified by hash), makes the by-id link, and fsyncs the directories so the names survive a crash.
+ */
+export async function publishFile(o: {
+  outDir: string;
+  tempPath: string;
+  kind: StoredKind;
+  sha256: string;
+  bytes: number;
+  artifactId: string;
+}): Promise<PublishResult> {
+  const dest = libraryPath(o.outDir, o.kind, o.sha256);
+  const destDir = join(dest, "..");
+  let duplicate = false;
+  try {
+    await withDir(destDir, () => fsp.link(o.tempPath, dest));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    // The name promises these bytes; check that the copy there keeps the promise before trusting it.
+    if ((await fileSizeOrNull(dest)) === o.bytes && (await hashFile(dest)) === o.sha256) {
+      duplicate = true;
+    } else {
+      // A damaged copy is under this name: replace it atomically with the good bytes.
+      await fsp.rename(o.tempPath, dest);
+    }
+  }
+  await unlinkQuiet(o.tempPath);
+  const link = byIdPath(o.outDir, o.artifactId, o.kind);
+  const linked = await linkReplacing(dest, link);
+  // Both names become durable together: two directory flushes in parallel, not one after the other.
+  await Promise.all([fsyncDir(destDir), linked ? fsyncDir(join(link, "..")) : undefined]);
+  return { path: dest, byIdPath: link, duplicate };
+}
+
+/** Makes (or repoints) the artifact's friendly by-id link to a stored file; returns the link's path. */
+export async function linkById(
+  outDir: string,
+  artifactId: string,
+  kind: StoredKind,
+  target: string,
+): Promise<string> {
+  const link = byIdPath(outDir, artifactId, kind);
+  if (await linkReplacing(target, link)) await fsyncDir(join(link, ".."));
+  return link;
+}
+
+/**
+ * Points `link` at `target`, replacing an older link atomically (link to a temp name, then rename).
+ * Returns whether the directory changed (and needs a flush).
+ */
+async function linkReplacing(target: string, link: string): Promise<boolean> {
+  const dir = join(link, "..");
+  try {
+    await withDir(dir, () => fsp.link(target, link));
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") {
+      const [a, b] = await Promise.all([fsp.stat(link), fsp.stat(target)]);
+      if (a.ino === b.ino) return false;
+    } else if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EXDEV") {
+      throw e;
+    }
+  }
+  const temp = `${link}.${randomBytes(6).toString("hex")}.new`;
+  try {
+    await fsp.link(target, temp);
+  } catch {
+    // Filesystems without hard links: a relative symlink serves the same purpose.
+    await fsp.symlink(relative(dir, target), temp);
+  }
+  await fsp.rename(temp, link);
+  return true;
+}
+
+/** Runs a file operation in `dir`, creating the directory only when the operation says it is missing. */
+async function withDir(dir: string, op: () => Promise<void>): Promise<void> {
+  try {
+    await op();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    await fsp.mkdir(dir, { recursive: true });
+    await op();
+  }
+}
+
+async function fileSizeOrNull(path: string): Promise<number | null> {
+  try {
+    return (await fsp.stat(path)).size;
+  } catch {
+    return null;
+  }
+}
+
+/** Flushes a file's data (and size) to disk on the thread pool. */
+export function fdatasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+/** Makes the names in a directory durable (after a link or rename). */
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await fsp.open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** SHA-256 of a file, streamed (constant memory); used to verify a stored copy on demand. */
+export async function hashFile(path: string): Promise<string> {
+  const hasher = new Bun.CryptoHasher("sha256");
+  await forEachChunk(Bun.file(path).stream(), (chunk) => hasher.update(chunk));
+  return hasher.digest("hex");
+}
