@@ -194,9 +194,11 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramStat
   }
   protected samples(values: string[], s: HistogramState): string[] {
     const out: string[] = [];
+    let cumulative = 0;
     this.buckets.forEach((le, i) => {
+      cumulative += s.counts[i] ?? 0;
       out.push(
-        `${this.name}_bucket${renderLabels(this.labelNames, values, ["le", formatValue(le)])} ${s.counts[i]}`,
+        `${this.name}_bucket${renderLabels(this.labelNames, values, ["le", formatValue(le)])} ${cumulative}`,
       );
     });
     out.push(`${this.name}_bucket${renderLabels(this.labelNames, values, ["le", "+Inf"])} ${s.count}`);
