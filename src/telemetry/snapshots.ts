@@ -13,8 +13,8 @@ export interface QueueStats {
   ready?: number;
   /** Queued jobs waiting for their backoff or a host. */
   delayed?: number;
-  /** Age of the oldest ready job in seconds, null when nothing is ready. */
-  oldest_ready_age_s?: number | null;
+  /** Age of the oldest ready job in ms, null when nothing is ready. */
+  oldestReadyAgeMs?: number | null;
   paused?: boolean;
 }
 
