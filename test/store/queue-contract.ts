@@ -21,6 +21,12 @@ export type QueueFactory = (deps: ContractDeps) => ContractQueue | Promise<Contr
 const T0 = 1_700_000_000_000;
 const POLICY: QueuePolicy = { leaseTtlMs: 10_000, maxAttempts: 3, backoff: { baseMs: 1_000, capMs: 60_000 } };
 
+/** The value, or a failed test when it is missing. */
+export function must<T>(x: T | null | undefined): T {
+  if (x === null || x === undefined) throw new Error("expected a value");
+  return x;
+}
+
 export function art(n: number, extra: Partial<Artifact> = {}): Artifact {
   return { id: `doi:10.1000/${n}`, doi: `10.1000/${n}`, ...extra };
 }
@@ -169,8 +175,10 @@ export function describeJobQueueContract(name: string, factory: QueueFactory): v
     test("ack as skipped", async () => {
       await q.enqueue([art(1)]);
       const [job] = await q.lease("w", 1);
-      expect(await q.ack(job!.id, job!.token, { state: "skipped", reason: "robots_disallowed" })).toBe(true);
-      const detail = await q.show(job!.id);
+      expect(
+        await q.ack(must(job).id, must(job).token, { state: "skipped", reason: "robots_disallowed" }),
+      ).toBe(true);
+      const detail = await q.show(must(job).id);
       expect(detail?.job.state).toBe("skipped");
       expect(detail?.outcomes[0]?.reason).toBe("robots_disallowed");
     });
@@ -197,7 +205,7 @@ export function describeJobQueueContract(name: string, factory: QueueFactory): v
       expect(detail?.job.leaseOwner).toBe("w2");
       expect(detail?.job.progress).toBeNull();
       expect(detail?.attempts).toEqual([]);
-      expect(await q.ack(fresh!.id, fresh!.token, { state: "done", reason: "ok" })).toBe(true);
+      expect(await q.ack(must(fresh).id, must(fresh).token, { state: "done", reason: "ok" })).toBe(true);
       expect((await q.show(old.id))?.outcomes).toHaveLength(1);
     });
 
@@ -205,24 +213,28 @@ export function describeJobQueueContract(name: string, factory: QueueFactory): v
       await q.enqueue([art(1), art(2)]);
       const [a, b] = await q.lease("w1", 2);
       clock += POLICY.leaseTtlMs - 100;
-      expect(await q.heartbeat([{ jobId: a!.id, token: a!.token }])).toEqual([a!.id]);
+      expect(await q.heartbeat([{ jobId: must(a).id, token: must(a).token }])).toEqual([must(a).id]);
       clock += 200; // b expired, a extended
       const taken = await q.lease("w2", 5);
-      expect(taken.map((j) => j.id)).toEqual([b!.id]);
+      expect(taken.map((j) => j.id)).toEqual([must(b).id]);
       expect(
         await q.heartbeat([
-          { jobId: a!.id, token: a!.token },
-          { jobId: b!.id, token: b!.token },
+          { jobId: must(a).id, token: must(a).token },
+          { jobId: must(b).id, token: must(b).token },
         ]),
-      ).toEqual([a!.id]);
-      expect(await q.ack(a!.id, a!.token, { state: "done", reason: "ok" })).toBe(true);
+      ).toEqual([must(a).id]);
+      expect(await q.ack(must(a).id, must(a).token, { state: "done", reason: "ok" })).toBe(true);
     });
 
     test("fail backs off with jitter, becomes ready again, and ends in error after max attempts", async () => {
       await q.enqueue([art(1)]);
       let [job] = await q.lease("w", 1);
       randomValue = 0.5;
-      const r1 = await q.fail(job!.id, job!.token, { reason: "timeout", message: "slow", transient: true });
+      const r1 = await q.fail(must(job).id, must(job).token, {
+        reason: "timeout",
+        message: "slow",
+        transient: true,
+      });
       // attempt 1: ceiling = base = 1000 ms, draw 0.5 → 500 ms
       expect(r1).toEqual({ state: "queued", availableAt: T0 + 500, attempts: 1 });
       expect(await q.lease("w", 1)).toEqual([]);
@@ -233,18 +245,18 @@ export function describeJobQueueContract(name: string, factory: QueueFactory): v
       [job] = await q.lease("w", 1);
       expect(job?.attempts).toBe(1);
       randomValue = 0.999;
-      const r2 = await q.fail(job!.id, job!.token, { reason: "http_503", transient: true });
+      const r2 = await q.fail(must(job).id, must(job).token, { reason: "http_503", transient: true });
       // attempt 2: ceiling = 2000 ms
       expect(r2).toEqual({ state: "queued", availableAt: clock + 1998, attempts: 2 });
       clock += 1998;
       [job] = await q.lease("w", 1);
-      const r3 = await q.fail(job!.id, job!.token, {
+      const r3 = await q.fail(must(job).id, must(job).token, {
         reason: "http_503",
         transient: true,
         detail: { url: "https://example.org/x.pdf", resolver: "direct" },
       });
       expect(r3).toEqual({ state: "error", attempts: 3 });
-      const detail = await q.show(job!.id);
+      const detail = await q.show(must(job).id);
       expect(detail?.job.state).toBe("error");
       expect(detail?.job.lastReason).toBe("http_503");
       expect(detail?.outcomes).toHaveLength(1);
@@ -261,7 +273,7 @@ export function describeJobQueueContract(name: string, factory: QueueFactory): v
     test("a permanent failure ends the job at once", async () => {
       await q.enqueue([art(1)]);
       const [job] = await q.lease("w", 1);
-      expect(await q.fail(job!.id, job!.token, { reason: "not_found", transient: false })).toEqual({
+      expect(await q.fail(must(job).id, must(job).token, { reason: "not_found", transient: false })).toEqual({
         state: "error",
         attempts: 1,
       });
@@ -271,7 +283,7 @@ export function describeJobQueueContract(name: string, factory: QueueFactory): v
     test("the origin's Retry-After replaces the backoff draw", async () => {
       await q.enqueue([art(1)]);
       const [job] = await q.lease("w", 1);
-      const r = await q.fail(job!.id, job!.token, {
+      const r = await q.fail(must(job).id, must(job).token, {
         reason: "rate_limited",
         transient: true,
         retryAt: T0 + 900_000,
@@ -282,7 +294,7 @@ export function describeJobQueueContract(name: string, factory: QueueFactory): v
     test("fail records the attempts it is given, with the lease token check", async () => {
       await q.enqueue([art(1)]);
       const [job] = await q.lease("w", 1);
-      await q.fail(job!.id, job!.token, {
+      await q.fail(must(job).id, must(job).token, {
         reason: "conn_error",
         transient: true,
         attempts: [
@@ -290,19 +302,19 @@ export function describeJobQueueContract(name: string, factory: QueueFactory): v
           { url: "https://b.example/y", reason: "timeout" },
         ],
       });
-      expect((await q.show(job!.id))?.attempts.map((a) => a.reason)).toEqual(["conn_error", "timeout"]);
+      expect((await q.show(must(job).id))?.attempts.map((a) => a.reason)).toEqual(["conn_error", "timeout"]);
     });
 
     test("release gives a job back without counting a try", async () => {
       await q.enqueue([art(1)]);
       let [job] = await q.lease("w", 1);
-      expect(await q.release(job!.id, job!.token, T0 + 5_000)).toBe(true);
-      expect(await q.release(job!.id, job!.token)).toBe(false);
+      expect(await q.release(must(job).id, must(job).token, T0 + 5_000)).toBe(true);
+      expect(await q.release(must(job).id, must(job).token)).toBe(false);
       expect(await q.lease("w", 1)).toEqual([]);
       clock = T0 + 5_000;
       [job] = await q.lease("w", 1);
       expect(job?.attempts).toBe(0);
-      expect(await q.release(job!.id, job!.token)).toBe(true);
+      expect(await q.release(must(job).id, must(job).token)).toBe(true);
       [job] = await q.lease("w", 1);
       expect(job?.attempts).toBe(0);
     });
@@ -314,7 +326,7 @@ export function describeJobQueueContract(name: string, factory: QueueFactory): v
       expect(await q.isPaused()).toBe(true);
       expect(await q.lease("w", 5)).toEqual([]);
       expect((await q.stats()).paused).toBe(true);
-      expect(await q.ack(held!.id, held!.token, { state: "done", reason: "ok" })).toBe(true);
+      expect(await q.ack(must(held).id, must(held).token, { state: "done", reason: "ok" })).toBe(true);
       await q.resume();
       expect(await q.isPaused()).toBe(false);
       expect(await q.lease("w", 5)).toHaveLength(1);
@@ -331,8 +343,10 @@ export function describeJobQueueContract(name: string, factory: QueueFactory): v
     test("saved progress comes back with the next lease", async () => {
       await q.enqueue([art(1)]);
       let [job] = await q.lease("w", 1);
-      expect(await q.saveProgress(job!.id, job!.token, { tried: ["direct"], next_tier: 2 })).toBe(true);
-      await q.fail(job!.id, job!.token, { reason: "timeout", transient: true });
+      expect(await q.saveProgress(must(job).id, must(job).token, { tried: ["direct"], next_tier: 2 })).toBe(
+        true,
+      );
+      await q.fail(must(job).id, must(job).token, { reason: "timeout", transient: true });
       clock += POLICY.backoff.capMs;
       [job] = await q.lease("w", 1);
       expect(job?.progress).toEqual({ tried: ["direct"], next_tier: 2 });
@@ -342,12 +356,12 @@ export function describeJobQueueContract(name: string, factory: QueueFactory): v
       await q.enqueue([art(1)]);
       const [job] = await q.lease("w", 1);
       expect(
-        await q.recordAttempts(job!.id, job!.token, [
+        await q.recordAttempts(must(job).id, must(job).token, [
           { resolver: "unpaywall", tier: 2, reason: "no_candidates" },
         ]),
       ).toBe(true);
-      expect(await q.recordAttempts(job!.id, "not-the-token", [{ reason: "forged" }])).toBe(false);
-      const attempts = (await q.show(job!.id))?.attempts ?? [];
+      expect(await q.recordAttempts(must(job).id, "not-the-token", [{ reason: "forged" }])).toBe(false);
+      const attempts = (await q.show(must(job).id))?.attempts ?? [];
       expect(attempts.map((a) => a.resolver)).toEqual(["unpaywall"]);
     });
 
@@ -355,8 +369,8 @@ export function describeJobQueueContract(name: string, factory: QueueFactory): v
       await q.enqueue([art(1), art(2), art(3), art(4)]);
       clock += 2_000;
       const [a, b, c] = await q.lease("w", 3);
-      await q.ack(a!.id, a!.token, { state: "done", reason: "ok" });
-      await q.fail(b!.id, b!.token, { reason: "timeout", transient: true }); // delayed ≤ 1 s
+      await q.ack(must(a).id, must(a).token, { state: "done", reason: "ok" });
+      await q.fail(must(b).id, must(b).token, { reason: "timeout", transient: true }); // delayed ≤ 1 s
       void c;
       let s = await q.stats();
       expect(s.counts).toEqual({ queued: 2, in_progress: 1, done: 1, skipped: 0, error: 0 });
@@ -403,8 +417,8 @@ export function describeJobQueueContract(name: string, factory: QueueFactory): v
       await q.enqueue([art(1)]);
       const byArtifact = await q.show("doi:10.1000/1");
       expect(byArtifact?.job.artifactId).toBe("doi:10.1000/1");
-      expect((await q.show(byArtifact!.job.id))?.job.artifactId).toBe("doi:10.1000/1");
-      expect((await q.show(String(byArtifact!.job.id)))?.job.id).toBe(byArtifact!.job.id);
+      expect((await q.show(must(byArtifact).job.id))?.job.artifactId).toBe("doi:10.1000/1");
+      expect((await q.show(String(must(byArtifact).job.id)))?.job.id).toBe(must(byArtifact).job.id);
       expect(await q.show("doi:10.1000/404")).toBeNull();
       expect(await q.show(999_999)).toBeNull();
     });
@@ -412,16 +426,16 @@ export function describeJobQueueContract(name: string, factory: QueueFactory): v
     test("retryFailed moves error jobs back (by reason, or all) and dry-run changes nothing", async () => {
       await q.enqueue([art(1), art(2), art(3)]);
       const jobs = await q.lease("w", 3);
-      await q.fail(jobs[0]!.id, jobs[0]!.token, { reason: "not_found", transient: false });
-      await q.fail(jobs[1]!.id, jobs[1]!.token, { reason: "timeout", transient: false });
-      await q.ack(jobs[2]!.id, jobs[2]!.token, { state: "done", reason: "ok" });
+      await q.fail(must(jobs[0]).id, must(jobs[0]).token, { reason: "not_found", transient: false });
+      await q.fail(must(jobs[1]).id, must(jobs[1]).token, { reason: "timeout", transient: false });
+      await q.ack(must(jobs[2]).id, must(jobs[2]).token, { state: "done", reason: "ok" });
       expect(await q.retryFailed({ reason: "timeout", dryRun: true })).toBe(1);
       expect((await q.stats()).counts.error).toBe(2);
       expect(await q.retryFailed({ reason: "timeout" })).toBe(1);
       let s = await q.stats();
       expect(s.counts).toMatchObject({ error: 1, queued: 1, done: 1 });
       const [again] = await q.lease("w", 1);
-      expect(again?.id).toBe(jobs[1]!.id);
+      expect(again?.id).toBe(must(jobs[1]).id);
       expect(again?.attempts).toBe(0);
       expect(await q.retryFailed()).toBe(1);
       s = await q.stats();
@@ -431,17 +445,22 @@ export function describeJobQueueContract(name: string, factory: QueueFactory): v
     test("requeue puts named jobs back unless a runner holds them", async () => {
       await q.enqueue([art(1), art(2), art(3)]);
       const jobs = await q.lease("w", 3);
-      await q.ack(jobs[0]!.id, jobs[0]!.token, { state: "done", reason: "ok" });
-      await q.fail(jobs[1]!.id, jobs[1]!.token, { reason: "not_found", transient: false });
-      const r = await q.requeue([jobs[0]!.artifactId, jobs[1]!.id, jobs[2]!.artifactId, "doi:10.1/none"]);
-      expect(r.requeued.sort()).toEqual([jobs[0]!.id, jobs[1]!.id].sort());
-      expect(r.inProgress).toEqual([jobs[2]!.artifactId]);
+      await q.ack(must(jobs[0]).id, must(jobs[0]).token, { state: "done", reason: "ok" });
+      await q.fail(must(jobs[1]).id, must(jobs[1]).token, { reason: "not_found", transient: false });
+      const r = await q.requeue([
+        must(jobs[0]).artifactId,
+        must(jobs[1]).id,
+        must(jobs[2]).artifactId,
+        "doi:10.1/none",
+      ]);
+      expect(r.requeued.sort()).toEqual([must(jobs[0]).id, must(jobs[1]).id].sort());
+      expect(r.inProgress).toEqual([must(jobs[2]).artifactId]);
       expect(r.notFound).toEqual(["doi:10.1/none"]);
-      expect(await q.ack(jobs[2]!.id, jobs[2]!.token, { state: "done", reason: "ok" })).toBe(true);
+      expect(await q.ack(must(jobs[2]).id, must(jobs[2]).token, { state: "done", reason: "ok" })).toBe(true);
       const again = await q.lease("w", 5);
-      expect(again.map((j) => j.id).sort()).toEqual([jobs[0]!.id, jobs[1]!.id].sort());
+      expect(again.map((j) => j.id).sort()).toEqual([must(jobs[0]).id, must(jobs[1]).id].sort());
       // A requeued done job can finish again: a second outcome, never an overwrite.
-      const redo = again.find((j) => j.id === jobs[0]!.id)!;
+      const redo = must(again.find((j) => j.id === must(jobs[0]).id));
       await q.ack(redo.id, redo.token, { state: "done", reason: "not_modified" });
       expect((await q.show(redo.id))?.outcomes.map((o) => o.reason)).toEqual(["ok", "not_modified"]);
     });
