@@ -5,6 +5,8 @@ import type { Database } from "bun:sqlite";
 import type { LeasedJob } from "../types.ts";
 import { parseArtifact, parseJson } from "./rows.ts";
 
+// INDEXED BY pins each branch to its partial index: with the planner's free choice, the state
+// index plus a sort over every ready row looks cheaper on a young database and is ruinous on a big one.
 // An expired lease counts as a finished try (the runner holding it crashed or stalled), so a job
 // that kills its runner cannot loop forever.
 const LEASE_JOBS = `
@@ -20,12 +22,12 @@ UPDATE jobs SET
 WHERE id IN (
     SELECT id FROM (
       SELECT id, priority, ready_at FROM (
-        SELECT id, priority, available_at AS ready_at FROM jobs
+        SELECT id, priority, available_at AS ready_at FROM jobs INDEXED BY jobs_ready_idx
         WHERE state = 'queued' AND available_at <= $now
         ORDER BY priority DESC, available_at, id LIMIT $n)
       UNION ALL
       SELECT id, priority, ready_at FROM (
-        SELECT id, priority, lease_expires_at AS ready_at FROM jobs
+        SELECT id, priority, lease_expires_at AS ready_at FROM jobs INDEXED BY jobs_lease_expiry_idx
         WHERE state = 'in_progress' AND lease_expires_at <= $now
         ORDER BY lease_expires_at LIMIT $n)
       ORDER BY priority DESC, ready_at, id LIMIT $n))
