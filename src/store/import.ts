@@ -111,7 +111,8 @@ export async function importStream(
     const parsed = parseInputLine(text, options.format);
     if (!parsed.ok) return reject(event.lineNo, parsed.reason, text);
     const artifact = parsed.value;
-    if (artifact.priority === undefined && options.priority !== undefined) artifact.priority = options.priority;
+    if (artifact.priority === undefined && options.priority !== undefined)
+      artifact.priority = options.priority;
     batch.push(artifact);
   };
 
