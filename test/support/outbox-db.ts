@@ -1,70 +1,57 @@
-// A queue database with the tables the manifest outbox reads (jobs, outcomes with seq, outbox mark),
-// as in the store's schema version 1, and a helper that commits outcomes the way an ack does.
-import { Database } from "bun:sqlite";
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS jobs (
-  id INTEGER PRIMARY KEY, artifact_id TEXT NOT NULL UNIQUE, artifact TEXT NOT NULL,
-  state TEXT NOT NULL DEFAULT 'queued'
-);
-CREATE TABLE IF NOT EXISTS outcomes (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id INTEGER NOT NULL REFERENCES jobs (id),
-  artifact_id TEXT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL, message TEXT, resolver TEXT,
-  tier INTEGER, url TEXT, final_url TEXT, sha256 TEXT, bytes INTEGER, content_type TEXT, path TEXT,
-  etag TEXT, last_modified TEXT, first_attempt_at INTEGER, finished_at INTEGER NOT NULL,
-  attempts INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS outbox (name TEXT PRIMARY KEY, high_water INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
-INSERT OR IGNORE INTO outbox (name, high_water) VALUES ('manifest', 0);
-`;
+// A real queue database (store migrations) and a helper that finishes jobs through the queue the
+// way the runner does (enqueue → lease → ack/fail), so outcomes get their seq from the real store.
+import type { Database } from "bun:sqlite";
+import { defaultConfig } from "../../src/config/schema.ts";
+import { openDatabase } from "../../src/store/db.ts";
+import { queuePolicy, SqliteJobQueue } from "../../src/store/sqlite-queue.ts";
 
 export function openOutboxDb(path: string): Database {
-  const db = new Database(path, { create: true });
-  db.run("PRAGMA busy_timeout = 10000");
-  db.run("PRAGMA journal_mode = WAL");
-  db.run("PRAGMA synchronous = NORMAL");
-  db.transaction(() => db.run(SCHEMA)).immediate();
-  return db;
+  return openDatabase(path);
 }
 
-/** Commits `n` finished jobs with their outcomes in one transaction; returns the new outcome count. */
-export function commitOutcomes(db: Database, n: number, now = Date.now()): number {
-  return db
-    .transaction(() => {
-      const start = db.query<{ n: number }, []>("SELECT count(*) AS n FROM jobs").get()?.n ?? 0;
-      for (let i = start + 1; i <= start + n; i++) {
-        const id = `doi:10.1000/w${i}`;
-        const artifact = {
-          id,
-          doi: `10.1000/w${i}`,
-          title: `Work ${i} — “quoted” \\ é`,
-          year: 2020,
-          meta: { row: i },
-        };
-        const job = db
-          .query<{ id: number }, [string, string]>(
-            "INSERT INTO jobs (artifact_id, artifact, state) VALUES (?, ?, 'done') RETURNING id",
-          )
-          .get(id, JSON.stringify(artifact));
-        db.query(
-          `INSERT INTO outcomes (job_id, artifact_id, state, reason, resolver, tier, url, final_url, sha256, bytes,
-             content_type, path, first_attempt_at, finished_at, attempts)
-           VALUES (?, ?, ?, ?, 'unpaywall', 2, ?, ?, ?, ?, 'application/pdf', ?, ?, ?, 1)`,
-        ).run(
-          job?.id ?? 0,
-          id,
-          i % 7 === 0 ? "error" : "done",
-          i % 7 === 0 ? "http_500" : "ok",
-          `https://pdfs.example/w${i}.pdf?api_key=k${i}`,
-          `https://cdn.example/w${i}.pdf`,
-          (i * 2654435761).toString(16).padStart(64, "0").slice(-64),
-          1000 + i,
-          `pdf/${String(i % 100).padStart(2, "0")}/w${i}.pdf`,
-          now - 1000,
-          now,
-        );
-      }
-      return start + n;
-    })
-    .immediate();
+/** Finishes `n` new jobs (every 7th in `error`); returns the number of outcomes afterwards. */
+export async function commitOutcomes(
+  db: Database,
+  n: number,
+  opts: { now?: number; meta?: Record<string, unknown> } = {},
+): Promise<number> {
+  const now = opts.now ?? Date.now();
+  const queue = new SqliteJobQueue(db, queuePolicy(defaultConfig().queue), { now: () => now });
+  const start = db.query<{ n: number }, []>("SELECT count(*) AS n FROM jobs").get()?.n ?? 0;
+  const artifacts = Array.from({ length: n }, (_, k) => {
+    const i = start + k + 1;
+    return {
+      id: `doi:10.1000/w${i}-${process.pid}`,
+      doi: `10.1000/w${i}-${process.pid}`,
+      title: `Work ${i} — “quoted” \\ é`,
+      year: 2020,
+      meta: { row: i, ...opts.meta },
+    };
+  });
+  await queue.enqueue(artifacts);
+  const leased = await queue.lease(`test-${process.pid}`, n);
+  for (const job of leased) {
+    const i = job.id;
+    if (i % 7 === 0) {
+      await queue.fail(job.id, job.token, {
+        reason: "http_500",
+        transient: false,
+        detail: { resolver: "unpaywall" },
+      });
+    } else {
+      await queue.ack(job.id, job.token, {
+        state: "done",
+        reason: "ok",
+        resolver: "unpaywall",
+        tier: 2,
+        url: `https://pdfs.example/w${i}.pdf?api_key=k${i}`,
+        finalUrl: `https://cdn.example/w${i}.pdf`,
+        sha256: (i * 2654435761).toString(16).padStart(64, "0").slice(-64),
+        bytes: 1000 + i,
+        contentType: "application/pdf",
+        path: `pdf/${String(i % 100).padStart(2, "0")}/w${i}.pdf`,
+      });
+    }
+  }
+  return db.query<{ n: number }, []>("SELECT count(*) AS n FROM outcomes").get()?.n ?? 0;
 }
