@@ -136,7 +136,9 @@ export function createStatusApp(deps: StatusDeps): Hono {
     return c.json(detail);
   });
 
-  app.get("/metrics", (c) => c.body(deps.metrics.render(), 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE }));
+  app.get("/metrics", async (c) =>
+    c.body(await deps.metrics.render(), 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE }),
+  );
 
   app.get("/", async (c) => {
     const [stats, hosts] = await Promise.all([deps.store.stats(), deps.hosts()]);

@@ -73,23 +73,29 @@ function when(epochMs: number | null | undefined, now: number): string {
   return `in ${formatDuration((epochMs - now) / 1000)}`;
 }
 
-function hostRow(hst: HostSnapshot, now: number): string {
-  const limits = [
-    ...Object.entries(hst.rates ?? {}).map(([role, r]) => `${role} ${r}`),
-    ...(hst.max_concurrent ? [`${hst.max_concurrent} conn`] : []),
-  ].join(", ");
-  const cooling = hst.cooldown_until && hst.cooldown_until > now ? when(hst.cooldown_until, now) : "–";
-  return `<tr><td class="host">${escapeHtml(hst.host)}</td><td class="n">${hst.in_flight}</td><td>${escapeHtml(limits || "default")}</td><td>${escapeHtml(when(hst.next_allowed_at, now))}</td><td>${escapeHtml(cooling)}</td><td><span class="breaker ${hst.breaker}">${hst.breaker.replace("_", "-")}</span></td><td class="n">${formatCount(hst.requests ?? 0)}</td><td class="n">${formatCount(hst.status_429 ?? 0)}</td><td class="n">${escapeHtml(formatBytes(hst.bytes ?? 0))}</td></tr>`;
+/** The soonest a request of any role may go to this host. */
+function nextRequestAt(h: HostSnapshot): number {
+  return Math.min(...Object.values(h.nextAllowedAt));
 }
 
-/** Busiest hosts first: in flight, then troubled breakers, then request volume. */
-export function sortHosts(hosts: HostSnapshot[]): HostSnapshot[] {
+function hostRow(h: HostSnapshot, now: number): string {
+  const r = h.limits.rates;
+  const limits = `${r.artifact} files, ${r.metadata} api, ${h.limits.maxConcurrent} conn${h.limits.crawlDelayMs > 0 ? `, crawl-delay ${formatDuration(h.limits.crawlDelayMs / 1000)}` : ""}`;
+  const cooling = h.cooldownUntil > now ? when(h.cooldownUntil, now) : "–";
+  const breaker = h.breaker.state;
+  const failures = h.breaker.failures > 0 ? ` (${h.breaker.failures})` : "";
+  return `<tr><td class="host">${escapeHtml(h.host)}</td><td class="n">${h.inFlightAll}</td><td class="n">${h.waiting}</td><td>${escapeHtml(limits)}</td><td>${escapeHtml(when(nextRequestAt(h), now))}</td><td>${escapeHtml(cooling)}</td><td><span class="breaker ${breaker}">${breaker.replace("_", "-")}${failures}</span></td><td class="n">${formatCount(h.count429)}</td></tr>`;
+}
+
+/** Busiest hosts first: in flight, then troubled breakers, then hosts cooling down. */
+export function sortHosts(hosts: HostSnapshot[], now: number): HostSnapshot[] {
   const rank = { open: 2, half_open: 1, closed: 0 } as const;
   return [...hosts].sort(
     (a, b) =>
-      b.in_flight - a.in_flight ||
-      rank[b.breaker] - rank[a.breaker] ||
-      (b.requests ?? 0) - (a.requests ?? 0) ||
+      b.inFlightAll - a.inFlightAll ||
+      rank[b.breaker.state] - rank[a.breaker.state] ||
+      Number(b.cooldownUntil > now) - Number(a.cooldownUntil > now) ||
+      b.count429 - a.count429 ||
       a.host.localeCompare(b.host),
   );
 }
@@ -114,14 +120,14 @@ export function renderDashboard(d: DashboardData): string {
     )
     .join("");
   const maxRows = d.maxHostRows ?? 200;
-  const sorted = sortHosts(d.hosts);
+  const sorted = sortHosts(d.hosts, d.now);
   const rows = sorted
     .slice(0, maxRows)
     .map((hst) => hostRow(hst, d.now))
     .join("");
   const more =
     sorted.length > maxRows
-      ? `<tr><td colspan="9" class="more">… and ${formatCount(sorted.length - maxRows)} more hosts (see /api/hosts)</td></tr>`
+      ? `<tr><td colspan="8" class="more">… and ${formatCount(sorted.length - maxRows)} more hosts (see /api/hosts)</td></tr>`
       : "";
   const extra = [
     d.stats.ready !== undefined ? `ready ${formatCount(d.stats.ready)}` : "",
@@ -169,8 +175,8 @@ footer{color:#9ca3af;font-size:12px;padding:8px 24px 24px}
 <div class="summary"><b>${formatCount(finished)}</b> of ${formatCount(total)} finished (${pct.toFixed(1)}%) · ${recent === null ? "rate –" : escapeHtml(formatRate(recent))} · ${recentBytes === null ? "–" : escapeHtml(formatBytes(recentBytes))}/s · ETA ${escapeHtml(formatDuration(eta))}${extra ? ` · ${escapeHtml(extra)}` : ""}</div>
 <section><h2>Throughput (jobs finished per second)</h2>${throughputSvg(d.series)}</section>
 <section><h2>Hosts (${formatCount(d.hosts.length)})</h2>
-<table><thead><tr><th>host</th><th class="n">in flight</th><th>limits</th><th>next request</th><th>cooling down</th><th>breaker</th><th class="n">requests</th><th class="n">429s</th><th class="n">bytes</th></tr></thead>
-<tbody>${rows || '<tr><td colspan="9" class="more">no hosts contacted yet</td></tr>'}${more}</tbody></table></section>
+<table><thead><tr><th>host</th><th class="n">in flight</th><th class="n">waiting</th><th>limits</th><th>next request</th><th>cooling down</th><th>breaker</th><th class="n">429s</th></tr></thead>
+<tbody>${rows || '<tr><td colspan="8" class="more">no hosts contacted yet</td></tr>'}${more}</tbody></table></section>
 </main>
 <footer>Updated ${escapeHtml(new Date(d.now).toISOString())} · refreshes every ${d.refreshSeconds}s · JSON: /api/stats, /api/hosts, /api/jobs · metrics: /metrics</footer>
 </body></html>

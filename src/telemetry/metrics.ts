@@ -211,7 +211,7 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramStat
 /** Holds metrics by name and renders them; collectors refresh snapshot gauges right before a scrape. */
 export class Registry {
   private readonly metrics = new Map<string, Metric<string, unknown>>();
-  private readonly collectors: Array<() => void> = [];
+  private readonly collectors: Array<() => void | Promise<void>> = [];
 
   /** `onCollectError` hears about a collector that threw (its gauges keep their last values). */
   constructor(private readonly onCollectError: (err: unknown) => void = () => {}) {}
@@ -241,15 +241,15 @@ export class Registry {
   }
 
   /** Registers a function run before every render (e.g. fill job counts from the store). */
-  onCollect(fn: () => void): void {
+  onCollect(fn: () => void | Promise<void>): void {
     this.collectors.push(fn);
   }
 
   /** The exposition text; a failing collector leaves its gauges at their last values. */
-  render(): string {
+  async render(): Promise<string> {
     for (const c of this.collectors) {
       try {
-        c();
+        await c();
       } catch (err) {
         this.onCollectError(err);
       }

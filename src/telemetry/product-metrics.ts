@@ -39,9 +39,9 @@ export class HostLabels {
 
 export interface MetricSources {
   /** Queue counts; read at every scrape. */
-  stats?: () => QueueStats;
+  stats?: () => Pick<QueueStats, "counts" | "paused"> | Promise<Pick<QueueStats, "counts" | "paused">>;
   /** Per-host state; read at every scrape. */
-  hosts?: () => HostSnapshot[];
+  hosts?: () => HostSnapshot[] | Promise<HostSnapshot[]>;
 }
 
 export interface ProductMetrics {
@@ -137,27 +137,25 @@ export function createProductMetrics(opts: ProductMetricsOptions = {}): ProductM
 
   const { stats, hosts } = opts;
   if (stats) {
-    registry.onCollect(() => {
-      const s = stats();
+    registry.onCollect(async () => {
+      const s = await stats();
       for (const st of JOB_STATES) m.jobs.set({ state: st }, s.counts[st] ?? 0);
       m.paused.set(undefined, s.paused ? 1 : 0);
     });
   }
   if (hosts) {
-    registry.onCollect(() => {
-      const list = hosts();
+    registry.onCollect(async () => {
+      const list = await hosts();
       const byState: Record<BreakerState, number> = { closed: 0, half_open: 0, open: 0 };
-      for (const h of list) byState[h.breaker] = (byState[h.breaker] ?? 0) + 1;
+      for (const h of list) byState[h.breaker.state] = (byState[h.breaker.state] ?? 0) + 1;
       for (const st of BREAKER_STATES) m.hostsByBreaker.set({ state: st }, byState[st]);
       // Per-host series only for hosts that already have a bounded label; the rest stay in the totals.
       m.hostBreakerOpen.reset();
       for (const h of list) {
         const label = hostLabels.label(h.host);
         if (label === OVERFLOW_LABEL) continue;
-        m.hostBreakerOpen.set(
-          { host: label },
-          h.breaker === "open" ? 1 : h.breaker === "half_open" ? 0.5 : 0,
-        );
+        const b = h.breaker.state;
+        m.hostBreakerOpen.set({ host: label }, b === "open" ? 1 : b === "half_open" ? 0.5 : 0);
       }
     });
   }

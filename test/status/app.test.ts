@@ -1,44 +1,30 @@
 import { describe, expect, test } from "bun:test";
-import { type Config, defaultConfig } from "../../src/config/schema.ts";
 import { createStatusApp, type StatusDeps } from "../../src/status/app.ts";
+import { queueControls, queueReadModel } from "../../src/status/queue-read-model.ts";
 import { createProductMetrics } from "../../src/telemetry/product-metrics.ts";
-import type { HostSnapshot } from "../../src/telemetry/snapshots.ts";
 import { ThroughputSampler } from "../../src/telemetry/throughput.ts";
-import { MemoryQueue } from "../support/memory-queue.ts";
 import { promtoolCheck, warnPromtoolMissing } from "../support/promtool.ts";
+import { NOW, statusFixture } from "../support/status-fixture.ts";
 
 const TOKEN = "s3cret-token-value";
-const NOW = Date.UTC(2026, 10, 26, 20, 0, 0);
 
-const HOSTS: HostSnapshot[] = [
-  {
-    host: "arxiv.org",
-    in_flight: 1,
-    rates: { artifact: "1/3s" },
-    max_concurrent: 1,
-    breaker: "closed",
-    requests: 30,
-  },
-  { host: "slow.example", in_flight: 0, cooldown_until: NOW + 60_000, breaker: "open", status_429: 4 },
-];
-
-function setup(opts: { token?: string; controls?: boolean; shuttingDown?: () => boolean } = {}) {
-  const queue = new MemoryQueue({ queued: 5, in_progress: 2, done: 10, skipped: 1, error: 4 });
-  const config: Config = defaultConfig();
-  if (opts.token) config.status.token = opts.token;
+async function setup(opts: { token?: string; controls?: boolean; shuttingDown?: () => boolean } = {}) {
+  const fx = await statusFixture();
+  if (opts.token) fx.config.status.token = opts.token;
   const throughput = new ThroughputSampler();
-  const metrics = createProductMetrics({ stats: () => queue.stats(), hosts: () => HOSTS });
+  const hosts = () => fx.politeness.hostsSnapshot();
+  const metrics = createProductMetrics({ stats: () => fx.queue.stats(), hosts });
   const deps: StatusDeps = {
-    store: queue,
-    hosts: () => HOSTS,
+    store: queueReadModel(fx.queue, fx.db),
+    hosts,
     metrics: metrics.registry,
-    config,
+    config: fx.config,
     shuttingDown: opts.shuttingDown ?? (() => false),
-    controls: opts.controls === false ? undefined : queue,
+    controls: opts.controls === false ? undefined : queueControls(fx.queue),
     throughput,
     now: () => NOW,
   };
-  return { app: createStatusApp(deps), queue, throughput };
+  return { app: createStatusApp(deps), queue: fx.queue, db: fx.db, politeness: fx.politeness, throughput };
 }
 
 async function json(res: Response): Promise<Record<string, unknown>> {
@@ -48,7 +34,7 @@ async function json(res: Response): Promise<Record<string, unknown>> {
 
 describe("health and readiness", () => {
   test("/healthz answers while alive", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const res = await app.request("/healthz");
     expect(res.status).toBe(200);
     expect(await json(res)).toEqual({ ok: true });
@@ -56,7 +42,7 @@ describe("health and readiness", () => {
 
   test("/readyz is 200 when the database answers and 503 while shutting down", async () => {
     let stopping = false;
-    const { app } = setup({ shuttingDown: () => stopping });
+    const { app } = await setup({ shuttingDown: () => stopping });
     expect((await app.request("/readyz")).status).toBe(200);
     stopping = true;
     const res = await app.request("/readyz");
@@ -65,8 +51,8 @@ describe("health and readiness", () => {
   });
 
   test("/readyz is 503 when the database cannot be queried", async () => {
-    const { app, queue } = setup();
-    queue.reachable = false;
+    const { app, db } = await setup();
+    db.close();
     const res = await app.request("/readyz");
     expect(res.status).toBe(503);
     expect(await json(res)).toMatchObject({ error: "database_unreachable" });
@@ -75,7 +61,7 @@ describe("health and readiness", () => {
 
 describe("read routes", () => {
   test("/api/stats has counts by state, the paused flag and recent throughput", async () => {
-    const { app, throughput } = setup();
+    const { app, throughput } = await setup();
     throughput.record({ t: NOW - 30_000, done: 0, bytes: 0 });
     throughput.record({ t: NOW, done: 15, bytes: 3_000_000 });
     const body = await json(await app.request("/api/stats"));
@@ -85,13 +71,18 @@ describe("read routes", () => {
   });
 
   test("/api/hosts lists the hosts snapshot", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const body = await json(await app.request("/api/hosts"));
-    expect(body.hosts).toEqual(HOSTS);
+    const hosts = body.hosts as { host: string; breaker: { state: string }; count429: number }[];
+    expect(hosts.map((h) => h.host).sort()).toEqual(["arxiv.org", "slow.example"]);
+    expect(hosts.find((h) => h.host === "slow.example")).toMatchObject({
+      breaker: { state: "open" },
+      count429: 4,
+    });
   });
 
   test("/api/jobs filters by state and pages with the cursor until the end", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const first = await json(await app.request("/api/jobs?state=error&limit=3"));
     const jobs = first.jobs as { state: string; id: number }[];
     expect(jobs).toHaveLength(3);
@@ -103,7 +94,7 @@ describe("read routes", () => {
   });
 
   test("/api/jobs defaults to 50 per page", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const body = await json(await app.request("/api/jobs"));
     expect((body.jobs as unknown[]).length).toBe(22);
   });
@@ -117,7 +108,7 @@ describe("read routes", () => {
     ["cursor=%3Cscript%3E", /cursor/],
     ["color=red", /unknown parameter "color"/],
   ])("/api/jobs?%s is a 400 naming the parameter", async (qs, message) => {
-    const { app } = setup();
+    const { app } = await setup();
     const res = await app.request(`/api/jobs?${qs}`);
     expect(res.status).toBe(400);
     const body = await json(res);
@@ -126,31 +117,34 @@ describe("read routes", () => {
   });
 
   test("a well-formed cursor the store did not issue is a 400, not a 500", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const res = await app.request("/api/jobs?cursor=abc");
     expect(res.status).toBe(400);
     expect(String((await json(res)).message)).toMatch(/cursor/);
   });
 
-  test("/api/jobs/:id finds a job by id or artifact id, with its attempts", async () => {
-    const { app, queue } = setup();
-    queue.attempts.set(3, [{ resolver: "unpaywall", url: "https://x.example/a.pdf", reason: "ok" }]);
-    const byId = await json(await app.request("/api/jobs/3"));
-    expect(byId.job).toMatchObject({ id: 3 });
-    expect(byId.attempts).toEqual([{ resolver: "unpaywall", url: "https://x.example/a.pdf", reason: "ok" }]);
-    const byArtifact = await json(await app.request(`/api/jobs/${encodeURIComponent("doi:10.1000/3")}`));
-    expect(byArtifact.job).toMatchObject({ id: 3 });
+  test("/api/jobs/:id finds a job by id or artifact id, with its attempts, URLs redacted", async () => {
+    const { app } = await setup();
+    const byId = await json(await app.request("/api/jobs/1"));
+    expect(byId.job).toMatchObject({ id: 1, artifactId: "doi:10.1000/1", state: "done" });
+    expect(byId.attempts).toEqual([
+      expect.objectContaining({ resolver: "unpaywall", url: "https://pdfs.example/1.pdf?api_key=REDACTED" }),
+    ]);
+    expect(byId.outcomes).toEqual([expect.objectContaining({ state: "done", reason: "ok" })]);
+    expect(JSON.stringify(byId)).not.toContain("SECRETKEY");
+    const byArtifact = await json(await app.request(`/api/jobs/${encodeURIComponent("doi:10.1000/1")}`));
+    expect(byArtifact.job).toMatchObject({ id: 1 });
   });
 
   test("/api/jobs/:id is a JSON 404 for an unknown job", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const res = await app.request("/api/jobs/doi:10.9999%2Fnope");
     expect(res.status).toBe(404);
     expect(await json(res)).toMatchObject({ error: "not_found" });
   });
 
   test("unknown routes are JSON 404s", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     for (const [method, path] of [
       ["GET", "/nope"],
       ["GET", "/api"],
@@ -163,7 +157,7 @@ describe("read routes", () => {
   });
 
   test("/metrics is Prometheus text 0.0.4 with job counts filled at scrape", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const res = await app.request("/metrics");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
@@ -176,20 +170,18 @@ describe("read routes", () => {
   });
 
   test("an internal failure is a JSON 500 without details", async () => {
-    const { app, queue } = setup();
-    queue.stats = () => {
-      throw new Error("SQLITE_CORRUPT at /secret/path/queue.db");
-    };
+    const { app, db } = await setup();
+    db.close();
     const res = await app.request("/api/stats");
     expect(res.status).toBe(500);
     const body = await json(res);
     expect(body.error).toBe("internal");
-    expect(JSON.stringify(body)).not.toContain("/secret/path");
+    expect(JSON.stringify(body)).not.toMatch(/closed|database/i);
   });
 });
 
 describe("control routes", () => {
-  const post = (app: ReturnType<typeof setup>["app"], path: string, auth?: string, body?: string) =>
+  const post = (app: Awaited<ReturnType<typeof setup>>["app"], path: string, auth?: string, body?: string) =>
     app.request(path, {
       method: "POST",
       headers: auth ? { Authorization: auth } : {},
@@ -197,45 +189,45 @@ describe("control routes", () => {
     });
 
   test("without a configured token every control route is 403 and nothing changes", async () => {
-    const { app, queue } = setup();
+    const { app, queue } = await setup();
     for (const path of ["/api/pause", "/api/resume", "/api/retry-failed"]) {
       const res = await post(app, path, "Bearer anything");
       expect(res.status).toBe(403);
       expect(await json(res)).toMatchObject({ error: "forbidden" });
     }
-    expect(queue.paused).toBe(false);
-    expect(queue.stats().counts.error).toBe(4);
+    expect(await queue.isPaused()).toBe(false);
+    expect((await queue.stats()).counts.error).toBe(4);
   });
 
   test("a missing or wrong token is 401 and nothing changes", async () => {
-    const { app, queue } = setup({ token: TOKEN });
+    const { app, queue } = await setup({ token: TOKEN });
     for (const auth of [undefined, "Bearer wrong", `Bearer ${TOKEN}x`, `Basic ${TOKEN}`, "Bearer ", TOKEN]) {
       const res = await post(app, "/api/pause", auth);
       expect(res.status).toBe(401);
       expect(await json(res)).toMatchObject({ error: "unauthorized" });
     }
-    expect(queue.paused).toBe(false);
+    expect(await queue.isPaused()).toBe(false);
   });
 
   test("the right token pauses, resumes and retries failed jobs", async () => {
-    const { app, queue } = setup({ token: TOKEN });
+    const { app, queue } = await setup({ token: TOKEN });
     const auth = `Bearer ${TOKEN}`;
     let res = await post(app, "/api/pause", auth);
     expect(res.status).toBe(200);
-    expect(queue.paused).toBe(true);
+    expect(await queue.isPaused()).toBe(true);
     expect((await json(await app.request("/api/stats"))).paused).toBe(true);
     res = await post(app, "/api/resume", auth);
     expect(res.status).toBe(200);
-    expect(queue.paused).toBe(false);
+    expect(await queue.isPaused()).toBe(false);
     res = await post(app, "/api/retry-failed", auth, JSON.stringify({ reason: "http_500" }));
     expect(await json(res)).toEqual({ ok: true, requeued: 2 });
     res = await post(app, "/api/retry-failed", auth);
     expect(await json(res)).toEqual({ ok: true, requeued: 2 });
-    expect(queue.stats().counts.error).toBe(0);
+    expect((await queue.stats()).counts.error).toBe(0);
   });
 
   test("retry-failed with a malformed body is a 400 and requeues nothing", async () => {
-    const { app, queue } = setup({ token: TOKEN });
+    const { app, queue } = await setup({ token: TOKEN });
     const auth = `Bearer ${TOKEN}`;
     for (const body of [
       "{not json",
@@ -245,27 +237,27 @@ describe("control routes", () => {
       const res = await post(app, "/api/retry-failed", auth, body);
       expect(res.status).toBe(400);
     }
-    expect(queue.stats().counts.error).toBe(4);
+    expect((await queue.stats()).counts.error).toBe(4);
   });
 
   test("read-only mode (serve) refuses controls even with the right token", async () => {
-    const { app, queue } = setup({ token: TOKEN, controls: false });
+    const { app, queue } = await setup({ token: TOKEN, controls: false });
     const res = await post(app, "/api/pause", `Bearer ${TOKEN}`);
     expect(res.status).toBe(403);
     expect(await json(res)).toMatchObject({ error: "read_only" });
-    expect(queue.paused).toBe(false);
+    expect(await queue.isPaused()).toBe(false);
   });
 
   test("GET on a control route is a 404, not an action", async () => {
-    const { app, queue } = setup({ token: TOKEN });
+    const { app, queue } = await setup({ token: TOKEN });
     expect((await app.request("/api/pause")).status).toBe(404);
-    expect(queue.paused).toBe(false);
+    expect(await queue.isPaused()).toBe(false);
   });
 });
 
 describe("dashboard", () => {
   test("is self-contained HTML: no external references, a CSP that forbids fetching, auto-refresh", async () => {
-    const { app, throughput } = setup();
+    const { app, throughput } = await setup();
     for (let i = 0; i <= 10; i++)
       throughput.record({ t: NOW - (10 - i) * 5000, done: i * 7, bytes: i * 1e6 });
     const res = await app.request("/");
@@ -283,14 +275,10 @@ describe("dashboard", () => {
   });
 
   test("host names are escaped", async () => {
-    const { app } = setup();
-    HOSTS.push({ host: "<img onerror=x>.example", in_flight: 0, breaker: "closed" });
-    try {
-      const html = await (await app.request("/")).text();
-      expect(html).not.toContain("<img onerror");
-      expect(html).toContain("&#60;img onerror=x&#62;.example");
-    } finally {
-      HOSTS.pop();
-    }
+    const { app, politeness } = await setup();
+    politeness.store.updateHost("<img onerror=x>.example", NOW, (row) => ({ ...row, failures: 1 }));
+    const html = await (await app.request("/")).text();
+    expect(html).not.toContain("<img onerror");
+    expect(html).toContain("&#60;img onerror=x&#62;.example");
   });
 });
