@@ -19,8 +19,11 @@ export interface StatusFixture {
  * 22 jobs: 10 done, 1 skipped, 4 error (2 × http_500, 2 × not_found), 2 in progress, 5 queued.
  * Hosts: arxiv.org (closed, one failure), slow.example (open breaker, cooling down, 4 × 429).
  */
-export async function statusFixture(config: Config = defaultConfig()): Promise<StatusFixture> {
-  const db = openDatabase(":memory:");
+export async function statusFixture(
+  config: Config = defaultConfig(),
+  path = ":memory:",
+): Promise<StatusFixture> {
+  const db = openDatabase(path);
   const queue = new SqliteJobQueue(db, queuePolicy(config.queue), { now: () => NOW });
   await queue.enqueue(
     Array.from({ length: 22 }, (_, i) => ({
