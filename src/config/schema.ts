@@ -37,16 +37,17 @@ export const RESOLVER_NAMES = [
 ] as const;
 export type ResolverName = (typeof RESOLVER_NAMES)[number];
 
-const resolver = (baseUrl: string, extra: v.ObjectEntries = {}) =>
-  v.optional(
-    v.strictObject({
-      enabled: bool(true, "Ask this resolver at all."),
-      base_url: url(baseUrl, "Base URL of the service (mirrors and test servers can stand in)."),
-      max_concurrent: int(4, "Requests this resolver may have in flight at once."),
-      ...extra,
-    }),
-    {},
-  );
+// Generic over the extra entries so their keys stay typed (e.g. `resolvers.openalex.api_key`).
+const resolver = <E extends v.ObjectEntries = Record<never, never>>(baseUrl: string, extra?: E) => {
+  const schema = v.strictObject({
+    enabled: bool(true, "Ask this resolver at all."),
+    base_url: url(baseUrl, "Base URL of the service (mirrors and test servers can stand in)."),
+    max_concurrent: int(4, "Requests this resolver may have in flight at once."),
+    ...(extra ?? ({} as E)),
+  });
+  // Every entry is optional with a default, so `{}` is a valid input.
+  return v.optional(schema, {} as v.InferInput<typeof schema>);
+};
 
 const roleRates = v.strictObject({
   metadata: rate(undefined, "Rate for API/metadata requests to this host."),
@@ -170,7 +171,11 @@ export const ConfigSchema = v.strictObject({
           ["wayback"],
         ],
       ),
-      direct: resolver("https://arxiv.org"),
+      candidate_concurrency: int(2, "Candidates of one job downloaded at once (the first valid file aborts the others)."),
+      direct: resolver("https://arxiv.org", {
+        europepmc_base_url: url("https://europepmc.org", "Base URL of Europe PMC article renders (PMCID → PDF)."),
+        pmc_base_url: url("https://pmc.ncbi.nlm.nih.gov", "Base URL of PMC article pages (PMCID → PDF)."),
+      }),
       unpaywall: resolver("https://api.unpaywall.org"),
       crossref: resolver("https://api.crossref.org"),
       europepmc: resolver("https://www.ebi.ac.uk/europepmc/webservices/rest"),
@@ -185,9 +190,13 @@ export const ConfigSchema = v.strictObject({
         api_key: secret("OpenAlex API key (env OPENALEX_API_KEY); the resolver is off without it."),
       }),
       doi: resolver("https://doi.org"),
-      landing: resolver("https://example.invalid"),
+      landing: resolver("https://example.invalid", {
+        max_page_bytes: int(2 * 1024 * 1024, "Largest landing page read when scraping for PDF links, in bytes."),
+        max_links: int(4, "PDF links taken from one landing page."),
+      }),
       wayback: resolver("https://archive.org", {
         capture_base_url: url("https://web.archive.org", "Base URL of Wayback captures."),
+        max_lookups: int(6, "Failed candidate and landing URLs looked up in the archive per job."),
       }),
     }),
     {},
