@@ -2,7 +2,7 @@
 // content type last since it is sometimes the full text), skipping TDM text/xml and text/plain links
 // that need tokens; message.resource.primary.URL is the landing candidate.
 import type { ApiResolver } from "./resolver.ts";
-import { compact, expectObject, httpUrl, isObject, objects, text, trimSlash } from "./shape.ts";
+import { compact, expectObject, httpUrl, isObject, objects, text, trimSlash, uniqueSeeds } from "./shape.ts";
 import type { CandidateSeed, ResolverMapping } from "./types.ts";
 
 export const crossref: ApiResolver = {
@@ -29,7 +29,7 @@ export const crossref: ApiResolver = {
       ranked.push({ seed: { url, kind: "pdf", provenance }, rank });
     }
     // A stable sort keeps Crossref's order among equals.
-    const candidates = ranked.sort((a, b) => a.rank - b.rank).map((r) => r.seed);
+    const candidates = uniqueSeeds(ranked.sort((a, b) => a.rank - b.rank).map((r) => r.seed));
     const primary = isObject(message.resource) && isObject(message.resource.primary) ? message.resource.primary : {};
     const landing = httpUrl(primary.URL);
     if (landing) candidates.push({ url: landing, kind: "landing", provenance: {} });

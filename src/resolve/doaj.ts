@@ -1,7 +1,7 @@
 // `doaj`: GET /search/articles/<url-encoded "doi:<doi>"> (the query is part of the path) →
 // results[].bibjson.link[] of type fulltext: PDF links are candidates, HTML links landing pages.
 import type { ApiResolver } from "./resolver.ts";
-import { compact, expectObject, httpUrl, isObject, objects, text, trimSlash } from "./shape.ts";
+import { compact, expectObject, httpUrl, isObject, objects, text, trimSlash, uniqueSeeds } from "./shape.ts";
 import type { CandidateSeed, ResolverMapping } from "./types.ts";
 
 export const doaj: ApiResolver = {
@@ -28,7 +28,7 @@ export const doaj: ApiResolver = {
         else if (type === "HTML") landings.push({ url, kind: "landing", provenance });
       }
     }
-    const candidates = [...pdfs, ...landings];
+    const candidates = uniqueSeeds([...pdfs, ...landings]);
     return { candidates, derived: {}, note: candidates.length ? undefined : r.total === 0 ? "not in DOAJ" : "no full-text link" };
   },
 };

@@ -3,7 +3,7 @@
 // derived from ids.pmcid or a PubMed Central location (adding the missing `PMC` prefix).
 import { idsFromPmhId, normalizePmcid, normalizePmid, pmcidFromUrl } from "./ids.ts";
 import type { ApiResolver } from "./resolver.ts";
-import { compact, expectObject, httpUrl, isObject, type Json, objects, text, trimSlash } from "./shape.ts";
+import { compact, expectObject, httpUrl, isObject, type Json, objects, text, trimSlash, uniqueSeeds } from "./shape.ts";
 import type { CandidateSeed, DerivedIds, ResolverMapping } from "./types.ts";
 
 /** PDF and landing candidates of an OpenAlex work, in import order (SPEC 2.2). */
@@ -29,7 +29,7 @@ export function openalexLocations(work: Json): { candidates: CandidateSeed[]; de
   }
   const oaUrl = isObject(work.open_access) ? httpUrl(work.open_access.oa_url) : undefined;
   if (oaUrl) pdfs.push({ url: oaUrl, kind: "pdf", provenance: {} });
-  return { candidates: [...pdfs, ...landings], derived: compact(derived) };
+  return { candidates: uniqueSeeds([...pdfs, ...landings]), derived: compact(derived) };
 }
 
 export const openalex: ApiResolver = {

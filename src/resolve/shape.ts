@@ -55,3 +55,14 @@ export function doiPath(doi: string): string {
 export function trimSlash(base: string): string {
   return base.replace(/\/+$/, "");
 }
+
+/** First occurrence of each (kind, URL) wins: APIs repeat the best location inside the full list. */
+export function uniqueSeeds<T extends { url: string; kind: string }>(seeds: T[]): T[] {
+  const seen = new Set<string>();
+  return seeds.filter((s) => {
+    const key = `${s.kind} ${s.url}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -2,7 +2,7 @@
 // pages as landing candidates), keeping host_type/version/license; pmh_ids yield arXiv ids/PMCIDs.
 import { idsFromPmhId, pmcidFromUrl } from "./ids.ts";
 import type { ApiResolver } from "./resolver.ts";
-import { compact, doiPath, expectObject, httpUrl, isObject, type Json, objects, text, trimSlash } from "./shape.ts";
+import { compact, doiPath, expectObject, httpUrl, isObject, type Json, objects, text, trimSlash, uniqueSeeds } from "./shape.ts";
 import type { CandidateSeed, DerivedIds, ResolverMapping } from "./types.ts";
 
 export const unpaywall: ApiResolver = {
@@ -32,7 +32,7 @@ export const unpaywall: ApiResolver = {
       derived.arxiv ??= fromPmh.arxiv;
       derived.pmcid ??= fromPmh.pmcid ?? pmcidFromUrl(loc.url_for_landing_page);
     }
-    const candidates = [...pdfs, ...landings];
+    const candidates = uniqueSeeds([...pdfs, ...landings]);
     const note = candidates.length ? undefined : r.is_oa === false ? "closed (is_oa false)" : "no OA location";
     return { candidates, derived: compact(derived), note };
   },
