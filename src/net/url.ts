@@ -1,0 +1,58 @@
+// Canonical URLs and host keys (SPEC 2.3): the dedupe key of a candidate and the key every
+// politeness limit, robots cache and breaker is kept under. Pure functions over WHATWG URL parsing,
+// which already lowercases scheme and host, converts IDN to punycode and removes dot segments.
+
+export type ParsedUrl = { ok: true; url: URL } | { ok: false; message: string };
+
+const DEFAULT_PORTS: Record<string, string> = { "http:": "80", "https:": "443" };
+const UNRESERVED = /[A-Za-z0-9\-._~]/;
+
+/** Parse `input` (absolute, or relative to `base`) into its canonical form; errors name the input. */
+export function parseUrl(input: string, base?: string): ParsedUrl {
+  let url: URL;
+  try {
+    url = base === undefined ? new URL(input.trim()) : new URL(input.trim(), base);
+  } catch {
+    const where = base === undefined ? "" : ` relative to ${JSON.stringify(base)}`;
+    return { ok: false, message: `${JSON.stringify(input)} is not a valid URL${where}` };
+  }
+  if (url.protocol === "http:" || url.protocol === "https:") {
+    if (url.hostname.endsWith(".") && !url.hostname.startsWith("["))
+      url.hostname = url.hostname.replace(/\.+$/, "");
+    if (url.port === DEFAULT_PORTS[url.protocol]) url.port = "";
+    url.pathname = normalizePercentEncoding(url.pathname);
+  }
+  url.hash = "";
+  return { ok: true, url };
+}
+
+/** The canonical string of `input` (see `parseUrl`), or undefined when it does not parse. */
+export function canonicalUrl(input: string, base?: string): string | undefined {
+  const p = parseUrl(input, base);
+  return p.ok ? p.url.href : undefined;
+}
+
+/** Host key: canonical hostname, with `:port` only when the port is not the scheme's default. */
+export function hostKey(url: URL | string): string {
+  const u = typeof url === "string" ? parseUrl(url) : { ok: true as const, url };
+  if (!u.ok) throw new TypeError(u.message);
+  const host = u.url.hostname.replace(/\.+$/, "");
+  const port = u.url.port && u.url.port !== DEFAULT_PORTS[u.url.protocol] ? `:${u.url.port}` : "";
+  return host + port;
+}
+
+/** `scheme://host[:port]`: the unit robots.txt applies to. */
+export function originOf(url: URL): string {
+  return `${url.protocol}//${hostKey(url)}`;
+}
+
+/**
+ * RFC 3986 6.2.2.2: percent-escapes of unreserved characters are decoded, the rest get uppercase
+ * hex, so `/%7euser/%2f` and `/~user/%2F` are one key. Only the path: the query is kept as sent.
+ */
+export function normalizePercentEncoding(path: string): string {
+  return path.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => {
+    const ch = String.fromCharCode(Number.parseInt(hex, 16));
+    return UNRESERVED.test(ch) ? ch : `%${hex.toUpperCase()}`;
+  });
+}
