@@ -4,11 +4,27 @@ import type { ArgsDef } from "citty";
 import { type Config, defaultConfig } from "../config/schema.ts";
 
 export const globalArgs = {
-  config: { type: "string", description: "Config file (docstokg.toml or .json); env DOCSTOKG_CONFIG", valueHint: "FILE" },
-  "state-dir": { type: "string", description: "State directory (queue database, manifest) [./state]", valueHint: "DIR" },
+  config: {
+    type: "string",
+    description: "Config file (docstokg.toml or .json); env DOCSTOKG_CONFIG",
+    valueHint: "FILE",
+  },
+  "state-dir": {
+    type: "string",
+    description: "State directory (queue database, manifest) [./state]",
+    valueHint: "DIR",
+  },
   out: { type: "string", description: "Library directory for obtained files [./library]", valueHint: "DIR" },
-  "log-level": { type: "string", description: "silent|error|warn|info|debug|trace [info]", valueHint: "LEVEL" },
-  "log-format": { type: "string", description: "pretty|json [pretty on a TTY, json otherwise]", valueHint: "FORMAT" },
+  "log-level": {
+    type: "string",
+    description: "silent|error|warn|info|debug|trace [info]",
+    valueHint: "LEVEL",
+  },
+  "log-format": {
+    type: "string",
+    description: "pretty|json [pretty on a TTY, json otherwise]",
+    valueHint: "FORMAT",
+  },
   debug: { type: "boolean", description: "Show stack traces on errors" },
 } as const satisfies ArgsDef;
 

@@ -14,7 +14,11 @@ Examples:
   args: {
     ...globalArgs,
     format: { type: "string", description: "jsonl|csv [jsonl]", valueHint: "FORMAT" },
-    since: { type: "string", description: "Only outcomes recorded at or after this ISO time", valueHint: "TIME" },
+    since: {
+      type: "string",
+      description: "Only outcomes recorded at or after this ISO time",
+      valueHint: "TIME",
+    },
     state: { type: "string", description: "done|skipped|error", valueHint: "STATE" },
   },
   run: () => notAvailable("manifest export"),

@@ -9,7 +9,8 @@ const seconds = (def: number, description: string, min = 0) =>
   v.optional(v.pipe(v.number(), v.minValue(min), v.description(description)), def);
 const int = (def: number, description: string, min = 1) =>
   v.optional(v.pipe(v.number(), v.integer(), v.minValue(min), v.description(description)), def);
-const bool = (def: boolean, description: string) => v.optional(v.pipe(v.boolean(), v.description(description)), def);
+const bool = (def: boolean, description: string) =>
+  v.optional(v.pipe(v.boolean(), v.description(description)), def);
 const rate = (def: string | undefined, description: string) => {
   const s = v.pipe(
     v.string(),
@@ -20,7 +21,8 @@ const rate = (def: string | undefined, description: string) => {
 };
 const url = (def: string, description: string) =>
   v.optional(v.pipe(v.string(), v.url("an absolute http(s) URL"), v.description(description)), def);
-const secret = (description: string) => v.optional(v.pipe(v.string(), v.minLength(1), v.description(description)));
+const secret = (description: string) =>
+  v.optional(v.pipe(v.string(), v.minLength(1), v.description(description)));
 
 export const RESOLVER_NAMES = [
   "direct",
@@ -205,7 +207,11 @@ export const ConfigSchema = v.strictObject({
     v.strictObject({
       enabled: bool(true, "Serve the status endpoint while `queue run` works."),
       listen: v.optional(
-        v.pipe(v.string(), v.regex(/^.+:\d{1,5}$/, "HOST:PORT"), v.description("Address of the status endpoint.")),
+        v.pipe(
+          v.string(),
+          v.regex(/^.+:\d{1,5}$/, "HOST:PORT"),
+          v.description("Address of the status endpoint."),
+        ),
         "127.0.0.1:8787",
       ),
       token: secret("Bearer token for the mutating routes (pause, resume, retry-failed)."),

@@ -11,4 +11,21 @@ export interface Migration {
 export const MIGRATIONS: Migration[] = [
   // 1: queue (jobs, attempts, outcomes, settings, manifest outbox) — src/store/jobs*.ts
   // 2: politeness (host rate/cooldown/breaker state, robots cache, metadata http cache) — src/politeness, src/net
+  {
+    // The metadata HTTP cache (src/net/cache.ts); key = SHA-256 of the URL, so no secret rests here.
+    version: 3,
+    name: "http_cache",
+    up(db) {
+      db.run(`CREATE TABLE http_cache (
+        key TEXT PRIMARY KEY,
+        status INTEGER NOT NULL,
+        headers TEXT NOT NULL,
+        body BLOB NOT NULL,
+        stored_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        etag TEXT,
+        last_modified TEXT
+      ) WITHOUT ROWID`);
+    },
+  },
 ];

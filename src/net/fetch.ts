@@ -1,0 +1,561 @@
+// The one HTTP client of docstokg (`HttpClient`, src/net/types.ts). Every hop passes the URL gate
+// (connecting to the vetted address), robots.txt for landing/artifact, and the politeness port;
+// timeouts (connect/header, idle between chunks, total) keep applying while the caller reads the
+// body; metadata requests are cached and retried; every outcome gets its reason in outcome.ts.
+import type { Config } from "../config/schema.ts";
+import type { Reason } from "../core/reasons.ts";
+import type { MetadataCache } from "./cache.ts";
+import { createUrlGate, type Lookup } from "./gate.ts";
+import { urlHostOf } from "./ip.ts";
+import { HttpFailure, isRetryable, outcomeReason } from "./outcome.ts";
+import type { PolitenessGate } from "./politeness-port.ts";
+import { backoffMs, parseRetryAfter } from "./retry.ts";
+import { createRobotsCache, ROBOTS_MAX_BYTES, type RobotsFetch } from "./robots.ts";
+import type { HttpClient, HttpRequest, HttpResponse, HttpResult, Role } from "./types.ts";
+import { hostKey, originOf, parseUrl } from "./url.ts";
+
+export type { PolitenessGate } from "./politeness-port.ts";
+
+/** The transport: the platform `fetch` (tests may wrap it to prove where packets go). */
+export type Transport = (
+  url: string,
+  init: RequestInit & { tls?: { serverName?: string } },
+) => Promise<Response>;
+
+export interface HttpClientDeps {
+  config: Config;
+  politeness: PolitenessGate;
+  /** docstokg version for the User-Agent. */
+  version: string;
+  now?: () => number;
+  lookup?: Lookup;
+  transport?: Transport;
+  /** Metadata cache; without it metadata is not cached. */
+  cache?: MetadataCache;
+  random?: () => number;
+}
+
+export const ROLE_ACCEPT: Record<Role, string> = {
+  artifact: "application/pdf, */*;q=0.1",
+  metadata: "application/json",
+  landing: "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
+};
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const RETRY_BASE_MS = 500;
+const RETRY_CAP_MS = 30_000;
+const ROBOTS_REDIRECTS = 5;
+
+/** `docstokg/<version> (+mailto:<contact>)`; no mailto without a contact address. */
+export function userAgent(config: Config, version: string): string {
+  const product = config.network.user_agent ?? `docstokg/${version}`;
+  return config.contact_email ? `${product} (+mailto:${config.contact_email})` : product;
+}
+
+type Failure = Extract<HttpResult, { ok: false }>;
+
+const fail = (reason: Reason, message: string, url: string, extra: Partial<Failure> = {}): Failure => ({
+  ok: false,
+  reason,
+  message,
+  url,
+  ...extra,
+});
+
+interface HopOptions {
+  role: Role;
+  /** Role whose rate token is spent (robots.txt is fetched on the landing budget). */
+  rateRole: Role;
+  checkRobots: boolean;
+  maxRedirects: number;
+}
+
+export function createHttpClient(deps: HttpClientDeps): HttpClient {
+  const { config, politeness } = deps;
+  const net = config.network;
+  const now = deps.now ?? Date.now;
+  const random = deps.random ?? Math.random;
+  const transport: Transport = deps.transport ?? ((url, init) => fetch(url, init));
+  const gate = createUrlGate({ allowPrivate: net.allow_private, lookup: deps.lookup });
+  const ua = userAgent(config, deps.version);
+  const retryAfterCapMs = config.politeness.retry_after_cap_s * 1000;
+  const robots = createRobotsCache({
+    productToken: (config.network.user_agent ?? "docstokg").split("/")[0] as string,
+    ttlMs: config.politeness.robots_ttl_s * 1000,
+    crawlDelayCapMs: config.politeness.crawl_delay_cap_s * 1000,
+    now,
+    fetchRobots,
+    onCrawlDelay: (origin, ms) => politeness.setMinInterval(hostKey(origin), ms),
+  });
+
+  /**
+   * One request with its redirects: gate, robots and politeness on every hop. Answers the final
+   * response with the slot still held (released when the body ends) or a failure.
+   */
+  async function exchange(
+    req: HttpRequest,
+    hop: HopOptions,
+    startedAt: number,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<HttpResult & { retryAfterMs?: number }> {
+    const maxWaitMs = req.maxWaitMs ?? config.politeness.max_wait_s * 1000;
+    const first = parseUrl(req.url);
+    if (!first.ok) return fail("url_refused", first.message, req.url);
+    let url = first.url;
+    const visited: string[] = [];
+    const seen = new Set<string>();
+    let waited = 0;
+    for (;;) {
+      visited.push(url.href);
+      seen.add(url.href);
+      const verdict = await gate.check(url);
+      if (!verdict.ok) return fail(verdict.reason, verdict.message, url.href);
+      if (hop.checkRobots && config.politeness.robots) {
+        const r = await robots.check(url, originOf(url));
+        if (!r.allowed) {
+          return fail(r.reason, r.message, url.href, "retryAt" in r ? { retryAt: r.retryAt } : {});
+        }
+      }
+      if (req.signal?.aborted) return fail("cancelled", `request for ${url.href} was cancelled`, url.href);
+      const host = hostKey(url);
+      const permit = await politeness.acquire({
+        host,
+        role: hop.rateRole,
+        resolver: req.resolver,
+        signal: req.signal,
+        maxWaitMs: Math.max(0, maxWaitMs - waited),
+      });
+      if (!permit.ok) {
+        const why =
+          permit.reason === "breaker_open"
+            ? `the circuit breaker of ${host} is open`
+            : permit.reason === "cancelled"
+              ? `request for ${url.href} was cancelled`
+              : `${host} cannot take a ${hop.rateRole} request within ${maxWaitMs} ms`;
+        return fail(permit.reason, why, url.href, { retryAt: permit.retryAt });
+      }
+      waited += permit.waitedMs;
+      const sent = await send(url, verdict.address, req, hop.role, startedAt, permit.release, extraHeaders);
+      if (!sent.ok) {
+        politeness.observe(host, { failure: failureKind(sent.reason), role: hop.role });
+        return { ...sent, url: url.href };
+      }
+      const res = sent.response;
+      const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), now(), retryAfterCapMs);
+      politeness.observe(host, { status: res.status, retryAfterMs, headers: res.headers, role: hop.role });
+      const location = res.headers.get("location");
+      if (REDIRECTS.has(res.status) && location !== null) {
+        await sent.discard();
+        const next = parseUrl(location, url.href);
+        if (!next.ok)
+          return fail(`http_${res.status}`, `redirect from ${url.href}: ${next.message}`, url.href);
+        if (seen.has(next.url.href)) {
+          return fail(
+            `http_${res.status}`,
+            `redirect loop: ${[...visited, next.url.href].join(" → ")}`,
+            url.href,
+          );
+        }
+        if (visited.length > hop.maxRedirects) {
+          return fail(
+            `http_${res.status}`,
+            `more than ${hop.maxRedirects} redirects from ${req.url}`,
+            url.href,
+          );
+        }
+        url = next.url;
+        continue;
+      }
+      const reason = outcomeReason({ status: res.status });
+      if (reason !== "ok") {
+        await sent.discard();
+        const retryAt = retryAfterMs !== undefined ? now() + retryAfterMs : undefined;
+        return {
+          ...fail(reason, `${url.href} answered ${res.status}`, url.href, { status: res.status, retryAt }),
+          retryAfterMs,
+        };
+      }
+      const response: HttpResponse = {
+        status: res.status,
+        headers: res.headers,
+        url: url.href,
+        redirects: visited,
+        body: sent.body,
+        rateWaitMs: waited,
+        release: sent.release,
+      };
+      return { ok: true, response };
+    }
+  }
+
+  type Sent =
+    | {
+        ok: true;
+        response: Response;
+        body: ReadableStream<Uint8Array> | null;
+        release(): void;
+        discard(): Promise<void>;
+      }
+    | Failure;
+
+  /** One GET to the vetted address with the timeouts armed; the body keeps them until it ends. */
+  async function send(
+    url: URL,
+    address: string,
+    req: HttpRequest,
+    role: Role,
+    startedAt: number,
+    releasePermit: () => void,
+    extraHeaders: Record<string, string>,
+  ): Promise<Sent> {
+    const ac = new AbortController();
+    let timers: ReturnType<typeof setTimeout>[] = [];
+    let ended = false;
+    const onCallerAbort = () =>
+      ac.abort(new HttpFailure("cancelled", `request for ${url.href} was cancelled`));
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      for (const t of timers) clearTimeout(t);
+      timers = [];
+      req.signal?.removeEventListener("abort", onCallerAbort);
+      releasePermit();
+    };
+    const timeout = (ms: number, what: string) =>
+      setTimeout(() => ac.abort(new HttpFailure("timeout", `${what} after ${ms} ms: ${url.href}`)), ms);
+    req.signal?.addEventListener("abort", onCallerAbort, { once: true });
+    if (req.signal?.aborted) onCallerAbort();
+    const totalMs = Math.max(0, net.total_timeout_s * 1000 - (now() - startedAt));
+    timers.push(timeout(totalMs, "no complete answer"));
+    const headerTimer = timeout(net.connect_timeout_s * 1000, "no response headers");
+    timers.push(headerTimer);
+
+    const headers: Record<string, string> = {
+      "user-agent": ua,
+      accept: ROLE_ACCEPT[role],
+      ...req.headers,
+      ...extraHeaders,
+    };
+    // Connect to the address the gate vetted, naming the host in Host (and SNI for https).
+    const literal = url.hostname.startsWith("[") || /^[\d.]+$/.test(url.hostname);
+    let target = url.href;
+    const init: RequestInit & { tls?: { serverName?: string } } = {
+      method: "GET",
+      redirect: "manual",
+      signal: ac.signal,
+      headers,
+    };
+    if (!literal) {
+      const pinned = new URL(url.href);
+      pinned.hostname = urlHostOf(address);
+      target = pinned.href;
+      headers.host = url.host;
+      if (url.protocol === "https:") init.tls = { serverName: url.hostname };
+    }
+    let res: Response;
+    try {
+      res = await transport(target, init);
+    } catch (error) {
+      end();
+      const reason = outcomeReason({ error: ac.signal.aborted ? ac.signal.reason : error });
+      return fail(reason, describe(error, ac.signal, url), url.href);
+    }
+    clearTimeout(headerTimer);
+    const declared = res.headers.get("content-encoding") ? null : res.headers.get("content-length");
+    const body = res.body
+      ? guardBody(res.body, {
+          ac,
+          idleMs: net.idle_timeout_s * 1000,
+          maxBytes: config.download.max_bytes,
+          expected: declared !== null && /^\d+$/.test(declared) ? Number(declared) : undefined,
+          url,
+          end,
+        })
+      : null;
+    if (!body) end();
+    return {
+      ok: true,
+      response: res,
+      body,
+      release: end,
+      async discard() {
+        await body?.cancel().catch(() => {});
+        end();
+      },
+    };
+  }
+
+  /** robots.txt of `origin`: gate + politeness (landing budget), up to 5 redirects, 500 KiB read. */
+  async function fetchRobots(origin: string): Promise<RobotsFetch> {
+    const r = await exchange(
+      { url: `${origin}/robots.txt`, role: "landing" },
+      { role: "landing", rateRole: "landing", checkRobots: false, maxRedirects: ROBOTS_REDIRECTS },
+      now(),
+      { accept: "text/plain, */*;q=0.5" },
+    );
+    if (!r.ok) {
+      if (r.status !== undefined) return { status: r.status, body: "" };
+      return { failure: r.reason, message: `robots.txt of ${origin}: ${r.message}` };
+    }
+    try {
+      const bytes = await readAtMost(r.response.body, ROBOTS_MAX_BYTES);
+      return { status: r.response.status, body: new TextDecoder().decode(bytes) };
+    } catch (error) {
+      return {
+        failure: outcomeReason({ error }),
+        message: `robots.txt of ${origin}: ${(error as Error).message}`,
+      };
+    } finally {
+      r.response.release();
+    }
+  }
+
+  async function request(req: HttpRequest): Promise<HttpResult> {
+    const startedAt = now();
+    const hop: HopOptions = {
+      role: req.role,
+      rateRole: req.role,
+      checkRobots: req.role !== "metadata",
+      maxRedirects: net.max_redirects,
+    };
+    if (req.role !== "metadata") return exchange(req, hop, startedAt);
+    return metadataRequest(req, hop, startedAt);
+  }
+
+  /** Metadata: cache first (a fresh hit spends no token), revalidate when stale, retry 429/5xx/network. */
+  async function metadataRequest(req: HttpRequest, hop: HopOptions, startedAt: number): Promise<HttpResult> {
+    const cache = deps.cache;
+    const key = parseUrl(req.url);
+    const cacheKey = key.ok ? key.url.href : req.url;
+    const cached = cache?.lookup(cacheKey, now());
+    if (cached?.fresh) return { ok: true, response: fromCache(cached.entry, cacheKey) };
+    const conditional: Record<string, string> = {};
+    if (cached?.entry.etag) conditional["if-none-match"] = cached.entry.etag;
+    if (cached?.entry.lastModified) conditional["if-modified-since"] = cached.entry.lastModified;
+    const maxWaitMs = req.maxWaitMs ?? config.politeness.max_wait_s * 1000;
+    for (let attempt = 0; ; attempt++) {
+      const r = await exchange(req, hop, startedAt, conditional);
+      if (r.ok) {
+        const res = r.response;
+        if (res.status === 304 && cache && cached) {
+          await res.body?.cancel().catch(() => {});
+          res.release();
+          const refreshed = cache.refresh(cacheKey, res.headers, now());
+          const entry = refreshed ?? cached.entry;
+          return { ok: true, response: { ...fromCache(entry, res.url), redirects: res.redirects } };
+        }
+        if (cache && res.status === 200 && res.body) {
+          res.body = teeIntoCache(res.body, cache.maxBodyBytes, (bytes) =>
+            cache.store(cacheKey, res.status, res.headers, bytes, now()),
+          );
+        }
+        return r;
+      }
+      if (attempt >= net.metadata_retries || !isRetryable({ status: r.status, reason: r.reason })) return r;
+      if (req.signal?.aborted) return r;
+      const delay = Math.max(r.retryAfterMs ?? 0, backoffMs(attempt, RETRY_BASE_MS, RETRY_CAP_MS, random));
+      const elapsed = now() - startedAt;
+      if (elapsed + delay > maxWaitMs || elapsed + delay > net.total_timeout_s * 1000) return r;
+      if (!(await sleep(delay, req.signal)))
+        return fail("cancelled", `request for ${req.url} was cancelled`, req.url);
+    }
+  }
+
+  return { request };
+}
+
+function fromCache(entry: { status: number; headers: Headers; body: Uint8Array }, url: string): HttpResponse {
+  const bytes = entry.body;
+  return {
+    status: entry.status,
+    headers: new Headers(entry.headers),
+    url,
+    redirects: [url],
+    body: new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(bytes);
+        c.close();
+      },
+    }),
+    rateWaitMs: 0,
+    release() {},
+  };
+}
+
+interface GuardOptions {
+  ac: AbortController;
+  idleMs: number;
+  maxBytes: number;
+  expected?: number;
+  url: URL;
+  /** Clears the timers and releases the politeness slots; idempotent. */
+  end(): void;
+}
+
+/**
+ * The caller's view of a body: pulls one chunk per read (constant memory), aborts when the server
+ * stays silent longer than `idleMs` or the body exceeds `maxBytes`, reports a body shorter than its
+ * Content-Length as `truncated`, and releases the slots however it ends (done, error or cancel).
+ */
+function guardBody(source: ReadableStream<Uint8Array>, o: GuardOptions): ReadableStream<Uint8Array> {
+  const reader = source.getReader();
+  let received = 0;
+  const failWith = (c: ReadableStreamDefaultController<Uint8Array>, e: HttpFailure) => {
+    o.ac.abort(e);
+    reader.cancel(e).catch(() => {});
+    o.end();
+    c.error(e);
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(c) {
+        const idle = setTimeout(
+          () => o.ac.abort(new HttpFailure("timeout", `no data for ${o.idleMs} ms: ${o.url.href}`)),
+          o.idleMs,
+        );
+        let chunk: Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>>;
+        try {
+          chunk = await reader.read();
+        } catch (error) {
+          const cause = o.ac.signal.aborted ? o.ac.signal.reason : error;
+          let reason = outcomeReason({ error: cause });
+          // A connection lost before the declared length is a short body, whatever the socket said.
+          if (reason === "conn_error" && o.expected !== undefined && received < o.expected)
+            reason = "truncated";
+          const message =
+            reason === "truncated"
+              ? `body of ${o.url.href} ended after ${received} of ${o.expected} bytes`
+              : describe(cause, o.ac.signal, o.url);
+          o.end();
+          c.error(
+            cause instanceof HttpFailure && cause.reason === reason
+              ? cause
+              : new HttpFailure(reason, message),
+          );
+          return;
+        } finally {
+          clearTimeout(idle);
+        }
+        if (chunk.done) {
+          o.end();
+          if (o.expected !== undefined && received < o.expected) {
+            c.error(
+              new HttpFailure(
+                "truncated",
+                `body of ${o.url.href} ended after ${received} of ${o.expected} bytes`,
+              ),
+            );
+          } else {
+            c.close();
+          }
+          return;
+        }
+        received += chunk.value.length;
+        if (received > o.maxBytes) {
+          failWith(c, new HttpFailure("too_large", `body of ${o.url.href} exceeds ${o.maxBytes} bytes`));
+          return;
+        }
+        c.enqueue(chunk.value);
+      },
+      cancel(reason) {
+        o.ac.abort(reason ?? new HttpFailure("cancelled", "body cancelled"));
+        reader.cancel(reason).catch(() => {});
+        o.end();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** Pass a metadata body through while keeping a copy (up to `cap` bytes) to store when it completes. */
+function teeIntoCache(
+  source: ReadableStream<Uint8Array>,
+  cap: number,
+  store: (bytes: Uint8Array) => void,
+): ReadableStream<Uint8Array> {
+  const reader = source.getReader();
+  let parts: Uint8Array[] | undefined = [];
+  let size = 0;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(c) {
+        let chunk: Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>>;
+        try {
+          chunk = await reader.read();
+        } catch (error) {
+          c.error(error);
+          return;
+        }
+        if (chunk.done) {
+          if (parts) store(concat(parts, size));
+          c.close();
+          return;
+        }
+        size += chunk.value.length;
+        if (parts && size <= cap) parts.push(chunk.value);
+        else parts = undefined;
+        c.enqueue(chunk.value);
+      },
+      cancel(reason) {
+        parts = undefined;
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+function concat(parts: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+async function readAtMost(body: ReadableStream<Uint8Array> | null, max: number): Promise<Uint8Array> {
+  if (!body) return new Uint8Array();
+  const reader = body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    const take = value.subarray(0, Math.max(0, max - size));
+    parts.push(take);
+    size += take.length;
+    if (size >= max) {
+      await reader.cancel().catch(() => {});
+      break;
+    }
+  }
+  return concat(parts, size);
+}
+
+function failureKind(reason: Reason): "timeout" | "conn_error" | "tls_error" | undefined {
+  return reason === "timeout" || reason === "conn_error" || reason === "tls_error" ? reason : undefined;
+}
+
+function describe(error: unknown, signal: AbortSignal, url: URL): string {
+  if (signal.aborted && signal.reason instanceof HttpFailure) return signal.reason.message;
+  const e = error as { code?: string; message?: string };
+  return `${url.href}: ${e?.code ? `${e.code} ` : ""}${e?.message ?? String(error)}`;
+}
+
+/** Wait `ms`, or less when `signal` aborts; answers whether the wait completed. */
+function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve(false);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
