@@ -173,9 +173,15 @@ export const ConfigSchema = v.strictObject({
           ["wayback"],
         ],
       ),
-      candidate_concurrency: int(2, "Candidates of one job downloaded at once (the first valid file aborts the others)."),
+      candidate_concurrency: int(
+        2,
+        "Candidates of one job downloaded at once (the first valid file aborts the others).",
+      ),
       direct: resolver("https://arxiv.org", {
-        europepmc_base_url: url("https://europepmc.org", "Base URL of Europe PMC article renders (PMCID → PDF)."),
+        europepmc_base_url: url(
+          "https://europepmc.org",
+          "Base URL of Europe PMC article renders (PMCID → PDF).",
+        ),
         pmc_base_url: url("https://pmc.ncbi.nlm.nih.gov", "Base URL of PMC article pages (PMCID → PDF)."),
       }),
       unpaywall: resolver("https://api.unpaywall.org"),
@@ -193,7 +199,10 @@ export const ConfigSchema = v.strictObject({
       }),
       doi: resolver("https://doi.org"),
       landing: resolver("https://example.invalid", {
-        max_page_bytes: int(2 * 1024 * 1024, "Largest landing page read when scraping for PDF links, in bytes."),
+        max_page_bytes: int(
+          2 * 1024 * 1024,
+          "Largest landing page read when scraping for PDF links, in bytes.",
+        ),
         max_links: int(4, "PDF links taken from one landing page."),
       }),
       wayback: resolver("https://archive.org", {

@@ -25,12 +25,16 @@ export const crossref: ApiResolver = {
       if (!isPdf && type !== "unspecified") continue;
       const version = text(link["content-version"]);
       const rank = (isPdf ? 0 : 2) + (version === "vor" ? 0 : 1);
-      const provenance = compact({ content_version: version, intended_application: text(link["intended-application"]) });
+      const provenance = compact({
+        content_version: version,
+        intended_application: text(link["intended-application"]),
+      });
       ranked.push({ seed: { url, kind: "pdf", provenance }, rank });
     }
     // A stable sort keeps Crossref's order among equals.
     const candidates = uniqueSeeds(ranked.sort((a, b) => a.rank - b.rank).map((r) => r.seed));
-    const primary = isObject(message.resource) && isObject(message.resource.primary) ? message.resource.primary : {};
+    const primary =
+      isObject(message.resource) && isObject(message.resource.primary) ? message.resource.primary : {};
     const landing = httpUrl(primary.URL);
     if (landing) candidates.push({ url: landing, kind: "landing", provenance: {} });
     return { candidates, derived: {}, note: candidates.length ? undefined : "no full-text link" };

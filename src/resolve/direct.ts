@@ -18,7 +18,11 @@ export function idCandidates(
   if (arxiv) out.push({ url: `${trimSlash(d.base_url)}/pdf/${arxiv}`, kind: "pdf", provenance });
   const pmcid = normalizePmcid(ids.pmcid);
   if (pmcid) {
-    out.push({ url: `${trimSlash(d.europepmc_base_url)}/articles/${pmcid}?pdf=render`, kind: "pdf", provenance });
+    out.push({
+      url: `${trimSlash(d.europepmc_base_url)}/articles/${pmcid}?pdf=render`,
+      kind: "pdf",
+      provenance,
+    });
     out.push({ url: `${trimSlash(d.pmc_base_url)}/articles/${pmcid}/pdf/`, kind: "pdf", provenance });
   }
   return out;

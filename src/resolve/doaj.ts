@@ -29,6 +29,10 @@ export const doaj: ApiResolver = {
       }
     }
     const candidates = uniqueSeeds([...pdfs, ...landings]);
-    return { candidates, derived: {}, note: candidates.length ? undefined : r.total === 0 ? "not in DOAJ" : "no full-text link" };
+    return {
+      candidates,
+      derived: {},
+      note: candidates.length ? undefined : r.total === 0 ? "not in DOAJ" : "no full-text link",
+    };
   },
 };

@@ -8,6 +8,12 @@ export const doiResolver: StaticResolver = {
   kind: "static",
   seeds(work, settings) {
     if (!work.doi) return [];
-    return [{ url: `${trimSlash(settings.resolvers.doi.base_url)}/${doiPath(work.doi)}`, kind: "landing", provenance: {} }];
+    return [
+      {
+        url: `${trimSlash(settings.resolvers.doi.base_url)}/${doiPath(work.doi)}`,
+        kind: "landing",
+        provenance: {},
+      },
+    ];
   },
 };

@@ -17,11 +17,14 @@ export const europepmc: ApiResolver = {
     else if (work.pmid) query = `EXT_ID:${work.pmid} AND SRC:MED`;
     else return { skip: "no DOI, PMCID or PMID" };
     const base = trimSlash(settings.resolvers.europepmc.base_url);
-    return { url: `${base}/search?query=${encodeURIComponent(query)}&format=json&resultType=core&pageSize=3` };
+    return {
+      url: `${base}/search?query=${encodeURIComponent(query)}&format=json&resultType=core&pageSize=3`,
+    };
   },
   map(body): ResolverMapping {
     const r = expectObject(body, "the Europe PMC answer");
-    if (text(r.errCode) || text(r.errMsg)) return { candidates: [], derived: {}, note: `error: ${text(r.errMsg) ?? r.errCode}` };
+    if (text(r.errCode) || text(r.errMsg))
+      return { candidates: [], derived: {}, note: `error: ${text(r.errMsg) ?? r.errCode}` };
     const list = expectObject(r.resultList, "Europe PMC `resultList`");
     const candidates: CandidateSeed[] = [];
     const derived: DerivedIds = {};

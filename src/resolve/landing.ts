@@ -63,7 +63,8 @@ export async function scrapeLandingPage(html: string, pageUrl: string, maxLinks 
       element(el) {
         const name = el.getAttribute("name")?.toLowerCase();
         const content = el.getAttribute("content");
-        if (name === "citation_pdf_url" && content) raw.push({ href: content, found_by: "citation_pdf_url", order: order++ });
+        if (name === "citation_pdf_url" && content)
+          raw.push({ href: content, found_by: "citation_pdf_url", order: order++ });
       },
     })
     .on("link", {
@@ -80,7 +81,8 @@ export async function scrapeLandingPage(html: string, pageUrl: string, maxLinks 
         const current = { href: el.getAttribute("href") ?? "", label: el.getAttribute("title") ?? "" };
         anchor = current;
         el.onEndTag(() => {
-          if (anchorLooksPdf(current.href, current.label)) raw.push({ href: current.href, found_by: "anchor", order: order++ });
+          if (anchorLooksPdf(current.href, current.label))
+            raw.push({ href: current.href, found_by: "anchor", order: order++ });
           if (anchor === current) anchor = undefined;
         });
       },

@@ -3,18 +3,32 @@
 // derived from ids.pmcid or a PubMed Central location (adding the missing `PMC` prefix).
 import { idsFromPmhId, normalizePmcid, normalizePmid, pmcidFromUrl } from "./ids.ts";
 import type { ApiResolver } from "./resolver.ts";
-import { compact, expectObject, httpUrl, isObject, type Json, objects, text, trimSlash, uniqueSeeds } from "./shape.ts";
+import {
+  compact,
+  expectObject,
+  httpUrl,
+  isObject,
+  type Json,
+  objects,
+  text,
+  trimSlash,
+  uniqueSeeds,
+} from "./shape.ts";
 import type { CandidateSeed, DerivedIds, ResolverMapping } from "./types.ts";
 
 /** PDF and landing candidates of an OpenAlex work, in import order (SPEC 2.2). */
 export function openalexLocations(work: Json): { candidates: CandidateSeed[]; derived: DerivedIds } {
   const locations: Json[] = [];
-  for (const key of ["best_oa_location", "primary_location"]) if (isObject(work[key])) locations.push(work[key]);
+  for (const key of ["best_oa_location", "primary_location"])
+    if (isObject(work[key])) locations.push(work[key]);
   locations.push(...objects(work.locations));
   const pdfs: CandidateSeed[] = [];
   const landings: CandidateSeed[] = [];
   const ids = isObject(work.ids) ? work.ids : {};
-  const derived: DerivedIds = { pmcid: normalizePmcid(pmcidFromUrl(ids.pmcid) ?? ids.pmcid), pmid: normalizePmid(ids.pmid) };
+  const derived: DerivedIds = {
+    pmcid: normalizePmcid(pmcidFromUrl(ids.pmcid) ?? ids.pmcid),
+    pmid: normalizePmid(ids.pmid),
+  };
   for (const loc of locations) {
     const source = isObject(loc.source) ? text(loc.source.display_name) : undefined;
     const provenance = compact({ version: text(loc.version), license: text(loc.license), source });
@@ -39,7 +53,9 @@ export const openalex: ApiResolver = {
     if (!work.doi) return { skip: "no DOI" };
     if (!settings.openalexApiKey) return { skip: "no OpenAlex API key (set OPENALEX_API_KEY)" };
     const base = trimSlash(settings.resolvers.openalex.base_url);
-    return { url: `${base}/works/doi:${encodeURIComponent(work.doi)}?api_key=${encodeURIComponent(settings.openalexApiKey)}` };
+    return {
+      url: `${base}/works/doi:${encodeURIComponent(work.doi)}?api_key=${encodeURIComponent(settings.openalexApiKey)}`,
+    };
   },
   map(body): ResolverMapping {
     const { candidates, derived } = openalexLocations(expectObject(body, "the OpenAlex answer"));

@@ -22,7 +22,14 @@ import { RESOLVERS } from "./registry.ts";
 import { isSkip, type ResolverSettings } from "./resolver.ts";
 import { MalformedResponse } from "./shape.ts";
 import { ResolverSlots } from "./slots.ts";
-import type { Candidate, CandidateSeed, DerivedIds, ResolvableWork, ResolverAnswer, ResolverMapping } from "./types.ts";
+import type {
+  Candidate,
+  CandidateSeed,
+  DerivedIds,
+  ResolvableWork,
+  ResolverAnswer,
+  ResolverMapping,
+} from "./types.ts";
 import { mapWayback, waybackRequest } from "./wayback.ts";
 
 /** What trying one PDF candidate gave; on failure, an HTML page met instead may be scraped. */
@@ -75,7 +82,9 @@ export function resolverWarnings(config: Config, settings: ResolverSettings): st
   const used = new Set(config.resolvers.tiers.flat());
   const out: string[] = [];
   if (used.has("unpaywall") && config.resolvers.unpaywall.enabled && !settings.email)
-    out.push("Unpaywall is disabled: set contact_email (or DOCSTOKG_CONTACT_EMAIL / UNPAYWALL_EMAIL) to use it");
+    out.push(
+      "Unpaywall is disabled: set contact_email (or DOCSTOKG_CONTACT_EMAIL / UNPAYWALL_EMAIL) to use it",
+    );
   if (used.has("openalex") && config.resolvers.openalex.enabled && !settings.openalexApiKey)
     out.push("OpenAlex is disabled: set resolvers.openalex.api_key (or OPENALEX_API_KEY) to use it");
   return out;
@@ -96,7 +105,14 @@ const PERMANENT_RANK: Reason[] = [
   "url_refused",
   "not_found",
 ];
-const TRANSIENT_RANK: Reason[] = ["rate_limited", "breaker_open", "timeout", "conn_error", "tls_error", "truncated"];
+const TRANSIENT_RANK: Reason[] = [
+  "rate_limited",
+  "breaker_open",
+  "timeout",
+  "conn_error",
+  "tls_error",
+  "truncated",
+];
 
 function rankOf(reason: Reason, ranks: Reason[]): number {
   const i = ranks.indexOf(reason);
@@ -104,7 +120,11 @@ function rankOf(reason: Reason, ranks: Reason[]): number {
 }
 
 /** Run the plan for one work; `saved` is the progress persisted by an earlier attempt (or none). */
-export async function runPlan<T>(work: ResolvableWork, deps: PlanDeps<T>, saved?: unknown): Promise<PlanResult<T>> {
+export async function runPlan<T>(
+  work: ResolvableWork,
+  deps: PlanDeps<T>,
+  saved?: unknown,
+): Promise<PlanResult<T>> {
   const plan = new Plan(work, deps, saved === undefined ? emptyProgress() : resumeProgress(saved));
   return plan.run();
 }
@@ -166,7 +186,8 @@ class Plan<T> {
       Math.max(0, this.deadline - this.now()),
     );
     try {
-      for (let t = 0; t < this.tiers.length && !this.stopped(); t++) await this.runTier(t, this.tiers[t] ?? []);
+      for (let t = 0; t < this.tiers.length && !this.stopped(); t++)
+        await this.runTier(t, this.tiers[t] ?? []);
     } finally {
       clearTimeout(timer);
       this.deps.signal?.removeEventListener("abort", onCancel);
@@ -196,9 +217,14 @@ class Plan<T> {
       this.wake();
     };
     // Candidates kept from an earlier attempt, and landing pages deferred to this tier.
-    for (const rec of this.progress.candidates) if (rec.state === "pending" && this.scheduledTier(rec) === tier) enqueue(rec);
+    for (const rec of this.progress.candidates)
+      if (rec.state === "pending" && this.scheduledTier(rec) === tier) enqueue(rec);
 
-    const addSeeds = (resolver: ResolverName, seeds: CandidateSeed[], extra: Partial<CandidateRecord> = {}) => {
+    const addSeeds = (
+      resolver: ResolverName,
+      seeds: CandidateSeed[],
+      extra: Partial<CandidateRecord> = {},
+    ) => {
       let added = 0;
       for (const seed of seeds) {
         const rec = this.add({ ...seed, resolver, tier, provenance: seed.provenance ?? {} }, extra);
@@ -239,8 +265,9 @@ class Plan<T> {
         }
         if (rec.state !== "pending") continue;
         if (this.tried >= this.deps.config.download.max_candidates || this.now() >= this.deadline) {
+          // No new tries; tries in flight may still win (the time budget's timer aborts them).
           this.budgetHit = true;
-          this.abort.abort();
+          this.wake();
           return;
         }
         this.tried++;
@@ -254,7 +281,10 @@ class Plan<T> {
         }
       }
     };
-    const workers = Array.from({ length: Math.max(1, this.deps.config.resolvers.candidate_concurrency) }, worker);
+    const workers = Array.from(
+      { length: Math.max(1, this.deps.config.resolvers.candidate_concurrency) },
+      worker,
+    );
     await Promise.all([...resolverTasks, ...workers]);
   }
 
@@ -331,7 +361,13 @@ class Plan<T> {
     // Failed PDFs first (the archive may hold the very file), then dead landing pages, then pages
     // that were scraped without success.
     const rank = (r: CandidateRecord) =>
-      r.kind === "pdf" && r.state === "failed" ? 0 : r.state === "failed" ? 1 : r.state === "scraped" ? 2 : -1;
+      r.kind === "pdf" && r.state === "failed"
+        ? 0
+        : r.state === "failed"
+          ? 1
+          : r.state === "scraped"
+            ? 2
+            : -1;
     const inputs = this.progress.candidates
       .filter((r) => r.resolver !== "wayback" && rank(r) >= 0)
       .sort((a, b) => rank(a) - rank(b))
@@ -340,8 +376,11 @@ class Plan<T> {
       inputs.slice(0, max).map(async ({ url, kind }) => {
         const key = `wayback ${url}`;
         if (this.progress.resolvers[key]?.state === "settled") return;
-        const answer = await this.fetchJson("wayback", waybackRequest(url, this.deps.settings).url, undefined, (body) =>
-          mapWayback(body, url, kind, this.deps.settings),
+        const answer = await this.fetchJson(
+          "wayback",
+          waybackRequest(url, this.deps.settings).url,
+          undefined,
+          (body) => mapWayback(body, url, kind, this.deps.settings),
         );
         if (!answer) return;
         const found = addSeeds("wayback", answer.mapping.candidates);
@@ -375,7 +414,13 @@ class Plan<T> {
       }
       if (!res.ok) {
         const state = isTransient(res.reason) ? "unsettled" : "settled";
-        return { state, reason: res.reason, note: res.message, retryAt: res.retryAt, mapping: { candidates: [], derived: {} } };
+        return {
+          state,
+          reason: res.reason,
+          note: res.message,
+          retryAt: res.retryAt,
+          mapping: { candidates: [], derived: {} },
+        };
       }
       const body = await readBounded(res.response, METADATA_MAX_BYTES);
       if (body.truncated) return malformed(`answer larger than ${METADATA_MAX_BYTES} bytes`);
@@ -404,7 +449,11 @@ class Plan<T> {
   // ---------------------------------------------------------------------------------------------
   // Candidates.
 
-  private async tryPdf(rec: CandidateRecord, tier: number, enqueue: (r: CandidateRecord) => void): Promise<void> {
+  private async tryPdf(
+    rec: CandidateRecord,
+    tier: number,
+    enqueue: (r: CandidateRecord) => void,
+  ): Promise<void> {
     const signal = this.abort.signal;
     let res: CandidateTry<T>;
     try {
@@ -431,7 +480,11 @@ class Plan<T> {
     }
   }
 
-  private async scrapeLanding(rec: CandidateRecord, tier: number, enqueue: (r: CandidateRecord) => void): Promise<void> {
+  private async scrapeLanding(
+    rec: CandidateRecord,
+    tier: number,
+    enqueue: (r: CandidateRecord) => void,
+  ): Promise<void> {
     const signal = this.abort.signal;
     const res = await this.deps.http.request({
       url: rec.url,
@@ -506,7 +559,8 @@ class Plan<T> {
         archived?.timestamp !== undefined
           ? `${cfg.wayback.capture_base_url.replace(/\/+$/, "")}/web/${archived.timestamp}id_/${link.url}`
           : link.url;
-      const resolver: ResolverName = page.resolver === "doi" || page.resolver === "wayback" ? page.resolver : "landing";
+      const resolver: ResolverName =
+        page.resolver === "doi" || page.resolver === "wayback" ? page.resolver : "landing";
       const rec = this.add(
         {
           url,
@@ -530,14 +584,19 @@ class Plan<T> {
   private result(): PlanResult<T> {
     const progress = this.progress;
     if (this.winner) return { ok: true, ...this.winner, progress };
-    if (this.cancelled) return { ok: false, reason: "cancelled", transient: true, message: "job cancelled", progress };
+    if (this.cancelled)
+      return { ok: false, reason: "cancelled", transient: true, message: "job cancelled", progress };
     const failed = progress.candidates.filter((c) => c.state === "failed" && c.reason);
     const transientCandidates = failed.filter((c) => c.transient);
     const unsettled = Object.entries(progress.resolvers).filter(([, r]) => r.state === "unsettled");
     if (transientCandidates.length > 0 || unsettled.length > 0) {
       const reasons: { reason: Reason; retryAt?: number; what: string }[] = [
         ...transientCandidates.map((c) => ({ reason: c.reason as Reason, retryAt: c.retryAt, what: c.url })),
-        ...unsettled.map(([name, r]) => ({ reason: (r.reason ?? "conn_error") as Reason, retryAt: r.retryAt, what: name })),
+        ...unsettled.map(([name, r]) => ({
+          reason: (r.reason ?? "conn_error") as Reason,
+          retryAt: r.retryAt,
+          what: name,
+        })),
       ];
       reasons.sort((a, b) => rankOf(a.reason, TRANSIENT_RANK) - rankOf(b.reason, TRANSIENT_RANK));
       const best = reasons[0] as (typeof reasons)[number];
@@ -560,7 +619,13 @@ class Plan<T> {
         progress,
       };
     if (progress.candidates.length === 0)
-      return { ok: false, reason: "no_candidates", transient: false, message: "no resolver found a candidate URL", progress };
+      return {
+        ok: false,
+        reason: "no_candidates",
+        transient: false,
+        message: "no resolver found a candidate URL",
+        progress,
+      };
     const permanent = failed.map((c) => c.reason as Reason);
     permanent.sort((a, b) => rankOf(a, PERMANENT_RANK) - rankOf(b, PERMANENT_RANK));
     const reason = permanent[0] ?? "no_candidates";

@@ -10,7 +10,11 @@ export const pmc: ApiResolver = {
   kind: "api",
   request(work, settings) {
     if (work.pmcid) return { skip: "PMCID already known" };
-    const [id, idtype] = work.doi ? [work.doi, "doi"] : work.pmid ? [work.pmid, "pmid"] : [undefined, undefined];
+    const [id, idtype] = work.doi
+      ? [work.doi, "doi"]
+      : work.pmid
+        ? [work.pmid, "pmid"]
+        : [undefined, undefined];
     if (!id || !idtype) return { skip: "no DOI or PMID" };
     const u = new URL(settings.resolvers.pmc.base_url);
     u.searchParams.set("ids", id);
@@ -27,7 +31,9 @@ export const pmc: ApiResolver = {
       const pmcid = normalizePmcid(record.pmcid);
       if (pmcid && text(record.status) !== "error") return { candidates: [], derived: { pmcid } };
     }
-    const err = objects(r.records).map((x) => text(x.errmsg)).find(Boolean);
+    const err = objects(r.records)
+      .map((x) => text(x.errmsg))
+      .find(Boolean);
     return { candidates: [], derived: {}, note: err ?? "not in PMC" };
   },
 };

@@ -61,10 +61,18 @@ export function resumeProgress(saved: unknown): PlanProgress {
     }
   }
   const p = saved as Partial<PlanProgress> | null;
-  if (!p || p.version !== 1 || !Array.isArray(p.candidates) || typeof p.resolvers !== "object") return emptyProgress();
+  if (p?.version !== 1 || !Array.isArray(p.candidates) || typeof p.resolvers !== "object")
+    return emptyProgress();
   const candidates = p.candidates.map((c) =>
     c.state === "failed" && c.transient
-      ? { ...c, state: "pending" as const, reason: undefined, message: undefined, transient: undefined, retryAt: undefined }
+      ? {
+          ...c,
+          state: "pending" as const,
+          reason: undefined,
+          message: undefined,
+          transient: undefined,
+          retryAt: undefined,
+        }
       : c.state === "ok"
         ? { ...c, state: "pending" as const }
         : c,

@@ -38,7 +38,10 @@ export type Resolver = ApiResolver | StaticResolver;
 export const isSkip = (x: ResolverRequest | Skip): x is Skip => "skip" in x;
 
 /** Credentials from config first, then the documented environment variables (never logged). */
-export function resolverSettings(config: Config, env: Record<string, string | undefined> = {}): ResolverSettings {
+export function resolverSettings(
+  config: Config,
+  env: Record<string, string | undefined> = {},
+): ResolverSettings {
   const r = config.resolvers;
   return {
     resolvers: r,

@@ -19,7 +19,12 @@ export const semanticScholar: ApiResolver = {
     const candidates: CandidateSeed[] = [];
     const oa = isObject(r.openAccessPdf) ? r.openAccessPdf : {};
     const url = httpUrl(oa.url);
-    if (url) candidates.push({ url, kind: "pdf", provenance: compact({ license: text(oa.license), version: text(oa.status) }) });
+    if (url)
+      candidates.push({
+        url,
+        kind: "pdf",
+        provenance: compact({ license: text(oa.license), version: text(oa.status) }),
+      });
     const ext = isObject(r.externalIds) ? r.externalIds : {};
     const derived = compact({
       arxiv: normalizeArxiv(ext.ArXiv),

@@ -2,7 +2,18 @@
 // pages as landing candidates), keeping host_type/version/license; pmh_ids yield arXiv ids/PMCIDs.
 import { idsFromPmhId, pmcidFromUrl } from "./ids.ts";
 import type { ApiResolver } from "./resolver.ts";
-import { compact, doiPath, expectObject, httpUrl, isObject, type Json, objects, text, trimSlash, uniqueSeeds } from "./shape.ts";
+import {
+  compact,
+  doiPath,
+  expectObject,
+  httpUrl,
+  isObject,
+  type Json,
+  objects,
+  text,
+  trimSlash,
+  uniqueSeeds,
+} from "./shape.ts";
 import type { CandidateSeed, DerivedIds, ResolverMapping } from "./types.ts";
 
 export const unpaywall: ApiResolver = {
@@ -23,7 +34,11 @@ export const unpaywall: ApiResolver = {
     const landings: CandidateSeed[] = [];
     const derived: DerivedIds = {};
     for (const loc of locations) {
-      const provenance = compact({ host_type: text(loc.host_type), version: text(loc.version), license: text(loc.license) });
+      const provenance = compact({
+        host_type: text(loc.host_type),
+        version: text(loc.version),
+        license: text(loc.license),
+      });
       const pdf = httpUrl(loc.url_for_pdf);
       if (pdf) pdfs.push({ url: pdf, kind: "pdf", provenance });
       const landing = httpUrl(loc.url_for_landing_page) ?? (pdf ? undefined : httpUrl(loc.url));
@@ -33,7 +48,11 @@ export const unpaywall: ApiResolver = {
       derived.pmcid ??= fromPmh.pmcid ?? pmcidFromUrl(loc.url_for_landing_page);
     }
     const candidates = uniqueSeeds([...pdfs, ...landings]);
-    const note = candidates.length ? undefined : r.is_oa === false ? "closed (is_oa false)" : "no OA location";
+    const note = candidates.length
+      ? undefined
+      : r.is_oa === false
+        ? "closed (is_oa false)"
+        : "no OA location";
     return { candidates, derived: compact(derived), note };
   },
 };

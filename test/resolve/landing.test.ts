@@ -1,5 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { idsFromPmhId, normalizeArxiv, normalizePmcid, normalizePmid, pmcidFromUrl } from "../../src/resolve/ids.ts";
+import {
+  idsFromPmhId,
+  normalizeArxiv,
+  normalizePmcid,
+  normalizePmid,
+  pmcidFromUrl,
+} from "../../src/resolve/ids.ts";
 import { scrapeLandingPage } from "../../src/resolve/landing.ts";
 import { fixtureText } from "../support/fixtures.ts";
 
@@ -10,7 +16,10 @@ describe("scrapeLandingPage", () => {
       "https://greenelab.github.io/connectivity-search-manuscript/",
     );
     expect(links).toEqual([
-      { url: "https://greenelab.github.io/connectivity-search-manuscript/manuscript.pdf", found_by: "citation_pdf_url" },
+      {
+        url: "https://greenelab.github.io/connectivity-search-manuscript/manuscript.pdf",
+        found_by: "citation_pdf_url",
+      },
     ]);
   });
   test("priority is meta, then link alternate, then anchors, whatever the document order", async () => {
@@ -28,24 +37,34 @@ describe("scrapeLandingPage", () => {
     const html = `<head><base href="/content/v2/"></head><body>
       <a href="paper.pdf">Full text</a><a href="../other.html">Download PDF</a><a href="fig.png">Figure</a></body>`;
     const links = await scrapeLandingPage(html, "https://pub.example/articles/42?x=1");
-    expect(links.map((l) => l.url)).toEqual(["https://pub.example/content/v2/paper.pdf", "https://pub.example/content/other.html"]);
+    expect(links.map((l) => l.url)).toEqual([
+      "https://pub.example/content/v2/paper.pdf",
+      "https://pub.example/content/other.html",
+    ]);
   });
   test("without <base>, links resolve against the page URL; fragments dropped; unsafe schemes ignored", async () => {
     const html = `<a href="download.pdf#page=2">get it</a><a href="javascript:alert(1)">PDF</a>
       <a href="mailto:x@y.org">PDF</a><a href="/view?id=1"><span>View</span> <b>PDF</b></a>`;
     const links = await scrapeLandingPage(html, "https://pub.example/a/b/");
-    expect(links.map((l) => l.url)).toEqual(["https://pub.example/a/b/download.pdf", "https://pub.example/view?id=1"]);
+    expect(links.map((l) => l.url)).toEqual([
+      "https://pub.example/a/b/download.pdf",
+      "https://pub.example/view?id=1",
+    ]);
   });
   test("text mentioning PDF-like words does not count; the link count is bounded", async () => {
     const many = Array.from({ length: 10 }, (_, i) => `<a href="/f${i}.pdf">f</a>`).join("");
-    expect(await scrapeLandingPage(`<a href="/x">PDFs of everything</a>${many}`, "https://h/", 3)).toHaveLength(3);
+    expect(
+      await scrapeLandingPage(`<a href="/x">PDFs of everything</a>${many}`, "https://h/", 3),
+    ).toHaveLength(3);
     expect(await scrapeLandingPage(`<a href="/x">Pdfium</a>`, "https://h/")).toEqual([]);
   });
 });
 
 describe("identifier shapes", () => {
   test("PMCIDs never get a doubled prefix", () => {
-    expect(["PMC123", "pmc123", "123", "PMC123.2", 123, "pmcid:PMC123"].map(normalizePmcid)).toEqual(Array(6).fill("PMC123"));
+    expect(["PMC123", "pmc123", "123", "PMC123.2", 123, "pmcid:PMC123"].map(normalizePmcid)).toEqual(
+      Array(6).fill("PMC123"),
+    );
     expect(normalizePmcid("PMCPMC1")).toBeUndefined();
   });
   test("PMIDs from integers and PubMed URLs; arXiv ids from prefixes and URLs", () => {

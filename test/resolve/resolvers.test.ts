@@ -15,15 +15,25 @@ import { mapWayback, waybackRequest } from "../../src/resolve/wayback.ts";
 import { fixtureJson } from "../support/fixtures.ts";
 
 const config = defaultConfig();
-const settings = { ...resolverSettings(config), email: "lib@example.org", openalexApiKey: "k-123", s2ApiKey: "s2-key" };
+const settings = {
+  ...resolverSettings(config),
+  email: "lib@example.org",
+  openalexApiKey: "k-123",
+  s2ApiKey: "s2-key",
+};
 const bare = resolverSettings(config, {});
 const work = (extra: Record<string, unknown> = {}) => ({ id: "w", ...extra });
-const urls = (m: { candidates: { url: string; kind: string }[] }) => m.candidates.map((c) => `${c.kind} ${c.url}`);
+const urls = (m: { candidates: { url: string; kind: string }[] }) =>
+  m.candidates.map((c) => `${c.kind} ${c.url}`);
 
 describe("direct", () => {
   test("own pdf_urls first, then arXiv on arxiv.org, then Europe PMC and PMC renders with one PMC prefix", () => {
     const seeds = direct.seeds(
-      work({ pdf_urls: ["https://x.org/a.pdf", "ftp://nope/a.pdf"], arxiv: "arXiv:2101.00001v2", pmcid: "pmc4221854" }),
+      work({
+        pdf_urls: ["https://x.org/a.pdf", "ftp://nope/a.pdf"],
+        arxiv: "arXiv:2101.00001v2",
+        pmcid: "pmc4221854",
+      }),
       settings,
     );
     expect(seeds.map((s) => s.url)).toEqual([
@@ -92,7 +102,10 @@ describe("crossref", () => {
       "pdf https://www.nature.com/articles/srep16696.pdf",
       "landing https://www.nature.com/articles/srep16696",
     ]);
-    expect(m.candidates[0]?.provenance).toEqual({ content_version: "vor", intended_application: "text-mining" });
+    expect(m.candidates[0]?.provenance).toEqual({
+      content_version: "vor",
+      intended_application: "text-mining",
+    });
   });
   test("an `unspecified` link is a candidate, tried after application/pdf ones", () => {
     const m = crossref.map(fixtureJson("crossref-work-unspecified-link.json"), work());
@@ -114,7 +127,11 @@ describe("crossref", () => {
       },
       work(),
     );
-    expect(mixed.candidates.map((c) => c.url)).toEqual(["https://p/vor.pdf", "https://p/am.pdf", "https://p/u"]);
+    expect(mixed.candidates.map((c) => c.url)).toEqual([
+      "https://p/vor.pdf",
+      "https://p/am.pdf",
+      "https://p/u",
+    ]);
   });
   test("no `link` key: only the landing page", () => {
     const m = crossref.map(fixtureJson("crossref-work-no-link.json"), work());
@@ -167,8 +184,13 @@ describe("pmc idconv", () => {
   });
   test("legacy and v1 samples give the PMCID (integer pmid tolerated); error record gives none", () => {
     expect(pmc.map(fixtureJson("pmc-idconv.json"), work()).derived).toEqual({ pmcid: "PMC2883744" });
-    expect(pmc.map(fixtureJson("pmc-idconv-v1-articles.json"), work()).derived).toEqual({ pmcid: "PMC7605294" });
-    const miss = pmc.map({ status: "ok", records: [{ doi: "10.1/x", status: "error", errmsg: "invalid article id" }] }, work());
+    expect(pmc.map(fixtureJson("pmc-idconv-v1-articles.json"), work()).derived).toEqual({
+      pmcid: "PMC7605294",
+    });
+    const miss = pmc.map(
+      { status: "ok", records: [{ doi: "10.1/x", status: "error", errmsg: "invalid article id" }] },
+      work(),
+    );
     expect(miss).toEqual({ candidates: [], derived: {}, note: "invalid article id" });
     expect(pmc.map(fixtureJson("pmc-idconv-v1-articles-error.json"), work()).derived).toEqual({});
   });
@@ -185,8 +207,10 @@ describe("semantic scholar", () => {
   });
   test("open sample: the openAccessPdf URL", () => {
     const m = semanticScholar.map(fixtureJson("semanticscholar-paper.json"), work());
-    expect(urls(m)).toEqual(["pdf https://dspace.mit.edu/bitstream/1721.1/95941/1/Banerjee_The%20miracle.pdf"]);
-    expect(m.candidates[0]?.provenance.version).toBe("GREEN");
+    expect(urls(m)).toEqual([
+      "pdf https://dspace.mit.edu/bitstream/1721.1/95941/1/Banerjee_The%20miracle.pdf",
+    ]);
+    expect(m.candidates[0]?.provenance?.version).toBe("GREEN");
   });
   test('closed sample: url "" means closed, but the arXiv id still feeds direct', () => {
     const m = semanticScholar.map(fixtureJson("semanticscholar-paper-closed.json"), work());
@@ -209,7 +233,7 @@ describe("doaj", () => {
   test("sample: an HTML fulltext link is a landing candidate", () => {
     const m = doaj.map(fixtureJson("doaj-search.json"), work());
     expect(urls(m)).toEqual(["landing http://www.cbmjournal.com/content/4/1/11"]);
-    expect(m.candidates[0]?.provenance.source).toBe("Carbon Balance and Management");
+    expect(m.candidates[0]?.provenance?.source).toBe("Carbon Balance and Management");
   });
   test("PDF links come before HTML ones; other types and non-fulltext links are ignored", () => {
     const m = doaj.map(
@@ -245,7 +269,9 @@ describe("openalex", () => {
   test("OA sample: pdf_url of best/primary and oa_url, OA landing pages, PMCID derived with the PMC prefix", () => {
     const m = openalex.map(fixtureJson("openalex-work-oa.json"), work());
     const pdfs = m.candidates.filter((c) => c.kind === "pdf").map((c) => c.url);
-    expect(pdfs).toEqual(["https://globalizationandhealth.biomedcentral.com/counter/pdf/10.1186/1744-8603-1-8"]);
+    expect(pdfs).toEqual([
+      "https://globalizationandhealth.biomedcentral.com/counter/pdf/10.1186/1744-8603-1-8",
+    ]);
     const landings = m.candidates.filter((c) => c.kind === "landing").map((c) => c.url);
     expect(landings).toContain("https://www.ncbi.nlm.nih.gov/pmc/articles/1156926");
     expect(landings).not.toContain("https://pubmed.ncbi.nlm.nih.gov/15953397"); // is_oa false
@@ -274,15 +300,36 @@ describe("wayback", () => {
     );
   });
   test('sample: status "200" → the id_ capture of the archived original on the capture host', () => {
-    const m = mapWayback(fixtureJson("wayback-available.json"), "github.com/mcallisto/scalacv", "pdf", settings);
-    expect(urls(m)).toEqual(["pdf https://web.archive.org/web/20180611035138id_/https://github.com/mcallisto/scalacv"]);
-    expect(m.candidates[0]?.provenance).toEqual({ original_url: "github.com/mcallisto/scalacv", timestamp: "20180611035138" });
+    const m = mapWayback(
+      fixtureJson("wayback-available.json"),
+      "github.com/mcallisto/scalacv",
+      "pdf",
+      settings,
+    );
+    expect(urls(m)).toEqual([
+      "pdf https://web.archive.org/web/20180611035138id_/https://github.com/mcallisto/scalacv",
+    ]);
+    expect(m.candidates[0]?.provenance).toEqual({
+      original_url: "github.com/mcallisto/scalacv",
+      timestamp: "20180611035138",
+    });
   });
   test("empty archived_snapshots means none; a non-200 or numeric status is not usable", () => {
-    expect(mapWayback(fixtureJson("wayback-available-empty.json"), "x", "pdf", settings).note).toBe("not archived");
-    const closest = { available: true, url: "http://web.archive.org/web/2019/https://h/a.pdf", timestamp: "2019" };
+    expect(mapWayback(fixtureJson("wayback-available-empty.json"), "x", "pdf", settings).note).toBe(
+      "not archived",
+    );
+    const closest = {
+      available: true,
+      url: "http://web.archive.org/web/2019/https://h/a.pdf",
+      timestamp: "2019",
+    };
     for (const status of ["404", 200]) {
-      const m = mapWayback({ archived_snapshots: { closest: { ...closest, status } } }, "https://h/a.pdf", "pdf", settings);
+      const m = mapWayback(
+        { archived_snapshots: { closest: { ...closest, status } } },
+        "https://h/a.pdf",
+        "pdf",
+        settings,
+      );
       expect(m.candidates).toEqual([]);
     }
     expect(() => mapWayback("nope", "x", "pdf", settings)).toThrow(MalformedResponse);

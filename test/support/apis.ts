@@ -59,22 +59,24 @@ export interface SimApis {
 
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
   bytesResponse(utf8(JSON.stringify(body)), { "content-type": "application/json", ...headers }, status);
-const plain = (text: string, status: number) => bytesResponse(utf8(text), { "content-type": "text/plain" }, status);
+const plain = (text: string, status: number) =>
+  bytesResponse(utf8(text), { "content-type": "text/plain" }, status);
 const enc = encodeURIComponent;
 const doiPath = (doi: string) => doi.split("/").map(enc).join("/");
 
 export async function startApis(web: SimWeb, works: TestWork[]): Promise<SimApis> {
   const services = {} as Record<ServiceName, SimHost>;
-  for (const name of SERVICE_NAMES) services[name] = await web.host({ name: `${name.replace("_", "-")}.api.test` });
+  for (const name of SERVICE_NAMES)
+    services[name] = await web.host({ name: `${name.replace("_", "-")}.api.test` });
   const sites = {} as Record<SiteName, SimHost>;
   for (const name of SITE_NAMES) sites[name] = await web.host({ name: `${name}.site.test` });
   const url = (l: Loc) => sites[l.host].url(l.path);
   const baseUrl = (name: ServiceName) => services[name].url(BASE_PATH[name]);
-  const byDoi = new Map(works.filter((w) => w.ids.doi).map((w) => [w.ids.doi as string, w]));
 
   // Sites: PDFs, landing pages, walls and failures.
   for (const w of works)
-    for (const { at, page } of w.pages) servePage(sites[at.host], at.path.split("?")[0] ?? at.path, page, w, url);
+    for (const { at, page } of w.pages)
+      servePage(sites[at.host], at.path.split("?")[0] ?? at.path, page, w, url);
 
   // Unpaywall: GET /v2/<doi>?email= (404 for unknown DOIs; 422 without email, as third parties report).
   for (const w of works) {
@@ -91,7 +93,9 @@ export async function startApis(web: SimWeb, works: TestWork[]): Promise<SimApis
   for (const w of works) {
     const doi = w.ids.doi;
     if (!doi || !w.crossref) continue;
-    services.crossref.route(`/works/${enc(doi)}`, () => json(crossrefRecord(doi, w, url, baseUrl("doi")), 200, CROSSREF_HEADERS));
+    services.crossref.route(`/works/${enc(doi)}`, () =>
+      json(crossrefRecord(doi, w, url, baseUrl("doi")), 200, CROSSREF_HEADERS),
+    );
   }
 
   // Europe PMC: GET /search?query=DOI:"…" | PMCID:… | EXT_ID:… AND SRC:MED (resultType=core).
@@ -103,7 +107,14 @@ export async function startApis(web: SimWeb, works: TestWork[]): Promise<SimApis
     return json({
       version: "6.9",
       hitCount: result.length,
-      request: { queryString: query, resultType: q.get("resultType") ?? "lite", cursorMark: "*", pageSize: 3, sort: "", synonym: false },
+      request: {
+        queryString: query,
+        resultType: q.get("resultType") ?? "lite",
+        cursorMark: "*",
+        pageSize: 3,
+        sort: "",
+        synonym: false,
+      },
       resultList: { result },
     });
   });
@@ -119,12 +130,21 @@ export async function startApis(web: SimWeb, works: TestWork[]): Promise<SimApis
           status: "error",
           http_status: "400",
           http_status_reason: "Bad Request",
-          errors: [{ message: "All values of query param `ids` must be PubMed IDs (Positive Integers).", code: "invalid_pmids" }],
+          errors: [
+            {
+              message: "All values of query param `ids` must be PubMed IDs (Positive Integers).",
+              code: "invalid_pmids",
+            },
+          ],
         },
         400,
       );
     const w = works.find((x) => (idtype === "pmid" ? x.ids.pmid === id : x.ids.doi === id));
-    if (!w?.idconv) return json({ status: "ok", records: [{ "requested-id": id, status: "error", errmsg: "invalid article id" }] });
+    if (!w?.idconv)
+      return json({
+        status: "ok",
+        records: [{ "requested-id": id, status: "error", errmsg: "invalid article id" }],
+      });
     const record: Record<string, unknown> = { doi: w.ids.doi, pmcid: w.idconv, "requested-id": id };
     if (w.ids.pmid) record.pmid = Number(w.ids.pmid);
     return json({ status: "ok", records: [record] });
@@ -145,7 +165,9 @@ export async function startApis(web: SimWeb, works: TestWork[]): Promise<SimApis
     const doi = w.ids.doi;
     if (!doi) continue;
     const query = `doi:${doi}`;
-    services.doaj.route(`${BASE_PATH.doaj}/search/articles/${enc(query)}`, () => json(doajEnvelope(query, w, url)));
+    services.doaj.route(`${BASE_PATH.doaj}/search/articles/${enc(query)}`, () =>
+      json(doajEnvelope(query, w, url)),
+    );
   }
 
   // OpenAlex: GET /works/doi:<doi>?api_key= (401 without a key, as since 2026-02).
@@ -167,11 +189,17 @@ export async function startApis(web: SimWeb, works: TestWork[]): Promise<SimApis
     services.doi.route(`/${doiPath(doi)}`, () =>
       target
         ? bytesResponse(
-            utf8(`<html><head><title>Handle Redirect</title></head>\n<body><a href="${target}">${target}</a></body></html>`),
+            utf8(
+              `<html><head><title>Handle Redirect</title></head>\n<body><a href="${target}">${target}</a></body></html>`,
+            ),
             { "content-type": "text/html;charset=utf-8", location: target },
             302,
           )
-        : bytesResponse(utf8("<!DOCTYPE html><html><head><title>Error: DOI Not Found</title></head></html>"), { "content-type": "text/html;charset=utf-8" }, 404),
+        : bytesResponse(
+            utf8("<!DOCTYPE html><html><head><title>Error: DOI Not Found</title></head></html>"),
+            { "content-type": "text/html;charset=utf-8" },
+            404,
+          ),
     );
   }
 
@@ -205,7 +233,12 @@ export async function startApis(web: SimWeb, works: TestWork[]): Promise<SimApis
     configInput(): ConfigInput {
       return {
         contact_email: "librarian@example.org",
-        network: { allow_private: ["127.0.0.0/8"], metadata_retries: 0, connect_timeout_s: 5, idle_timeout_s: 5 },
+        network: {
+          allow_private: ["127.0.0.0/8"],
+          metadata_retries: 0,
+          connect_timeout_s: 5,
+          idle_timeout_s: 5,
+        },
         politeness: {
           rates: { metadata: "1000/s", landing: "1000/s", artifact: "1000/s" },
           burst: 50,
@@ -214,7 +247,11 @@ export async function startApis(web: SimWeb, works: TestWork[]): Promise<SimApis
           robots: true,
         },
         resolvers: {
-          direct: { base_url: sites.arxiv.url(""), europepmc_base_url: sites.epmcweb.url(""), pmc_base_url: sites.pmcweb.url("") },
+          direct: {
+            base_url: sites.arxiv.url(""),
+            europepmc_base_url: sites.epmcweb.url(""),
+            pmc_base_url: sites.pmcweb.url(""),
+          },
           unpaywall: { base_url: baseUrl("unpaywall") },
           crossref: { base_url: baseUrl("crossref") },
           europepmc: { base_url: baseUrl("europepmc") },
@@ -228,7 +265,9 @@ export async function startApis(web: SimWeb, works: TestWork[]): Promise<SimApis
       };
     },
     apiRequests() {
-      return SERVICE_NAMES.flatMap((service) => services[service].requests.map((r) => ({ service, path: r.path })));
+      return SERVICE_NAMES.flatMap((service) =>
+        services[service].requests.map((r) => ({ service, path: r.path })),
+      );
     },
   };
 }
@@ -241,7 +280,8 @@ const CROSSREF_HEADERS = {
 };
 
 function servePage(host: SimHost, path: string, page: Page, w: TestWork, url: (l: Loc) => string): void {
-  const href = (h: string | Loc | undefined) => (h === undefined ? undefined : typeof h === "string" ? h : url(h));
+  const href = (h: string | Loc | undefined) =>
+    h === undefined ? undefined : typeof h === "string" ? h : url(h);
   switch (page.kind) {
     case "pdf":
       host.pdf(path, makePdf(`work ${w.n}: ${w.scenario}`));
@@ -253,7 +293,10 @@ function servePage(host: SimHost, path: string, page: Page, w: TestWork, url: (l
         pdfUrl: href(page.pdfUrl),
         alternatePdf: href(page.alternatePdf),
         base: page.base,
-        anchors: [{ href: "/about", text: "About this journal" }, ...(page.anchors ?? []).map((a) => ({ href: href(a.href) ?? "", text: a.text }))],
+        anchors: [
+          { href: "/about", text: "About this journal" },
+          ...(page.anchors ?? []).map((a) => ({ href: href(a.href) ?? "", text: a.text })),
+        ],
       });
       return;
     case "captcha":
@@ -263,12 +306,21 @@ function servePage(host: SimHost, path: string, page: Page, w: TestWork, url: (l
       host.route(path, () => plain(`status ${page.status}\n`, page.status));
       return;
     case "garbage":
-      host.route(path, () => bytesResponse(utf8("GIF89a not a pdf at all ".repeat(200)), { "content-type": "application/pdf" }));
+      host.route(path, () =>
+        bytesResponse(utf8("GIF89a not a pdf at all ".repeat(200)), { "content-type": "application/pdf" }),
+      );
       return;
   }
 }
 
-function location(o: { pdf?: string; landing?: string; hostType: string; version: string; pmh?: string; best: boolean }) {
+function location(o: {
+  pdf?: string;
+  landing?: string;
+  hostType: string;
+  version: string;
+  pmh?: string;
+  best: boolean;
+}) {
   return {
     endpoint_id: null,
     evidence: o.hostType === "repository" ? "oa repository (via OAI-PMH doi match)" : "open (via free pdf)",
@@ -290,7 +342,18 @@ function unpaywallRecord(doi: string, w: TestWork, url: (l: Loc) => string, doiB
   const pdf = u.pdf ? url(u.pdf) : undefined;
   const landing = u.landing ? url(u.landing) : undefined;
   const locs =
-    pdf || landing ? [location({ pdf, landing, hostType: "repository", version: "acceptedVersion", pmh: u.pmh_id, best: true })] : [];
+    pdf || landing
+      ? [
+          location({
+            pdf,
+            landing,
+            hostType: "repository",
+            version: "acceptedVersion",
+            pmh: u.pmh_id,
+            best: true,
+          }),
+        ]
+      : [];
   return {
     best_oa_location: locs[0] ?? null,
     data_standard: 2,
@@ -348,7 +411,10 @@ function findByQuery(works: TestWork[], query: string): TestWork | undefined {
   const doi = /^DOI:"(.+)"$/.exec(query)?.[1];
   if (doi) return works.find((w) => w.ids.doi === doi.toLowerCase());
   const pmcid = /^PMCID:(PMC\d+)$/i.exec(query)?.[1];
-  if (pmcid) return works.find((w) => w.ids.pmcid === pmcid.toUpperCase() || w.europepmc?.pmcid === pmcid.toUpperCase());
+  if (pmcid)
+    return works.find(
+      (w) => w.ids.pmcid === pmcid.toUpperCase() || w.europepmc?.pmcid === pmcid.toUpperCase(),
+    );
   const pmid = /^EXT_ID:(\d+) AND SRC:MED$/.exec(query)?.[1];
   if (pmid) return works.find((w) => w.ids.pmid === pmid);
   return undefined;
@@ -358,9 +424,21 @@ function europepmcResult(w: TestWork, url: (l: Loc) => string, doiBase: string) 
   const e = w.europepmc ?? {};
   const fullTextUrl: Record<string, string>[] = [];
   if (w.ids.doi)
-    fullTextUrl.push({ availability: "Subscription required", availabilityCode: "S", documentStyle: "doi", site: "DOI", url: `${doiBase}/${w.ids.doi}` });
+    fullTextUrl.push({
+      availability: "Subscription required",
+      availabilityCode: "S",
+      documentStyle: "doi",
+      site: "DOI",
+      url: `${doiBase}/${w.ids.doi}`,
+    });
   if (e.pdf)
-    fullTextUrl.push({ availability: "Open access", availabilityCode: "OA", documentStyle: "pdf", site: "Europe_PMC", url: url(e.pdf) });
+    fullTextUrl.push({
+      availability: "Open access",
+      availabilityCode: "OA",
+      documentStyle: "pdf",
+      site: "Europe_PMC",
+      url: url(e.pdf),
+    });
   const r: Record<string, unknown> = {
     id: String(30000000 + w.n),
     source: "MED",
@@ -387,7 +465,12 @@ function s2Record(doi: string, w: TestWork, url: (l: Loc) => string) {
     isOpenAccess: Boolean(s.pdf),
     openAccessPdf: s.pdf
       ? { url: url(s.pdf), status: "GREEN", license: "CCBY", disclaimer: "Notice: simulated" }
-      : { url: "", status: null, license: null, disclaimer: `Notice: Paper or abstract available at https://arxiv.org/abs/${s.arxiv ?? ""}` },
+      : {
+          url: "",
+          status: null,
+          license: null,
+          disclaimer: `Notice: Paper or abstract available at https://arxiv.org/abs/${s.arxiv ?? ""}`,
+        },
   };
 }
 
@@ -402,7 +485,11 @@ function doajEnvelope(query: string, w: TestWork, url: (l: Loc) => string) {
           last_updated: "2026-01-01T00:00:00Z",
           bibjson: {
             identifier: [{ type: "doi", id: w.ids.doi }],
-            journal: { title: "Journal of Simulated Results", publisher: "Simulated Press", language: ["EN"] },
+            journal: {
+              title: "Journal of Simulated Results",
+              publisher: "Simulated Press",
+              language: ["EN"],
+            },
             title: `Work ${w.n}`,
             year: "2024",
             link,
@@ -418,7 +505,11 @@ function doajEnvelope(query: string, w: TestWork, url: (l: Loc) => string) {
 
 function openalexRecord(doi: string, w: TestWork, url: (l: Loc) => string, doiBase: string) {
   const o = w.openalex ?? {};
-  const source = { id: "https://openalex.org/S1", display_name: "Journal of Simulated Results", type: "journal" };
+  const source = {
+    id: "https://openalex.org/S1",
+    display_name: "Journal of Simulated Results",
+    type: "journal",
+  };
   const primary = {
     id: `doi:${doi}`,
     is_oa: Boolean(o.pdf),
@@ -447,7 +538,11 @@ function openalexRecord(doi: string, w: TestWork, url: (l: Loc) => string, doiBa
     display_name: `Work ${w.n}`,
     publication_year: 2024,
     ids: { openalex: `https://openalex.org/W${1000 + w.n}`, doi: `${doiBase}/${doi}` },
-    open_access: { is_oa: Boolean(o.pdf), oa_status: o.pdf ? "gold" : "closed", oa_url: o.pdf ? url(o.pdf) : null },
+    open_access: {
+      is_oa: Boolean(o.pdf),
+      oa_status: o.pdf ? "gold" : "closed",
+      oa_url: o.pdf ? url(o.pdf) : null,
+    },
     primary_location: primary,
     best_oa_location: o.pdf ? primary : null,
     locations,

@@ -18,7 +18,13 @@ export type Href = string | Loc;
 
 export type Page =
   | { kind: "pdf" }
-  | { kind: "landing"; pdfUrl?: Href; alternatePdf?: Href; anchors?: { href: Href; text: string }[]; base?: string }
+  | {
+      kind: "landing";
+      pdfUrl?: Href;
+      alternatePdf?: Href;
+      anchors?: { href: Href; text: string }[];
+      base?: string;
+    }
   /** A bot challenge answered with status 200. */
   | { kind: "captcha" }
   | { kind: "status"; status: number }
@@ -78,9 +84,17 @@ function closedDefaults(n: number): Omit<TestWork, "n" | "scenario" | "expect"> 
 }
 
 /** Extend the closed defaults with the one place a copy lives. */
-function known(n: number, extra: Partial<TestWork> & { expect: Expectation }): Omit<TestWork, "n" | "scenario"> {
+function known(
+  n: number,
+  extra: Partial<TestWork> & { expect: Expectation },
+): Omit<TestWork, "n" | "scenario"> {
   const base = closedDefaults(n);
-  return { ...base, ...extra, pages: [...base.pages, ...(extra.pages ?? [])], ids: { ...base.ids, ...extra.ids } };
+  return {
+    ...base,
+    ...extra,
+    pages: [...base.pages, ...(extra.pages ?? [])],
+    ids: { ...base.ids, ...extra.ids },
+  };
 }
 
 const SCENARIOS: Record<string, Builder> = {
@@ -129,7 +143,10 @@ const SCENARIOS: Record<string, Builder> = {
     }),
   crossref_unspecified: (n) =>
     known(n, {
-      crossref: { links: [{ at: at("pub", `/w${n}/fulltext`), type: "unspecified", version: "vor" }], primary: at("pub", `/w${n}/article`) },
+      crossref: {
+        links: [{ at: at("pub", `/w${n}/fulltext`), type: "unspecified", version: "vor" }],
+        primary: at("pub", `/w${n}/article`),
+      },
       pages: [{ at: at("pub", `/w${n}/fulltext`), page: { kind: "pdf" } }],
       expect: { obtained: true, resolver: "crossref" },
     }),
@@ -192,7 +209,10 @@ const SCENARIOS: Record<string, Builder> = {
     }),
   unpaywall_pmh_arxiv: (n) =>
     known(n, {
-      unpaywall: { landing: at("arxiv", `/abs/2201.${String(30000 + n)}`), pmh_id: `oai:arXiv.org:2201.${String(30000 + n)}` },
+      unpaywall: {
+        landing: at("arxiv", `/abs/2201.${String(30000 + n)}`),
+        pmh_id: `oai:arXiv.org:2201.${String(30000 + n)}`,
+      },
       pages: [{ at: at("arxiv", `/pdf/2201.${String(30000 + n)}`), page: { kind: "pdf" } }],
       expect: { obtained: true, resolver: "direct" },
     }),
@@ -213,7 +233,11 @@ const SCENARIOS: Record<string, Builder> = {
       pages: [
         {
           at: at("pub", `/w${n}/landing`),
-          page: { kind: "landing", base: `/w${n}/content/v2/`, anchors: [{ href: "paper.pdf", text: "Full text" }] },
+          page: {
+            kind: "landing",
+            base: `/w${n}/content/v2/`,
+            anchors: [{ href: "paper.pdf", text: "Full text" }],
+          },
         },
         { at: at("pub", `/w${n}/content/v2/paper.pdf`), page: { kind: "pdf" } },
       ],
@@ -224,7 +248,10 @@ const SCENARIOS: Record<string, Builder> = {
       crossref: undefined,
       doiTarget: at("pub", `/w${n}/landing`),
       pages: [
-        { at: at("pub", `/w${n}/landing`), page: { kind: "landing", anchors: [{ href: `/w${n}/download?format=p`, text: "Download PDF" }] } },
+        {
+          at: at("pub", `/w${n}/landing`),
+          page: { kind: "landing", anchors: [{ href: `/w${n}/download?format=p`, text: "Download PDF" }] },
+        },
         { at: at("pub", `/w${n}/download`), page: { kind: "pdf" } },
       ],
       expect: { obtained: true, resolver: "doi" },
@@ -233,7 +260,10 @@ const SCENARIOS: Record<string, Builder> = {
     ids: {},
     landing_urls: [at("repo", `/w${n}/item`)],
     pages: [
-      { at: at("repo", `/w${n}/item`), page: { kind: "landing", alternatePdf: at("repo", `/w${n}/item.pdf`) } },
+      {
+        at: at("repo", `/w${n}/item`),
+        page: { kind: "landing", alternatePdf: at("repo", `/w${n}/item.pdf`) },
+      },
       { at: at("repo", `/w${n}/item.pdf`), page: { kind: "pdf" } },
     ],
     expect: { obtained: true, resolver: "landing" },
@@ -255,8 +285,16 @@ const SCENARIOS: Record<string, Builder> = {
       expect: { obtained: true, resolver: "wayback" },
     }),
   closed: (n) => known(n, { expect: { obtained: false, reason: "html_only" } }),
-  unknown_doi: (n) => ({ ids: { doi: doiOf(n) }, pages: [], expect: { obtained: false, reason: "not_found" } }),
-  pmid_nowhere: (n) => ({ ids: { pmid: String(40000000 + n) }, pages: [], expect: { obtained: false, reason: "no_candidates" } }),
+  unknown_doi: (n) => ({
+    ids: { doi: doiOf(n) },
+    pages: [],
+    expect: { obtained: false, reason: "not_found" },
+  }),
+  pmid_nowhere: (n) => ({
+    ids: { pmid: String(40000000 + n) },
+    pages: [],
+    expect: { obtained: false, reason: "no_candidates" },
+  }),
   dead_pdf_link: (n) => ({
     ids: { doi: doiOf(n) },
     pages: [{ at: at("pub", `/w${n}/dead.pdf`), page: { kind: "status", status: 404 } }],
