@@ -39,16 +39,16 @@ export const RESOLVER_NAMES = [
 ] as const;
 export type ResolverName = (typeof RESOLVER_NAMES)[number];
 
-// Generic over the extra entries so their keys stay typed (e.g. `resolvers.openalex.api_key`).
-const resolver = <E extends v.ObjectEntries = Record<never, never>>(baseUrl: string, extra?: E) => {
-  const schema = v.strictObject({
+// Generic over `extra` so keys such as `api_key` stay in the inferred Config type.
+// biome-ignore lint/complexity/noBannedTypes: `{}` is the empty set of extra entries
+const resolver = <E extends v.ObjectEntries = {}>(baseUrl: string, extra: E = {} as E) => {
+  const entries = v.strictObject({
     enabled: bool(true, "Ask this resolver at all."),
     base_url: url(baseUrl, "Base URL of the service (mirrors and test servers can stand in)."),
     max_concurrent: int(4, "Requests this resolver may have in flight at once."),
-    ...(extra ?? ({} as E)),
+    ...extra,
   });
-  // Every entry is optional with a default, so `{}` is a valid input.
-  return v.optional(schema, {} as v.InferInput<typeof schema>);
+  return v.optional(entries, {} as v.InferInput<typeof entries>);
 };
 
 const roleRates = v.strictObject({

@@ -1,0 +1,55 @@
+// The environment layer: `DOCSTOKG_<SECTION>__<KEY>` variables (`__` between levels) and the
+// conventional credential variables other tools already use.
+import { coerceText } from "./coerce.ts";
+import { type SchemaNode, schemaAt } from "./introspect.ts";
+import type { Setting } from "./source.ts";
+
+export const ENV_PREFIX = "DOCSTOKG_";
+
+/** DOCSTOKG_ variables that are not configuration keys. */
+export const RESERVED_VARIABLES: readonly string[] = [
+  "DOCSTOKG_CONFIG",
+  "DOCSTOKG_LOG_LEVEL",
+  "DOCSTOKG_LOG_FORMAT",
+];
+
+/** Well-known variables mapped onto keys; a DOCSTOKG_ variable for the same key wins over them. */
+export const CREDENTIAL_VARIABLES: ReadonlyArray<{ variable: string; path: string[] }> = [
+  { variable: "UNPAYWALL_EMAIL", path: ["contact_email"] },
+  { variable: "S2_API_KEY", path: ["resolvers", "semantic_scholar", "api_key"] },
+  { variable: "OPENALEX_API_KEY", path: ["resolvers", "openalex", "api_key"] },
+  { variable: "NCBI_API_KEY", path: ["resolvers", "pmc", "api_key"] },
+];
+
+/** The key path a DOCSTOKG_ variable names: DOCSTOKG_ORCHESTRATOR__MAX_WORKERS → orchestrator.max_workers. */
+export function variablePath(variable: string): string[] {
+  return variable
+    .slice(ENV_PREFIX.length)
+    .split("__")
+    .map((part) => part.toLowerCase());
+}
+
+/** The variable that sets a key path (for documentation). */
+export function pathVariable(path: readonly string[]): string {
+  return ENV_PREFIX + path.map((p) => p.toUpperCase()).join("__");
+}
+
+/** Settings from an environment, lowest precedence first. Empty variables count as unset. */
+export function envSettings(env: Record<string, string | undefined>, schema: SchemaNode): Setting[] {
+  const settings: Setting[] = [];
+  const add = (variable: string, path: string[]) => {
+    const text = env[variable];
+    if (text === undefined || text === "") return;
+    settings.push({
+      path,
+      value: coerceText(text, schemaAt(schema, path)),
+      source: { kind: "env", variable },
+    });
+  };
+  for (const { variable, path } of CREDENTIAL_VARIABLES) add(variable, path);
+  const own = Object.keys(env)
+    .filter((name) => name.startsWith(ENV_PREFIX) && !RESERVED_VARIABLES.includes(name))
+    .sort();
+  for (const variable of own) add(variable, variablePath(variable));
+  return settings;
+}
