@@ -1,6 +1,6 @@
 import { Database } from "bun:sqlite";
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { openDatabase, openStateDatabase, SchemaTooNewError, schemaVersion } from "../../src/store/db.ts";
 import { MIGRATIONS, type Migration } from "../../src/store/migrations.ts";
 import { SqliteJobQueue } from "../../src/store/sqlite-queue.ts";
@@ -45,8 +45,22 @@ describe("openDatabase", () => {
     const seen: number[] = [];
     const extra: Migration[] = [
       ...MIGRATIONS,
-      { version: 91, name: "b", up: (db) => void (seen.push(91), db.run("CREATE TABLE b (x)")) },
-      { version: 90, name: "a", up: (db) => void (seen.push(90), db.run("CREATE TABLE a (x)")) },
+      {
+        version: 91,
+        name: "b",
+        up: (db) => {
+          seen.push(91);
+          db.run("CREATE TABLE b (x)");
+        },
+      },
+      {
+        version: 90,
+        name: "a",
+        up: (db) => {
+          seen.push(90);
+          db.run("CREATE TABLE a (x)");
+        },
+      },
     ];
     openDatabase(`${dir}/q.db`, { migrations: extra }).close();
     const db = openDatabase(`${dir}/q.db`, { migrations: extra });
@@ -96,12 +110,16 @@ describe("openDatabase", () => {
 
   test("claiming walks the partial indexes, never a sort over all ready rows", () => {
     const db = openDatabase(`${dir}/q.db`);
-    const q = new SqliteJobQueue(db, POLICY, { now: () => 1 });
-    void q;
-    const sql = db
-      .query<{ sql: string }, []>("SELECT sql FROM sqlite_master WHERE name = 'jobs_ready_idx'")
-      .get()?.sql;
-    expect(sql).toContain("WHERE state = 'queued'");
+    const source = readFileSync(new URL("../../src/store/jobs/lease.ts", import.meta.url), "utf8");
+    const sql = /const LEASE_JOBS = `([\s\S]*?)`;/.exec(source)?.[1] ?? "";
+    const plan = db
+      .query<{ detail: string }, Record<string, string | number>>(`EXPLAIN QUERY PLAN ${sql}`)
+      .all({ $token: "t", $owner: "o", $expires: 1, $now: 1, $n: 64 })
+      .map((r) => r.detail)
+      .join("\n");
+    expect(plan).toContain("COVERING INDEX jobs_ready_idx");
+    expect(plan).toContain("INDEX jobs_lease_expiry_idx");
+    expect(plan).not.toContain("jobs_state_idx");
     db.close();
   });
 });
