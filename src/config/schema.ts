@@ -2,8 +2,12 @@
 // Everything else (loading, precedence, `config schema`, the README reference) is derived from it.
 import * as v from "valibot";
 
-/** A rate such as "10/s", "1/3s", "100/min", "0.5/s": requests per period. */
-export const RATE_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)?\s*(ms|s|sec|m|min|h)\s*$/;
+/**
+ * A rate such as "10/s", "1/3s", "100/min", "0.5/s", "2/1.5s" or "1 per 3 s": requests per period.
+ * Groups: count, optional period length, unit. Parsed into an interval by src/politeness/rate.ts.
+ */
+export const RATE_PATTERN =
+  /^\s*(\d+(?:\.\d+)?)\s*(?:\/|\s+per\s+)\s*(\d+(?:\.\d+)?)?\s*(ms|s|secs?|seconds?|m|mins?|minutes?|h|hours?)\s*$/i;
 
 const seconds = (def: number, description: string, min = 0) =>
   v.optional(v.pipe(v.number(), v.minValue(min), v.description(description)), def);
@@ -14,7 +18,7 @@ const bool = (def: boolean, description: string) =>
 const rate = (def: string | undefined, description: string) => {
   const s = v.pipe(
     v.string(),
-    v.regex(RATE_PATTERN, 'a rate like "2/s", "1/3s" or "100/min"'),
+    v.regex(RATE_PATTERN, 'a rate like "2/s", "1/3s", "100/min" or "1 per 3 s"'),
     v.description(description),
   );
   return def === undefined ? v.optional(s) : v.optional(s, def);
@@ -110,13 +114,31 @@ export const ConfigSchema = v.strictObject({
       ),
       burst: int(1, "Requests a host may receive back to back before its rate applies."),
       hosts: v.optional(
-        v.record(
-          v.string(),
-          v.strictObject({
-            rate: v.optional(rate(undefined, "Rate for every role on this host.")),
-            roles: v.optional(roleRates),
-            max_concurrent: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
-          }),
+        v.pipe(
+          v.record(
+            v.string(),
+            v.strictObject({
+              rate: v.optional(rate(undefined, "Rate for every role on this host.")),
+              roles: v.optional(roleRates),
+              max_concurrent: v.optional(
+                v.pipe(
+                  v.number(),
+                  v.integer(),
+                  v.minValue(1),
+                  v.description("Concurrent requests to this host."),
+                ),
+              ),
+              burst: v.optional(
+                v.pipe(
+                  v.number(),
+                  v.integer(),
+                  v.minValue(1),
+                  v.description("Requests this host may receive back to back before its rate applies."),
+                ),
+              ),
+            }),
+          ),
+          v.description("Per-host overrides keyed by host (lowercase, with :port when non-default)."),
         ),
         {},
       ),

@@ -14,6 +14,48 @@ export const MIGRATIONS: Migration[] = [
   { version: 1, name: "queue", up: createQueueSchema },
   // 2: politeness (host rate/cooldown/breaker state, robots cache, metadata http cache) — src/politeness, src/net
   {
+    version: 2,
+    name: "politeness",
+    up(db) {
+      // Times are epoch milliseconds. host_rate: one GCRA theoretical arrival time per (host, role),
+      // role "robots" being the shared budget of landing+artifact under a Crawl-delay.
+      db.run(`CREATE TABLE host_rate (
+        host TEXT NOT NULL,
+        role TEXT NOT NULL,
+        tat REAL NOT NULL,
+        PRIMARY KEY (host, role)
+      ) WITHOUT ROWID`);
+      // host_state: cool-down, circuit breaker, crawl-delay and announced limits of a host.
+      db.run(`CREATE TABLE host_state (
+        host TEXT PRIMARY KEY,
+        cooldown_until INTEGER NOT NULL DEFAULT 0,
+        backoff_ms INTEGER NOT NULL DEFAULT 0,
+        breaker TEXT NOT NULL DEFAULT 'closed' CHECK (breaker IN ('closed', 'open', 'half_open')),
+        failures INTEGER NOT NULL DEFAULT 0,
+        open_until INTEGER NOT NULL DEFAULT 0,
+        trial_until INTEGER NOT NULL DEFAULT 0,
+        trial_owner TEXT,
+        count_429 INTEGER NOT NULL DEFAULT 0,
+        min_interval_ms REAL NOT NULL DEFAULT 0,
+        announced_interval_ms REAL NOT NULL DEFAULT 0,
+        announced_concurrency INTEGER NOT NULL DEFAULT 0,
+        updated_at INTEGER NOT NULL DEFAULT 0
+      ) WITHOUT ROWID`);
+      // host_slot: requests in flight per host across processes (waiting = 0), and requests waiting
+      // for one in arrival order (waiting = 1, since); a crashed holder's or waiter's row expires.
+      db.run(`CREATE TABLE host_slot (
+        host TEXT NOT NULL,
+        token TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        waiting INTEGER NOT NULL DEFAULT 0,
+        since REAL NOT NULL DEFAULT 0,
+        PRIMARY KEY (host, token)
+      ) WITHOUT ROWID`);
+      db.run("CREATE INDEX host_slot_owner ON host_slot (owner)");
+    },
+  },
+  {
     // The metadata HTTP cache (src/net/cache.ts); key = SHA-256 of the URL, so no secret rests here.
     version: 3,
     name: "http_cache",
