@@ -7,7 +7,7 @@ import type { Config } from "../config/schema.ts";
 import type { Reason } from "../core/reasons.ts";
 import type { HttpClient, HttpResponse } from "../net/types.ts";
 import { classifyPayload } from "./classify.ts";
-import { hashFile, linkById, publishFile } from "./finalize.ts";
+import { fdatasync, hashFile, linkById, publishFile } from "./finalize.ts";
 import { abortReason, forEachChunk, parseContentRange, parseLength, receiveBody, Sniffer } from "./stream.ts";
 import {
   claimTempSlot,
@@ -99,7 +99,7 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
           });
         }
         if (await priorIsIntact(req.prior, req.verifyPrior === true)) {
-          return notModified(r, req.prior);
+          return await notModified(r, req.prior);
         }
         // The stored copy is gone or damaged: ask again for the whole file.
         allowConditional = false;
@@ -172,7 +172,8 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
           expectedTotal: total,
           signal: req.signal,
         });
-        if (received.ok) fs.fsyncSync(fd);
+        // On the thread pool: a disk flush must not stall the other downloads' streams.
+        if (received.ok) await fdatasync(fd);
       } finally {
         fs.closeSync(fd);
         r.release();
@@ -249,8 +250,9 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
     return { ok: false, reason, message, url: req.url, bytes: 0, timings, ...extra };
   }
 
-  function notModified(r: HttpResponse, prior: PriorCopy): DownloadResult {
+  async function notModified(r: HttpResponse, prior: PriorCopy): Promise<DownloadResult> {
     const kind = kindOfPath(prior.path);
+    const byIdPath = await linkById(deps.outDir, req.artifactId, kind, prior.path);
     timings.totalMs = deps.now() - t0;
     return {
       ok: true,
@@ -264,7 +266,7 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
         contentType: CONTENT_TYPES[kind],
         kind,
         path: prior.path,
-        byIdPath: linkById(deps.outDir, req.artifactId, kind, prior.path),
+        byIdPath,
         url: req.url,
         finalUrl: r.url,
         etag: r.headers.get("etag") ?? prior.etag,

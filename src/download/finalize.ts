@@ -82,20 +82,20 @@ export async function publishFile(o: {
     }
   }
   fs.rmSync(o.tempPath, { force: true });
-  fsyncDir(destDir);
-  const link = linkById(o.outDir, o.artifactId, o.kind, dest);
+  await fsyncDir(destDir);
+  const link = await linkById(o.outDir, o.artifactId, o.kind, dest);
   return { path: dest, byIdPath: link, duplicate };
 }
 
 /** Makes (or repoints) the artifact's friendly by-id link to a stored file; returns the link's path. */
-export function linkById(outDir: string, artifactId: string, kind: StoredKind, target: string): string {
+export async function linkById(outDir: string, artifactId: string, kind: StoredKind, target: string): Promise<string> {
   const link = byIdPath(outDir, artifactId, kind);
-  linkReplacing(target, link);
+  await linkReplacing(target, link);
   return link;
 }
 
 /** Points `link` at `target`, replacing an older link atomically (link to a temp name, then rename). */
-function linkReplacing(target: string, link: string): void {
+async function linkReplacing(target: string, link: string): Promise<void> {
   const dir = join(link, "..");
   fs.mkdirSync(dir, { recursive: true });
   try {
@@ -111,7 +111,7 @@ function linkReplacing(target: string, link: string): void {
     fs.symlinkSync(relative(dir, target), temp);
   }
   fs.renameSync(temp, link);
-  fsyncDir(dir);
+  await fsyncDir(dir);
 }
 
 function fileSizeOrNull(path: string): number | null {
@@ -122,10 +122,16 @@ function fileSizeOrNull(path: string): number | null {
   }
 }
 
-export function fsyncDir(dir: string): void {
+/** Flushes a file's data (and size) to disk on the thread pool. */
+export function fdatasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+/** Makes the names in a directory durable (after a link or rename). */
+export async function fsyncDir(dir: string): Promise<void> {
   const fd = fs.openSync(dir, "r");
   try {
-    fs.fsyncSync(fd);
+    await new Promise<void>((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
   } finally {
     fs.closeSync(fd);
   }

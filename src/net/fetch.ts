@@ -137,7 +137,8 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
       waited += permit.waitedMs;
       const sent = await send(url, verdict.address, req, hop.role, startedAt, permit.release, extraHeaders);
       if (!sent.ok) {
-        politeness.observe(host, { failure: failureKind(sent.reason), role: hop.role });
+        const failure = failureKind(sent.reason);
+        if (failure) politeness.observe(host, { failure, role: hop.role });
         return { ...sent, url: url.href };
       }
       const res = sent.response;

@@ -96,11 +96,11 @@ export function matches(pattern: string, path: string): boolean {
     .split("*")
     .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
     .join(".*");
-  return new RegExp(`^${re}${anchored ? "$" : ""}`, "s").test(path);
+  return new RegExp(`^${re}${anchored ? "$" : ""}`, "s").test(normalizePercentEncoding(path));
 }
 
 function encodeNonAscii(s: string): string {
-  return s.replace(/[^\x00-\x7F]+/gu, (c) => encodeURIComponent(c));
+  return s.replace(/\P{ASCII}+/gu, (c) => encodeURIComponent(c));
 }
 
 /** What fetching `<origin>/robots.txt` gave. */

@@ -503,7 +503,7 @@ describe("politeness port", () => {
     h.route("/m", () => Response.json({}));
     const c = client();
     for (const maxWaitMs of [undefined, 1234]) {
-      const r = await c.request({ url: h.url("/m?x=" + maxWaitMs), role: "metadata", maxWaitMs });
+      const r = await c.request({ url: h.url(`/m?x=${maxWaitMs}`), role: "metadata", maxWaitMs });
       if (r.ok) await drain(r.response);
     }
     expect(politeness.acquires.map((a) => a.maxWaitMs)).toEqual([10_000, 1234]);

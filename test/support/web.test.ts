@@ -77,3 +77,26 @@ test("arrivals record concurrency", async () => {
   expect(h.maxConcurrency()).toBe(3);
   expect(h.maxInWindow(1000)).toBe(3);
 });
+
+test("window and interval statistics over recorded arrivals", async () => {
+  const h = await web.host();
+  h.pdf("/w.pdf");
+  for (let i = 0; i < 3; i++) {
+    const r = await fetch(h.url("/w.pdf"));
+    await r.arrayBuffer();
+    await Bun.sleep(30);
+  }
+  expect(h.requests).toHaveLength(3);
+  expect(h.minIntervalMs()).toBeGreaterThanOrEqual(29);
+  expect(h.maxInWindow(25)).toBe(1);
+  expect(h.maxInWindow(1000)).toBe(3);
+  expect(h.maxConcurrency()).toBe(1);
+});
+
+test("stopping the web closes every host", async () => {
+  const w = await startWeb();
+  const h = await w.host();
+  h.pdf("/x.pdf");
+  await w.stop();
+  await expect(fetch(h.url("/x.pdf"))).rejects.toThrow();
+});
