@@ -218,6 +218,17 @@ describe("Retry-After and retries", () => {
     expect(h.hits("/unknown")).toHaveLength(1);
   });
 
+  test("metadata retries a timeout; the first hung request does not keep its slot", async () => {
+    const h = await web.host();
+    h.route("/slow", () => Response.json({ fine: true }));
+    h.fault("/slow", { kind: "hang", times: 1 });
+    const r = await client().request({ url: h.url("/slow"), role: "metadata" });
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(await new Response(r.response.body).json()).toEqual({ fine: true });
+    expect(h.hits("/slow")).toHaveLength(2);
+    expect(politeness.observations.map((o) => o.o.failure ?? o.o.status)).toEqual(["timeout", 200]);
+  });
+
   test("a metadata retry waits the Retry-After; one longer than the wait budget is not waited", async () => {
     const h = await web.host();
     h.route("/r", () => Response.json({}));
@@ -353,6 +364,37 @@ describe("network faults end with a reason, never a hang", () => {
     expect(politeness.held()).toBe(1);
     if (r.ok) await r.response.body?.cancel();
     expect(politeness.held()).toBe(0);
+  });
+});
+
+describe("https to a vetted address", () => {
+  test("the certificate is checked against the host name while the vetted address is dialed", async () => {
+    const dir = `${import.meta.dir}/../support/tls`;
+    const cert = await Bun.file(`${dir}/cert.pem`).text();
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      tls: { cert, key: Bun.file(`${dir}/key.pem`) },
+      fetch: (req) => new Response(req.headers.get("host")),
+    });
+    // Trust the test certificate (issued for untrusted.test) and record what was dialed.
+    const trusting: Transport = (url, init) =>
+      loopbackOnly(url, { ...init, tls: { ...init.tls, ca: cert } } as never);
+    const lookup: Lookup = async () => ["127.0.0.1"];
+    try {
+      const c = client({ transport: trusting, lookup });
+      const r = await c.request({ url: `https://untrusted.test:${server.port}/x`, role: "landing" });
+      expect(r.ok).toBe(true);
+      if (r.ok)
+        expect(new TextDecoder().decode(((await drain(r.response)) as { bytes: Uint8Array }).bytes)).toBe(
+          `untrusted.test:${server.port}`,
+        );
+      expect(dialed.at(-1)).toBe(`https://127.0.0.1:${server.port}/x`);
+      const wrong = await c.request({ url: `https://other.test:${server.port}/x`, role: "landing" });
+      expect(wrong).toMatchObject({ ok: false, reason: "tls_error" });
+    } finally {
+      server.stop(true);
+    }
   });
 });
 
