@@ -56,6 +56,11 @@ export interface PlanDeps<T> {
   now?: () => number;
   /** Longest politeness wait a request may take before answering `rate_limited`. */
   maxWaitMs?: number;
+  /**
+   * List instead of fetch (`docstokg resolve`): resolvers are asked, PDF candidates are not
+   * downloaded, and landing pages are fetched for scraping only when `scrapeLanding` is set.
+   */
+  listOnly?: { scrapeLanding: boolean };
 }
 
 export type PlanResult<T> =
@@ -264,6 +269,8 @@ class Plan<T> {
           continue;
         }
         if (rec.state !== "pending") continue;
+        const listing = this.deps.listOnly;
+        if (listing && (rec.kind === "pdf" || !listing.scrapeLanding)) continue;
         if (this.tried >= this.deps.config.download.max_candidates || this.now() >= this.deadline) {
           // No new tries; tries in flight may still win (the time budget's timer aborts them).
           this.budgetHit = true;
