@@ -424,7 +424,7 @@ class Plan<T> {
         return {
           state,
           reason: res.reason,
-          note: res.message,
+          note: withoutSecrets(res.message),
           retryAt: res.retryAt,
           mapping: { candidates: [], derived: {} },
         };
@@ -445,7 +445,7 @@ class Plan<T> {
       return {
         state: "unsettled",
         reason: "conn_error",
-        note: e instanceof Error ? e.message : String(e),
+        note: withoutSecrets(e instanceof Error ? e.message : String(e)),
         mapping: { candidates: [], derived: {} },
       };
     } finally {
@@ -674,6 +674,14 @@ function definedIds(work: ResolvableWork): Partial<ResolvableWork> {
   const out: Partial<ResolvableWork> = {};
   for (const k of ["doi", "pmid", "pmcid", "arxiv"] as const) if (work[k]) out[k] = work[k];
   return out;
+}
+
+/**
+ * A client message with credential and contact parameters of quoted URLs masked: resolver notes are
+ * persisted with the job and printed by `resolve`, and OpenAlex takes its key in the query.
+ */
+export function withoutSecrets(message: string): string {
+  return message.replace(/([?&](?:api_key|apikey|key|token|email|mailto)=)[^&\s"'<>]+/gi, "$1REDACTED");
 }
 
 function startsWithPdf(bytes: Uint8Array): boolean {
