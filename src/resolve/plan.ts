@@ -282,6 +282,9 @@ class Plan<T> {
         try {
           if (rec.kind === "pdf") await this.tryPdf(rec, tier, enqueue);
           else await this.scrapeLanding(rec, tier, enqueue);
+        } catch (e) {
+          // A bug below must cost this candidate, not the job's other work.
+          if (!this.abort.signal.aborted) fail(rec, "conn_error", e instanceof Error ? e.message : String(e));
         } finally {
           busy--;
           this.wake();
@@ -375,8 +378,9 @@ class Plan<T> {
           : r.state === "scraped"
             ? 2
             : -1;
+    // A URL our own gate refused (private address, credentials) is never sent to the archive.
     const inputs = this.progress.candidates
-      .filter((r) => r.resolver !== "wayback" && rank(r) >= 0)
+      .filter((r) => r.resolver !== "wayback" && r.reason !== "url_refused" && rank(r) >= 0)
       .sort((a, b) => rank(a) - rank(b))
       .map((r) => ({ url: r.url, kind: r.kind }));
     await Promise.all(
@@ -492,6 +496,11 @@ class Plan<T> {
     tier: number,
     enqueue: (r: CandidateRecord) => void,
   ): Promise<void> {
+    if (this.scrapedPages.has(rec.key)) {
+      rec.state = "scraped";
+      rec.message = "page already scraped for this job";
+      return;
+    }
     const signal = this.abort.signal;
     const res = await this.deps.http.request({
       url: rec.url,
