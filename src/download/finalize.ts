@@ -82,24 +82,34 @@ export async function publishFile(o: {
     }
   }
   fs.rmSync(o.tempPath, { force: true });
-  await fsyncDir(destDir);
-  const link = await linkById(o.outDir, o.artifactId, o.kind, dest);
+  const link = byIdPath(o.outDir, o.artifactId, o.kind);
+  const linked = linkReplacing(dest, link);
+  // Both names become durable together: two directory flushes in parallel, not one after the other.
+  await Promise.all([fsyncDir(destDir), linked ? fsyncDir(join(link, "..")) : undefined]);
   return { path: dest, byIdPath: link, duplicate };
 }
 
 /** Makes (or repoints) the artifact's friendly by-id link to a stored file; returns the link's path. */
-export async function linkById(outDir: string, artifactId: string, kind: StoredKind, target: string): Promise<string> {
+export async function linkById(
+  outDir: string,
+  artifactId: string,
+  kind: StoredKind,
+  target: string,
+): Promise<string> {
   const link = byIdPath(outDir, artifactId, kind);
-  await linkReplacing(target, link);
+  if (linkReplacing(target, link)) await fsyncDir(join(link, ".."));
   return link;
 }
 
-/** Points `link` at `target`, replacing an older link atomically (link to a temp name, then rename). */
-async function linkReplacing(target: string, link: string): Promise<void> {
+/**
+ * Points `link` at `target`, replacing an older link atomically (link to a temp name, then rename).
+ * Returns whether the directory changed (and needs a flush).
+ */
+function linkReplacing(target: string, link: string): boolean {
   const dir = join(link, "..");
   fs.mkdirSync(dir, { recursive: true });
   try {
-    if (fs.statSync(link).ino === fs.statSync(target).ino) return;
+    if (fs.statSync(link).ino === fs.statSync(target).ino) return false;
   } catch {
     // no link yet
   }
@@ -111,7 +121,7 @@ async function linkReplacing(target: string, link: string): Promise<void> {
     fs.symlinkSync(relative(dir, target), temp);
   }
   fs.renameSync(temp, link);
-  await fsyncDir(dir);
+  return true;
 }
 
 function fileSizeOrNull(path: string): number | null {

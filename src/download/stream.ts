@@ -125,8 +125,89 @@ export type ReceiveResult =
   | { ok: true; bytes: number }
   | { ok: false; reason: Reason; message: string; bytes: number };
 
-/** Coalesces chunks into large writes: fewer syscalls, which is most of the cost at disk speed. */
+/** Size of each of the two write buffers: large writes, few syscalls. */
 const WRITE_BUFFER = 1024 * 1024;
+/** Flush to disk in the background every this many bytes, so the final fsync has little left to do. */
+const EARLY_SYNC_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Writes a stream of chunks to a file through two alternating buffers: while one is written on the
+ * thread pool, the next fills and is hashed on the main thread, so disk and hashing overlap.
+ * At most one write is in flight, so the file receives the bytes in order.
+ */
+class DoubleBufferedWriter {
+  private readonly bufs = [Buffer.allocUnsafe(WRITE_BUFFER), Buffer.allocUnsafe(WRITE_BUFFER)];
+  private cur = 0;
+  private filled = 0;
+  private pending: Promise<void> | null = null;
+  private syncing: Promise<void> | null = null;
+  private unsynced = 0;
+
+  constructor(private readonly fd: number) {}
+
+  async write(chunk: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < chunk.length) {
+      const n = Math.min(chunk.length - off, WRITE_BUFFER - this.filled);
+      (this.bufs[this.cur] as Buffer).set(chunk.subarray(off, off + n), this.filled);
+      this.filled += n;
+      off += n;
+      if (this.filled === WRITE_BUFFER) await this.rotate();
+    }
+  }
+
+  /** Writes what is buffered and waits until the file has everything. */
+  async finish(): Promise<void> {
+    await this.rotate();
+    await this.pending;
+    this.pending = null;
+    await this.syncing;
+    this.syncing = null;
+  }
+
+  /** Waits for a write in flight (after a failure: its error no longer matters). */
+  async settle(): Promise<void> {
+    await this.pending?.catch(() => {});
+    await this.syncing?.catch(() => {});
+    this.pending = null;
+    this.syncing = null;
+  }
+
+  private async rotate(): Promise<void> {
+    if (this.filled === 0) return;
+    if (this.pending) await this.pending;
+    this.pending = writeFully(this.fd, this.bufs[this.cur] as Buffer, this.filled);
+    this.pending.catch(() => {}); // observed by the next rotate/finish; never unhandled
+    this.unsynced += this.filled;
+    this.cur ^= 1;
+    this.filled = 0;
+    if (this.unsynced >= EARLY_SYNC_BYTES && !this.syncing) {
+      // Start writeback of what is on disk so far while the body keeps arriving.
+      this.unsynced = 0;
+      const written = this.pending;
+      this.syncing = written
+        .then(() => new Promise<void>((resolve) => fs.fdatasync(this.fd, () => resolve())))
+        .finally(() => {
+          this.syncing = null;
+        });
+      this.syncing.catch(() => {});
+    }
+  }
+}
+
+function writeFully(fd: number, buf: Buffer, length: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let off = 0;
+    const step = () =>
+      fs.write(fd, buf, off, length - off, null, (err, n) => {
+        if (err) return reject(err);
+        off += n;
+        if (off < length) step();
+        else resolve();
+      });
+    step();
+  });
+}
 
 export async function receiveBody(o: ReceiveOptions): Promise<ReceiveResult> {
   let bytes = o.startBytes;
@@ -136,13 +217,8 @@ export async function receiveBody(o: ReceiveOptions): Promise<ReceiveResult> {
     reader.cancel(o.signal?.reason).catch(() => {});
   };
   o.signal?.addEventListener("abort", onAbort, { once: true });
-  const buf = Buffer.allocUnsafe(WRITE_BUFFER);
-  let buffered = 0;
-  const flush = () => {
-    let off = 0;
-    while (off < buffered) off += fs.writeSync(o.fd, buf, off, buffered - off);
-    buffered = 0;
-  };
+  const writer = new DoubleBufferedWriter(o.fd);
+  let wrote = false;
   try {
     for (;;) {
       if (o.signal?.aborted) return fail(abortReason(o.signal), "aborted by the caller");
@@ -156,23 +232,19 @@ export async function receiveBody(o: ReceiveOptions): Promise<ReceiveResult> {
       }
       o.hasher.update(value);
       o.sniffer.push(value);
-      if (value.length >= WRITE_BUFFER) {
-        flush();
-        let off = 0;
-        while (off < value.length) off += fs.writeSync(o.fd, value, off, value.length - off);
-      } else {
-        if (buffered + value.length > WRITE_BUFFER) flush();
-        buf.set(value, buffered);
-        buffered += value.length;
-      }
+      await writer.write(value);
     }
-    flush();
+    await writer.finish();
+    wrote = true;
     return finish();
   } catch (err) {
+    // A failing disk is not the server's fault: it propagates (the job must not be marked failed).
+    if ((err as NodeJS.ErrnoException)?.syscall === "write") throw err;
     if (o.signal?.aborted) return fail(abortReason(o.signal), "aborted by the caller");
     const reason = streamErrorReason(err, o.expectedTotal !== undefined);
     return fail(reason, `body read failed after ${bytes} bytes: ${(err as Error)?.message ?? String(err)}`);
   } finally {
+    if (!wrote) await writer.settle();
     o.signal?.removeEventListener("abort", onAbort);
     try {
       reader.releaseLock();

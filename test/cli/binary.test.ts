@@ -1,11 +1,12 @@
 // The compiled binary, run as a user would: from an empty directory, with a clean environment.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
 import type { ArgsDef, CommandDef } from "citty";
 import pkg from "../../package.json" with { type: "json" };
+import { main } from "../../src/cli/tree.ts";
 import { subCommandsOf } from "../../src/cli/usage.ts";
-import { main } from "../../src/main.ts";
 import { builtBinary, emptyDir, runBinary } from "../support/binary.ts";
 
 beforeAll(async () => {
@@ -183,6 +184,29 @@ test("the binary ignores .env and bunfig.toml in its working directory", async (
     const r = await runBinary(["config", "print", "--json"], { cwd: dir });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).config.state_dir).toBe("./state");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("SIGINT while a command works exits 130", async () => {
+  const dir = emptyDir();
+  const fifo = join(dir, "config.toml");
+  try {
+    expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+    const proc = Bun.spawn([await builtBinary(), "config", "check", fifo], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? "/usr/bin" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    // Opening the write end completes once the binary has opened the read end: it is now waiting.
+    const writer = await open(fifo, "w");
+    proc.kill("SIGINT");
+    const code = await proc.exited;
+    await writer.close();
+    expect(code).toBe(130);
+    expect(await new Response(proc.stderr).text()).toBe("error: interrupted (SIGINT)\n");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -9,7 +9,7 @@ import { isTransient } from "../../src/core/reasons.ts";
 import type { FetchOutcome, Listing } from "../../src/resolve/foreground.ts";
 import { startApis } from "../support/apis.ts";
 import { emptyDir, runBinary } from "../support/binary.ts";
-import { buildCatalogue, workArgument } from "../support/catalogue.ts";
+import { buildCatalogue, type Loc, workArgument } from "../support/catalogue.ts";
 import { startWeb } from "../support/web.ts";
 
 const works = buildCatalogue(2);
@@ -86,8 +86,17 @@ describe("docstokg fetch over the catalogue", () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split("\n");
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toStartWith(`ok      doi:${w.ids.doi}  ${join(dir, "library", "by-id")}`);
-    expect(lines[0]).toContain("via unpaywall in tier 2");
+    const [reason, url, path, digest, bytes, work, via] = (lines[0] as string).split("\t");
+    // "duplicate_content" when the catalogue run above already stored the same bytes.
+    expect(["ok", "duplicate_content"]).toContain(reason as string);
+    expect([url, work, via]).toEqual([
+      sim.url(w.unpaywall?.pdf as Loc),
+      `work=${w.ids.doi}`,
+      "via=unpaywall/tier2",
+    ]);
+    expect(path).toStartWith(join(dir, "library", "pdf"));
+    expect(digest).toMatch(/^sha256=[0-9a-f]{64}$/);
+    expect(bytes).toMatch(/^bytes=\d+$/);
   }, 60_000);
 
   test("a malformed identifier is a usage error naming it (exit 2), nothing fetched", async () => {
