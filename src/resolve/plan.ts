@@ -61,6 +61,8 @@ export interface PlanDeps<T> {
    * downloaded, and landing pages are fetched for scraping only when `scrapeLanding` is set.
    */
   listOnly?: { scrapeLanding: boolean };
+  /** Called after each tier with the progress so far (the runner may save it before the job ends). */
+  onProgress?: (progress: PlanProgress) => void;
 }
 
 export type PlanResult<T> =
@@ -191,8 +193,10 @@ class Plan<T> {
       Math.max(0, this.deadline - this.now()),
     );
     try {
-      for (let t = 0; t < this.tiers.length && !this.stopped(); t++)
+      for (let t = 0; t < this.tiers.length && !this.stopped(); t++) {
         await this.runTier(t, this.tiers[t] ?? []);
+        this.deps.onProgress?.(this.progress);
+      }
     } finally {
       clearTimeout(timer);
       this.deps.signal?.removeEventListener("abort", onCancel);

@@ -316,6 +316,17 @@ describe("plan behaviour", () => {
 });
 
 describe("resolver answers and the archive tier", () => {
+  test("progress is reported after every tier that ran, so a crash loses at most one tier", async () => {
+    const w = byScenario("doi_landing_citation_meta");
+    const seen: string[][] = [];
+    const r = await h.run(w, { onProgress: (p) => seen.push(Object.keys(p.resolvers).sort()) });
+    expect(r.ok && r.candidate.resolver).toBe("doi");
+    expect(seen).toHaveLength(3); // direct, the APIs, then doi+landing (which won)
+    expect(seen[0]).toEqual(["direct"]);
+    expect(seen[1]).toContain("unpaywall");
+    expect(seen[2]).toContain("doi");
+  });
+
   test("a non-JSON answer settles the resolver as malformed; the plan goes on", async () => {
     const w = byScenario("crossref_pdf");
     h.sim.services.unpaywall.route(

@@ -48,12 +48,20 @@ describe("resumeProgress", () => {
 
 describe("candidateKey", () => {
   test("canonical URL: case of scheme/host, default port, dot segments and fragment do not matter", () => {
-    expect(candidateKey("HTTPS://Example.ORG:443/a/b/../c.pdf#page=2")).toBe("https://example.org/a/c.pdf");
+    expect(candidateKey("HTTPS://Example.ORG:443/a/b/../c.pdf#page=2")).toBe("//example.org/a/c.pdf");
+    expect(candidateKey("http://example.org/a/c.pdf")).toBe(candidateKey("https://example.org/a/c.pdf"));
+    expect(candidateKey("https://example.org/A.pdf")).not.toBe(candidateKey("https://example.org/a.pdf"));
     expect(candidateKey("https://example.org/a?x=1")).not.toBe(candidateKey("https://example.org/a?x=2"));
   });
-  test("arXiv's /pdf/<id>.pdf and /pdf/<id> are one candidate", () => {
+  test("arXiv's /pdf/<id>.pdf and /pdf/<id>, and Europe PMC's pmc/PMC renders, are one candidate", () => {
+    expect(candidateKey("https://arxiv.org/pdf/1304.1068v2")).not.toBe(
+      candidateKey("https://arxiv.org/pdf/1304.1068"),
+    );
+    expect(candidateKey("http://europepmc.org/articles/pmc4221854?pdf=render")).toBe(
+      candidateKey("https://europepmc.org/articles/PMC4221854?pdf=render"),
+    );
     expect(candidateKey("http://arxiv.org/pdf/1304.1068.pdf")).toBe(
-      candidateKey("http://arxiv.org/pdf/1304.1068"),
+      candidateKey("https://arxiv.org/pdf/1304.1068"),
     );
   });
 });
