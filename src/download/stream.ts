@@ -125,20 +125,15 @@ export type ReceiveResult =
   | { ok: true; bytes: number }
   | { ok: false; reason: Reason; message: string; bytes: number };
 
-/** Size of each of the two write buffers: large writes, few syscalls. */
-const WRITE_BUFFER = 1024 * 1024;
 /** Flush to disk in the background every this many bytes, so the final fsync has little left to do. */
 const EARLY_SYNC_BYTES = 32 * 1024 * 1024;
 
 /**
- * Writes a stream of chunks to a file through two alternating buffers: while one is written on the
- * thread pool, the next fills and is hashed on the main thread, so disk and hashing overlap.
- * At most one write is in flight, so the file receives the bytes in order.
+ * Writes a stream of chunks to a file on the thread pool, one write in flight: while a chunk is
+ * written, the next one arrives and is hashed on the main thread, so disk and hashing overlap.
+ * Chunks are written as they come (no copy); the stream hands out a fresh buffer per chunk.
  */
-class DoubleBufferedWriter {
-  private readonly bufs = [Buffer.allocUnsafe(WRITE_BUFFER), Buffer.allocUnsafe(WRITE_BUFFER)];
-  private cur = 0;
-  private filled = 0;
+class ChunkWriter {
   private pending: Promise<void> | null = null;
   private syncing: Promise<void> | null = null;
   private unsynced = 0;
@@ -146,46 +141,14 @@ class DoubleBufferedWriter {
   constructor(private readonly fd: number) {}
 
   async write(chunk: Uint8Array): Promise<void> {
-    let off = 0;
-    while (off < chunk.length) {
-      const n = Math.min(chunk.length - off, WRITE_BUFFER - this.filled);
-      (this.bufs[this.cur] as Buffer).set(chunk.subarray(off, off + n), this.filled);
-      this.filled += n;
-      off += n;
-      if (this.filled === WRITE_BUFFER) await this.rotate();
-    }
-  }
-
-  /** Writes what is buffered and waits until the file has everything. */
-  async finish(): Promise<void> {
-    await this.rotate();
-    await this.pending;
-    this.pending = null;
-    await this.syncing;
-    this.syncing = null;
-  }
-
-  /** Waits for a write in flight (after a failure: its error no longer matters). */
-  async settle(): Promise<void> {
-    await this.pending?.catch(() => {});
-    await this.syncing?.catch(() => {});
-    this.pending = null;
-    this.syncing = null;
-  }
-
-  private async rotate(): Promise<void> {
-    if (this.filled === 0) return;
     if (this.pending) await this.pending;
-    this.pending = writeFully(this.fd, this.bufs[this.cur] as Buffer, this.filled);
-    this.pending.catch(() => {}); // observed by the next rotate/finish; never unhandled
-    this.unsynced += this.filled;
-    this.cur ^= 1;
-    this.filled = 0;
+    this.pending = writeFully(this.fd, chunk, chunk.length);
+    this.pending.catch(() => {}); // observed by the next write/finish; never unhandled
+    this.unsynced += chunk.length;
     if (this.unsynced >= EARLY_SYNC_BYTES && !this.syncing) {
       // Start writeback of what is on disk so far while the body keeps arriving.
       this.unsynced = 0;
-      const written = this.pending;
-      this.syncing = written
+      this.syncing = this.pending
         .then(() => new Promise<void>((resolve) => fs.fdatasync(this.fd, () => resolve())))
         .finally(() => {
           this.syncing = null;
@@ -193,9 +156,23 @@ class DoubleBufferedWriter {
       this.syncing.catch(() => {});
     }
   }
+
+  /** Waits until the file has everything. */
+  async finish(): Promise<void> {
+    await this.pending;
+    await this.syncing;
+    this.pending = null;
+  }
+
+  /** Waits for a write in flight (after a failure: its error no longer matters). */
+  async settle(): Promise<void> {
+    await this.pending?.catch(() => {});
+    await this.syncing?.catch(() => {});
+    this.pending = null;
+  }
 }
 
-function writeFully(fd: number, buf: Buffer, length: number): Promise<void> {
+function writeFully(fd: number, buf: Uint8Array, length: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let off = 0;
     const step = () =>
@@ -217,7 +194,7 @@ export async function receiveBody(o: ReceiveOptions): Promise<ReceiveResult> {
     reader.cancel(o.signal?.reason).catch(() => {});
   };
   o.signal?.addEventListener("abort", onAbort, { once: true });
-  const writer = new DoubleBufferedWriter(o.fd);
+  const writer = new ChunkWriter(o.fd);
   let wrote = false;
   try {
     for (;;) {
