@@ -1,36 +1,6 @@
-// The docstokg command tree and process entry point. Wiring only: each group lives in src/cli/,
-// command-line handling in src/cli/run.ts.
-import { defineCommand } from "citty";
-import { configCommand } from "./cli/config.ts";
-import { fetchCommand, resolveCommand } from "./cli/fetch.ts";
-import { manifestCommand } from "./cli/manifest.ts";
-import { queueCommand } from "./cli/queue.ts";
-import { reportCommand } from "./cli/report.ts";
-import { EXIT, runCli } from "./cli/run.ts";
-import { serveCommand } from "./cli/serve.ts";
-import { VERSION } from "./version.ts";
-
-export const main = defineCommand({
-  meta: {
-    name: "docstokg",
-    version: VERSION,
-    description: `Acquire the open-access full text of scholarly works, politely, durably and verifiably.
-
-Examples:
-  docstokg fetch 10.1038/nature12373
-  docstokg queue import works.jsonl && docstokg queue run --drain
-  docstokg report`,
-  },
-  subCommands: {
-    queue: queueCommand,
-    fetch: fetchCommand,
-    resolve: resolveCommand,
-    serve: serveCommand,
-    report: reportCommand,
-    manifest: manifestCommand,
-    config: configCommand,
-  },
-});
+// The process entry point: answers `--version` without loading the command tree (start-up time),
+// otherwise runs the command line and exits with its code.
+import { versionLine } from "./version.ts";
 
 /**
  * SIGINT/SIGTERM: a command that installs its own handler (the runner's graceful shutdown) gets
@@ -42,14 +12,19 @@ function exitOnInterrupt(): void {
     seen++;
     if (seen === 1 && process.listenerCount(signal) > 1) return;
     process.stderr.write(`error: interrupted (${signal})\n`);
-    process.exit(EXIT.interrupted);
+    process.exit(130);
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 }
 
 if (import.meta.main) {
+  const argv = process.argv.slice(2);
+  if (argv.length === 1 && argv[0] === "--version") {
+    process.stdout.write(`${versionLine()}\n`);
+    process.exit(0);
+  }
   exitOnInterrupt();
-  const code = await runCli(main, process.argv.slice(2));
-  process.exit(code);
+  const [{ main }, { runCli }] = await Promise.all([import("./cli/tree.ts"), import("./cli/run.ts")]);
+  process.exit(await runCli(main, argv));
 }

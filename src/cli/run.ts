@@ -146,6 +146,7 @@ export async function runCli(
   const debug = options.includes("--debug");
   let commandLine = "docstokg";
   try {
+    commandLine = (await commandMeta(root)).name ?? commandLine;
     const { path, rest } = await resolveCommandPath(root, commandLine, argv);
     commandLine = path.map((s) => s.name).join(" ");
     const restOptions = optionPart(rest);

@@ -41,6 +41,7 @@ export function schemaAt(root: SchemaNode, path: readonly string[]): SchemaNode 
     const n = unwrap(node);
     if (n.entries) node = Object.hasOwn(n.entries, key) ? n.entries[key] : undefined;
     else if (n.type === "record" && n.value) node = n.value;
+    else if (n.type === "array" && n.item && /^\d+$/.test(key)) node = n.item;
     else return undefined;
   }
   return node;

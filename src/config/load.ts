@@ -109,13 +109,16 @@ function describeIssues(issues: readonly v.BaseIssue<unknown>[], settings: reado
   const problems: string[] = [];
   for (const issue of issues) {
     const path = (issue.path ?? []).map((item) => String(item.key));
+    const display = (issue.path ?? []).map((item) =>
+      typeof item.key === "number" ? item.key : String(item.key),
+    );
     const id = keyOf(path);
     if (seen.has(id)) continue;
     seen.add(id);
     const where = sourceHint(findSource(settings, path));
-    const shown = formatPath(path) || "(top level)";
+    const shown = formatPath(display) || "(top level)";
     const node = schemaAt(SCHEMA, path);
-    if (issue.type === "strict_object" || !node) {
+    if ((issue.type === "strict_object" && issue.expected === "never") || !node) {
       problems.push(`${shown}: unknown key${where}${suggestion(path)}`);
     } else {
       const got = formatValue(issue.input, isSecretKey(path.join(".")));

@@ -39,16 +39,17 @@ export const RESOLVER_NAMES = [
 ] as const;
 export type ResolverName = (typeof RESOLVER_NAMES)[number];
 
-const resolver = (baseUrl: string, extra: v.ObjectEntries = {}) =>
-  v.optional(
-    v.strictObject({
-      enabled: bool(true, "Ask this resolver at all."),
-      base_url: url(baseUrl, "Base URL of the service (mirrors and test servers can stand in)."),
-      max_concurrent: int(4, "Requests this resolver may have in flight at once."),
-      ...extra,
-    }),
-    {},
-  );
+// Generic over `extra` so keys such as `api_key` stay in the inferred Config type.
+// biome-ignore lint/complexity/noBannedTypes: `{}` is the empty set of extra entries
+const resolver = <E extends v.ObjectEntries = {}>(baseUrl: string, extra: E = {} as E) => {
+  const entries = v.strictObject({
+    enabled: bool(true, "Ask this resolver at all."),
+    base_url: url(baseUrl, "Base URL of the service (mirrors and test servers can stand in)."),
+    max_concurrent: int(4, "Requests this resolver may have in flight at once."),
+    ...extra,
+  });
+  return v.optional(entries, {} as v.InferInput<typeof entries>);
+};
 
 const roleRates = v.strictObject({
   metadata: rate(undefined, "Rate for API/metadata requests to this host."),
