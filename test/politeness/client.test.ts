@@ -84,7 +84,9 @@ describe("politeness behind the HTTP client", () => {
     }
     const at = host.requests.filter((r) => r.path !== "/robots.txt").map((r) => r.at);
     expect(at).toHaveLength(3);
-    for (let i = 1; i < at.length; i++)
-      expect((at[i] as number) - (at[i - 1] as number)).toBeGreaterThanOrEqual(290);
+    // reserved 300 ms apart; arrivals carry scheduling jitter (without the delay they come ~10 ms apart)
+    for (let i = 1; i < at.length; i++) {
+      expect((at[i] as number) - (at[i - 1] as number)).toBeGreaterThanOrEqual(250);
+    }
   });
 });

@@ -215,6 +215,24 @@ describe("circuit breaker", () => {
     permit(await p.acquire(req)).release();
   });
 
+  test("a success after a failure resets the count, even right after a healthy acquire", async () => {
+    const { p } = setup({ politeness: { breaker_failures: 2 } });
+    const host = "flaky.example";
+    const snap = () => p.hostsSnapshot().find((h) => h.host === host)?.breaker;
+    for (let i = 0; i < 3; i++) {
+      const a = permit(await p.acquire({ host, role: "metadata", maxWaitMs: MIN })); // host healthy here
+      p.observe(host, { status: 500 });
+      expect(snap()?.failures).toBe(1);
+      p.observe(host, { status: 200 });
+      a.release();
+      expect(snap()).toMatchObject({ state: "closed", failures: 0 });
+    }
+    // without a success in between, two failures open it
+    p.observe(host, { failure: "timeout" });
+    p.observe(host, { failure: "timeout" });
+    expect(snap()?.state).toBe("open");
+  });
+
   test("a failed trial opens the breaker again", async () => {
     const { p, clock } = setup({ politeness: { breaker_failures: 2, breaker_reset_s: 10 } });
     const host = "down.example";
