@@ -1,21 +1,63 @@
 // `docstokg fetch` and `docstokg resolve`: one-off work in the foreground, no runner needed.
+// Thin: parse the identifiers, call src/resolve/foreground.ts, print.
 import { defineCommand } from "citty";
+import type { Artifact } from "../artifact/artifact.ts";
+import { artifactFromIdentifier } from "../artifact/input.ts";
 import {
-  directUrl,
-  fetchDirectUrl,
-  foregroundClient,
-  formatOutcome,
-  outcomeJson,
-} from "../download/direct.ts";
-import { VERSION } from "../version.ts";
+  type FetchOutcome,
+  fetchLine,
+  fetchWork,
+  listCandidates,
+  listingText,
+  openPipeline,
+  type Pipeline,
+} from "../resolve/foreground.ts";
 import {
+  type AppContext,
   createContext,
   globalArgs,
   Interrupted,
-  notAvailable,
   RuntimeFailure,
   UsageError,
 } from "./common.ts";
+
+/** Every identifier parsed, or one usage error naming each bad one (nothing is fetched then). */
+function parseIds(raw: string[]): Artifact[] {
+  if (raw.length === 0)
+    throw new UsageError("expected at least one identifier (DOI, PMCID, pmid:<n>, arXiv:<id> or URL)");
+  const works: Artifact[] = [];
+  const bad: string[] = [];
+  for (const text of raw) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text.trim()) && !/^https?:\/\//i.test(text.trim())) {
+      bad.push(`expected an http(s) URL, got ${JSON.stringify(text)}`);
+      continue;
+    }
+    const parsed = artifactFromIdentifier(text);
+    if (parsed.ok) works.push(parsed.value);
+    else bad.push(`${JSON.stringify(text)}: ${parsed.reason}`);
+  }
+  if (bad.length) throw new UsageError(bad.join("; "));
+  return works;
+}
+
+/** SIGINT/SIGTERM abort the work in flight; the command then exits 130. */
+function interruptible<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ctl = new AbortController();
+  const stop = () => ctl.abort();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  return run(ctl.signal).finally(() => {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+    if (ctl.signal.aborted) throw new Interrupted();
+  });
+}
+
+function withPipeline<T>(ctx: AppContext, work: (p: Pipeline) => Promise<T>): Promise<T> {
+  const p = openPipeline(ctx.config, { env: process.env });
+  for (const w of p.warnings) ctx.log.warn(w);
+  return work(p).finally(() => p.close());
+}
 
 export const fetchCommand = defineCommand({
   meta: {
@@ -29,44 +71,40 @@ Examples:
   },
   args: {
     ...globalArgs,
-    id: { type: "positional", description: "DOI, PMCID, PMID, arXiv id or http(s) URL", required: true },
+    ids: { type: "positional", description: "DOIs, PMCIDs, pmid:<n>, arXiv:<id> or URLs", required: false },
     json: { type: "boolean", description: "Print one JSON outcome per line" },
   },
   async run({ args }) {
-    const inputs = [args.id, ...((args._ as string[] | undefined) ?? []).filter((x) => x !== args.id)];
-    const urls = inputs.map((input) => {
-      const url = directUrl(String(input));
-      if (!url)
-        throw new UsageError(
-          `fetch: expected an http(s) URL, got "${input}" (identifiers need the resolvers)`,
-        );
-      return url;
-    });
+    const inputs = args._.map(String);
+    const works = parseIds(inputs);
     const ctx = await createContext(args);
-    const outDir = ctx.config.out_dir;
-    const client = foregroundClient(ctx.config, VERSION);
-    const abort = new AbortController();
-    const onSignal = () => abort.abort("cancelled");
-    process.once("SIGINT", onSignal);
-    let failed = 0;
-    try {
-      for (const url of urls) {
-        const r = await fetchDirectUrl({
-          url,
-          config: ctx.config,
-          outDir,
-          http: client.http,
-          signal: abort.signal,
-        });
-        console.log(args.json ? outcomeJson(r) : formatOutcome(r));
-        if (!r.ok) failed++;
-      }
-    } finally {
-      process.off("SIGINT", onSignal);
-      client.close();
-    }
-    if (abort.signal.aborted) throw new Interrupted("fetch interrupted");
-    if (failed > 0) throw new RuntimeFailure(`${failed} of ${urls.length} not obtained`);
+    const outcomes = await withPipeline(ctx, (p) =>
+      interruptible(async (signal) => {
+        const results: FetchOutcome[] = new Array(works.length);
+        let next = 0;
+        // Works run concurrently like the runner's workers; output keeps the order given.
+        const lanes = Math.max(1, Math.min(ctx.config.orchestrator.max_workers, works.length));
+        let printed = 0;
+        const flush = () => {
+          while (printed < works.length && results[printed]) {
+            const o = results[printed++] as FetchOutcome;
+            const input = inputs[printed - 1] as string;
+            process.stdout.write(`${args.json ? JSON.stringify({ input, ...o }) : fetchLine(o, input)}\n`);
+          }
+        };
+        await Promise.all(
+          Array.from({ length: lanes }, async () => {
+            for (let i = next++; i < works.length && !signal.aborted; i = next++) {
+              results[i] = await fetchWork(p, works[i] as Artifact, signal);
+              flush();
+            }
+          }),
+        );
+        return results;
+      }),
+    );
+    const missing = outcomes.filter((o) => !o.ok).length;
+    if (missing > 0) throw new RuntimeFailure(`${missing} of ${outcomes.length} work(s) not obtained`);
   },
 });
 
@@ -74,15 +112,29 @@ export const resolveCommand = defineCommand({
   meta: {
     name: "resolve",
     description: `List a work's candidate URLs by tier and resolver, without downloading anything.
+Metadata APIs are asked (through the cache); files are never downloaded. Landing pages are listed
+as candidates but not fetched unless --scrape is given, which fetches them to list the PDF links
+they carry. The archive tier is only asked for URLs that failed to download, so it lists nothing here.
 
 Examples:
   docstokg resolve 10.1038/nature12373
-  docstokg resolve arXiv:2101.00001 --json`,
+  docstokg resolve arXiv:2101.00001 --json
+  docstokg resolve 10.1371/journal.pone.0033693 --scrape`,
   },
   args: {
     ...globalArgs,
-    id: { type: "positional", description: "DOI, PMCID, PMID, arXiv id or URL", required: true },
+    id: { type: "positional", description: "DOI, PMCID, pmid:<n>, arXiv id or URL", required: true },
     json: { type: "boolean", description: "Print JSON" },
+    scrape: { type: "boolean", description: "Fetch landing pages and list the PDF links found on them" },
   },
-  run: () => notAvailable("resolve"),
+  async run({ args }) {
+    const [work] = parseIds([String(args.id)]);
+    const ctx = await createContext(args);
+    const listing = await withPipeline(ctx, (p) =>
+      interruptible((signal) =>
+        listCandidates(p, work as Artifact, { scrapeLanding: args.scrape === true, signal }),
+      ),
+    );
+    process.stdout.write(args.json ? `${JSON.stringify(listing, null, 2)}\n` : listingText(listing));
+  },
 });

@@ -195,7 +195,17 @@ export const ConfigSchema = v.strictObject({
           ["wayback"],
         ],
       ),
-      direct: resolver("https://arxiv.org"),
+      candidate_concurrency: int(
+        2,
+        "Candidates of one job downloaded at once (the first valid file aborts the others).",
+      ),
+      direct: resolver("https://arxiv.org", {
+        europepmc_base_url: url(
+          "https://europepmc.org",
+          "Base URL of Europe PMC article renders (PMCID → PDF).",
+        ),
+        pmc_base_url: url("https://pmc.ncbi.nlm.nih.gov", "Base URL of PMC article pages (PMCID → PDF)."),
+      }),
       unpaywall: resolver("https://api.unpaywall.org"),
       crossref: resolver("https://api.crossref.org"),
       europepmc: resolver("https://www.ebi.ac.uk/europepmc/webservices/rest"),
@@ -210,9 +220,16 @@ export const ConfigSchema = v.strictObject({
         api_key: secret("OpenAlex API key (env OPENALEX_API_KEY); the resolver is off without it."),
       }),
       doi: resolver("https://doi.org"),
-      landing: resolver("https://example.invalid"),
+      landing: resolver("https://example.invalid", {
+        max_page_bytes: int(
+          2 * 1024 * 1024,
+          "Largest landing page read when scraping for PDF links, in bytes.",
+        ),
+        max_links: int(4, "PDF links taken from one landing page."),
+      }),
       wayback: resolver("https://archive.org", {
         capture_base_url: url("https://web.archive.org", "Base URL of Wayback captures."),
+        max_lookups: int(6, "Failed candidate and landing URLs looked up in the archive per job."),
       }),
     }),
     {},
