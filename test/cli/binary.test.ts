@@ -127,7 +127,7 @@ describe("config commands", () => {
     expect(oneLine(r.stderr)).toEqual([
       "error: orchestrator.max_workers: expected an integer ≥ 1, got 0 (in bad.toml)",
       'error: orchestrator.max_wrkers: unknown key (in bad.toml); did you mean "max_workers"?',
-      'error: politeness.rates.metadata: expected a rate like "2/s", "1/3s" or "100/min", got "fast" (in bad.toml)',
+      'error: politeness.rates.metadata: expected a rate like "2/s", "1/3s", "100/min" or "1 per 3 s", got "fast" (in bad.toml)',
     ]);
   });
 
