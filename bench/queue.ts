@@ -302,7 +302,7 @@ async function benchLatency(dir: string): Promise<void> {
 async function benchConcurrent(dir: string, seconds: number): Promise<void> {
   const path = join(dir, "concurrent.db");
   const q = freshQueue(path);
-  const total = 3_000_000;
+  const total = 1_000_000;
   fill(q.db, total, 0);
   q.db.close();
   const until = Date.now() + seconds * 1000;

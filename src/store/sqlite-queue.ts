@@ -4,6 +4,7 @@ import type { Database } from "bun:sqlite";
 import type { Artifact } from "../artifact/artifact.ts";
 import type { Config } from "../config/schema.ts";
 import { type BackoffPolicy, retryAvailableAt } from "./backoff.ts";
+import { openStateDatabase } from "./db.ts";
 import { ackJob } from "./jobs/ack.ts";
 import { recordAttempts } from "./jobs/attempts.ts";
 import { enqueueJobs } from "./jobs/enqueue.ts";
@@ -154,4 +155,14 @@ export class SqliteJobQueue implements JobQueue {
   async requeue(ids: readonly (string | number)[]): Promise<RequeueResult> {
     return requeueJobs(this.db, ids, this.now());
   }
+}
+
+/** The queue of a state directory (created and migrated as needed); close `db` when done. */
+export function openQueueStore(
+  stateDir: string,
+  queue: Config["queue"],
+  deps: QueueDeps,
+): { db: Database; queue: SqliteJobQueue } {
+  const db = openStateDatabase(stateDir);
+  return { db, queue: new SqliteJobQueue(db, queuePolicy(queue), deps) };
 }
