@@ -5,12 +5,12 @@ import type { Artifact } from "../artifact/artifact.ts";
 import type { Config } from "../config/schema.ts";
 import { type BackoffPolicy, retryAvailableAt } from "./backoff.ts";
 import { openStateDatabase } from "./db.ts";
-import { ackJob } from "./jobs/ack.ts";
+import { prepareAck } from "./jobs/ack.ts";
 import { recordAttempts } from "./jobs/attempts.ts";
 import { enqueueJobs } from "./jobs/enqueue.ts";
-import { failJob } from "./jobs/fail.ts";
-import { extendLeases } from "./jobs/heartbeat.ts";
-import { leaseJobs } from "./jobs/lease.ts";
+import { type FailOperation, prepareFail } from "./jobs/fail.ts";
+import { prepareHeartbeat } from "./jobs/heartbeat.ts";
+import { type LeaseParams, prepareLease } from "./jobs/lease.ts";
 import { listJobs } from "./jobs/list.ts";
 import { saveProgress } from "./jobs/progress.ts";
 import { releaseJob } from "./jobs/release.ts";
@@ -69,6 +69,14 @@ export class SqliteJobQueue implements JobQueue {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly token: () => string;
+  // The per-job operations, prepared once for this connection.
+  private readonly leaseJobs: (p: LeaseParams) => LeasedJob[];
+  private readonly ackJob: (jobId: number, token: string, outcome: AckInput, now: number) => boolean;
+  private readonly failJob: FailOperation;
+  private readonly extendLeases: (
+    leases: readonly { jobId: number; token: string }[],
+    expiresAt: number,
+  ) => number[];
 
   constructor(
     readonly db: Database,
@@ -78,6 +86,10 @@ export class SqliteJobQueue implements JobQueue {
     this.now = deps.now;
     this.random = deps.random ?? Math.random;
     this.token = deps.token ?? randomToken;
+    this.leaseJobs = prepareLease(db);
+    this.ackJob = prepareAck(db);
+    this.failJob = prepareFail(db);
+    this.extendLeases = prepareHeartbeat(db);
   }
 
   async enqueue(artifacts: readonly Artifact[]): Promise<EnqueueResult> {
@@ -85,7 +97,7 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   async lease(owner: string, n: number): Promise<LeasedJob[]> {
-    return leaseJobs(this.db, {
+    return this.leaseJobs({
       owner,
       n,
       now: this.now(),
@@ -95,7 +107,7 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   async heartbeat(leases: readonly { jobId: number; token: string }[]): Promise<number[]> {
-    return extendLeases(this.db, leases, this.now() + this.policy.leaseTtlMs);
+    return this.extendLeases(leases, this.now() + this.policy.leaseTtlMs);
   }
 
   async recordAttempts(jobId: number, token: string, attempts: readonly AttemptRecord[]): Promise<boolean> {
@@ -107,12 +119,12 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   async ack(jobId: number, token: string, outcome: AckInput): Promise<boolean> {
-    return ackJob(this.db, jobId, token, outcome, this.now());
+    return this.ackJob(jobId, token, outcome, this.now());
   }
 
   async fail(jobId: number, token: string, failure: FailInput): Promise<FailResult | false> {
     const now = this.now();
-    return failJob(this.db, jobId, token, failure, now, {
+    return this.failJob(jobId, token, failure, now, {
       maxAttempts: this.policy.maxAttempts,
       retryAt: (attempt, retryAfter) =>
         retryAvailableAt(now, attempt, this.policy.backoff, this.random, retryAfter),

@@ -57,23 +57,31 @@ export interface LeaseParams {
   tokenBase: string;
 }
 
-export function leaseJobs(db: Database, p: LeaseParams): LeasedJob[] {
-  if (p.n <= 0) return [];
-  const rows = db
-    .query<LeasedRecord, Record<string, string | number>>(LEASE_JOBS)
-    .all({ $token: p.tokenBase, $owner: p.owner, $expires: p.now + p.ttlMs, $now: p.now, $n: p.n });
-  // RETURNING has no order; hand jobs out best first.
-  rows.sort((a, b) => b.priority - a.priority || a.available_at - b.available_at || a.id - b.id);
-  return rows.map((r) => ({
-    id: r.id,
-    artifactId: r.artifact_id,
-    artifact: parseArtifact(r.artifact, r.artifact_id),
-    priority: r.priority,
-    attempts: r.attempts,
-    maxAttempts: r.max_attempts,
-    token: r.lease_token,
-    owner: p.owner,
-    leaseExpiresAt: r.lease_expires_at,
-    progress: parseJson(r.progress),
-  }));
+/** The lease operation for one connection: ONE prepared statement, run as its own transaction. */
+export function prepareLease(db: Database): (p: LeaseParams) => LeasedJob[] {
+  const claim = db.query<LeasedRecord, Record<string, string | number>>(LEASE_JOBS);
+  return (p) => {
+    if (p.n <= 0) return [];
+    const rows = claim.all({
+      $token: p.tokenBase,
+      $owner: p.owner,
+      $expires: p.now + p.ttlMs,
+      $now: p.now,
+      $n: p.n,
+    });
+    // RETURNING has no order; hand jobs out best first.
+    rows.sort((a, b) => b.priority - a.priority || a.available_at - b.available_at || a.id - b.id);
+    return rows.map((r) => ({
+      id: r.id,
+      artifactId: r.artifact_id,
+      artifact: parseArtifact(r.artifact, r.artifact_id),
+      priority: r.priority,
+      attempts: r.attempts,
+      maxAttempts: r.max_attempts,
+      token: r.lease_token,
+      owner: p.owner,
+      leaseExpiresAt: r.lease_expires_at,
+      progress: parseJson(r.progress),
+    }));
+  };
 }
