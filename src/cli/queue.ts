@@ -198,6 +198,11 @@ Examples:
   },
   args: {
     ...globalArgs,
+    ids: {
+      type: "positional",
+      description: "Identifiers (DOI, PMCID, pmid:<n>, arXiv:<id>, URL)",
+      required: false,
+    },
     json: { type: "string", description: "An artifact object as JSON", valueHint: "ARTIFACT" },
     priority: { type: "string", description: "Priority (higher first) [0]", valueHint: "N" },
   },
@@ -379,7 +384,10 @@ const requeueCmd = defineCommand({
 Examples:
   docstokg queue requeue doi:10.1038/nature12373 17`,
   },
-  args: { ...globalArgs },
+  args: {
+    ...globalArgs,
+    ids: { type: "positional", description: "Artifact ids or job ids", required: true },
+  },
   async run({ args }) {
     const ids = positionals(args);
     if (ids.length === 0) throw new UsageError("expected at least one artifact id or job id");
