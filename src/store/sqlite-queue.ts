@@ -13,6 +13,7 @@ import { prepareHeartbeat } from "./jobs/heartbeat.ts";
 import { type LeaseParams, prepareLease } from "./jobs/lease.ts";
 import { listJobs } from "./jobs/list.ts";
 import { saveProgress } from "./jobs/progress.ts";
+import { prepareReap } from "./jobs/reap.ts";
 import { releaseJob } from "./jobs/release.ts";
 import { requeueJobs, retryFailedJobs } from "./jobs/requeue.ts";
 import { isPaused, setPaused } from "./jobs/settings.ts";
@@ -71,6 +72,7 @@ export class SqliteJobQueue implements JobQueue {
   private readonly token: () => string;
   // The per-job operations, prepared once for this connection.
   private readonly leaseJobs: (p: LeaseParams) => LeasedJob[];
+  private readonly reapExhausted: (now: number, maxAttempts: number) => number;
   private readonly ackJob: (jobId: number, token: string, outcome: AckInput, now: number) => boolean;
   private readonly failJob: FailOperation;
   private readonly extendLeases: (
@@ -87,6 +89,7 @@ export class SqliteJobQueue implements JobQueue {
     this.random = deps.random ?? Math.random;
     this.token = deps.token ?? randomToken;
     this.leaseJobs = prepareLease(db);
+    this.reapExhausted = prepareReap(db);
     this.ackJob = prepareAck(db);
     this.failJob = prepareFail(db);
     this.extendLeases = prepareHeartbeat(db);
@@ -97,12 +100,15 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   async lease(owner: string, n: number): Promise<LeasedJob[]> {
+    const now = this.now();
+    this.reapExhausted(now, this.policy.maxAttempts);
     return this.leaseJobs({
       owner,
       n,
-      now: this.now(),
+      now,
       ttlMs: this.policy.leaseTtlMs,
       tokenBase: this.token(),
+      maxAttempts: this.policy.maxAttempts,
     });
   }
 

@@ -209,6 +209,30 @@ export function describeJobQueueContract(name: string, factory: QueueFactory): v
       expect((await q.show(old.id))?.outcomes).toHaveLength(1);
     });
 
+    test("a job whose lease keeps expiring ends in error (lease_lost) after max attempts", async () => {
+      await q.enqueue([art(1)]);
+      for (let tries = 0; tries < POLICY.maxAttempts; tries++) {
+        const [job] = await q.lease("crashing", 1);
+        expect(job?.attempts).toBe(tries);
+        clock += POLICY.leaseTtlMs;
+      }
+      // The last lease expired too: that was the final try.
+      expect(await q.lease("next", 1)).toEqual([]);
+      const detail = await q.show("doi:10.1000/1");
+      expect(detail?.job).toMatchObject({
+        state: "error",
+        lastReason: "lease_lost",
+        attempts: POLICY.maxAttempts,
+      });
+      expect(detail?.outcomes).toHaveLength(1);
+      expect(detail?.outcomes[0]).toMatchObject({
+        state: "error",
+        reason: "lease_lost",
+        attempts: POLICY.maxAttempts,
+      });
+      expect((await q.stats()).counts.error).toBe(1);
+    });
+
     test("heartbeat keeps a lease alive and reports which leases it extended", async () => {
       await q.enqueue([art(1), art(2)]);
       const [a, b] = await q.lease("w1", 2);
