@@ -92,7 +92,10 @@ export interface OpenDatabaseOptions {
 /** Open (creating directories and file as needed) and migrate the database at `path`. */
 export function openDatabase(path: string, options: OpenDatabaseOptions = {}): Database {
   if (path !== ":memory:" && !options.readonly) mkdirSync(dirname(path), { recursive: true });
-  const db = options.readonly ? new Database(path, { readonly: true }) : new Database(path, { create: true });
+  // strict: a statement run with a missing parameter throws instead of silently binding NULL.
+  const db = options.readonly
+    ? new Database(path, { readonly: true, strict: true })
+    : new Database(path, { create: true, strict: true });
   try {
     if (options.readonly) {
       db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);

@@ -114,7 +114,7 @@ describe("openDatabase", () => {
     const sql = /const LEASE_JOBS = `([\s\S]*?)`;/.exec(source)?.[1] ?? "";
     const plan = db
       .query<{ detail: string }, Record<string, string | number>>(`EXPLAIN QUERY PLAN ${sql}`)
-      .all({ $token: "t", $owner: "o", $expires: 1, $now: 1, $n: 64 })
+      .all({ $token: "t", $owner: "o", $expires: 1, $now: 1, $n: 64, $max: 5 })
       .map((r) => r.detail)
       .join("\n");
     expect(plan).toContain("COVERING INDEX jobs_ready_idx");
