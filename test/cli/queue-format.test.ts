@@ -6,7 +6,7 @@ import {
   jobsTable,
   statsText,
 } from "../../src/cli/queue-format.ts";
-import type { JobRow, QueueStats } from "../../src/store/types.ts";
+import type { AttemptRow, JobRow, QueueStats } from "../../src/store/types.ts";
 
 test("durations read like a person would say them", () => {
   expect(duration(0)).toBe("0s");
@@ -102,7 +102,8 @@ test("job detail lists attempts and outcomes", () => {
         elapsedMs: 12,
         rateWaitMs: 0,
         at: 0,
-      },
+        // A cast: attempt rows may grow fields (e.g. the request role) this output does not show.
+      } as AttemptRow,
     ],
     outcomes: [
       {
