@@ -392,10 +392,9 @@ export function describeJobQueueContract(name: string, factory: QueueFactory): v
     test("stats: counts, ready vs delayed, expired leases, oldest ready age, throughput", async () => {
       await q.enqueue([art(1), art(2), art(3), art(4)]);
       clock += 2_000;
-      const [a, b, c] = await q.lease("w", 3);
+      const [a, b] = await q.lease("w", 3); // the third stays in progress
       await q.ack(must(a).id, must(a).token, { state: "done", reason: "ok" });
       await q.fail(must(b).id, must(b).token, { reason: "timeout", transient: true }); // delayed ≤ 1 s
-      void c;
       let s = await q.stats();
       expect(s.counts).toEqual({ queued: 2, in_progress: 1, done: 1, skipped: 0, error: 0 });
       expect(s.total).toBe(4);
