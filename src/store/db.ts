@@ -61,7 +61,11 @@ export function migrate(
 ): number {
   const known = migrations.reduce((max, m) => Math.max(max, m.version), 0);
   const sorted = [...migrations].sort((a, b) => a.version - b.version);
+  const before = schemaVersion(db);
+  if (before > known) throw new SchemaTooNewError(path, before, known);
   for (const migration of sorted) {
+    // Up to date (the common case): no write lock just for opening.
+    if (migration.version <= before) continue;
     // BEGIN IMMEDIATE takes the write lock first, so two processes opening a fresh file at the same
     // time cannot both apply a step: the second re-reads the version inside the lock and skips.
     db.transaction(() => {
