@@ -291,3 +291,23 @@ describe("reference database conversion", () => {
     db.close();
   });
 });
+
+test("processes opening a fresh file at once apply each migration exactly once", async () => {
+  const path = `${dir}/fresh/queue.db`;
+  const child = new URL("../support/queue-child.ts", import.meta.url).pathname;
+  const procs = [0, 1, 2, 3].map((i) =>
+    Bun.spawn([process.execPath, child, "work", path, `opener${i}`], { stdout: "pipe", stderr: "pipe" }),
+  );
+  const codes = await Promise.all(procs.map((p) => p.exited));
+  const errors = await Promise.all(procs.map((p) => new Response(p.stderr).text()));
+  expect([codes, errors]).toEqual([
+    [0, 0, 0, 0],
+    ["", "", "", ""],
+  ]);
+  const db = openDatabase(path);
+  expect(
+    db.query("SELECT version, count(*) AS n FROM schema_version GROUP BY version HAVING n > 1").all(),
+  ).toEqual([]);
+  expect(schemaVersion(db)).toBe(MIGRATIONS.length);
+  db.close();
+});
