@@ -107,10 +107,11 @@ export class CommitBatcher {
   private startFlush(): void {
     this.cancelTimer?.();
     this.cancelTimer = undefined;
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, this.maxBatch);
-      this.tail = this.tail.then(() => this.write(batch));
-    }
+    if (this.pending.length === 0) return;
+    // Never more than maxBatch: a commit that fills the batch starts its flush at once.
+    const batch = this.pending;
+    this.pending = [];
+    this.tail = this.tail.then(() => this.write(batch));
   }
 
   private async write(batch: Pending[]): Promise<void> {
