@@ -1,6 +1,7 @@
 // Group commit for a runner: acks, fails and releases that arrive close together are written by one
 // `commitMany` (one transaction) instead of one transaction each. Every caller still gets the
-// result of ITS commit — its own token check, its own error — and waits at most one flush delay.
+// result of ITS commit — its own token check, its own error — and waits at most one flush delay
+// (or for the batch being written ahead of it).
 import type { AckInput, AttemptRecord, FailInput, FailResult, JobCommit, JobQueue } from "./types.ts";
 
 export interface CommitBatcherOptions {
