@@ -2,6 +2,7 @@
 // (integrity_check ok), no job is lost or duplicated, every transaction is all or nothing.
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
+import { CommitBatcher } from "../../src/store/commit-batcher.ts";
 import { openDatabase } from "../../src/store/db.ts";
 import { importStream } from "../../src/store/import.ts";
 import { SqliteJobQueue } from "../../src/store/sqlite-queue.ts";
@@ -160,5 +161,95 @@ test("three processes working one file: every job ends exactly once, no call is 
     n: total,
     d: total,
   });
+  conn.close();
+});
+
+test("kill -9 during group-committed acks: every job is acked with its outcome or still leased, never half", async () => {
+  const db = `${dir}/queue.db`;
+  const setup = openDatabase(db);
+  const total = 20_000;
+  await new SqliteJobQueue(setup, POLICY, { now: Date.now }).enqueue(
+    Array.from({ length: total }, (_, i) => ({ id: `job:${i}` })),
+  );
+  setup.close();
+
+  const printed = await killWhen(
+    ["batch", db, "doomed"],
+    // Killed right after a transaction of acks, while the next ones of the same lease are being
+    // written (transactions carry 64 acks and a lease 256: 2112 is not at a lease boundary).
+    (line) => /^committed (\d+)$/.test(line) && Number(line.split(" ")[1]) >= 2100,
+  );
+  const reported = Number(printed.at(-1)?.split(" ")[1]);
+  expect(integrity(db)).toBe("ok");
+
+  const conn = openDatabase(db);
+  const rows = conn
+    .query<{ state: string; n: number }, []>(
+      `SELECT CASE
+         WHEN state = 'done' AND outcomes = 1 AND good_sha = 1 AND attempts = 1 AND lease_token IS NULL
+           THEN 'acked whole'
+         WHEN state = 'in_progress' AND lease_token IS NOT NULL AND outcomes = 0 AND attempts = 0
+           THEN 'still leased'
+         WHEN state = 'queued' AND lease_token IS NULL AND outcomes = 0 AND attempts = 0 THEN 'never leased'
+         ELSE 'half' END AS state, count(*) AS n
+       FROM (SELECT j.state, j.lease_token,
+               (SELECT count(*) FROM outcomes o WHERE o.job_id = j.id) AS outcomes,
+               (SELECT count(*) FROM outcomes o WHERE o.job_id = j.id AND o.sha256 = printf('%064d', j.id)) AS good_sha,
+               (SELECT count(*) FROM attempts a WHERE a.job_id = j.id) AS attempts
+             FROM jobs j)
+       GROUP BY 1`,
+    )
+    .all();
+  const by = Object.fromEntries(rows.map((r) => [r.state, r.n]));
+  expect(by.half).toBeUndefined();
+  // Every ack the child saw committed survived the kill, and the kill did land mid-run.
+  expect(by["acked whole"]).toBeGreaterThanOrEqual(reported);
+  expect(by["acked whole"]).toBeLessThan(total);
+  expect((by["acked whole"] ?? 0) + (by["still leased"] ?? 0) + (by["never leased"] ?? 0)).toBe(total);
+
+  // After the dead runner's leases expire, a survivor finishes the rest through the batcher.
+  let clock = Date.now() + POLICY.leaseTtlMs;
+  const survivor = new SqliteJobQueue(conn, POLICY, { now: () => clock });
+  const batcher = new CommitBatcher(survivor);
+  for (;;) {
+    const jobs = await survivor.lease("survivor", 256);
+    if (jobs.length === 0) break;
+    const ok = await Promise.all(
+      jobs.map((j) => batcher.ack(j.id, j.token, { state: "done", reason: "ok" })),
+    );
+    expect(ok.every(Boolean)).toBe(true);
+    clock += 1;
+  }
+  await batcher.close();
+  expect((await survivor.stats()).counts.done).toBe(total);
+  expect(conn.query("SELECT count(*) AS n, count(DISTINCT job_id) AS d FROM outcomes").get()).toEqual({
+    n: total,
+    d: total,
+  });
+  conn.close();
+});
+
+test("two processes group-committing on one file: every job acked exactly once, none refused", async () => {
+  const db = `${dir}/queue.db`;
+  const setup = openDatabase(db);
+  const total = 6000;
+  await new SqliteJobQueue(setup, POLICY, { now: Date.now }).enqueue(
+    Array.from({ length: total }, (_, i) => ({ id: `job:${i}` })),
+  );
+  setup.close();
+  const children = [0, 1].map((i) =>
+    Bun.spawn([process.execPath, CHILD, "batch", db, `b${i}`], { stdout: "pipe", stderr: "inherit" }),
+  );
+  const outputs = await Promise.all(children.map((c) => new Response(c.stdout).text()));
+  expect(await Promise.all(children.map((c) => c.exited))).toEqual([0, 0]);
+  const finished = outputs.map((o) => Number(/^finished (\d+)$/m.exec(o)?.[1]));
+  // Every ack was true (no lease was lost or shared) and together they cover every job.
+  expect(finished.reduce((a, b) => a + b, 0)).toBe(total);
+  const conn = openDatabase(db);
+  expect(conn.query("SELECT count(*) AS n, count(DISTINCT job_id) AS d FROM outcomes").get()).toEqual({
+    n: total,
+    d: total,
+  });
+  expect(conn.query("SELECT count(*) AS n FROM jobs WHERE state = 'done'").get()).toEqual({ n: total });
   conn.close();
 });
