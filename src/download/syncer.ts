@@ -10,6 +10,8 @@ export interface DiskSyncer {
   fsyncDir(dir: string): Promise<void>;
   /** Stops the threads; flushes asked for afterwards run on the shared pool. */
   close(): void;
+  /** Flushes actually issued so far (directory flushes coalesced count once). */
+  stats(): { files: number; dirs: number };
 }
 
 /** Flushes on the runtime's shared pool: the fallback when no syncer is given. */
@@ -18,6 +20,7 @@ export const poolSyncer: DiskSyncer = {
     new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve()))),
   fsyncDir: poolFsyncDir,
   close() {},
+  stats: () => ({ files: 0, dirs: 0 }),
 };
 
 async function poolFsyncDir(dir: string): Promise<void> {
@@ -73,6 +76,7 @@ export function createDiskSyncer(threads = 4): DiskSyncer {
   const pool: Thread[] = [];
   const pending = new Map<number, Pending & { thread: Thread }>();
   let nextId = 1;
+  const issued = { files: 0, dirs: 0 };
   let closed = false;
   let sourceUrl: string | undefined;
   const dirs = new Map<string, DirState>();
@@ -122,6 +126,8 @@ export function createDiskSyncer(threads = 4): DiskSyncer {
 
   function run(request: { fd: number } | { dir: string }): Promise<void> {
     if (closed) return "dir" in request ? poolSyncer.fsyncDir(request.dir) : poolSyncer.fdatasync(request.fd);
+    if ("dir" in request) issued.dirs++;
+    else issued.files++;
     const thread = pick();
     const id = nextId++;
     thread.busy++;
@@ -169,6 +175,7 @@ export function createDiskSyncer(threads = 4): DiskSyncer {
   return {
     fdatasync: (fd) => run({ fd }),
     fsyncDir,
+    stats: () => ({ ...issued }),
     close() {
       closed = true;
       for (const t of pool) t.worker.terminate();
