@@ -68,6 +68,11 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
   const syncer = deps.syncer ?? poolSyncer;
   const slot = await claimTempSlot(deps.outDir, req.url);
   let stored = false;
+  let released: Promise<void> | undefined;
+  const release = (published: boolean) => {
+    released ??= releaseTempSlot(slot, published);
+    return released;
+  };
   try {
     let allowResume = true;
     let allowConditional = req.prior !== undefined;
@@ -179,10 +184,18 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
           : new ThreadSink(fd, hasher);
       let received: Awaited<ReturnType<typeof receiveBody>> | undefined;
       let keepOpen = false;
+      let described: Promise<void> | undefined;
       try {
         // Described only once the old partial is truncated: a crash in between must never pair
-        // new validators with old bytes.
-        if (start === 0) await describePartial(slot, partialInfoFor(req.url, r, total, encoded));
+        // new validators with old bytes. Over an earlier attempt's description the new one is on disk
+        // before any new byte (nor old validators with new bytes); a fresh slot has nothing to
+        // mislead, so its description is written while the body arrives.
+        if (start === 0) {
+          const hadInfo = slot.info !== null;
+          described = describePartial(slot, partialInfoFor(req.url, r, total, encoded));
+          described.catch(() => {}); // awaited below
+          if (hadInfo) await described;
+        }
         received = await receiveBody({
           body: r.body,
           sink,
@@ -192,6 +205,7 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
           expectedTotal: total,
           signal: req.signal,
         });
+        await described;
         keepOpen = received.ok;
       } finally {
         // An exception before the body was read: drop the connection rather than leave it open.
@@ -240,6 +254,8 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
           artifactId: req.artifactId,
           syncer,
           flushed,
+          // Once the temp name is gone nothing can reopen it: the slot is given up during the flushes.
+          onTempRemoved: () => release(true),
         });
       } finally {
         await flushed.catch(() => {});
@@ -272,7 +288,7 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
     if (req.signal?.aborted) return failure(abortReason(req.signal), `${req.url}: aborted by the caller`, {});
     throw err;
   } finally {
-    await releaseTempSlot(slot, stored);
+    await release(stored);
   }
 
   function failure(

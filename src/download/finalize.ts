@@ -77,6 +77,8 @@ export async function publishFile(o: {
   syncer?: DiskSyncer;
   /** The temp file's data flush; without it the file must already be flushed. */
   flushed?: Promise<void>;
+  /** Called once the temp name is removed (the caller may give up its temp slot then). */
+  onTempRemoved?: () => Promise<void>;
 }): Promise<PublishResult> {
   const syncer = o.syncer ?? poolSyncer;
   const dest = libraryPath(o.outDir, o.kind, o.sha256);
@@ -98,7 +100,10 @@ export async function publishFile(o: {
     }
   }
   const link = byIdPath(o.outDir, o.artifactId, o.kind);
-  const [, linked] = await Promise.all([unlinkQuiet(o.tempPath), linkReplacing(dest, link)]);
+  const [, linked] = await Promise.all([
+    unlinkQuiet(o.tempPath).then(o.onTempRemoved),
+    linkReplacing(dest, link),
+  ]);
   // All flushes in parallel: the content, the store directory, the by-id directory.
   await Promise.all([
     o.flushed,

@@ -72,7 +72,7 @@ interface Thread {
  * joins the next flush that starts after its request (never one already running, which might not
  * cover its change), so a directory shared by every download is flushed about once per round.
  */
-export function createDiskSyncer(threads = 4): DiskSyncer {
+export function createDiskSyncer(threads = 8): DiskSyncer {
   const pool: Thread[] = [];
   const pending = new Map<number, Pending & { thread: Thread }>();
   let nextId = 1;
