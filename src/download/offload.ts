@@ -28,11 +28,22 @@ self.onmessage = (event) => {
   if (m.finish) { finishing = true; if (!syncing) answerFinish(); return; }
   if (!failure) {
     try {
-      for (const chunk of m.chunks) {
-        let off = 0;
-        while (off < chunk.length) off += fs.writeSync(fd, chunk, off, chunk.length - off);
-        hasher.update(chunk);
-        unsynced += chunk.length;
+      let chunks = m.chunks, left = 0;
+      for (const chunk of chunks) { hasher.update(chunk); left += chunk.length; }
+      unsynced += left;
+      while (left > 0) {
+        // One gathered write per batch; a short write continues after the bytes it took.
+        let n = fs.writevSync(fd, chunks);
+        left -= n;
+        if (left > 0) {
+          const rest = [];
+          for (const c of chunks) {
+            if (n >= c.length) { n -= c.length; continue; }
+            rest.push(n > 0 ? c.subarray(n) : c);
+            n = 0;
+          }
+          chunks = rest;
+        }
       }
       if (unsynced >= ${EARLY_SYNC_BYTES} && !syncing) {
         unsynced = 0;
