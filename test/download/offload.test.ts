@@ -1,5 +1,5 @@
-// Large bodies (≥ OFFLOAD_MIN_BYTES announced) are hashed and written on a thread of their own: the
-// same outcomes, digests and fault behaviour as the in-thread path, with flushes on a DiskSyncer.
+// Large bodies (≥ OFFLOAD_MIN_BYTES announced) are hashed and written on a thread of their own, and
+// files are published through a DiskSyncer: same outcomes, digests and fault behaviour as without.
 import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import { join } from "node:path";
@@ -109,4 +109,20 @@ test("a full disk on the offloaded path propagates as the platform's error", asy
   await expect(attempt).rejects.toMatchObject({ code: "ENOSPC" });
   expect(tempFiles(out)).toEqual([]);
   expect(storedFiles(out)).toEqual([]);
+});
+
+test("a re-download with new bytes repoints the by-id link (fast publication hands over to the general path)", async () => {
+  const v1 = large.slice();
+  const v2 = large.slice();
+  v2[100] = (v2[100] as number) ^ 0xff;
+  host.pdf("/v.pdf", v1);
+  const first = await downloadCandidate(deps(), { url: url("/v.pdf"), artifactId: "doi:10.1/v" });
+  host.pdf("/v.pdf", v2);
+  const second = await downloadCandidate(deps(), { url: url("/v.pdf"), artifactId: "doi:10.1/v" });
+  if (!first.ok || !second.ok) throw new Error("both downloads should succeed");
+  expect(second.file.sha256).toBe(sha256(v2));
+  expect(second.file.byIdPath).toBe(first.file.byIdPath);
+  expect(fs.statSync(second.file.byIdPath).ino).toBe(fs.statSync(second.file.path).ino);
+  expect(storedFiles(out)).toHaveLength(2);
+  expect(tempFiles(out)).toEqual([]);
 });
