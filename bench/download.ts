@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type DownloadDeps, downloadCandidate } from "../src/download/candidate.ts";
+import { HashingThreads } from "../src/download/offload.ts";
 import { createDiskSyncer } from "../src/download/syncer.ts";
 import { makeBenchClient } from "./download-client.ts";
 
@@ -35,12 +36,14 @@ const { values: args, positionals } = parseArgs({
   },
 });
 
-// One syncer for every download of the process, as the runner holds one.
+// One syncer and one set of hashing threads for every download of the process, as a runner holds.
 const syncer = createDiskSyncer();
+const hashers = new HashingThreads();
 
 function deps(outDir: string): DownloadDeps {
   return {
     syncer,
+    hashers,
     http: makeBenchClient(4 * 1024 * MiB),
     outDir,
     download: {

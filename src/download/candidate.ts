@@ -8,7 +8,7 @@ import type { Reason } from "../core/reasons.ts";
 import type { HttpClient, HttpResponse } from "../net/types.ts";
 import { classifyPayload } from "./classify.ts";
 import { hashFile, linkById, publishFile } from "./finalize.ts";
-import { OFFLOAD_MIN_BYTES, OffThreadSink } from "./offload.ts";
+import { type HashingThreads, OFFLOAD_MIN_BYTES, privateThreadSink } from "./offload.ts";
 import {
   abortReason,
   forEachChunk,
@@ -42,6 +42,8 @@ export interface DownloadDeps {
    * without it flushes share the runtime's file thread pool with every write.
    */
   syncer?: DiskSyncer;
+  /** Threads that hash and write bodies (offload.ts); like the syncer, one per process. */
+  hashers?: HashingThreads;
 }
 
 export interface CandidateRequest {
@@ -177,11 +179,14 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
       }
       const fd = await openFd(slot.part, start > 0 ? "a" : "w");
       const tBody = deps.now();
-      // A large body from its first byte is hashed and written on a thread of its own (offload.ts).
+      // A body from its first byte is hashed and written off the main thread (offload.ts): on the
+      // shared hashing threads when given, else on a thread of its own when it is large.
       const sink =
-        start === 0 && total !== undefined && total >= OFFLOAD_MIN_BYTES
-          ? new OffThreadSink(fd)
-          : new ThreadSink(fd, hasher);
+        start === 0 && deps.hashers
+          ? deps.hashers.open(fd)
+          : start === 0 && total !== undefined && total >= OFFLOAD_MIN_BYTES
+            ? privateThreadSink(fd)
+            : new ThreadSink(fd, hasher);
       let received: Awaited<ReturnType<typeof receiveBody>> | undefined;
       let keepOpen = false;
       let described: Promise<void> | undefined;

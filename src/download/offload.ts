@@ -1,60 +1,69 @@
-// Hashing and writing a large body on a thread of its own. SHA-256 costs about as much CPU per byte
-// as receiving the body; on the main thread it delays every other download's reads. The main thread
-// hands chunks over (moved, not copied, when they own their buffer) in batches of about 1 MiB, with
-// at most a few batches in flight so memory stays constant whatever the size.
+// Hashing and writing bodies on threads other than the main one. SHA-256 costs about as much CPU
+// per byte as receiving the body; on the main thread it delays every other download's reads and
+// answers. The main thread hands chunks over (moved, not copied, when they own their buffer) in
+// batches of about 1 MiB, with at most a few batches in flight so memory stays constant.
 import { type BodySink, EARLY_SYNC_BYTES, WRITE_BATCH_BYTES } from "./stream.ts";
 
-/** Bodies announced at least this large are hashed and written on their own thread. */
+/** Without shared hashing threads, bodies announced at least this large get a thread of their own. */
 export const OFFLOAD_MIN_BYTES = 16 * 1024 * 1024;
 
 /** Batches handed over and not yet written: the memory bound per download (× WRITE_BATCH_BYTES). */
 const MAX_IN_FLIGHT = 3;
 
-// The thread's whole program. Writes are synchronous here (this thread does nothing else); the
-// background flushes every EARLY_SYNC_BYTES go to the runtime's pool so hashing never waits on the disk.
+// The thread's whole program: any number of bodies at once, each with its own hasher and file.
+// Writes are synchronous here (the thread does nothing else); the background flushes every
+// EARLY_SYNC_BYTES go to the runtime's pool so hashing never waits on the disk.
 const THREAD_SOURCE = `
 const fs = require("node:fs");
-const hasher = new Bun.CryptoHasher("sha256");
-let fd = -1, unsynced = 0, syncing = false, failure = null, finishing = false;
+const sinks = new Map();
 function describe(e) {
   return { message: String(e && e.message), code: e && e.code, syscall: e && e.syscall };
 }
-function answerFinish() {
-  postMessage({ done: true, error: failure, digest: failure ? null : hasher.digest("hex") });
+function answerFinish(id, s) {
+  sinks.delete(id);
+  postMessage({ sink: id, done: true, error: s.failure, digest: s.failure ? null : s.hasher.digest("hex") });
+}
+function write(s, chunks) {
+  let left = 0;
+  for (const chunk of chunks) { s.hasher.update(chunk); left += chunk.length; }
+  s.unsynced += left;
+  while (left > 0) {
+    // One gathered write per batch; a short write continues after the bytes it took.
+    let n = fs.writevSync(s.fd, chunks);
+    left -= n;
+    if (left > 0) {
+      const rest = [];
+      for (const c of chunks) {
+        if (n >= c.length) { n -= c.length; continue; }
+        rest.push(n > 0 ? c.subarray(n) : c);
+        n = 0;
+      }
+      chunks = rest;
+    }
+  }
 }
 self.onmessage = (event) => {
   const m = event.data;
-  if (m.fd !== undefined) { fd = m.fd; return; }
-  if (m.finish) { finishing = true; if (!syncing) answerFinish(); return; }
-  if (!failure) {
+  if (m.fd !== undefined) {
+    sinks.set(m.sink, { fd: m.fd, hasher: new Bun.CryptoHasher("sha256"), unsynced: 0, syncing: false, failure: null, finishing: false });
+    return;
+  }
+  const s = sinks.get(m.sink);
+  if (!s) return;
+  if (m.finish) { s.finishing = true; if (!s.syncing) answerFinish(m.sink, s); return; }
+  if (!s.failure) {
     try {
-      let chunks = m.chunks, left = 0;
-      for (const chunk of chunks) { hasher.update(chunk); left += chunk.length; }
-      unsynced += left;
-      while (left > 0) {
-        // One gathered write per batch; a short write continues after the bytes it took.
-        let n = fs.writevSync(fd, chunks);
-        left -= n;
-        if (left > 0) {
-          const rest = [];
-          for (const c of chunks) {
-            if (n >= c.length) { n -= c.length; continue; }
-            rest.push(n > 0 ? c.subarray(n) : c);
-            n = 0;
-          }
-          chunks = rest;
-        }
-      }
-      if (unsynced >= ${EARLY_SYNC_BYTES} && !syncing) {
-        unsynced = 0;
-        syncing = true;
-        fs.fdatasync(fd, () => { syncing = false; if (finishing) answerFinish(); });
+      write(s, m.chunks);
+      if (s.unsynced >= ${EARLY_SYNC_BYTES} && !s.syncing) {
+        s.unsynced = 0;
+        s.syncing = true;
+        fs.fdatasync(s.fd, () => { s.syncing = false; if (s.finishing) answerFinish(m.sink, s); });
       }
     } catch (e) {
-      failure = describe(e);
+      s.failure = describe(e);
     }
   }
-  postMessage({ seq: m.seq, error: failure });
+  postMessage({ sink: m.sink, seq: m.seq, error: s.failure });
 };
 `;
 
@@ -64,18 +73,105 @@ interface ThreadError {
   syscall?: string;
 }
 
+interface ThreadMessage {
+  sink: number;
+  seq?: number;
+  done?: boolean;
+  error: ThreadError | null;
+  digest?: string | null;
+}
+
 function toError(e: ThreadError): Error {
   return Object.assign(new Error(e.message), { code: e.code, syscall: e.syscall });
 }
 
+interface SinkThread {
+  worker: Worker;
+  open: number;
+  listeners: Map<number, (msg: ThreadMessage | "died") => void>;
+}
+
 /**
- * A `BodySink` on a thread of its own, for one download from its first byte (a resumed prefix is
- * hashed on the main thread instead). The file descriptor stays open on the main thread until
- * `finish` or `settle` answered: the thread never writes after that.
+ * A few threads that hash and write bodies for every download of a process (started on first use,
+ * never keeping the process alive); each body goes to the thread with the fewest bodies open.
  */
-export class OffThreadSink implements BodySink {
-  private readonly worker: Worker;
-  private readonly sourceUrl: string;
+export class HashingThreads {
+  private readonly pool: SinkThread[] = [];
+  private sourceUrl: string | undefined;
+  private nextSink = 1;
+  private closed = false;
+
+  constructor(private readonly threads = 2) {}
+
+  /** A sink for the file `fd` (a fresh file: the digest covers what this sink writes). */
+  open(fd: number): BodySink {
+    if (this.closed) throw new Error("hashing threads are closed");
+    return new OffThreadSink(this, fd);
+  }
+
+  /** Stops the threads (bodies in flight fail). */
+  close(): void {
+    this.closed = true;
+    for (const t of this.pool) this.fail(t);
+    this.pool.length = 0;
+    if (this.sourceUrl) URL.revokeObjectURL(this.sourceUrl);
+  }
+
+  /** @internal Registers a body on the least loaded thread. */
+  attach(fd: number, listener: (msg: ThreadMessage | "died") => void) {
+    let thread = this.pool.find((t) => t.open === 0);
+    if (!thread && this.pool.length < this.threads) thread = this.spawn();
+    thread ??= this.pool.reduce((a, b) => (b.open < a.open ? b : a));
+    const sink = this.nextSink++;
+    thread.open++;
+    thread.listeners.set(sink, listener);
+    thread.worker.postMessage({ sink, fd });
+    const t = thread;
+    return {
+      post: (msg: object, transfer: ArrayBuffer[] = []) => t.worker.postMessage({ sink, ...msg }, transfer),
+      detach: () => {
+        if (t.listeners.delete(sink)) t.open--;
+      },
+    };
+  }
+
+  private spawn(): SinkThread {
+    this.sourceUrl ??= URL.createObjectURL(new Blob([THREAD_SOURCE], { type: "application/javascript" }));
+    const thread: SinkThread = {
+      worker: new Worker(this.sourceUrl, { smol: true } as WorkerOptions),
+      open: 0,
+      listeners: new Map(),
+    };
+    // An idle hashing thread must not keep the process alive.
+    (thread.worker as unknown as { unref(): void }).unref();
+    thread.worker.onmessage = (event: MessageEvent) => {
+      const msg = event.data as ThreadMessage;
+      thread.listeners.get(msg.sink)?.(msg);
+    };
+    thread.worker.onerror = () => {
+      const i = this.pool.indexOf(thread);
+      if (i >= 0) this.pool.splice(i, 1);
+      this.fail(thread);
+    };
+    this.pool.push(thread);
+    return thread;
+  }
+
+  private fail(thread: SinkThread): void {
+    for (const listener of thread.listeners.values()) listener("died");
+    thread.listeners.clear();
+    thread.open = 0;
+    thread.worker.terminate();
+  }
+}
+
+/**
+ * A `BodySink` whose hashing and writing happen on a hashing thread, for one download from its first
+ * byte (a resumed prefix is hashed on the main thread instead). The file descriptor stays open on the
+ * main thread until `finish` or `settle` answered: the thread never writes after that.
+ */
+class OffThreadSink implements BodySink {
+  private readonly channel: ReturnType<HashingThreads["attach"]>;
   private batch: Uint8Array[] = [];
   private transfer: ArrayBuffer[] = [];
   private batchBytes = 0;
@@ -88,17 +184,8 @@ export class OffThreadSink implements BodySink {
   private stopped = false;
   private dead = false;
 
-  constructor(fd: number) {
-    this.sourceUrl = URL.createObjectURL(new Blob([THREAD_SOURCE], { type: "application/javascript" }));
-    this.worker = new Worker(this.sourceUrl, { smol: true } as WorkerOptions);
-    this.worker.onmessage = (event: MessageEvent) => this.receive(event.data);
-    this.worker.onerror = (event: ErrorEvent) => {
-      this.dead = true;
-      this.failure ??= new Error(`hashing thread failed: ${event.message}`);
-      this.finishWaiter?.({ digest: null, error: { message: this.failure.message } });
-      this.wake();
-    };
-    this.worker.postMessage({ fd });
+  constructor(threads: HashingThreads, fd: number) {
+    this.channel = threads.attach(fd, (msg) => this.receive(msg));
   }
 
   write(chunk: Uint8Array): Promise<void> | undefined {
@@ -135,7 +222,7 @@ export class OffThreadSink implements BodySink {
   private send(): void {
     if (this.batch.length === 0) return;
     this.sent++;
-    this.worker.postMessage({ seq: this.sent, chunks: this.batch }, this.transfer);
+    this.channel.post({ seq: this.sent, chunks: this.batch }, this.transfer);
     this.batch = [];
     this.transfer = [];
     this.batchBytes = 0;
@@ -150,7 +237,7 @@ export class OffThreadSink implements BodySink {
     if (this.failure) throw this.failure;
   }
 
-  /** Asks the thread to finish its queue (and background flush) and answer, then ends it. */
+  /** Asks the thread to finish this body's queue (and background flush) and answer. */
   private async stop(): Promise<{ digest: string | null; error: ThreadError | null }> {
     if (this.stopped || this.dead)
       return { digest: null, error: this.failure ? { message: this.failure.message } : null };
@@ -158,16 +245,22 @@ export class OffThreadSink implements BodySink {
     const answer = new Promise<{ digest: string | null; error: ThreadError | null }>((resolve) => {
       this.finishWaiter = resolve;
     });
-    this.worker.postMessage({ finish: true });
+    this.channel.post({ finish: true });
     try {
       return await answer;
     } finally {
-      this.worker.terminate();
-      URL.revokeObjectURL(this.sourceUrl);
+      this.channel.detach();
     }
   }
 
-  private receive(msg: { seq?: number; done?: boolean; error: ThreadError | null; digest?: string | null }) {
+  private receive(msg: ThreadMessage | "died"): void {
+    if (msg === "died") {
+      this.dead = true;
+      this.failure ??= new Error("hashing thread failed");
+      this.finishWaiter?.({ digest: null, error: { message: this.failure.message } });
+      this.wake();
+      return;
+    }
     if (msg.error && !this.failure) this.failure = toError(msg.error);
     if (msg.done) {
       this.finishWaiter?.({ digest: msg.digest ?? null, error: msg.error });
@@ -182,4 +275,26 @@ export class OffThreadSink implements BodySink {
     this.ackWaiter = null;
     w?.();
   }
+}
+
+/**
+ * A sink on a thread of its own, for a large body when no shared hashing threads were given: the
+ * thread starts with the body and ends with it.
+ */
+export function privateThreadSink(fd: number): BodySink {
+  const threads = new HashingThreads(1);
+  const sink = threads.open(fd);
+  const end = async (p: Promise<void>) => {
+    try {
+      await p;
+    } finally {
+      threads.close();
+    }
+  };
+  return {
+    write: (chunk) => sink.write(chunk),
+    finish: () => end(sink.finish()),
+    settle: () => end(sink.settle()),
+    digest: () => sink.digest(),
+  };
 }
