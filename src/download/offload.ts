@@ -100,12 +100,19 @@ export class HashingThreads {
   private sourceUrl: string | undefined;
   private nextSink = 1;
   private closed = false;
+  private opened = 0;
 
   constructor(private readonly threads = 2) {}
+
+  /** Bodies handed to the threads so far. */
+  get bodies(): number {
+    return this.opened;
+  }
 
   /** A sink for the file `fd` (a fresh file: the digest covers what this sink writes). */
   open(fd: number): BodySink {
     if (this.closed) throw new Error("hashing threads are closed");
+    this.opened++;
     return new OffThreadSink(this, fd);
   }
 
