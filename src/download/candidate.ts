@@ -91,202 +91,224 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
         if (req.prior.etag) headers["If-None-Match"] = req.prior.etag;
         if (req.prior.lastModified) headers["If-Modified-Since"] = req.prior.lastModified;
       }
-      const res = await deps.http.request({
-        url: req.url,
-        role: "artifact",
-        resolver: req.resolver,
-        headers,
-        signal: req.signal,
-        maxWaitMs: req.maxWaitMs,
-      });
-      timings.headersMs = deps.now() - t0;
-      if (!res.ok) {
-        if (res.status === 416 && resumeFrom > 0) {
-          // The partial no longer fits what the server has: start over without it.
-          await discardPartial(slot);
-          allowResume = false;
-          continue;
-        }
-        const reason: Reason = req.signal?.aborted ? abortReason(req.signal) : res.reason;
-        return failure(reason, res.message, { status: res.status, retryAt: res.retryAt, finalUrl: res.url });
-      }
-      const r = res.response;
-      timings.rateWaitMs = r.rateWaitMs;
-
-      if (r.status === 304) {
-        await dropBody(r);
-        if (!allowConditional || !req.prior) {
-          return failure("http_304", `${req.url}: 304 Not Modified to an unconditional request`, {
-            status: 304,
-            finalUrl: r.url,
+      // A fresh body's file is opened (and truncated) while the request is under way: one wait
+      // fewer per file. Nothing in it could be continued (no resumable prefix), whatever comes back.
+      let early: Promise<number> | undefined = resumeFrom === 0 ? openFd(slot.part, "w") : undefined;
+      early?.catch(() => {}); // taken below, or closed when this round ends without a body
+      try {
+        const res = await deps.http.request({
+          url: req.url,
+          role: "artifact",
+          resolver: req.resolver,
+          headers,
+          signal: req.signal,
+          maxWaitMs: req.maxWaitMs,
+        });
+        timings.headersMs = deps.now() - t0;
+        if (!res.ok) {
+          if (res.status === 416 && resumeFrom > 0) {
+            // The partial no longer fits what the server has: start over without it.
+            await discardPartial(slot);
+            allowResume = false;
+            continue;
+          }
+          const reason: Reason = req.signal?.aborted ? abortReason(req.signal) : res.reason;
+          return failure(reason, res.message, {
+            status: res.status,
+            retryAt: res.retryAt,
+            finalUrl: res.url,
           });
         }
-        if (await priorIsIntact(req.prior, req.verifyPrior === true)) {
-          return await notModified(r, req.prior);
-        }
-        // The stored copy is gone or damaged: ask again for the whole file.
-        allowConditional = false;
-        continue;
-      }
+        const r = res.response;
+        timings.rateWaitMs = r.rateWaitMs;
 
-      const encoded = isEncoded(r.headers);
-      let start = 0;
-      let total = encoded ? undefined : parseLength(r.headers.get("content-length"));
-      if (r.status === 206) {
-        const range = parseContentRange(r.headers.get("content-range"));
-        const info = slot.info;
-        const sameEntity = !info?.etag || !r.headers.get("etag") || r.headers.get("etag") === info.etag;
-        if (resumeFrom > 0 && range && range.start === resumeFrom && !encoded && sameEntity) {
-          start = resumeFrom;
-          total = range.total ?? info?.total;
-        } else if (range && range.start === 0 && range.total !== undefined && range.end + 1 === range.total) {
-          total = range.total;
-        } else {
+        if (r.status === 304) {
           await dropBody(r);
-          await discardPartial(slot);
-          allowResume = false;
-          lastFailure = failure(
-            "truncated",
-            `${req.url}: 206 with Content-Range ${range ? "" : "missing or "}not matching the request`,
+          if (!allowConditional || !req.prior) {
+            return failure("http_304", `${req.url}: 304 Not Modified to an unconditional request`, {
+              status: 304,
+              finalUrl: r.url,
+            });
+          }
+          if (await priorIsIntact(req.prior, req.verifyPrior === true)) {
+            return await notModified(r, req.prior);
+          }
+          // The stored copy is gone or damaged: ask again for the whole file.
+          allowConditional = false;
+          continue;
+        }
+
+        const encoded = isEncoded(r.headers);
+        let start = 0;
+        let total = encoded ? undefined : parseLength(r.headers.get("content-length"));
+        if (r.status === 206) {
+          const range = parseContentRange(r.headers.get("content-range"));
+          const info = slot.info;
+          const sameEntity = !info?.etag || !r.headers.get("etag") || r.headers.get("etag") === info.etag;
+          if (resumeFrom > 0 && range && range.start === resumeFrom && !encoded && sameEntity) {
+            start = resumeFrom;
+            total = range.total ?? info?.total;
+          } else if (
+            range &&
+            range.start === 0 &&
+            range.total !== undefined &&
+            range.end + 1 === range.total
+          ) {
+            total = range.total;
+          } else {
+            await dropBody(r);
+            await discardPartial(slot);
+            allowResume = false;
+            lastFailure = failure(
+              "truncated",
+              `${req.url}: 206 with Content-Range ${range ? "" : "missing or "}not matching the request`,
+              {
+                status: 206,
+                finalUrl: r.url,
+              },
+            );
+            continue;
+          }
+        }
+        if (total !== undefined && total > deps.download.max_bytes) {
+          await dropBody(r);
+          return failure(
+            "too_large",
+            `${req.url}: ${total} bytes announced, over download.max_bytes (${deps.download.max_bytes})`,
             {
-              status: 206,
+              status: r.status,
               finalUrl: r.url,
             },
           );
-          continue;
         }
-      }
-      if (total !== undefined && total > deps.download.max_bytes) {
-        await dropBody(r);
-        return failure(
-          "too_large",
-          `${req.url}: ${total} bytes announced, over download.max_bytes (${deps.download.max_bytes})`,
-          {
+
+        const hasher = new Bun.CryptoHasher("sha256");
+        const sniffer = new Sniffer();
+        if (start > 0) {
+          // The prefix on disk is hashed again: the digest must cover the whole file, not a trusted note.
+          await forEachChunk(Bun.file(slot.part).slice(0, start).stream(), (chunk) => {
+            hasher.update(chunk);
+            sniffer.push(chunk);
+          });
+        }
+        let fd: number;
+        if (start === 0 && early) {
+          const opened = early;
+          early = undefined;
+          fd = await opened;
+        } else fd = await openFd(slot.part, start > 0 ? "a" : "w");
+        const tBody = deps.now();
+        // A body from its first byte is hashed and written off the main thread (offload.ts): on the
+        // shared hashing threads when given, else on a thread of its own when it is large.
+        const sink =
+          start === 0 && deps.hashers
+            ? deps.hashers.open(fd)
+            : start === 0 && total !== undefined && total >= OFFLOAD_MIN_BYTES
+              ? privateThreadSink(fd)
+              : new ThreadSink(fd, hasher);
+        let received: Awaited<ReturnType<typeof receiveBody>> | undefined;
+        let keepOpen = false;
+        let described: Promise<void> | undefined;
+        try {
+          // Described only once the old partial is truncated: a crash in between must never pair
+          // new validators with old bytes. Over an earlier attempt's description the new one is on disk
+          // before any new byte (nor old validators with new bytes); a fresh slot has nothing to
+          // mislead, so its description is written while the body arrives.
+          if (start === 0) {
+            const hadInfo = slot.info !== null;
+            described = describePartial(slot, partialInfoFor(req.url, r, total, encoded));
+            described.catch(() => {}); // awaited below
+            if (hadInfo) await described;
+          }
+          received = await receiveBody({
+            body: r.body,
+            sink,
+            sniffer,
+            startBytes: start,
+            maxBytes: deps.download.max_bytes,
+            expectedTotal: total,
+            signal: req.signal,
+          });
+          await described;
+          keepOpen = received.ok;
+        } finally {
+          // An exception before the body was read: drop the connection rather than leave it open.
+          if (received === undefined) await r.body?.cancel().catch(() => {});
+          if (!keepOpen) await closeFd(fd);
+          r.release();
+          timings.bodyMs = deps.now() - tBody;
+        }
+        if (!received.ok) {
+          return failure(received.reason, `${req.url}: ${received.message}`, {
             status: r.status,
             finalUrl: r.url,
-          },
-        );
-      }
-
-      const hasher = new Bun.CryptoHasher("sha256");
-      const sniffer = new Sniffer();
-      if (start > 0) {
-        // The prefix on disk is hashed again: the digest must cover the whole file, not a trusted note.
-        await forEachChunk(Bun.file(slot.part).slice(0, start).stream(), (chunk) => {
-          hasher.update(chunk);
-          sniffer.push(chunk);
-        });
-      }
-      const fd = await openFd(slot.part, start > 0 ? "a" : "w");
-      const tBody = deps.now();
-      // A body from its first byte is hashed and written off the main thread (offload.ts): on the
-      // shared hashing threads when given, else on a thread of its own when it is large.
-      const sink =
-        start === 0 && deps.hashers
-          ? deps.hashers.open(fd)
-          : start === 0 && total !== undefined && total >= OFFLOAD_MIN_BYTES
-            ? privateThreadSink(fd)
-            : new ThreadSink(fd, hasher);
-      let received: Awaited<ReturnType<typeof receiveBody>> | undefined;
-      let keepOpen = false;
-      let described: Promise<void> | undefined;
-      try {
-        // Described only once the old partial is truncated: a crash in between must never pair
-        // new validators with old bytes. Over an earlier attempt's description the new one is on disk
-        // before any new byte (nor old validators with new bytes); a fresh slot has nothing to
-        // mislead, so its description is written while the body arrives.
-        if (start === 0) {
-          const hadInfo = slot.info !== null;
-          described = describePartial(slot, partialInfoFor(req.url, r, total, encoded));
-          described.catch(() => {}); // awaited below
-          if (hadInfo) await described;
+            bytes: received.bytes,
+          });
         }
-        received = await receiveBody({
-          body: r.body,
-          sink,
-          sniffer,
-          startBytes: start,
-          maxBytes: deps.download.max_bytes,
-          expectedTotal: total,
-          signal: req.signal,
-        });
-        await described;
-        keepOpen = received.ok;
-      } finally {
-        // An exception before the body was read: drop the connection rather than leave it open.
-        if (received === undefined) await r.body?.cancel().catch(() => {});
-        if (!keepOpen) await closeFd(fd);
-        r.release();
-        timings.bodyMs = deps.now() - tBody;
-      }
-      if (!received.ok) {
-        return failure(received.reason, `${req.url}: ${received.message}`, {
-          status: r.status,
-          finalUrl: r.url,
-          bytes: received.bytes,
-        });
-      }
 
-      const verdict = classifyPayload(
-        { head: sniffer.head, tail: sniffer.tail, bytes: received.bytes },
-        { minPdfBytes: deps.download.min_pdf_bytes, acceptXml: deps.download.accept_xml },
-      );
-      if (!verdict.accept) {
-        await closeFd(fd); // a refused payload is deleted, never flushed
-        return failure(verdict.reason, `${r.url}: ${verdict.detail}`, {
+        const verdict = classifyPayload(
+          { head: sniffer.head, tail: sniffer.tail, bytes: received.bytes },
+          { minPdfBytes: deps.download.min_pdf_bytes, acceptXml: deps.download.accept_xml },
+        );
+        if (!verdict.accept) {
+          await closeFd(fd); // a refused payload is deleted, never flushed
+          return failure(verdict.reason, `${r.url}: ${verdict.detail}`, {
+            status: r.status,
+            finalUrl: r.url,
+            bytes: received.bytes,
+            landing:
+              verdict.reason === "html_only"
+                ? { url: r.url, html: new TextDecoder().decode(sniffer.head) }
+                : undefined,
+          });
+        }
+        // The data flush runs while the file is published: publication waits for it before it
+        // answers, so nothing is reported stored before its bytes and names are on disk (finalize.ts).
+        const flushed = syncer.fdatasync(fd).finally(() => closeFd(fd));
+        flushed.catch(() => {}); // awaited by publishFile, or below when publication fails first
+        const sha256 = await sink.digest();
+        let published: Awaited<ReturnType<typeof publishFile>>;
+        try {
+          published = await publishFile({
+            outDir: deps.outDir,
+            tempPath: slot.part,
+            kind: verdict.kind,
+            sha256,
+            bytes: received.bytes,
+            artifactId: req.artifactId,
+            syncer,
+            flushed,
+            // Once the temp name is gone nothing can reopen it: the slot is given up during the flushes.
+            onTempRemoved: () => release(true),
+          });
+        } finally {
+          await flushed.catch(() => {});
+        }
+        stored = true;
+        timings.totalMs = deps.now() - t0;
+        return {
+          ok: true,
+          reason: published.duplicate ? "duplicate_content" : "ok",
           status: r.status,
-          finalUrl: r.url,
-          bytes: received.bytes,
-          landing:
-            verdict.reason === "html_only"
-              ? { url: r.url, html: new TextDecoder().decode(sniffer.head) }
-              : undefined,
-        });
-      }
-      // The data flush runs while the file is published: publication waits for it before it
-      // answers, so nothing is reported stored before its bytes and names are on disk (finalize.ts).
-      const flushed = syncer.fdatasync(fd).finally(() => closeFd(fd));
-      flushed.catch(() => {}); // awaited by publishFile, or below when publication fails first
-      const sha256 = await sink.digest();
-      let published: Awaited<ReturnType<typeof publishFile>>;
-      try {
-        published = await publishFile({
-          outDir: deps.outDir,
-          tempPath: slot.part,
-          kind: verdict.kind,
-          sha256,
-          bytes: received.bytes,
-          artifactId: req.artifactId,
-          syncer,
-          flushed,
-          // Once the temp name is gone nothing can reopen it: the slot is given up during the flushes.
-          onTempRemoved: () => release(true),
-        });
+          resumedFrom: start,
+          timings,
+          file: {
+            sha256,
+            bytes: received.bytes,
+            contentType: verdict.contentType,
+            servedContentType: r.headers.get("content-type") ?? undefined,
+            kind: verdict.kind,
+            path: published.path,
+            byIdPath: published.byIdPath,
+            url: req.url,
+            finalUrl: r.url,
+            etag: r.headers.get("etag") ?? undefined,
+            lastModified: r.headers.get("last-modified") ?? undefined,
+          },
+        };
       } finally {
-        await flushed.catch(() => {});
+        if (early) await early.then(closeFd, () => {});
       }
-      stored = true;
-      timings.totalMs = deps.now() - t0;
-      return {
-        ok: true,
-        reason: published.duplicate ? "duplicate_content" : "ok",
-        status: r.status,
-        resumedFrom: start,
-        timings,
-        file: {
-          sha256,
-          bytes: received.bytes,
-          contentType: verdict.contentType,
-          servedContentType: r.headers.get("content-type") ?? undefined,
-          kind: verdict.kind,
-          path: published.path,
-          byIdPath: published.byIdPath,
-          url: req.url,
-          finalUrl: r.url,
-          etag: r.headers.get("etag") ?? undefined,
-          lastModified: r.headers.get("last-modified") ?? undefined,
-        },
-      };
     }
     return lastFailure ?? failure("conn_error", `${req.url}: gave up after ${MAX_ROUNDS} requests`, {});
   } catch (err) {
