@@ -25,6 +25,7 @@ import {
   fileSize,
   type PartialInfo,
   releaseTempSlot,
+  slotInUse,
   type TempSlot,
   unlinkQuiet,
 } from "./temp.ts";
@@ -68,10 +69,14 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
   const t0 = deps.now();
   const timings: Timings = { rateWaitMs: 0, headersMs: 0, bodyMs: 0, totalMs: 0 };
   const syncer = deps.syncer ?? poolSyncer;
-  const slot = await claimTempSlot(deps.outDir, req.url);
+  // With no sidecar for this URL there is nothing to continue: the first request need not wait for
+  // the claim (its outcome only decides which temp file the body goes to).
+  const claiming = claimTempSlot(deps.outDir, req.url);
+  claiming.catch(() => {}); // awaited below
+  let claimed: TempSlot | undefined = slotInUse(deps.outDir, req.url) ? await claiming : undefined;
   let stored = false;
   let released: Promise<void> | undefined;
-  const release = (published: boolean) => {
+  const release = (slot: TempSlot, published: boolean) => {
     released ??= releaseTempSlot(slot, published);
     return released;
   };
@@ -80,10 +85,10 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
     let allowConditional = req.prior !== undefined;
     let lastFailure: DownloadFailure | undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const resumeFrom = allowResume ? await resumableBytes(slot, req.url) : 0;
+      const resumeFrom = allowResume && claimed ? await resumableBytes(claimed, req.url) : 0;
       const headers: Record<string, string> = {};
       if (resumeFrom > 0) {
-        const info = slot.info as PartialInfo;
+        const info = (claimed as TempSlot).info as PartialInfo;
         headers.Range = `bytes=${resumeFrom}-`;
         headers["If-Range"] = ifRangeValidator(info) as string;
       }
@@ -93,7 +98,10 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
       }
       // A fresh body's file is opened (and truncated) while the request is under way: one wait
       // fewer per file. Nothing in it could be continued (no resumable prefix), whatever comes back.
-      let early: Promise<number> | undefined = resumeFrom === 0 ? openFd(slot.part, "w") : undefined;
+      let early: Promise<number> | undefined =
+        resumeFrom > 0
+          ? undefined
+          : (claimed ? Promise.resolve(claimed) : claiming).then((s) => openFd(s.part, "w"));
       early?.catch(() => {}); // taken below, or closed when this round ends without a body
       try {
         const res = await deps.http.request({
@@ -104,6 +112,13 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
           signal: req.signal,
           maxWaitMs: req.maxWaitMs,
         });
+        let slot: TempSlot;
+        try {
+          slot = claimed ??= await claiming;
+        } catch (err) {
+          if (res.ok) await dropBody(res.response);
+          throw err;
+        }
         timings.headersMs = deps.now() - t0;
         if (!res.ok) {
           if (res.status === 416 && resumeFrom > 0) {
@@ -279,7 +294,7 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
             syncer,
             flushed,
             // Once the temp name is gone nothing can reopen it: the slot is given up during the flushes.
-            onTempRemoved: () => release(true),
+            onTempRemoved: () => release(slot, true),
           });
         } finally {
           await flushed.catch(() => {});
@@ -315,7 +330,8 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
     if (req.signal?.aborted) return failure(abortReason(req.signal), `${req.url}: aborted by the caller`, {});
     throw err;
   } finally {
-    await release(stored);
+    const slot = claimed ?? (await claiming.catch(() => undefined));
+    if (slot) await release(slot, stored);
   }
 
   function failure(
