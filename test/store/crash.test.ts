@@ -146,6 +146,9 @@ test("three processes working one file: every job ends exactly once, no call is 
   const children = [0, 1, 2].map((i) =>
     Bun.spawn([process.execPath, CHILD, "work", db, `w${i}`], { stdout: "pipe", stderr: "inherit" }),
   );
+  const ready = (i: number) => Bun.file(`${db}.ready.w${i}`).exists();
+  while (!(await ready(0)) || !(await ready(1)) || !(await ready(2))) await Bun.sleep(5);
+  await Bun.write(`${db}.go`, "");
   const outputs = await Promise.all(children.map((c) => new Response(c.stdout).text()));
   const codes = await Promise.all(children.map((c) => c.exited));
   expect(codes).toEqual([0, 0, 0]);

@@ -63,6 +63,10 @@ if (mode === "import") {
   await batcher.close();
   console.log(`finished ${acked}`);
 } else {
+  // Start barrier: announce readiness, then wait for the parent's go, so every process overlaps the
+  // others however slowly it was spawned.
+  await Bun.write(`${dbPath}.ready.${arg}`, "");
+  while (!(await Bun.file(`${dbPath}.go`).exists())) await Bun.sleep(5);
   let n = 0;
   let refused = 0;
   for (;;) {
