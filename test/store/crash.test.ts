@@ -144,7 +144,10 @@ test("three processes working one file: every job ends exactly once, no call is 
   );
   setup.close();
   const children = [0, 1, 2].map((i) =>
-    Bun.spawn([process.execPath, CHILD, "work", db, `w${i}`], { stdout: "pipe", stderr: "inherit" }),
+    Bun.spawn([process.execPath, CHILD, "work", db, `w${i}`, "barrier"], {
+      stdout: "pipe",
+      stderr: "inherit",
+    }),
   );
   const ready = (i: number) => Bun.file(`${db}.ready.w${i}`).exists();
   while (!(await ready(0)) || !(await ready(1)) || !(await ready(2))) await Bun.sleep(5);

@@ -1,7 +1,7 @@
 // A child process for crash tests: imports a file, or runs a lease/ack loop, against a queue
 // database, printing one line per committed step so the parent can kill -9 it mid-flight.
 //   bun queue-child.ts import <db> <input>
-//   bun queue-child.ts work <db> <owner>
+//   bun queue-child.ts work <db> <owner> [barrier]
 //   bun queue-child.ts batch <db> <owner>   (lease 256, ack all through the CommitBatcher)
 
 import { CommitBatcher } from "../../src/store/commit-batcher.ts";
@@ -65,8 +65,10 @@ if (mode === "import") {
 } else {
   // Start barrier: announce readiness, then wait for the parent's go, so every process overlaps the
   // others however slowly it was spawned.
-  await Bun.write(`${dbPath}.ready.${arg}`, "");
-  while (!(await Bun.file(`${dbPath}.go`).exists())) await Bun.sleep(5);
+  if (process.argv[5] === "barrier") {
+    await Bun.write(`${dbPath}.ready.${arg}`, "");
+    while (!(await Bun.file(`${dbPath}.go`).exists())) await Bun.sleep(5);
+  }
   let n = 0;
   let refused = 0;
   for (;;) {
