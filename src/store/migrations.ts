@@ -12,7 +12,8 @@ export interface Migration {
 export const MIGRATIONS: Migration[] = [
   // 1: queue (jobs, attempts, outcomes, settings, manifest outbox) — src/store/queue-schema.ts
   { version: 1, name: "queue", up: createQueueSchema },
-  // 2: politeness (host rate/cooldown/breaker state, robots cache, metadata http cache) — src/politeness, src/net
+  // 2: politeness (host rate budgets, cool-downs, breakers, host slots) — src/politeness/hostStore.ts
+  // 3: http_cache (metadata HTTP cache) — src/net/cache.ts
   {
     version: 2,
     name: "politeness",
