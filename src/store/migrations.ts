@@ -43,7 +43,8 @@ export const MIGRATIONS: Migration[] = [
         updated_at INTEGER NOT NULL DEFAULT 0
       ) WITHOUT ROWID`);
       // host_slot: requests in flight per host across processes (waiting = 0), and requests waiting
-      // for one in arrival order (waiting = 1, since); a crashed holder's or waiter's row expires.
+      // for one in arrival order (waiting = 1, since); a crashed holder's or waiter's row expires. It
+      // holds live rows only (tens), so lookups by owner scan it rather than pay for a second index.
       db.run(`CREATE TABLE host_slot (
         host TEXT NOT NULL,
         token TEXT NOT NULL,
@@ -53,7 +54,6 @@ export const MIGRATIONS: Migration[] = [
         since REAL NOT NULL DEFAULT 0,
         PRIMARY KEY (host, token)
       ) WITHOUT ROWID`);
-      db.run("CREATE INDEX host_slot_owner ON host_slot (owner)");
     },
   },
   {
