@@ -4,8 +4,10 @@
 // one stores them and the other learns it is a duplicate; nothing is ever copied twice.
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import { forEachChunk } from "./stream.ts";
+import { unlinkQuiet } from "./temp.ts";
 import type { StoredKind } from "./types.ts";
 
 export const BY_ID_DIR = "by-id";
@@ -67,23 +69,24 @@ export async function publishFile(o: {
 }): Promise<PublishResult> {
   const dest = libraryPath(o.outDir, o.kind, o.sha256);
   const destDir = join(dest, "..");
-  fs.mkdirSync(destDir, { recursive: true });
   let duplicate = false;
   try {
-    fs.linkSync(o.tempPath, dest);
+    await withDir(destDir, () => fsp.link(o.tempPath, dest));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
     // The name promises these bytes; check that the copy there keeps the promise before trusting it.
-    if (fileSizeOrNull(dest) === o.bytes && (await hashFile(dest)) === o.sha256) {
+    if ((await fileSizeOrNull(dest)) === o.bytes && (await hashFile(dest)) === o.sha256) {
       duplicate = true;
     } else {
       // A damaged copy is under this name: replace it atomically with the good bytes.
-      fs.renameSync(o.tempPath, dest);
+      await fsp.rename(o.tempPath, dest);
     }
   }
-  fs.rmSync(o.tempPath, { force: true });
-  await fsyncDir(destDir);
-  const link = await linkById(o.outDir, o.artifactId, o.kind, dest);
+  await unlinkQuiet(o.tempPath);
+  const link = byIdPath(o.outDir, o.artifactId, o.kind);
+  const linked = await linkReplacing(dest, link);
+  // Both names become durable together: two directory flushes in parallel, not one after the other.
+  await Promise.all([fsyncDir(destDir), linked ? fsyncDir(join(link, "..")) : undefined]);
   return { path: dest, byIdPath: link, duplicate };
 }
 
@@ -95,33 +98,53 @@ export async function linkById(
   target: string,
 ): Promise<string> {
   const link = byIdPath(outDir, artifactId, kind);
-  await linkReplacing(target, link);
+  if (await linkReplacing(target, link)) await fsyncDir(join(link, ".."));
   return link;
 }
 
-/** Points `link` at `target`, replacing an older link atomically (link to a temp name, then rename). */
-async function linkReplacing(target: string, link: string): Promise<void> {
+/**
+ * Points `link` at `target`, replacing an older link atomically (link to a temp name, then rename).
+ * Returns whether the directory changed (and needs a flush).
+ */
+async function linkReplacing(target: string, link: string): Promise<boolean> {
   const dir = join(link, "..");
-  fs.mkdirSync(dir, { recursive: true });
   try {
-    if (fs.statSync(link).ino === fs.statSync(target).ino) return;
-  } catch {
-    // no link yet
+    await withDir(dir, () => fsp.link(target, link));
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") {
+      const [a, b] = await Promise.all([fsp.stat(link), fsp.stat(target)]);
+      if (a.ino === b.ino) return false;
+    } else if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EXDEV") {
+      throw e;
+    }
   }
   const temp = `${link}.${randomBytes(6).toString("hex")}.new`;
   try {
-    fs.linkSync(target, temp);
+    await fsp.link(target, temp);
   } catch {
     // Filesystems without hard links: a relative symlink serves the same purpose.
-    fs.symlinkSync(relative(dir, target), temp);
+    await fsp.symlink(relative(dir, target), temp);
   }
-  fs.renameSync(temp, link);
-  await fsyncDir(dir);
+  await fsp.rename(temp, link);
+  return true;
 }
 
-function fileSizeOrNull(path: string): number | null {
+/** Runs a file operation in `dir`, creating the directory only when the operation says it is missing. */
+async function withDir(dir: string, op: () => Promise<void>): Promise<void> {
   try {
-    return fs.statSync(path).size;
+    await op();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    await fsp.mkdir(dir, { recursive: true });
+    await op();
+  }
+}
+
+async function fileSizeOrNull(path: string): Promise<number | null> {
+  try {
+    return (await fsp.stat(path)).size;
   } catch {
     return null;
   }
@@ -134,11 +157,11 @@ export function fdatasync(fd: number): Promise<void> {
 
 /** Makes the names in a directory durable (after a link or rename). */
 export async function fsyncDir(dir: string): Promise<void> {
-  const fd = fs.openSync(dir, "r");
+  const handle = await fsp.open(dir, "r");
   try {
-    await new Promise<void>((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
+    await handle.sync();
   } finally {
-    fs.closeSync(fd);
+    await handle.close();
   }
 }
 

@@ -60,7 +60,10 @@ export interface PolitenessOptions {
 /** One host as the status page shows it. */
 export interface HostSnapshot {
   host: string;
-  /** Requests in flight from this process / from every process sharing the database. */
+  /**
+   * Requests in flight from this process / host slots held by every process sharing the database
+   * (a slot kept for reuse for 250 ms after its request ended counts as held).
+   */
   inFlight: number;
   inFlightAll: number;
   waiting: number;
@@ -86,12 +89,13 @@ const realSleep: Sleep = (ms, signal) =>
       clearTimeout(timer);
       reject(signal?.reason);
     };
+    // setTimeout treats anything beyond 2^31-1 ms as 1 ms: an unbounded wait must not end at once.
     const timer = setTimeout(
       () => {
         signal?.removeEventListener("abort", onAbort);
         resolve();
       },
-      Math.max(0, ms),
+      Math.min(Math.max(0, ms), MAX_TIMER_MS),
     );
     signal?.addEventListener("abort", onAbort, { once: true });
   });
@@ -105,6 +109,17 @@ const realTimer: Timer = (fn, ms) => {
   return { cancel: () => clearTimeout(t) };
 };
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Lateness past a reserved start (timer or scheduling delay) after which the slot is taken again. */
+const LATE_MS = 20;
+/** How long a healthy reading of a host's row lets a success skip the read in `observe`. */
+const CLEAN_FOR_MS = 2000;
+const CLEAN_HOSTS_MAX = 4096;
+
+/** An answer that, on a healthy host, changes no state: not a failure, not a slow-down, not neutral. */
+function isPlainSuccess(o: Observation): boolean {
+  return o.failure === undefined && o.status !== undefined && o.status < 500 && o.status !== 429;
+}
 const WAIT_EXPIRED = Symbol("politeness wait expired");
 /** Suggested pause before asking again after the host's slots stayed full for the whole wait. */
 const BUSY_RETRY_MS = 1000;
@@ -124,6 +139,8 @@ export class Politeness implements PolitenessGate {
   private readonly capMs: number;
   /** Trials this process was granted and has not heard the answer of: host → slot token. */
   private readonly trials = new Map<string, string>();
+  /** Hosts seen healthy at their last acquire → when (see `noteClean`). */
+  private readonly clean = new Map<string, number>();
   private readonly renewTimer: ReturnType<typeof setInterval> | undefined;
   /** Database slots this process holds but does not use right now: host → tokens, kept until `until`. */
   private readonly idle = new Map<string, Array<{ token: string; until: number }>>();
@@ -188,6 +205,7 @@ export class Politeness implements PolitenessGate {
     try {
       if (signal?.aborted) return refuse("cancelled", this.now());
       let row = this.store.readHost(host);
+      this.noteClean(host, row, started);
 
       // 1. Breaker and cool-down, before any slot is taken: a cooling host holds nobody's slots. An
       // open breaker answers at once (and says so) even when the host is also cooling down.
@@ -235,6 +253,7 @@ export class Politeness implements PolitenessGate {
 
       // 3. The rate: reserve the earliest start the budget allows and sleep until it. A cool-down that
       // began meanwhile (another request got a 429) voids the reservation: wait it out, reserve again.
+      let retaken = false;
       for (;;) {
         const useRobots = role !== "metadata" && (row?.min_interval_ms ?? 0) > 0;
         const key = useRobots ? "robots" : role;
@@ -248,10 +267,18 @@ export class Politeness implements PolitenessGate {
         if (d.waitMs <= 0) break;
         await this.sleep(d.startAt - now, signal);
         row = this.store.readHost(host);
-        if (!row || row.cooldown_until <= this.now()) break;
-        const again = await this.waitCooldown(row, deadline, signal);
-        if (typeof again === "number") return refuse("rate_limited", again);
-        row = this.store.readHost(host);
+        const woke = this.now();
+        if (row && row.cooldown_until > woke) {
+          const again = await this.waitCooldown(row, deadline, signal);
+          if (typeof again === "number") return refuse("rate_limited", again);
+          row = this.store.readHost(host);
+          continue;
+        }
+        // A process stalled past its slot (overloaded machine, long pause) would now arrive on top of
+        // the next slot's request: give the missed slot up and take a new one instead — once, so a
+        // machine late on every timer still makes progress.
+        if (retaken || woke - d.startAt <= LATE_MS) break;
+        retaken = true;
       }
     } catch (e) {
       if (signal?.aborted) return refuse("cancelled", this.now());
@@ -279,11 +306,29 @@ export class Politeness implements PolitenessGate {
     const now = this.now();
     const announced = o.headers ? parseAnnouncedLimits(o.headers) : undefined;
     if (this.trials.has(host) && verdictOf(o) !== "neutral") this.trials.delete(host);
+    // A success on a host that was healthy when its request set out changes nothing: no read, no write.
+    if (announced === undefined && isPlainSuccess(o) && (this.clean.get(host) ?? -1) >= now - CLEAN_FOR_MS)
+      return;
     const apply = (row: HostRow) => this.applyObservation(row, o, announced, now);
-    // Most answers change nothing (a success on a healthy host): find out with a read, write only if not.
+    // Otherwise most answers still change nothing: find out with a read, write only if not.
     const current = this.store.readHost(host) ?? emptyHostRow(host);
     if (sameHostRow(current, apply(current))) return;
+    this.clean.delete(host);
     this.store.updateHost(host, now, apply);
+  }
+
+  /**
+   * Remember hosts whose row was healthy at their last acquire (bounded: the oldest are forgotten),
+   * so the success that usually follows needs no read.
+   */
+  private noteClean(host: string, row: HostRow | null, now: number): void {
+    this.clean.delete(host);
+    if (row && (row.failures !== 0 || row.backoff_ms !== 0 || row.breaker !== "closed")) return;
+    this.clean.set(host, now);
+    if (this.clean.size > CLEAN_HOSTS_MAX) {
+      const oldest = this.clean.keys().next().value;
+      if (oldest !== undefined) this.clean.delete(oldest);
+    }
   }
 
   setMinInterval(host: string, ms: number): void {
@@ -488,10 +533,12 @@ export class Politeness implements PolitenessGate {
     const timer = new AbortController();
     const onAbort = () => wait.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
-    this.sleep(remaining, timer.signal).then(
-      () => wait.abort(WAIT_EXPIRED),
-      () => {},
-    );
+    if (Number.isFinite(remaining)) {
+      this.sleep(remaining, timer.signal).then(
+        () => wait.abort(WAIT_EXPIRED),
+        () => {},
+      );
+    }
     try {
       return await limiter.acquire(key, limit, wait.signal);
     } catch (e) {

@@ -80,6 +80,42 @@ describe("rate", () => {
     });
   });
 
+  test("a request that wakes long after its slot takes a new one instead of crowding the next", async () => {
+    const clock = new FakeClock(1_700_000_000_000, true);
+    let stalls = 1;
+    // the first sleep overshoots by 100 ms (a stalled process); later ones are on time
+    const sleep = (ms: number, s?: AbortSignal) => clock.sleep(ms + (stalls-- > 0 ? 100 : 0), s);
+    const p = new Politeness({
+      db: openPolitenessDb(),
+      config: v.parse(ConfigSchema, {}),
+      now: clock.now,
+      sleep,
+      setTimer: clock.setTimeout,
+      renewEveryMs: 0,
+    });
+    const req = { host: "arxiv.org", role: "artifact" as const, maxWaitMs: MIN };
+    permit(await p.acquire(req)).release();
+    const second = permit(await p.acquire(req));
+    second.release();
+    expect(second.waitedMs).toBe(6000); // slot at 3 s missed, next at 6 s
+    expect(permit(await p.acquire(req)).waitedMs).toBe(3000); // the missed slot is not handed out
+  });
+
+  test("a machine late on every timer still makes progress (one retake per request)", async () => {
+    const clock = new FakeClock(1_700_000_000_000, true);
+    const p = new Politeness({
+      db: openPolitenessDb(),
+      config: v.parse(ConfigSchema, {}),
+      now: clock.now,
+      sleep: (ms, s) => clock.sleep(ms + 100, s),
+      setTimer: clock.setTimeout,
+      renewEveryMs: 0,
+    });
+    const req = { host: "arxiv.org", role: "artifact" as const, maxWaitMs: MIN };
+    permit(await p.acquire(req)).release();
+    expect(permit(await p.acquire(req)).waitedMs).toBe(6100);
+  });
+
   test("fractional config rates work end to end: 1 per 3 s", async () => {
     const { p } = setup({ politeness: { hosts: { "slow.example": { rate: "1 per 3 s" } } } });
     permit(await p.acquire({ host: "slow.example", role: "landing", maxWaitMs: 10_000 })).release();
@@ -215,6 +251,24 @@ describe("circuit breaker", () => {
     permit(await p.acquire(req)).release();
   });
 
+  test("a success after a failure resets the count, even right after a healthy acquire", async () => {
+    const { p } = setup({ politeness: { breaker_failures: 2 } });
+    const host = "flaky.example";
+    const snap = () => p.hostsSnapshot().find((h) => h.host === host)?.breaker;
+    for (let i = 0; i < 3; i++) {
+      const a = permit(await p.acquire({ host, role: "metadata", maxWaitMs: MIN })); // host healthy here
+      p.observe(host, { status: 500 });
+      expect(snap()?.failures).toBe(1);
+      p.observe(host, { status: 200 });
+      a.release();
+      expect(snap()).toMatchObject({ state: "closed", failures: 0 });
+    }
+    // without a success in between, two failures open it
+    p.observe(host, { failure: "timeout" });
+    p.observe(host, { failure: "timeout" });
+    expect(snap()?.state).toBe("open");
+  });
+
   test("a failed trial opens the breaker again", async () => {
     const { p, clock } = setup({ politeness: { breaker_failures: 2, breaker_reset_s: 10 } });
     const host = "down.example";
@@ -292,6 +346,44 @@ describe("concurrency", () => {
     first.release();
     await clock.advance(250); // the released slot lingers for reuse, then goes back
     expect(p.hostsSnapshot()[0]).toMatchObject({ inFlight: 0, inFlightAll: 0, waiting: 0 });
+  });
+
+  test("an unbounded maxWait waits for the slot instead of giving up at once", async () => {
+    const { p, clock } = setup(
+      { politeness: { hosts: { "one.example": { max_concurrent: 1 } } } },
+      { auto: false },
+    );
+    const host = "one.example";
+    const first = permit(await p.acquire({ host, role: "artifact", maxWaitMs: MIN }));
+    let second: Permit | Refusal | undefined;
+    const pending = p.acquire({ host, role: "artifact", maxWaitMs: Number.POSITIVE_INFINITY }).then((r) => {
+      second = r;
+    });
+    await clock.advance(3_600_000);
+    expect(second).toBeUndefined();
+    first.release();
+    await clock.advance(1000);
+    await pending;
+    expect(second?.ok).toBe(true);
+  });
+
+  test("with real timers too: an unbounded wait is not cut short by timer overflow", async () => {
+    const config = v.parse(ConfigSchema, {
+      politeness: { hosts: { "one.example": { max_concurrent: 1, rate: "1000/s" } } },
+    });
+    const p = new Politeness({ db: openPolitenessDb(), config, renewEveryMs: 0, slotLingerMs: 0 });
+    const req = { host: "one.example", role: "artifact" as const, maxWaitMs: Number.POSITIVE_INFINITY };
+    const first = permit(await p.acquire(req));
+    let second: Permit | Refusal | undefined;
+    const pending = p.acquire(req).then((r) => {
+      second = r;
+    });
+    await Bun.sleep(50);
+    expect(second).toBeUndefined();
+    first.release();
+    await pending;
+    expect(second?.ok).toBe(true);
+    p.close();
   });
 
   test("cancelling a waiter answers `cancelled` and leaks no slot", async () => {

@@ -5,6 +5,7 @@ import { defaultConfig } from "../../src/config/schema.ts";
 import { openDatabase } from "../../src/store/db.ts";
 import { type ImportOptions, type InvalidLine, importStream } from "../../src/store/import.ts";
 import { queuePolicy, SqliteJobQueue } from "../../src/store/sqlite-queue.ts";
+import { fixtureText } from "../support/fixtures.ts";
 import { tempDir } from "../support/temp.ts";
 
 let dir: string;
@@ -33,7 +34,7 @@ async function importBytes(bytes: Uint8Array | string, options: Partial<ImportOp
   return { summary, invalid };
 }
 
-const oaWork = readFileSync("/work/shared/fixtures/api/openalex-work-oa.json", "utf8");
+const oaWork = fixtureText("openalex-work-oa.json");
 
 const MIXED = [
   "# a comment",
@@ -128,6 +129,19 @@ describe("importStream", () => {
     });
     expect(summary).toMatchObject({ added: 1, invalid: 1 });
     expect(invalid[0]?.lineNo).toBe(2);
+  });
+
+  test("a database failure is an error of its own, not a damaged input", async () => {
+    const dir2 = tempDir("import-closed");
+    const db = openDatabase(`${dir2}/queue.db`);
+    const closed = new SqliteJobQueue(db, queuePolicy(defaultConfig().queue), { now: () => 1_000 });
+    db.close();
+    const run = importStream(closed, new Blob(["10.1/a\n"]).stream(), {
+      format: "auto",
+      rejectsPath: `${dir2}/r`,
+    });
+    await expect(run).rejects.toThrow();
+    rmSync(dir2, { recursive: true, force: true });
   });
 
   test("no rejects file is created when every line is valid", async () => {
