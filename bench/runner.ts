@@ -136,7 +136,7 @@ async function benchNull(dir: string, n: number): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // (b) politeness-bound makespan
 
-interface HostPlan {
+export interface HostPlan {
   host: SimHost;
   rate: number; // requests per second
   concurrency: number;
@@ -172,7 +172,7 @@ function violations(p: HostPlan): number {
   return overConcurrency + overRate;
 }
 
-async function makespan(
+export async function makespan(
   dir: string,
   plans: HostPlan[],
   workers: number,
@@ -463,4 +463,4 @@ async function main(): Promise<void> {
   if (only.has("d")) await benchRss(dir);
 }
 
-await main();
+if (import.meta.main) await main();
