@@ -220,6 +220,11 @@ export async function makespan(
   });
   const err = await new Response(proc.stderr).text();
   if ((await proc.exited) !== 0) throw new Error(`queue run failed: ${err.slice(-2000)}`);
+  const cpu = proc.resourceUsage()?.cpuTime;
+  if (cpu)
+    process.stdout.write(
+      `      runner CPU ${(Number(cpu.user + cpu.system) / 1e6).toFixed(1)} s (user ${(Number(cpu.user) / 1e6).toFixed(1)} s) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+    );
   const db = new Database(join(dir, "state", "queue.db"), { readonly: true });
   const finishedAt = new Map<SimHost, number>();
   let end = t0;

@@ -40,7 +40,9 @@ const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 export async function runJob(held: HeldJob, deps: WorkerDeps): Promise<JobOutcome> {
   const { job } = held;
   const { queue } = deps;
-  let lastSave = Number.NEGATIVE_INFINITY;
+  // A job that finishes within progressEveryMs never writes progress mid-way (one write less per
+  // job); a longer one saves at most that often, so a crash loses at most that much of its work.
+  let lastSave = deps.now();
   const saveProgress = (progress: unknown) => {
     const now = deps.now();
     if (now - lastSave < deps.progressEveryMs || held.controller.signal.aborted) return;
