@@ -196,10 +196,12 @@ export async function makespan(
       state_dir: join(dir, "state"),
       out_dir: join(dir, "library"),
       network: { allow_private: ["127.0.0.0/8"] },
-      resolvers: { tiers: [["direct"]] },
+      // Every download here comes from the `direct` resolver, and per-resolver slots bound downloads
+      // too (resolvers.direct.max_concurrent 4 by default): lift them so host limits are what binds.
+      resolvers: { tiers: [["direct"]], direct: { max_concurrent: 1000 } },
       queue: { backoff_base_s: 0.2, backoff_cap_s: 1 },
       orchestrator: { max_workers: workers, lease_batch: 64, poll_interval_s: 0.05, drain_max_delay_s: 60 },
-      politeness: { max_wait_s: 1, hosts, robots: false, breaker_failures: 50 },
+      politeness: { max_wait_s: 1, max_per_resolver: 1000, hosts, robots: false, breaker_failures: 50 },
       status: { enabled: false },
     }),
   );
