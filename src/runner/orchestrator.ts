@@ -4,7 +4,7 @@
 // period, then abort and release the rest. The queue's pause flag stops leasing by itself.
 
 import { CommitBatcher } from "../store/commit-batcher.ts";
-import type { JobQueue, LeasedJob } from "../store/types.ts";
+import type { FailResult, JobQueue, LeasedJob } from "../store/types.ts";
 import type { Commit } from "./decide.ts";
 import { drainVerdict } from "./drain.ts";
 import type { JobStep } from "./step.ts";
@@ -207,11 +207,11 @@ export class Orchestrator {
     this.running.add(p);
   }
 
-  private async commit(job: LeasedJob, commit: Commit): Promise<boolean> {
+  private commit(job: LeasedJob, commit: Commit): Promise<boolean | FailResult> {
     const c = jobCommit(job, commit);
-    if (!c) return false;
+    if (!c) return Promise.resolve(false);
     if (!this.batcher) return write(this.o.queue, job, commit);
-    return (await this.batcher.commit(c)) !== false;
+    return this.batcher.commit(c);
   }
 
   private park(h: HeldJob, until: number, progress: unknown): boolean {

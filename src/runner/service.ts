@@ -155,19 +155,21 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
       drain: o.drain,
       drainMaxDelayMs: config.orchestrator.drain_max_delay_s * 1000,
       now,
-      onOutcome: ({ job, commit, committed, step: result }) => {
+      onOutcome: ({ job, commit, committed, failed, step: result }) => {
         bytes += result?.bytes ?? 0;
         if (!committed) return;
-        if (commit.kind === "ack") {
-          completed++;
-          metrics.completions.inc({ state: commit.state, reason: commit.reason });
-        } else if (commit.kind === "fail") {
-          metrics.completions.inc({ state: "error", reason: commit.reason });
-          manifestDirty = true;
-          return;
-        } else return;
+        // Terminal outcomes only: a failure that will be retried is not a completion yet.
+        const ended =
+          commit.kind === "ack"
+            ? { state: commit.state, reason: commit.reason }
+            : commit.kind === "fail" && failed?.state === "error"
+              ? { state: "error", reason: commit.reason }
+              : undefined;
+        if (!ended) return;
+        completed++;
         manifestDirty = true;
-        log.debug(`${commit.state} ${job.artifactId} (${commit.reason})`);
+        metrics.completions.inc(ended);
+        log.debug(`${ended.state} ${job.artifactId} (${ended.reason})`);
       },
       onLeaseLost: (job) => {
         metrics.leaseLosses.inc();

@@ -1,7 +1,7 @@
 // One job from lease to commit: run the step with the job's persisted progress, then write its one
 // state change (ack / fail / release) guarded by the lease token. A lost token changes nothing and
 // the work is abandoned; the step's network work was already aborted by the orchestrator.
-import type { JobCommit, JobQueue, LeasedJob } from "../store/types.ts";
+import type { FailResult, JobCommit, JobQueue, LeasedJob } from "../store/types.ts";
 import { type AbortCause, type Commit, decideCommit } from "./decide.ts";
 import type { JobStep, StepResult } from "./step.ts";
 
@@ -22,6 +22,8 @@ export interface JobOutcome {
   commit: Commit;
   /** False when the commit found the lease gone (nothing was written). */
   committed: boolean;
+  /** For a fail that took effect: retried later (`queued`) or ended (`error`). */
+  failed?: FailResult;
   /** Kept leased by this runner to run again shortly, instead of released (nothing was written). */
   parked?: boolean;
 }
@@ -29,7 +31,7 @@ export interface JobOutcome {
 export interface WorkerDeps {
   queue: JobQueue;
   /** Writes a commit (default: at once; the orchestrator batches them). */
-  commit?: (job: LeasedJob, commit: Commit) => Promise<boolean>;
+  commit?: (job: LeasedJob, commit: Commit) => Promise<boolean | FailResult>;
   step: JobStep;
   now: () => number;
   /** Least time between two progress saves of one job. */
@@ -91,8 +93,8 @@ export async function runJob(held: HeldJob, deps: WorkerDeps): Promise<JobOutcom
   )
     return { job, step, commit, committed: true, parked: true };
   held.committing = true;
-  const committed = await (deps.commit ? deps.commit(job, commit) : write(queue, job, commit));
-  return { job, step, commit, committed };
+  const r = await (deps.commit ? deps.commit(job, commit) : write(queue, job, commit));
+  return { job, step, commit, committed: r !== false, failed: typeof r === "object" ? r : undefined };
 }
 
 /** The store's form of a commit (null: nothing to write). */
@@ -145,10 +147,10 @@ export async function write(
   queue: Pick<JobQueue, "commitMany">,
   job: LeasedJob,
   commit: Commit,
-): Promise<boolean> {
+): Promise<boolean | FailResult> {
   const c = jobCommit(job, commit);
   if (!c) return false;
   const [r] = await queue.commitMany([c]);
   if (!r?.ok) throw r?.error ?? new Error("commitMany returned no result");
-  return r.value !== false;
+  return r.value;
 }
