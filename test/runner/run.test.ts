@@ -29,7 +29,11 @@ function newDir(): string {
 }
 
 const envOf = (dir: string) => ({ PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir });
-const FAST = { politeness: { breaker_reset_s: 1 }, orchestrator: { drain_max_delay_s: 3 } };
+const FAST = {
+  politeness: { breaker_reset_s: 1 },
+  orchestrator: { drain_max_delay_s: 3 },
+  telemetry: { progress_interval_s: 0.2 },
+};
 
 interface JobView {
   n: number;
@@ -93,6 +97,14 @@ describe("queue run --drain", () => {
     });
     expect(r.stderr).toContain("drained");
     expect(r.code).toBe(0);
+    // Not a terminal: JSON log lines, with periodic progress records instead of a live line.
+    const progress = r.stderr
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as { msg: string; done?: number; total?: number })
+      .filter((l) => l.msg === "progress");
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress[0]?.total).toBe(works.length);
     const jobs = jobsByWork(run.stateDir);
     expect(mismatches(works, jobs)).toEqual([]);
     const db = openState(run.stateDir);
@@ -249,6 +261,30 @@ describe("queue run: status endpoint and SIGTERM", () => {
       db.close();
     }
   }, 60_000);
+
+  test("a second signal aborts at once with exit 130", async () => {
+    const dir = newDir();
+    const hang = await web.host({ name: "hang.site.test" });
+    hang.pdf("/h.pdf", makePdf("never sent"));
+    hang.fault("/h.pdf", { kind: "hang" });
+    const run = prepareRunDir(dir, sim, [], { ...FAST, orchestrator: { shutdown_grace_s: 30 } });
+    await Bun.write(run.worksFile, `${JSON.stringify({ pdf_urls: [hang.url("/h.pdf")] })}\n`);
+    const env = envOf(dir);
+    expect(
+      (await runBinary(["queue", "import", run.worksFile, "--config", run.configFile], { cwd: dir, env }))
+        .code,
+    ).toBe(0);
+    const runner = await spawnRunner(["queue", "run", "--config", run.configFile], { cwd: dir, env });
+    try {
+      while (hang.requests.length === 0) await Bun.sleep(10);
+      runner.proc.kill("SIGTERM");
+      await runner.waitFor(/SIGTERM: stopping/);
+      runner.proc.kill("SIGTERM");
+      expect(await runner.exited).toBe(130);
+    } finally {
+      runner.proc.kill("SIGKILL");
+    }
+  }, 30_000);
 
   test("a non-loopback status address without a token is refused (exit 2) before any work", async () => {
     const dir = newDir();
