@@ -7,6 +7,7 @@ import { type Artifact, normalizeArtifact } from "../artifact/artifact.ts";
 import { artifactFromIdentifier, isInputFormat } from "../artifact/input.ts";
 import type { RunSummary } from "../runner/orchestrator.ts";
 import { runQueue, StatusListenError } from "../runner/service.ts";
+import { checkListen, ListenError } from "../status/listen.ts";
 import { SchemaTooNewError } from "../store/db.ts";
 import { type ImportSummary, importStream } from "../store/import.ts";
 import { openQueueStore, type SqliteJobQueue } from "../store/sqlite-queue.ts";
@@ -264,6 +265,15 @@ Examples:
         : ctx.config.status.enabled
           ? ctx.config.status.listen
           : null;
+    // A bad or unsafe address is a usage error before any work starts.
+    if (address !== null) {
+      try {
+        checkListen(address, ctx.config.status.token);
+      } catch (error) {
+        if (error instanceof ListenError) throw new UsageError(`--status: ${error.message}`);
+        throw error;
+      }
+    }
     const format =
       a["log-format"] ?? process.env.DOCSTOKG_LOG_FORMAT ?? (process.stderr.isTTY ? "pretty" : "json");
     const progress = format === "json" ? "json" : process.stderr.isTTY ? "tty" : "off";

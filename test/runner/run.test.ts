@@ -3,7 +3,7 @@
 // and exits 0; two runners on one database never process a job twice; the status endpoint answers
 // while running and turns unready while shutting down.
 import { afterAll, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { isTransient } from "../../src/core/reasons.ts";
 import { startApis } from "../support/apis.ts";
 import { emptyDir, runBinary } from "../support/binary.ts";
@@ -298,6 +298,9 @@ describe("queue run: status endpoint and SIGTERM", () => {
     );
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("token");
+    // Refused before anything was opened or created.
+    expect(existsSync(run.stateDir)).toBe(false);
+    expect(existsSync(run.outDir)).toBe(false);
   }, 30_000);
 
   test("--no-status runs without the endpoint; the missing contact email is one clear warning", async () => {
