@@ -3,7 +3,7 @@
 // temp directory removed at the end), then in the same run:
 //   1. curl --parallel (8) fetches every file to disk: the baseline;
 //   2. docstokg's pipeline (stream + SHA-256 + classify + fsync + publish) fetches the same files
-//      with 8 concurrent downloads into a fresh library;
+//      with 8 concurrent downloads into a fresh library, one disk syncer shared by all of them;
 //   3. a child process downloads two 1 GiB files concurrently and reports its peak RSS (VmHWM).
 // Each set is fetched `--rounds` times by both, who goes first alternating per round, after a `sync`
 // each time, and the times are summed, so load from other processes hits both sides alike.
@@ -14,6 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type DownloadDeps, downloadCandidate } from "../src/download/candidate.ts";
+import { HashingThreads } from "../src/download/offload.ts";
+import { createDiskSyncer } from "../src/download/syncer.ts";
 import { makeBenchClient } from "./download-client.ts";
 
 const MiB = 1024 * 1024;
@@ -34,8 +36,14 @@ const { values: args, positionals } = parseArgs({
   },
 });
 
+// One syncer and one set of hashing threads for every download of the process, as a runner holds.
+const syncer = createDiskSyncer();
+const hashers = new HashingThreads();
+
 function deps(outDir: string): DownloadDeps {
   return {
+    syncer,
+    hashers,
     http: makeBenchClient(4 * 1024 * MiB),
     outDir,
     download: {
@@ -215,17 +223,23 @@ try {
     }); // warm the page cache so neither side pays for the first read
     let curlMs = 0;
     let oursMs = 0;
+    const perRound: { curl: number; ours: number }[] = [];
     const runCurl = () => {
       spawnSync("sync"); // neither side inherits the other's dirty pages
-      curlMs += curlAll(urls, join(root, "curl-out"), parallel);
+      const ms = curlAll(urls, join(root, "curl-out"), parallel);
+      curlMs += ms;
+      (perRound.at(-1) as { curl: number }).curl = ms;
       fs.rmSync(join(root, "curl-out"), { recursive: true, force: true });
     };
     const runOurs = async () => {
       spawnSync("sync");
-      oursMs += await pipelineAll(urls, join(root, "library"), parallel);
+      const ms = await pipelineAll(urls, join(root, "library"), parallel);
+      oursMs += ms;
+      (perRound.at(-1) as { ours: number }).ours = ms;
       fs.rmSync(join(root, "library"), { recursive: true, force: true });
     };
     for (let round = 0; round < Number(args.rounds); round++) {
+      perRound.push({ curl: 0, ours: 0 });
       // Alternate who goes first, so drift in the machine's load does not favour one side.
       if (round % 2 === 0) {
         runCurl();
@@ -240,7 +254,7 @@ try {
     oursMsTotal += oursMs;
     bytesTotal += set.bytes;
     console.log(
-      `${set.name.padEnd(16)} curl ${fmt(set.bytes, curlMs).padStart(10)}   docstokg ${fmt(set.bytes, oursMs).padStart(10)}   ratio ${((curlMs / oursMs) * 100).toFixed(0)} %`,
+      `${set.name.padEnd(16)} curl ${fmt(set.bytes, curlMs).padStart(10)}   docstokg ${fmt(set.bytes, oursMs).padStart(10)}   ratio ${((curlMs / oursMs) * 100).toFixed(0)} %   (per round: ${perRound.map((r) => `${((r.curl / r.ours) * 100).toFixed(0)} %`).join(", ")})`,
     );
   }
   console.log(

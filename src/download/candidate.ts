@@ -7,14 +7,25 @@ import type { Config } from "../config/schema.ts";
 import type { Reason } from "../core/reasons.ts";
 import type { HttpClient, HttpResponse } from "../net/types.ts";
 import { classifyPayload } from "./classify.ts";
-import { fdatasync, hashFile, linkById, publishFile } from "./finalize.ts";
-import { abortReason, forEachChunk, parseContentRange, parseLength, receiveBody, Sniffer } from "./stream.ts";
+import { hashFile, linkById, publishFile } from "./finalize.ts";
+import { type HashingThreads, OFFLOAD_MIN_BYTES, privateThreadSink } from "./offload.ts";
+import {
+  abortReason,
+  forEachChunk,
+  parseContentRange,
+  parseLength,
+  receiveBody,
+  Sniffer,
+  ThreadSink,
+} from "./stream.ts";
+import { type DiskSyncer, poolSyncer } from "./syncer.ts";
 import {
   claimTempSlot,
   describePartial,
   fileSize,
   type PartialInfo,
   releaseTempSlot,
+  slotInUse,
   type TempSlot,
   unlinkQuiet,
 } from "./temp.ts";
@@ -27,6 +38,13 @@ export interface DownloadDeps {
   download: Config["download"];
   /** Clock for timings, epoch ms. */
   now: () => number;
+  /**
+   * Where disk flushes run (syncer.ts). Give one long-lived syncer to all downloads of a process;
+   * without it flushes share the runtime's file thread pool with every write.
+   */
+  syncer?: DiskSyncer;
+  /** Threads that hash and write bodies (offload.ts); like the syncer, one per process. */
+  hashers?: HashingThreads;
 }
 
 export interface CandidateRequest {
@@ -50,17 +68,27 @@ const MAX_ROUNDS = 3;
 export async function downloadCandidate(deps: DownloadDeps, req: CandidateRequest): Promise<DownloadResult> {
   const t0 = deps.now();
   const timings: Timings = { rateWaitMs: 0, headersMs: 0, bodyMs: 0, totalMs: 0 };
-  const slot = await claimTempSlot(deps.outDir, req.url);
+  const syncer = deps.syncer ?? poolSyncer;
+  // With no sidecar for this URL there is nothing to continue: the first request need not wait for
+  // the claim (its outcome only decides which temp file the body goes to).
+  const claiming = claimTempSlot(deps.outDir, req.url);
+  claiming.catch(() => {}); // awaited below
+  let claimed: TempSlot | undefined = slotInUse(deps.outDir, req.url) ? await claiming : undefined;
   let stored = false;
+  let released: Promise<void> | undefined;
+  const release = (slot: TempSlot, published: boolean) => {
+    released ??= releaseTempSlot(slot, published);
+    return released;
+  };
   try {
     let allowResume = true;
     let allowConditional = req.prior !== undefined;
     let lastFailure: DownloadFailure | undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const resumeFrom = allowResume ? await resumableBytes(slot, req.url) : 0;
+      const resumeFrom = allowResume && claimed ? await resumableBytes(claimed, req.url) : 0;
       const headers: Record<string, string> = {};
       if (resumeFrom > 0) {
-        const info = slot.info as PartialInfo;
+        const info = (claimed as TempSlot).info as PartialInfo;
         headers.Range = `bytes=${resumeFrom}-`;
         headers["If-Range"] = ifRangeValidator(info) as string;
       }
@@ -68,179 +96,242 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
         if (req.prior.etag) headers["If-None-Match"] = req.prior.etag;
         if (req.prior.lastModified) headers["If-Modified-Since"] = req.prior.lastModified;
       }
-      const res = await deps.http.request({
-        url: req.url,
-        role: "artifact",
-        resolver: req.resolver,
-        headers,
-        signal: req.signal,
-        maxWaitMs: req.maxWaitMs,
-      });
-      timings.headersMs = deps.now() - t0;
-      if (!res.ok) {
-        if (res.status === 416 && resumeFrom > 0) {
-          // The partial no longer fits what the server has: start over without it.
-          await discardPartial(slot);
-          allowResume = false;
-          continue;
+      // A fresh body's file is opened (and truncated) while the request is under way: one wait
+      // fewer per file. Nothing in it could be continued (no resumable prefix), whatever comes back.
+      let early: Promise<number> | undefined =
+        resumeFrom > 0
+          ? undefined
+          : (claimed ? Promise.resolve(claimed) : claiming).then((s) => openFd(s.part, "w"));
+      early?.catch(() => {}); // taken below, or closed when this round ends without a body
+      try {
+        const res = await deps.http.request({
+          url: req.url,
+          role: "artifact",
+          resolver: req.resolver,
+          headers,
+          signal: req.signal,
+          maxWaitMs: req.maxWaitMs,
+        });
+        let slot: TempSlot;
+        try {
+          slot = claimed ??= await claiming;
+        } catch (err) {
+          if (res.ok) await dropBody(res.response);
+          throw err;
         }
-        const reason: Reason = req.signal?.aborted ? abortReason(req.signal) : res.reason;
-        return failure(reason, res.message, { status: res.status, retryAt: res.retryAt, finalUrl: res.url });
-      }
-      const r = res.response;
-      timings.rateWaitMs = r.rateWaitMs;
-
-      if (r.status === 304) {
-        await dropBody(r);
-        if (!allowConditional || !req.prior) {
-          return failure("http_304", `${req.url}: 304 Not Modified to an unconditional request`, {
-            status: 304,
-            finalUrl: r.url,
+        timings.headersMs = deps.now() - t0;
+        if (!res.ok) {
+          if (res.status === 416 && resumeFrom > 0) {
+            // The partial no longer fits what the server has: start over without it.
+            await discardPartial(slot);
+            allowResume = false;
+            continue;
+          }
+          const reason: Reason = req.signal?.aborted ? abortReason(req.signal) : res.reason;
+          return failure(reason, res.message, {
+            status: res.status,
+            retryAt: res.retryAt,
+            finalUrl: res.url,
           });
         }
-        if (await priorIsIntact(req.prior, req.verifyPrior === true)) {
-          return await notModified(r, req.prior);
-        }
-        // The stored copy is gone or damaged: ask again for the whole file.
-        allowConditional = false;
-        continue;
-      }
+        const r = res.response;
+        timings.rateWaitMs = r.rateWaitMs;
 
-      const encoded = isEncoded(r.headers);
-      let start = 0;
-      let total = encoded ? undefined : parseLength(r.headers.get("content-length"));
-      if (r.status === 206) {
-        const range = parseContentRange(r.headers.get("content-range"));
-        const info = slot.info;
-        const sameEntity = !info?.etag || !r.headers.get("etag") || r.headers.get("etag") === info.etag;
-        if (resumeFrom > 0 && range && range.start === resumeFrom && !encoded && sameEntity) {
-          start = resumeFrom;
-          total = range.total ?? info?.total;
-        } else if (range && range.start === 0 && range.total !== undefined && range.end + 1 === range.total) {
-          total = range.total;
-        } else {
+        if (r.status === 304) {
           await dropBody(r);
-          await discardPartial(slot);
-          allowResume = false;
-          lastFailure = failure(
-            "truncated",
-            `${req.url}: 206 with Content-Range ${range ? "" : "missing or "}not matching the request`,
+          if (!allowConditional || !req.prior) {
+            return failure("http_304", `${req.url}: 304 Not Modified to an unconditional request`, {
+              status: 304,
+              finalUrl: r.url,
+            });
+          }
+          if (await priorIsIntact(req.prior, req.verifyPrior === true)) {
+            return await notModified(r, req.prior);
+          }
+          // The stored copy is gone or damaged: ask again for the whole file.
+          allowConditional = false;
+          continue;
+        }
+
+        const encoded = isEncoded(r.headers);
+        let start = 0;
+        let total = encoded ? undefined : parseLength(r.headers.get("content-length"));
+        if (r.status === 206) {
+          const range = parseContentRange(r.headers.get("content-range"));
+          const info = slot.info;
+          const sameEntity = !info?.etag || !r.headers.get("etag") || r.headers.get("etag") === info.etag;
+          if (resumeFrom > 0 && range && range.start === resumeFrom && !encoded && sameEntity) {
+            start = resumeFrom;
+            total = range.total ?? info?.total;
+          } else if (
+            range &&
+            range.start === 0 &&
+            range.total !== undefined &&
+            range.end + 1 === range.total
+          ) {
+            total = range.total;
+          } else {
+            await dropBody(r);
+            await discardPartial(slot);
+            allowResume = false;
+            lastFailure = failure(
+              "truncated",
+              `${req.url}: 206 with Content-Range ${range ? "" : "missing or "}not matching the request`,
+              {
+                status: 206,
+                finalUrl: r.url,
+              },
+            );
+            continue;
+          }
+        }
+        if (total !== undefined && total > deps.download.max_bytes) {
+          await dropBody(r);
+          return failure(
+            "too_large",
+            `${req.url}: ${total} bytes announced, over download.max_bytes (${deps.download.max_bytes})`,
             {
-              status: 206,
+              status: r.status,
               finalUrl: r.url,
             },
           );
-          continue;
         }
-      }
-      if (total !== undefined && total > deps.download.max_bytes) {
-        await dropBody(r);
-        return failure(
-          "too_large",
-          `${req.url}: ${total} bytes announced, over download.max_bytes (${deps.download.max_bytes})`,
-          {
+
+        const hasher = new Bun.CryptoHasher("sha256");
+        const sniffer = new Sniffer();
+        if (start > 0) {
+          // The prefix on disk is hashed again: the digest must cover the whole file, not a trusted note.
+          await forEachChunk(Bun.file(slot.part).slice(0, start).stream(), (chunk) => {
+            hasher.update(chunk);
+            sniffer.push(chunk);
+          });
+        }
+        let fd: number;
+        if (start === 0 && early) {
+          const opened = early;
+          early = undefined;
+          fd = await opened;
+        } else fd = await openFd(slot.part, start > 0 ? "a" : "w");
+        const tBody = deps.now();
+        // A body from its first byte is hashed and written off the main thread (offload.ts): on the
+        // shared hashing threads when given, else on a thread of its own when it is large.
+        const sink =
+          start === 0 && deps.hashers
+            ? deps.hashers.open(fd)
+            : start === 0 && total !== undefined && total >= OFFLOAD_MIN_BYTES
+              ? privateThreadSink(fd)
+              : new ThreadSink(fd, hasher);
+        let received: Awaited<ReturnType<typeof receiveBody>> | undefined;
+        let keepOpen = false;
+        let described: Promise<void> | undefined;
+        try {
+          // Described only once the old partial is truncated: a crash in between must never pair
+          // new validators with old bytes. Over an earlier attempt's description the new one is on disk
+          // before any new byte (nor old validators with new bytes); a fresh slot has nothing to
+          // mislead, so its description is written while the body arrives.
+          if (start === 0) {
+            const hadInfo = slot.info !== null;
+            described = describePartial(slot, partialInfoFor(req.url, r, total, encoded));
+            described.catch(() => {}); // awaited below
+            if (hadInfo) await described;
+          }
+          received = await receiveBody({
+            body: r.body,
+            sink,
+            sniffer,
+            startBytes: start,
+            maxBytes: deps.download.max_bytes,
+            expectedTotal: total,
+            signal: req.signal,
+          });
+          await described;
+          keepOpen = received.ok;
+        } finally {
+          // An exception before the body was read: drop the connection rather than leave it open.
+          if (received === undefined) await r.body?.cancel().catch(() => {});
+          if (!keepOpen) await closeFd(fd);
+          r.release();
+          timings.bodyMs = deps.now() - tBody;
+        }
+        if (!received.ok) {
+          return failure(received.reason, `${req.url}: ${received.message}`, {
             status: r.status,
             finalUrl: r.url,
-          },
+            bytes: received.bytes,
+          });
+        }
+
+        const verdict = classifyPayload(
+          { head: sniffer.head, tail: sniffer.tail, bytes: received.bytes },
+          { minPdfBytes: deps.download.min_pdf_bytes, acceptXml: deps.download.accept_xml },
         );
-      }
-
-      const hasher = new Bun.CryptoHasher("sha256");
-      const sniffer = new Sniffer();
-      if (start > 0) {
-        // The prefix on disk is hashed again: the digest must cover the whole file, not a trusted note.
-        await forEachChunk(Bun.file(slot.part).slice(0, start).stream(), (chunk) => {
-          hasher.update(chunk);
-          sniffer.push(chunk);
-        });
-      }
-      const fd = await openFd(slot.part, start > 0 ? "a" : "w");
-      const tBody = deps.now();
-      let received: Awaited<ReturnType<typeof receiveBody>> | undefined;
-      try {
-        // Described only once the old partial is truncated: a crash in between must never pair
-        // new validators with old bytes.
-        if (start === 0) await describePartial(slot, partialInfoFor(req.url, r, total, encoded));
-        received = await receiveBody({
-          body: r.body,
-          fd,
-          hasher,
-          sniffer,
-          startBytes: start,
-          maxBytes: deps.download.max_bytes,
-          expectedTotal: total,
-          signal: req.signal,
-        });
-        // On the thread pool: a disk flush must not stall the other downloads' streams.
-        if (received.ok) await fdatasync(fd);
+        if (!verdict.accept) {
+          await closeFd(fd); // a refused payload is deleted, never flushed
+          return failure(verdict.reason, `${r.url}: ${verdict.detail}`, {
+            status: r.status,
+            finalUrl: r.url,
+            bytes: received.bytes,
+            landing:
+              verdict.reason === "html_only"
+                ? { url: r.url, html: new TextDecoder().decode(sniffer.head) }
+                : undefined,
+          });
+        }
+        // The data flush runs while the file is published: publication waits for it before it
+        // answers, so nothing is reported stored before its bytes and names are on disk (finalize.ts).
+        const flushed = syncer.fdatasync(fd).finally(() => closeFd(fd));
+        flushed.catch(() => {}); // awaited by publishFile, or below when publication fails first
+        const sha256 = await sink.digest();
+        let published: Awaited<ReturnType<typeof publishFile>>;
+        try {
+          published = await publishFile({
+            outDir: deps.outDir,
+            tempPath: slot.part,
+            kind: verdict.kind,
+            sha256,
+            bytes: received.bytes,
+            artifactId: req.artifactId,
+            syncer,
+            flushed,
+            // Once the temp name is gone nothing can reopen it: the slot is given up during the flushes.
+            onTempRemoved: () => release(slot, true),
+          });
+        } finally {
+          await flushed.catch(() => {});
+        }
+        stored = true;
+        timings.totalMs = deps.now() - t0;
+        return {
+          ok: true,
+          reason: published.duplicate ? "duplicate_content" : "ok",
+          status: r.status,
+          resumedFrom: start,
+          timings,
+          file: {
+            sha256,
+            bytes: received.bytes,
+            contentType: verdict.contentType,
+            servedContentType: r.headers.get("content-type") ?? undefined,
+            kind: verdict.kind,
+            path: published.path,
+            byIdPath: published.byIdPath,
+            url: req.url,
+            finalUrl: r.url,
+            etag: r.headers.get("etag") ?? undefined,
+            lastModified: r.headers.get("last-modified") ?? undefined,
+          },
+        };
       } finally {
-        // An exception before the body was read: drop the connection rather than leave it open.
-        if (received === undefined) await r.body?.cancel().catch(() => {});
-        await closeFd(fd);
-        r.release();
-        timings.bodyMs = deps.now() - tBody;
+        if (early) await early.then(closeFd, () => {});
       }
-      if (!received.ok) {
-        return failure(received.reason, `${req.url}: ${received.message}`, {
-          status: r.status,
-          finalUrl: r.url,
-          bytes: received.bytes,
-        });
-      }
-
-      const verdict = classifyPayload(
-        { head: sniffer.head, tail: sniffer.tail, bytes: received.bytes },
-        { minPdfBytes: deps.download.min_pdf_bytes, acceptXml: deps.download.accept_xml },
-      );
-      if (!verdict.accept) {
-        return failure(verdict.reason, `${r.url}: ${verdict.detail}`, {
-          status: r.status,
-          finalUrl: r.url,
-          bytes: received.bytes,
-          landing:
-            verdict.reason === "html_only"
-              ? { url: r.url, html: new TextDecoder().decode(sniffer.head) }
-              : undefined,
-        });
-      }
-      const sha256 = hasher.digest("hex");
-      const published = await publishFile({
-        outDir: deps.outDir,
-        tempPath: slot.part,
-        kind: verdict.kind,
-        sha256,
-        bytes: received.bytes,
-        artifactId: req.artifactId,
-      });
-      stored = true;
-      timings.totalMs = deps.now() - t0;
-      return {
-        ok: true,
-        reason: published.duplicate ? "duplicate_content" : "ok",
-        status: r.status,
-        resumedFrom: start,
-        timings,
-        file: {
-          sha256,
-          bytes: received.bytes,
-          contentType: verdict.contentType,
-          servedContentType: r.headers.get("content-type") ?? undefined,
-          kind: verdict.kind,
-          path: published.path,
-          byIdPath: published.byIdPath,
-          url: req.url,
-          finalUrl: r.url,
-          etag: r.headers.get("etag") ?? undefined,
-          lastModified: r.headers.get("last-modified") ?? undefined,
-        },
-      };
     }
     return lastFailure ?? failure("conn_error", `${req.url}: gave up after ${MAX_ROUNDS} requests`, {});
   } catch (err) {
     if (req.signal?.aborted) return failure(abortReason(req.signal), `${req.url}: aborted by the caller`, {});
     throw err;
   } finally {
-    await releaseTempSlot(slot, stored);
+    const slot = claimed ?? (await claiming.catch(() => undefined));
+    if (slot) await release(slot, stored);
   }
 
   function failure(
@@ -254,7 +345,7 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
 
   async function notModified(r: HttpResponse, prior: PriorCopy): Promise<DownloadResult> {
     const kind = kindOfPath(prior.path);
-    const byIdPath = await linkById(deps.outDir, req.artifactId, kind, prior.path);
+    const byIdPath = await linkById(deps.outDir, req.artifactId, kind, prior.path, syncer);
     timings.totalMs = deps.now() - t0;
     return {
       ok: true,

@@ -68,6 +68,14 @@ export async function claimTempSlot(outDir: string, url: string): Promise<TempSl
   return { part: join(dir, `${key}.${randomBytes(6).toString("hex")}.tmp`), info: null };
 }
 
+/**
+ * Whether the URL's resumable slot has a sidecar, i.e. whether claiming it could find something to
+ * continue. A stat of a cached name: answered at once, it never waits on a journal commit.
+ */
+export function slotInUse(outDir: string, url: string): boolean {
+  return fs.existsSync(join(tempDir(outDir), `${urlKey(url)}.json`));
+}
+
 /** Gives the slot up: the partial body (unless it was published) and the sidecar are removed. */
 export async function releaseTempSlot(slot: TempSlot, published = false): Promise<void> {
   await Promise.all([
