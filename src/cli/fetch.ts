@@ -1,6 +1,59 @@
 // `docstokg fetch` and `docstokg resolve`: one-off work in the foreground, no runner needed.
+// Thin: parse the identifiers, call src/resolve/foreground.ts, print.
 import { defineCommand } from "citty";
-import { globalArgs, notAvailable } from "./common.ts";
+import type { Artifact } from "../artifact/artifact.ts";
+import { artifactFromIdentifier } from "../artifact/input.ts";
+import {
+  type FetchOutcome,
+  fetchLine,
+  fetchWork,
+  listCandidates,
+  listingText,
+  openPipeline,
+  type Pipeline,
+} from "../resolve/foreground.ts";
+import {
+  type AppContext,
+  createContext,
+  globalArgs,
+  Interrupted,
+  RuntimeFailure,
+  UsageError,
+} from "./common.ts";
+
+/** Every identifier parsed, or one usage error naming each bad one. */
+function parseIds(raw: string[]): Artifact[] {
+  if (raw.length === 0)
+    throw new UsageError("expected at least one identifier (DOI, PMCID, pmid:<n>, arXiv:<id> or URL)");
+  const works: Artifact[] = [];
+  const bad: string[] = [];
+  for (const text of raw) {
+    const parsed = artifactFromIdentifier(text);
+    if (parsed.ok) works.push(parsed.value);
+    else bad.push(`${JSON.stringify(text)}: ${parsed.reason}`);
+  }
+  if (bad.length) throw new UsageError(bad.join("; "));
+  return works;
+}
+
+/** SIGINT/SIGTERM abort the work in flight; the command then exits 130. */
+function interruptible<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ctl = new AbortController();
+  const stop = () => ctl.abort();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  return run(ctl.signal).finally(() => {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+    if (ctl.signal.aborted) throw new Interrupted();
+  });
+}
+
+function withPipeline<T>(ctx: AppContext, work: (p: Pipeline) => Promise<T>): Promise<T> {
+  const p = openPipeline(ctx.config, { env: process.env });
+  for (const w of p.warnings) ctx.log.warn(w);
+  return work(p).finally(() => p.close());
+}
 
 export const fetchCommand = defineCommand({
   meta: {
@@ -12,23 +65,70 @@ Examples:
   docstokg fetch 10.1038/nature12373
   docstokg fetch https://arxiv.org/pdf/2101.00001 PMC3531190 --out ./papers`,
   },
-  args: { ...globalArgs, json: { type: "boolean", description: "Print one JSON outcome per line" } },
-  run: () => notAvailable("fetch"),
+  args: {
+    ...globalArgs,
+    ids: { type: "positional", description: "DOIs, PMCIDs, pmid:<n>, arXiv:<id> or URLs", required: false },
+    json: { type: "boolean", description: "Print one JSON outcome per line" },
+  },
+  async run({ args }) {
+    const works = parseIds(args._.map(String));
+    const ctx = await createContext(args);
+    const outcomes = await withPipeline(ctx, (p) =>
+      interruptible(async (signal) => {
+        const results: FetchOutcome[] = new Array(works.length);
+        let next = 0;
+        // Works run concurrently like the runner's workers; output keeps the order given.
+        const lanes = Math.max(1, Math.min(ctx.config.orchestrator.max_workers, works.length));
+        let printed = 0;
+        const flush = () => {
+          while (printed < works.length && results[printed]) {
+            const o = results[printed++] as FetchOutcome;
+            process.stdout.write(`${args.json ? JSON.stringify(o) : fetchLine(o)}\n`);
+          }
+        };
+        await Promise.all(
+          Array.from({ length: lanes }, async () => {
+            for (let i = next++; i < works.length && !signal.aborted; i = next++) {
+              results[i] = await fetchWork(p, works[i] as Artifact, signal);
+              flush();
+            }
+          }),
+        );
+        return results;
+      }),
+    );
+    const missing = outcomes.filter((o) => !o.ok).length;
+    if (missing > 0) throw new RuntimeFailure(`${missing} of ${outcomes.length} work(s) not obtained`);
+  },
 });
 
 export const resolveCommand = defineCommand({
   meta: {
     name: "resolve",
     description: `List a work's candidate URLs by tier and resolver, without downloading anything.
+Metadata APIs are asked (through the cache); files are never downloaded. Landing pages are listed
+as candidates but not fetched unless --scrape is given, which fetches them to list the PDF links
+they carry. The archive tier is only asked for URLs that failed to download, so it lists nothing here.
 
 Examples:
   docstokg resolve 10.1038/nature12373
-  docstokg resolve arXiv:2101.00001 --json`,
+  docstokg resolve arXiv:2101.00001 --json
+  docstokg resolve 10.1371/journal.pone.0033693 --scrape`,
   },
   args: {
     ...globalArgs,
-    id: { type: "positional", description: "DOI, PMCID, PMID, arXiv id or URL", required: true },
+    id: { type: "positional", description: "DOI, PMCID, pmid:<n>, arXiv id or URL", required: true },
     json: { type: "boolean", description: "Print JSON" },
+    scrape: { type: "boolean", description: "Fetch landing pages and list the PDF links found on them" },
   },
-  run: () => notAvailable("resolve"),
+  async run({ args }) {
+    const [work] = parseIds([String(args.id)]);
+    const ctx = await createContext(args);
+    const listing = await withPipeline(ctx, (p) =>
+      interruptible((signal) =>
+        listCandidates(p, work as Artifact, { scrapeLanding: args.scrape === true, signal }),
+      ),
+    );
+    process.stdout.write(args.json ? `${JSON.stringify(listing, null, 2)}\n` : listingText(listing));
+  },
 });

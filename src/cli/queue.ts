@@ -1,6 +1,117 @@
-// `docstokg queue …`: the durable work queue — import, inspect, steer and run it.
+// `docstokg queue …`: the durable work queue — import, inspect, steer and run it. Thin: parse the
+// flags, call the store, print; the work lives in src/store and src/artifact.
+import type { Database } from "bun:sqlite";
+import { resolve } from "node:path";
 import { defineCommand } from "citty";
-import { globalArgs, notAvailable } from "./common.ts";
+import { type Artifact, normalizeArtifact } from "../artifact/artifact.ts";
+import { artifactFromIdentifier, isInputFormat } from "../artifact/input.ts";
+import { openStateDatabase, SchemaTooNewError } from "../store/db.ts";
+import { type ImportSummary, importStream } from "../store/import.ts";
+import { queuePolicy, SqliteJobQueue } from "../store/sqlite-queue.ts";
+import { isJobState, JOB_STATES } from "../store/types.ts";
+import {
+  type AppContext,
+  createContext,
+  globalArgs,
+  notAvailable,
+  RuntimeFailure,
+  UsageError,
+} from "./common.ts";
+import { importSummaryLine, jobDetailText, jobsTable, statsText } from "./queue-format.ts";
+
+const MAX_INVALID_SHOWN = 20;
+
+interface OpenQueue {
+  ctx: AppContext;
+  db: Database;
+  queue: SqliteJobQueue;
+}
+
+/** The queue of the configured state directory; a database from a newer docstokg is a usage error. */
+async function openQueue(args: Record<string, unknown>): Promise<OpenQueue> {
+  const ctx = await createContext(args);
+  let db: Database;
+  try {
+    db = openStateDatabase(ctx.config.state_dir);
+  } catch (error) {
+    if (error instanceof SchemaTooNewError) throw new UsageError(error.message);
+    const message = error instanceof Error ? error.message : String(error);
+    throw new RuntimeFailure(`cannot open the queue database in ${ctx.config.state_dir}: ${message}`);
+  }
+  return { ctx, db, queue: new SqliteJobQueue(db, queuePolicy(ctx.config.queue), { now: Date.now }) };
+}
+
+async function withQueue<T>(args: Record<string, unknown>, work: (q: OpenQueue) => Promise<T>): Promise<T> {
+  const q = await openQueue(args);
+  try {
+    return await work(q);
+  } finally {
+    q.db.close();
+  }
+}
+
+function out(text: string): void {
+  process.stdout.write(text);
+}
+
+function err(text: string): void {
+  process.stderr.write(text);
+}
+
+function columns(): number {
+  return process.stdout.isTTY ? (process.stdout.columns ?? 100) : 200;
+}
+
+function positionals(args: Record<string, unknown>): string[] {
+  const rest = args._;
+  return Array.isArray(rest) ? rest.map(String) : [];
+}
+
+function wholeNumber(value: unknown, flag: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value).trim();
+  const n = Number(text);
+  if (text === "" || !Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(
+      `${flag}: expected a whole number${min > 0 ? ` >= ${min}` : ""}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
+}
+
+function priorityFlag(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(String(value).trim());
+  if (String(value).trim() === "" || !Number.isSafeInteger(n)) {
+    throw new UsageError(
+      `--priority: expected a whole number (higher runs first), got ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
+}
+
+/** A live progress line on a TTY for long imports. */
+function progressLine(enabled: boolean) {
+  const started = Date.now();
+  let last = 0;
+  let shown = false;
+  return {
+    update(s: ImportSummary) {
+      if (!enabled) return;
+      const now = Date.now();
+      if (now - last < 250) return;
+      last = now;
+      shown = true;
+      const rate = s.lines / Math.max(0.001, (now - started) / 1000);
+      err(
+        `\r\x1b[2K${s.lines.toLocaleString("en-US")} lines, ${importSummaryLine(s)} (${Math.round(rate).toLocaleString("en-US")} lines/s)`,
+      );
+    },
+    clear() {
+      if (shown) err("\r\x1b[2K");
+    },
+  };
+}
 
 const importCmd = defineCommand({
   meta: {
@@ -18,8 +129,64 @@ Examples:
     format: { type: "string", description: "auto|artifact|openalex|ids [auto]", valueHint: "FORMAT" },
     rejects: { type: "string", description: "Where invalid lines go [<file>.rejects]", valueHint: "FILE" },
     json: { type: "boolean", description: "Print the summary as JSON" },
+    priority: { type: "string", description: "Priority of works that carry none [0]", valueHint: "N" },
   },
-  run: () => notAvailable("queue import"),
+  async run({ args }) {
+    const format = args.format ?? "auto";
+    if (!isInputFormat(format)) {
+      throw new UsageError(
+        `--format: expected one of auto, artifact, openalex, ids, got ${JSON.stringify(format)}`,
+      );
+    }
+    const priority = priorityFlag(args.priority);
+    const file = String(args.file);
+    const fromStdin = file === "-";
+    let source: ReadableStream<Uint8Array>;
+    if (fromStdin) {
+      source = Bun.stdin.stream();
+    } else {
+      const input = Bun.file(file);
+      if (!(await input.exists()))
+        throw new UsageError(`${file}: no such file (expected a file of works, or - for stdin)`);
+      source = input.stream();
+    }
+    await withQueue(args, async ({ ctx, queue }) => {
+      const rejectsPath = args.rejects
+        ? String(args.rejects)
+        : fromStdin
+          ? resolve(ctx.config.state_dir, "stdin.rejects")
+          : `${file}.rejects`;
+      const progress = progressLine(process.stderr.isTTY === true && !args.json);
+      let shown = 0;
+      const summary = await importStream(queue, source, {
+        format,
+        rejectsPath,
+        priority,
+        onInvalid: ({ lineNo, reason }) => {
+          if (shown++ < MAX_INVALID_SHOWN) {
+            progress.clear();
+            err(`line ${lineNo}: ${reason}\n`);
+          }
+        },
+        onProgress: (s) => progress.update(s),
+      });
+      progress.clear();
+      if (summary.invalid > MAX_INVALID_SHOWN) {
+        err(`… and ${summary.invalid - MAX_INVALID_SHOWN} more invalid lines\n`);
+      }
+      if (args.json) {
+        out(`${JSON.stringify(summary)}\n`);
+      } else {
+        out(`${importSummaryLine(summary)}\n`);
+        if (summary.rejectsPath) out(`invalid lines written to ${summary.rejectsPath}\n`);
+      }
+      if (summary.readError) {
+        throw new RuntimeFailure(
+          `${fromStdin ? "stdin" : file}: reading stopped after line ${summary.lines}: ${summary.readError}; the ${summary.added} new jobs read before it are kept`,
+        );
+      }
+    });
+  },
 });
 
 const enqueueCmd = defineCommand({
@@ -36,7 +203,37 @@ Examples:
     json: { type: "string", description: "An artifact object as JSON", valueHint: "ARTIFACT" },
     priority: { type: "string", description: "Priority (higher first) [0]", valueHint: "N" },
   },
-  run: () => notAvailable("queue enqueue"),
+  async run({ args }) {
+    const priority = priorityFlag(args.priority);
+    const artifacts: Artifact[] = [];
+    for (const id of positionals(args)) {
+      const parsed = artifactFromIdentifier(id);
+      if (!parsed.ok) throw new UsageError(`${JSON.stringify(id)}: ${parsed.reason}`);
+      artifacts.push(parsed.value);
+    }
+    if (args.json !== undefined) {
+      let obj: unknown;
+      try {
+        obj = JSON.parse(String(args.json));
+      } catch {
+        throw new UsageError(`--json: expected an artifact as a JSON object, got text that is not JSON`);
+      }
+      const parsed = normalizeArtifact(obj);
+      if (!parsed.ok) throw new UsageError(`--json: ${parsed.reason}`);
+      artifacts.push(parsed.value);
+    }
+    if (artifacts.length === 0) {
+      throw new UsageError(
+        "expected at least one identifier (DOI, PMCID, pmid:<n>, arXiv:<id>, URL) or --json",
+      );
+    }
+    for (const a of artifacts) if (priority !== undefined && a.priority === undefined) a.priority = priority;
+    await withQueue(args, async ({ queue }) => {
+      const r = await queue.enqueue(artifacts);
+      out(`${r.added} new, ${r.duplicate} duplicate\n`);
+      for (const a of artifacts) out(`  ${a.id}\n`);
+    });
+  },
 });
 
 const runCmd = defineCommand({
@@ -69,13 +266,18 @@ Examples:
   docstokg queue stats --json`,
   },
   args: { ...globalArgs, json: { type: "boolean", description: "Print JSON" } },
-  run: () => notAvailable("queue stats"),
+  async run({ args }) {
+    await withQueue(args, async ({ queue }) => {
+      const stats = await queue.stats();
+      out(args.json ? `${JSON.stringify(stats)}\n` : statsText(stats));
+    });
+  },
 });
 
 const listCmd = defineCommand({
   meta: {
     name: "list",
-    description: `List jobs, newest change first.
+    description: `List jobs, newest first.
 
 Examples:
   docstokg queue list --state error --reason not_found --limit 50
@@ -86,9 +288,37 @@ Examples:
     state: { type: "string", description: "queued|in_progress|done|skipped|error", valueHint: "STATE" },
     reason: { type: "string", description: "Outcome reason (e.g. not_found)", valueHint: "REASON" },
     limit: { type: "string", description: "At most this many rows [50]", valueHint: "N" },
+    cursor: {
+      type: "string",
+      description: "Continue after the page that printed this cursor",
+      valueHint: "CURSOR",
+    },
     json: { type: "boolean", description: "Print JSON lines" },
   },
-  run: () => notAvailable("queue list"),
+  async run({ args }) {
+    const state = args.state;
+    if (state !== undefined && !isJobState(state)) {
+      throw new UsageError(`--state: expected one of ${JOB_STATES.join(", ")}, got ${JSON.stringify(state)}`);
+    }
+    const limit = wholeNumber(args.limit, "--limit", 1) ?? 50;
+    const cursor = args.cursor;
+    if (cursor !== undefined && !/^\d+$/.test(cursor)) {
+      throw new UsageError(
+        `--cursor: expected a cursor printed by a previous page, got ${JSON.stringify(cursor)}`,
+      );
+    }
+    await withQueue(args, async ({ queue }) => {
+      const page = await queue.list({ state, reason: args.reason, limit, cursor });
+      if (args.json) {
+        for (const job of page.jobs) out(`${JSON.stringify(job)}\n`);
+      } else if (page.jobs.length === 0) {
+        out("no jobs match\n");
+      } else {
+        out(jobsTable(page.jobs, columns()));
+      }
+      if (page.nextCursor) err(`more: --cursor ${page.nextCursor}\n`);
+    });
+  },
 });
 
 const showCmd = defineCommand({
@@ -105,7 +335,14 @@ Examples:
     id: { type: "positional", description: "Artifact id or job id", required: true },
     json: { type: "boolean", description: "Print JSON" },
   },
-  run: () => notAvailable("queue show"),
+  async run({ args }) {
+    const id = String(args.id);
+    await withQueue(args, async ({ queue }) => {
+      const detail = await queue.show(id);
+      if (!detail) throw new UsageError(`${JSON.stringify(id)}: no job with this artifact id or job id`);
+      out(args.json ? `${JSON.stringify(detail)}\n` : jobDetailText(detail, columns()));
+    });
+  },
 });
 
 const retryFailedCmd = defineCommand({
@@ -122,7 +359,18 @@ Examples:
     reason: { type: "string", description: "Only jobs that failed with this reason", valueHint: "REASON" },
     "dry-run": { type: "boolean", description: "Only count what would be moved" },
   },
-  run: () => notAvailable("queue retry-failed"),
+  async run({ args }) {
+    const dryRun = args["dry-run"] === true;
+    await withQueue(args, async ({ queue }) => {
+      const n = await queue.retryFailed({ reason: args.reason, dryRun });
+      const which = args.reason ? ` with reason ${args.reason}` : "";
+      out(
+        dryRun
+          ? `would move ${n} error jobs${which} back to queued\n`
+          : `moved ${n} error jobs${which} back to queued\n`,
+      );
+    });
+  },
 });
 
 const requeueCmd = defineCommand({
@@ -134,7 +382,17 @@ Examples:
   docstokg queue requeue doi:10.1038/nature12373 17`,
   },
   args: { ...globalArgs },
-  run: () => notAvailable("queue requeue"),
+  async run({ args }) {
+    const ids = positionals(args);
+    if (ids.length === 0) throw new UsageError("expected at least one artifact id or job id");
+    await withQueue(args, async ({ queue }) => {
+      const r = await queue.requeue(ids);
+      out(`requeued ${r.requeued.length}\n`);
+      if (r.inProgress.length) out(`held by a runner, left alone: ${r.inProgress.join(", ")}\n`);
+      if (r.notFound.length)
+        throw new UsageError(`no job with id ${r.notFound.map((x) => JSON.stringify(x)).join(", ")}`);
+    });
+  },
 });
 
 const pauseCmd = defineCommand({
@@ -146,7 +404,12 @@ Examples:
   docstokg queue pause`,
   },
   args: { ...globalArgs },
-  run: () => notAvailable("queue pause"),
+  async run({ args }) {
+    await withQueue(args, async ({ queue }) => {
+      await queue.pause();
+      out("paused: runners stop leasing; jobs in flight finish\n");
+    });
+  },
 });
 
 const resumeCmd = defineCommand({
@@ -158,7 +421,12 @@ Examples:
   docstokg queue resume`,
   },
   args: { ...globalArgs },
-  run: () => notAvailable("queue resume"),
+  async run({ args }) {
+    await withQueue(args, async ({ queue }) => {
+      await queue.resume();
+      out("resumed: runners lease again\n");
+    });
+  },
 });
 
 export const queueCommand = defineCommand({

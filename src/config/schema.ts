@@ -2,8 +2,12 @@
 // Everything else (loading, precedence, `config schema`, the README reference) is derived from it.
 import * as v from "valibot";
 
-/** A rate such as "10/s", "1/3s", "100/min", "0.5/s": requests per period. */
-export const RATE_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)?\s*(ms|s|sec|m|min|h)\s*$/;
+/**
+ * A rate such as "10/s", "1/3s", "100/min", "0.5/s", "2/1.5s" or "1 per 3 s": requests per period.
+ * Groups: count, optional period length, unit. Parsed into an interval by src/politeness/rate.ts.
+ */
+export const RATE_PATTERN =
+  /^\s*(\d+(?:\.\d+)?)\s*(?:\/|\s+per\s+)\s*(\d+(?:\.\d+)?)?\s*(ms|s|secs?|seconds?|m|mins?|minutes?|h|hours?)\s*$/i;
 
 const seconds = (def: number, description: string, min = 0) =>
   v.optional(v.pipe(v.number(), v.minValue(min), v.description(description)), def);
@@ -14,7 +18,7 @@ const bool = (def: boolean, description: string) =>
 const rate = (def: string | undefined, description: string) => {
   const s = v.pipe(
     v.string(),
-    v.regex(RATE_PATTERN, 'a rate like "2/s", "1/3s" or "100/min"'),
+    v.regex(RATE_PATTERN, 'a rate like "2/s", "1/3s", "100/min" or "1 per 3 s"'),
     v.description(description),
   );
   return def === undefined ? v.optional(s) : v.optional(s, def);
@@ -110,13 +114,31 @@ export const ConfigSchema = v.strictObject({
       ),
       burst: int(1, "Requests a host may receive back to back before its rate applies."),
       hosts: v.optional(
-        v.record(
-          v.string(),
-          v.strictObject({
-            rate: v.optional(rate(undefined, "Rate for every role on this host.")),
-            roles: v.optional(roleRates),
-            max_concurrent: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
-          }),
+        v.pipe(
+          v.record(
+            v.string(),
+            v.strictObject({
+              rate: v.optional(rate(undefined, "Rate for every role on this host.")),
+              roles: v.optional(roleRates),
+              max_concurrent: v.optional(
+                v.pipe(
+                  v.number(),
+                  v.integer(),
+                  v.minValue(1),
+                  v.description("Concurrent requests to this host."),
+                ),
+              ),
+              burst: v.optional(
+                v.pipe(
+                  v.number(),
+                  v.integer(),
+                  v.minValue(1),
+                  v.description("Requests this host may receive back to back before its rate applies."),
+                ),
+              ),
+            }),
+          ),
+          v.description("Per-host overrides keyed by host (lowercase, with :port when non-default)."),
         ),
         {},
       ),
@@ -173,7 +195,17 @@ export const ConfigSchema = v.strictObject({
           ["wayback"],
         ],
       ),
-      direct: resolver("https://arxiv.org"),
+      candidate_concurrency: int(
+        2,
+        "Candidates of one job downloaded at once (the first valid file aborts the others).",
+      ),
+      direct: resolver("https://arxiv.org", {
+        europepmc_base_url: url(
+          "https://europepmc.org",
+          "Base URL of Europe PMC article renders (PMCID → PDF).",
+        ),
+        pmc_base_url: url("https://pmc.ncbi.nlm.nih.gov", "Base URL of PMC article pages (PMCID → PDF)."),
+      }),
       unpaywall: resolver("https://api.unpaywall.org"),
       crossref: resolver("https://api.crossref.org"),
       europepmc: resolver("https://www.ebi.ac.uk/europepmc/webservices/rest"),
@@ -188,9 +220,16 @@ export const ConfigSchema = v.strictObject({
         api_key: secret("OpenAlex API key (env OPENALEX_API_KEY); the resolver is off without it."),
       }),
       doi: resolver("https://doi.org"),
-      landing: resolver("https://example.invalid"),
+      landing: resolver("https://example.invalid", {
+        max_page_bytes: int(
+          2 * 1024 * 1024,
+          "Largest landing page read when scraping for PDF links, in bytes.",
+        ),
+        max_links: int(4, "PDF links taken from one landing page."),
+      }),
       wayback: resolver("https://archive.org", {
         capture_base_url: url("https://web.archive.org", "Base URL of Wayback captures."),
+        max_lookups: int(6, "Failed candidate and landing URLs looked up in the archive per job."),
       }),
     }),
     {},

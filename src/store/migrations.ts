@@ -1,6 +1,7 @@
 // Ordered schema migrations. Each entry moves the database from version-1 to version; entries are
 // never edited once released — a change is a new entry at the end.
 import type { Database } from "bun:sqlite";
+import { createQueueSchema } from "./queue-schema.ts";
 
 export interface Migration {
   version: number;
@@ -9,8 +10,51 @@ export interface Migration {
 }
 
 export const MIGRATIONS: Migration[] = [
-  // 1: queue (jobs, attempts, outcomes, settings, manifest outbox) — src/store/jobs*.ts
+  // 1: queue (jobs, attempts, outcomes, settings, manifest outbox) — src/store/queue-schema.ts
+  { version: 1, name: "queue", up: createQueueSchema },
   // 2: politeness (host rate/cooldown/breaker state, robots cache, metadata http cache) — src/politeness, src/net
+  {
+    version: 2,
+    name: "politeness",
+    up(db) {
+      // Times are epoch milliseconds. host_rate: one GCRA theoretical arrival time per (host, role),
+      // role "robots" being the shared budget of landing+artifact under a Crawl-delay.
+      db.run(`CREATE TABLE host_rate (
+        host TEXT NOT NULL,
+        role TEXT NOT NULL,
+        tat REAL NOT NULL,
+        PRIMARY KEY (host, role)
+      ) WITHOUT ROWID`);
+      // host_state: cool-down, circuit breaker, crawl-delay and announced limits of a host.
+      db.run(`CREATE TABLE host_state (
+        host TEXT PRIMARY KEY,
+        cooldown_until INTEGER NOT NULL DEFAULT 0,
+        backoff_ms INTEGER NOT NULL DEFAULT 0,
+        breaker TEXT NOT NULL DEFAULT 'closed' CHECK (breaker IN ('closed', 'open', 'half_open')),
+        failures INTEGER NOT NULL DEFAULT 0,
+        open_until INTEGER NOT NULL DEFAULT 0,
+        trial_until INTEGER NOT NULL DEFAULT 0,
+        trial_owner TEXT,
+        count_429 INTEGER NOT NULL DEFAULT 0,
+        min_interval_ms REAL NOT NULL DEFAULT 0,
+        announced_interval_ms REAL NOT NULL DEFAULT 0,
+        announced_concurrency INTEGER NOT NULL DEFAULT 0,
+        updated_at INTEGER NOT NULL DEFAULT 0
+      ) WITHOUT ROWID`);
+      // host_slot: requests in flight per host across processes (waiting = 0), and requests waiting
+      // for one in arrival order (waiting = 1, since); a crashed holder's or waiter's row expires.
+      db.run(`CREATE TABLE host_slot (
+        host TEXT NOT NULL,
+        token TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        waiting INTEGER NOT NULL DEFAULT 0,
+        since REAL NOT NULL DEFAULT 0,
+        PRIMARY KEY (host, token)
+      ) WITHOUT ROWID`);
+      db.run("CREATE INDEX host_slot_owner ON host_slot (owner)");
+    },
+  },
   {
     // The metadata HTTP cache (src/net/cache.ts); key = SHA-256 of the URL, so no secret rests here.
     version: 3,

@@ -1,0 +1,151 @@
+// The Artifact, the unit of work (SPEC 2.1): its valibot input schema, normalization of every
+// identifier and URL it carries, and derivation of its id (SPEC 2.3). Unknown top-level keys are
+// moved into `meta` so nothing a caller sent is silently dropped.
+import * as v from "valibot";
+import {
+  normalizeArxiv,
+  normalizeDoi,
+  normalizeOpenalex,
+  normalizePmcid,
+  normalizePmid,
+} from "./identifiers.ts";
+import { canonicalUrl } from "./url.ts";
+
+export interface Artifact {
+  id: string;
+  doi?: string;
+  pmid?: string;
+  pmcid?: string;
+  arxiv?: string;
+  openalex?: string;
+  title?: string;
+  year?: number;
+  pdf_urls?: string[];
+  landing_urls?: string[];
+  priority?: number;
+  meta?: Record<string, unknown>;
+}
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+const idValue = v.union([v.string(), v.pipe(v.number(), v.integer())], "expected a string");
+const urlList = v.array(v.string("expected a URL string"), "expected an array of URL strings");
+
+/** The shape an artifact object must have before normalization. */
+export const ArtifactInputSchema = v.looseObject({
+  id: v.optional(v.pipe(v.string("expected a string"), v.trim(), v.minLength(1, "expected a non-empty id"))),
+  doi: v.optional(v.nullable(v.string("expected a DOI string"))),
+  pmid: v.optional(v.nullable(idValue)),
+  pmcid: v.optional(v.nullable(idValue)),
+  arxiv: v.optional(v.nullable(v.string("expected an arXiv id string"))),
+  openalex: v.optional(v.nullable(v.string("expected an OpenAlex id string"))),
+  title: v.optional(v.nullable(v.string("expected a string"))),
+  year: v.optional(v.nullable(v.pipe(v.number("expected a year"), v.integer("expected a whole year")))),
+  pdf_urls: v.optional(v.nullable(urlList)),
+  landing_urls: v.optional(v.nullable(urlList)),
+  priority: v.optional(v.pipe(v.number("expected a number"), v.finite("expected a finite number"))),
+  meta: v.optional(v.record(v.string(), v.unknown(), "expected an object")),
+});
+
+const KNOWN_KEYS = new Set(Object.keys(ArtifactInputSchema.entries));
+
+/** Canonical id of an artifact without one: doi > pmcid > pmid > arxiv > openalex > url. */
+export function deriveArtifactId(a: Omit<Artifact, "id">): string | null {
+  if (a.doi) return `doi:${a.doi}`;
+  if (a.pmcid) return `pmcid:${a.pmcid}`;
+  if (a.pmid) return `pmid:${a.pmid}`;
+  if (a.arxiv) return `arxiv:${a.arxiv}`;
+  if (a.openalex) return `openalex:${a.openalex}`;
+  const url = a.pdf_urls?.[0] ?? a.landing_urls?.[0];
+  return url ? `url:${url}` : null;
+}
+
+function issueText(issues: v.BaseIssue<unknown>[]): string {
+  const issue = issues[0];
+  if (!issue) return "invalid artifact";
+  const path = v.getDotPath(issue);
+  return path ? `${path}: ${issue.message}` : issue.message;
+}
+
+function canonicalList(urls: string[] | null | undefined, field: string): Parsed<string[] | undefined> {
+  if (!urls || urls.length === 0) return { ok: true, value: undefined };
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < urls.length; i++) {
+    const canonical = canonicalUrl(urls[i] as string);
+    if (canonical === null) {
+      return {
+        ok: false,
+        reason: `${field}[${i}]: expected an absolute http(s) URL, got ${JSON.stringify(urls[i])}`,
+      };
+    }
+    if (!seen.has(canonical)) {
+      seen.add(canonical);
+      out.push(canonical);
+    }
+  }
+  return { ok: true, value: out };
+}
+
+type IdNormalizer = (raw: string) => string | null;
+
+function normalizeField(
+  raw: string | number | null | undefined,
+  field: string,
+  normalize: IdNormalizer,
+  expected: string,
+): Parsed<string | undefined> {
+  if (raw === undefined || raw === null || raw === "") return { ok: true, value: undefined };
+  const value = normalize(String(raw));
+  return value === null
+    ? { ok: false, reason: `${field}: expected ${expected}, got ${JSON.stringify(raw)}` }
+    : { ok: true, value };
+}
+
+/** Validate and normalize an artifact object (already parsed from JSON). */
+export function normalizeArtifact(input: unknown): Parsed<Artifact> {
+  const parsed = v.safeParse(ArtifactInputSchema, input);
+  if (!parsed.success) return { ok: false, reason: issueText(parsed.issues) };
+  const raw = parsed.output;
+  const out: Omit<Artifact, "id"> & { id?: string } = {};
+
+  const fields: [keyof Artifact, string | number | null | undefined, IdNormalizer, string][] = [
+    ["doi", raw.doi, normalizeDoi, "a DOI like 10.1234/abc"],
+    ["pmcid", raw.pmcid, normalizePmcid, "a PMCID like PMC123456"],
+    ["pmid", raw.pmid, normalizePmid, "a PMID (digits)"],
+    ["arxiv", raw.arxiv, normalizeArxiv, "an arXiv id like 2101.00001 or hep-th/9901001"],
+    ["openalex", raw.openalex, normalizeOpenalex, "an OpenAlex work id like W2741809807"],
+  ];
+  for (const [key, value, normalize, expected] of fields) {
+    const r = normalizeField(value, key, normalize, expected);
+    if (!r.ok) return r;
+    if (r.value !== undefined) (out as Record<string, unknown>)[key] = r.value;
+  }
+  if (raw.title) out.title = raw.title;
+  if (raw.year !== undefined && raw.year !== null) out.year = raw.year;
+  const pdf = canonicalList(raw.pdf_urls, "pdf_urls");
+  if (!pdf.ok) return pdf;
+  if (pdf.value) out.pdf_urls = pdf.value;
+  const landing = canonicalList(raw.landing_urls, "landing_urls");
+  if (!landing.ok) return landing;
+  if (landing.value) out.landing_urls = landing.value;
+  if (raw.priority !== undefined) out.priority = raw.priority;
+
+  let meta: Record<string, unknown> | undefined = raw.meta ? { ...raw.meta } : undefined;
+  for (const key of Object.keys(raw)) {
+    if (KNOWN_KEYS.has(key)) continue;
+    meta ??= {};
+    // An explicit meta entry wins over a stray top-level key of the same name.
+    if (!(key in meta)) meta[key] = (raw as Record<string, unknown>)[key];
+  }
+  if (meta) out.meta = meta;
+
+  const id = raw.id ?? deriveArtifactId(out);
+  if (id === null) {
+    return {
+      ok: false,
+      reason: "no identifier: expected one of doi, pmcid, pmid, arxiv, openalex, pdf_urls, landing_urls",
+    };
+  }
+  return { ok: true, value: { id, ...out } };
+}

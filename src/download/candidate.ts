@@ -1,0 +1,346 @@
+// Downloading one candidate URL end to end: conditional GET (or Range continuation of an interrupted
+// attempt) through the HTTP client, streaming to a temp file while hashing, classification by bytes,
+// and publication into the content-addressed library. Returns a result with a stable reason; the
+// caller records it with the job's ack. A temp file never outlives a handled failure.
+import * as fs from "node:fs";
+import type { Config } from "../config/schema.ts";
+import type { Reason } from "../core/reasons.ts";
+import type { HttpClient, HttpResponse } from "../net/types.ts";
+import { classifyPayload } from "./classify.ts";
+import { fdatasync, hashFile, linkById, publishFile } from "./finalize.ts";
+import { abortReason, forEachChunk, parseContentRange, parseLength, receiveBody, Sniffer } from "./stream.ts";
+import {
+  claimTempSlot,
+  fileSize,
+  type PartialInfo,
+  readPartialInfo,
+  releaseTempSlot,
+  rmQuiet,
+  type TempSlot,
+  writePartialInfo,
+} from "./temp.ts";
+import type { DownloadFailure, DownloadResult, PriorCopy, StoredKind, Timings } from "./types.ts";
+
+export interface DownloadDeps {
+  http: HttpClient;
+  /** The library root (config out_dir). */
+  outDir: string;
+  download: Config["download"];
+  /** Clock for timings, epoch ms. */
+  now: () => number;
+}
+
+export interface CandidateRequest {
+  /** Canonical URL of the candidate. */
+  url: string;
+  /** The artifact the file belongs to (names its by-id link). */
+  artifactId: string;
+  resolver?: string;
+  /** What an earlier download of this URL stored: sent as If-None-Match / If-Modified-Since. */
+  prior?: PriorCopy;
+  /** On 304, re-hash the stored copy instead of trusting its size. */
+  verifyPrior?: boolean;
+  /** Aborting it ends the download with its reason (`lease_lost`, else `cancelled`). */
+  signal?: AbortSignal;
+  maxWaitMs?: number;
+}
+
+/** Attempts per candidate: a 416, a mismatched 206 or a vanished stored copy each cost one more request. */
+const MAX_ROUNDS = 3;
+
+export async function downloadCandidate(deps: DownloadDeps, req: CandidateRequest): Promise<DownloadResult> {
+  const t0 = deps.now();
+  const timings: Timings = { rateWaitMs: 0, headersMs: 0, bodyMs: 0, totalMs: 0 };
+  const slot = claimTempSlot(deps.outDir, req.url);
+  try {
+    let allowResume = true;
+    let allowConditional = req.prior !== undefined;
+    let lastFailure: DownloadFailure | undefined;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const resumeFrom = allowResume ? resumableBytes(slot, req.url) : 0;
+      const headers: Record<string, string> = {};
+      if (resumeFrom > 0) {
+        const info = readPartialInfo(slot) as PartialInfo;
+        headers.Range = `bytes=${resumeFrom}-`;
+        headers["If-Range"] = ifRangeValidator(info) as string;
+      }
+      if (allowConditional && req.prior) {
+        if (req.prior.etag) headers["If-None-Match"] = req.prior.etag;
+        if (req.prior.lastModified) headers["If-Modified-Since"] = req.prior.lastModified;
+      }
+      const res = await deps.http.request({
+        url: req.url,
+        role: "artifact",
+        resolver: req.resolver,
+        headers,
+        signal: req.signal,
+        maxWaitMs: req.maxWaitMs,
+      });
+      timings.headersMs = deps.now() - t0;
+      if (!res.ok) {
+        if (res.status === 416 && resumeFrom > 0) {
+          // The partial no longer fits what the server has: start over without it.
+          discardPartial(slot);
+          allowResume = false;
+          continue;
+        }
+        const reason: Reason = req.signal?.aborted ? abortReason(req.signal) : res.reason;
+        return failure(reason, res.message, { status: res.status, retryAt: res.retryAt, finalUrl: res.url });
+      }
+      const r = res.response;
+      timings.rateWaitMs = r.rateWaitMs;
+
+      if (r.status === 304) {
+        await dropBody(r);
+        if (!allowConditional || !req.prior) {
+          return failure("http_304", `${req.url}: 304 Not Modified to an unconditional request`, {
+            status: 304,
+            finalUrl: r.url,
+          });
+        }
+        if (await priorIsIntact(req.prior, req.verifyPrior === true)) {
+          return await notModified(r, req.prior);
+        }
+        // The stored copy is gone or damaged: ask again for the whole file.
+        allowConditional = false;
+        continue;
+      }
+
+      const encoded = isEncoded(r.headers);
+      let start = 0;
+      let total = encoded ? undefined : parseLength(r.headers.get("content-length"));
+      if (r.status === 206) {
+        const range = parseContentRange(r.headers.get("content-range"));
+        const info = readPartialInfo(slot);
+        const sameEntity = !info?.etag || !r.headers.get("etag") || r.headers.get("etag") === info.etag;
+        if (resumeFrom > 0 && range && range.start === resumeFrom && !encoded && sameEntity) {
+          start = resumeFrom;
+          total = range.total ?? info?.total;
+        } else if (range && range.start === 0 && range.total !== undefined && range.end + 1 === range.total) {
+          total = range.total;
+        } else {
+          await dropBody(r);
+          discardPartial(slot);
+          allowResume = false;
+          lastFailure = failure(
+            "truncated",
+            `${req.url}: 206 with Content-Range ${range ? "" : "missing or "}not matching the request`,
+            {
+              status: 206,
+              finalUrl: r.url,
+            },
+          );
+          continue;
+        }
+      }
+      if (total !== undefined && total > deps.download.max_bytes) {
+        await dropBody(r);
+        return failure(
+          "too_large",
+          `${req.url}: ${total} bytes announced, over download.max_bytes (${deps.download.max_bytes})`,
+          {
+            status: r.status,
+            finalUrl: r.url,
+          },
+        );
+      }
+
+      const hasher = new Bun.CryptoHasher("sha256");
+      const sniffer = new Sniffer();
+      if (start > 0) {
+        // The prefix on disk is hashed again: the digest must cover the whole file, not a trusted note.
+        await forEachChunk(Bun.file(slot.part).slice(0, start).stream(), (chunk) => {
+          hasher.update(chunk);
+          sniffer.push(chunk);
+        });
+      } else if (slot.sidecar) {
+        const info = partialInfoFor(req.url, r, total, encoded);
+        if (info) writePartialInfo(slot, info);
+        else rmQuiet(slot.sidecar);
+      }
+      const fd = fs.openSync(slot.part, start > 0 ? "a" : "w");
+      const tBody = deps.now();
+      let received: Awaited<ReturnType<typeof receiveBody>>;
+      try {
+        received = await receiveBody({
+          body: r.body,
+          fd,
+          hasher,
+          sniffer,
+          startBytes: start,
+          maxBytes: deps.download.max_bytes,
+          expectedTotal: total,
+          signal: req.signal,
+        });
+        // On the thread pool: a disk flush must not stall the other downloads' streams.
+        if (received.ok) await fdatasync(fd);
+      } finally {
+        fs.closeSync(fd);
+        r.release();
+        timings.bodyMs = deps.now() - tBody;
+      }
+      if (!received.ok) {
+        return failure(received.reason, `${req.url}: ${received.message}`, {
+          status: r.status,
+          finalUrl: r.url,
+          bytes: received.bytes,
+        });
+      }
+
+      const verdict = classifyPayload(
+        { head: sniffer.head, tail: sniffer.tail, bytes: received.bytes },
+        { minPdfBytes: deps.download.min_pdf_bytes, acceptXml: deps.download.accept_xml },
+      );
+      if (!verdict.accept) {
+        return failure(verdict.reason, `${r.url}: ${verdict.detail}`, {
+          status: r.status,
+          finalUrl: r.url,
+          bytes: received.bytes,
+          landing:
+            verdict.reason === "html_only"
+              ? { url: r.url, html: new TextDecoder().decode(sniffer.head) }
+              : undefined,
+        });
+      }
+      const sha256 = hasher.digest("hex");
+      const published = await publishFile({
+        outDir: deps.outDir,
+        tempPath: slot.part,
+        kind: verdict.kind,
+        sha256,
+        bytes: received.bytes,
+        artifactId: req.artifactId,
+      });
+      timings.totalMs = deps.now() - t0;
+      return {
+        ok: true,
+        reason: published.duplicate ? "duplicate_content" : "ok",
+        status: r.status,
+        resumedFrom: start,
+        timings,
+        file: {
+          sha256,
+          bytes: received.bytes,
+          contentType: verdict.contentType,
+          servedContentType: r.headers.get("content-type") ?? undefined,
+          kind: verdict.kind,
+          path: published.path,
+          byIdPath: published.byIdPath,
+          url: req.url,
+          finalUrl: r.url,
+          etag: r.headers.get("etag") ?? undefined,
+          lastModified: r.headers.get("last-modified") ?? undefined,
+        },
+      };
+    }
+    return lastFailure ?? failure("conn_error", `${req.url}: gave up after ${MAX_ROUNDS} requests`, {});
+  } catch (err) {
+    if (req.signal?.aborted) return failure(abortReason(req.signal), `${req.url}: aborted by the caller`, {});
+    throw err;
+  } finally {
+    releaseTempSlot(slot);
+  }
+
+  function failure(
+    reason: Reason,
+    message: string,
+    extra: Partial<Pick<DownloadFailure, "status" | "retryAt" | "finalUrl" | "bytes" | "landing">>,
+  ): DownloadFailure {
+    timings.totalMs = deps.now() - t0;
+    return { ok: false, reason, message, url: req.url, bytes: 0, timings, ...extra };
+  }
+
+  async function notModified(r: HttpResponse, prior: PriorCopy): Promise<DownloadResult> {
+    const kind = kindOfPath(prior.path);
+    const byIdPath = await linkById(deps.outDir, req.artifactId, kind, prior.path);
+    timings.totalMs = deps.now() - t0;
+    return {
+      ok: true,
+      reason: "not_modified",
+      status: 304,
+      resumedFrom: 0,
+      timings,
+      file: {
+        sha256: prior.sha256,
+        bytes: prior.bytes,
+        contentType: CONTENT_TYPES[kind],
+        kind,
+        path: prior.path,
+        byIdPath,
+        url: req.url,
+        finalUrl: r.url,
+        etag: r.headers.get("etag") ?? prior.etag,
+        lastModified: r.headers.get("last-modified") ?? prior.lastModified,
+      },
+    };
+  }
+}
+
+const CONTENT_TYPES: Record<StoredKind, string> = {
+  pdf: "application/pdf",
+  xml: "application/xml",
+  html: "text/html",
+};
+
+function kindOfPath(path: string): StoredKind {
+  if (path.endsWith(".xml")) return "xml";
+  if (path.endsWith(".html")) return "html";
+  return "pdf";
+}
+
+/** A body transformed by Content-Encoding has a length and ranges that do not describe the file. */
+function isEncoded(headers: Headers): boolean {
+  const ce = headers.get("content-encoding");
+  return ce !== null && ce.trim() !== "" && ce.trim().toLowerCase() !== "identity";
+}
+
+/** The validator If-Range may carry: a strong ETag, else Last-Modified. */
+function ifRangeValidator(info: PartialInfo): string | undefined {
+  if (info.etag && !info.etag.startsWith("W/")) return info.etag;
+  return info.lastModified;
+}
+
+/** Bytes of an earlier interrupted attempt of this URL that can be continued, or 0. */
+function resumableBytes(slot: TempSlot, url: string): number {
+  const info = readPartialInfo(slot);
+  if (!info || info.url !== url || !ifRangeValidator(info)) return 0;
+  const size = fileSize(slot.part);
+  if (size <= 0 || (info.total !== undefined && size >= info.total)) return 0;
+  return size;
+}
+
+/** The sidecar for a fresh body, when the response lets a later attempt continue it. */
+function partialInfoFor(
+  url: string,
+  r: HttpResponse,
+  total: number | undefined,
+  encoded: boolean,
+): PartialInfo | null {
+  if (encoded) return null;
+  const info: PartialInfo = {
+    url,
+    etag: r.headers.get("etag") ?? undefined,
+    lastModified: r.headers.get("last-modified") ?? undefined,
+    total,
+  };
+  return ifRangeValidator(info) ? info : null;
+}
+
+function discardPartial(slot: TempSlot): void {
+  rmQuiet(slot.part);
+  if (slot.sidecar) rmQuiet(slot.sidecar);
+}
+
+async function dropBody(r: HttpResponse): Promise<void> {
+  await r.body?.cancel().catch(() => {});
+  r.release();
+}
+
+async function priorIsIntact(prior: PriorCopy, rehash: boolean): Promise<boolean> {
+  try {
+    if (fs.statSync(prior.path).size !== prior.bytes) return false;
+  } catch {
+    return false;
+  }
+  return !rehash || (await hashFile(prior.path)) === prior.sha256;
+}

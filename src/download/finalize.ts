@@ -1,0 +1,145 @@
+// Publishing a complete temp file into the content-addressed library
+// `<out>/<kind>/<sha[0:2]>/<sha>.<ext>` and its friendly link `<out>/by-id/<safe name>.<ext>`.
+// Publishing is a hard link that refuses to overwrite, so of two downloads of identical bytes exactly
+// one stores them and the other learns it is a duplicate; nothing is ever copied twice.
+import { createHash, randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import { join, relative, resolve, sep } from "node:path";
+import { forEachChunk } from "./stream.ts";
+import type { StoredKind } from "./types.ts";
+
+export const BY_ID_DIR = "by-id";
+
+const EXT: Record<StoredKind, string> = { pdf: "pdf", xml: "xml", html: "html" };
+
+/** Where bytes with this SHA-256 live in the library. */
+export function libraryPath(outDir: string, kind: StoredKind, sha256: string): string {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`not a SHA-256 hex digest: ${sha256}`);
+  return join(resolve(outDir), kind, sha256.slice(0, 2), `${sha256}.${EXT[kind]}`);
+}
+
+/**
+ * A file name for an artifact id that is safe on any filesystem, readable, stable and unique per id:
+ * a slug of the id (letters, digits, `.`, `_`, `-` only; no leading dot, no `..`, bounded length)
+ * plus 12 hex digits of the id's SHA-256, so ids that slug alike still get distinct names.
+ */
+export function byIdName(artifactId: string): string {
+  const slug = artifactId
+    .normalize("NFKD")
+    .replace(/[^A-Za-z0-9._-]+/g, "_")
+    .replace(/\.{2,}/g, ".")
+    .replace(/_{2,}/g, "_")
+    .replace(/^[._-]+|[._-]+$/g, "")
+    .slice(0, 80)
+    .replace(/[._-]+$/, "");
+  const digest = createHash("sha256").update(artifactId, "utf8").digest("hex").slice(0, 12);
+  return slug ? `${slug}-${digest}` : digest;
+}
+
+export function byIdPath(outDir: string, artifactId: string, kind: StoredKind): string {
+  const dir = join(resolve(outDir), BY_ID_DIR);
+  const path = join(dir, `${byIdName(artifactId)}.${EXT[kind]}`);
+  // byIdName cannot produce a separator or `..`; this guards the invariant against future edits.
+  const rel = relative(dir, path);
+  if (rel.startsWith("..") || rel.includes(sep))
+    throw new Error(`by-id name escapes the library: ${artifactId}`);
+  return path;
+}
+
+export interface PublishResult {
+  path: string;
+  byIdPath: string;
+  /** The library already held these bytes; the temp file was dropped. */
+  duplicate: boolean;
+}
+
+/**
+ * Moves a complete, fsynced temp file into the library (or drops it when identical content is there
+ * already, verified by hash), makes the by-id link, and fsyncs the directories so the names survive a crash.
+ */
+export async function publishFile(o: {
+  outDir: string;
+  tempPath: string;
+  kind: StoredKind;
+  sha256: string;
+  bytes: number;
+  artifactId: string;
+}): Promise<PublishResult> {
+  const dest = libraryPath(o.outDir, o.kind, o.sha256);
+  const destDir = join(dest, "..");
+  fs.mkdirSync(destDir, { recursive: true });
+  let duplicate = false;
+  try {
+    fs.linkSync(o.tempPath, dest);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    // The name promises these bytes; check that the copy there keeps the promise before trusting it.
+    if (fileSizeOrNull(dest) === o.bytes && (await hashFile(dest)) === o.sha256) {
+      duplicate = true;
+    } else {
+      // A damaged copy is under this name: replace it atomically with the good bytes.
+      fs.renameSync(o.tempPath, dest);
+    }
+  }
+  fs.rmSync(o.tempPath, { force: true });
+  await fsyncDir(destDir);
+  const link = await linkById(o.outDir, o.artifactId, o.kind, dest);
+  return { path: dest, byIdPath: link, duplicate };
+}
+
+/** Makes (or repoints) the artifact's friendly by-id link to a stored file; returns the link's path. */
+export async function linkById(outDir: string, artifactId: string, kind: StoredKind, target: string): Promise<string> {
+  const link = byIdPath(outDir, artifactId, kind);
+  await linkReplacing(target, link);
+  return link;
+}
+
+/** Points `link` at `target`, replacing an older link atomically (link to a temp name, then rename). */
+async function linkReplacing(target: string, link: string): Promise<void> {
+  const dir = join(link, "..");
+  fs.mkdirSync(dir, { recursive: true });
+  try {
+    if (fs.statSync(link).ino === fs.statSync(target).ino) return;
+  } catch {
+    // no link yet
+  }
+  const temp = `${link}.${randomBytes(6).toString("hex")}.new`;
+  try {
+    fs.linkSync(target, temp);
+  } catch {
+    // Filesystems without hard links: a relative symlink serves the same purpose.
+    fs.symlinkSync(relative(dir, target), temp);
+  }
+  fs.renameSync(temp, link);
+  await fsyncDir(dir);
+}
+
+function fileSizeOrNull(path: string): number | null {
+  try {
+    return fs.statSync(path).size;
+  } catch {
+    return null;
+  }
+}
+
+/** Flushes a file's data (and size) to disk on the thread pool. */
+export function fdatasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+/** Makes the names in a directory durable (after a link or rename). */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fd = fs.openSync(dir, "r");
+  try {
+    await new Promise<void>((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** SHA-256 of a file, streamed (constant memory); used to verify a stored copy on demand. */
+export async function hashFile(path: string): Promise<string> {
+  const hasher = new Bun.CryptoHasher("sha256");
+  await forEachChunk(Bun.file(path).stream(), (chunk) => hasher.update(chunk));
+  return hasher.digest("hex");
+}

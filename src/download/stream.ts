@@ -1,0 +1,195 @@
+// Streams a response body into a temp file while hashing it (SHA-256, incremental) and keeping only
+// the first and last bytes needed for classification, so memory stays constant whatever the size.
+// Enforces download.max_bytes and the announced length, and turns stream errors into stable reasons.
+import * as fs from "node:fs";
+import type { Reason } from "../core/reasons.ts";
+import { PDF_TRAILER_WINDOW, SNIFF_HEAD_BYTES } from "./classify.ts";
+
+/** Keeps the first SNIFF_HEAD_BYTES and the last PDF_TRAILER_WINDOW bytes of a stream. */
+export class Sniffer {
+  private headBuf = new Uint8Array(SNIFF_HEAD_BYTES);
+  private headLen = 0;
+  private tailBuf = new Uint8Array(0);
+
+  push(chunk: Uint8Array): void {
+    if (this.headLen < SNIFF_HEAD_BYTES) {
+      const n = Math.min(chunk.length, SNIFF_HEAD_BYTES - this.headLen);
+      this.headBuf.set(chunk.subarray(0, n), this.headLen);
+      this.headLen += n;
+    }
+    if (chunk.length >= PDF_TRAILER_WINDOW) {
+      this.tailBuf = chunk.slice(chunk.length - PDF_TRAILER_WINDOW);
+    } else {
+      const keep = Math.min(this.tailBuf.length, PDF_TRAILER_WINDOW - chunk.length);
+      const next = new Uint8Array(keep + chunk.length);
+      next.set(this.tailBuf.subarray(this.tailBuf.length - keep), 0);
+      next.set(chunk, keep);
+      this.tailBuf = next;
+    }
+  }
+
+  get head(): Uint8Array {
+    return this.headBuf.subarray(0, this.headLen);
+  }
+
+  get tail(): Uint8Array {
+    return this.tailBuf;
+  }
+}
+
+/** Feeds every chunk of a stream to `fn`, one at a time. */
+export async function forEachChunk(
+  stream: ReadableStream<Uint8Array>,
+  fn: (chunk: Uint8Array) => void,
+): Promise<void> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      fn(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+export interface ContentRange {
+  start: number;
+  end: number;
+  total?: number;
+}
+
+/** Parses `Content-Range: bytes START-END/TOTAL` (TOTAL may be `*`); null when malformed. */
+export function parseContentRange(value: string | null): ContentRange | null {
+  if (!value) return null;
+  const m = /^\s*bytes\s+(\d+)-(\d+)\/(\d+|\*)\s*$/i.exec(value);
+  if (!m) return null;
+  const start = Number(m[1]);
+  const end = Number(m[2]);
+  if (end < start) return null;
+  const total = m[3] === "*" ? undefined : Number(m[3]);
+  if (total !== undefined && end >= total) return null;
+  return { start, end, total };
+}
+
+/** A Content-Length header as a number, or undefined when absent or malformed. */
+export function parseLength(value: string | null): number | undefined {
+  if (value === null || !/^\s*\d+\s*$/.test(value)) return undefined;
+  return Number(value);
+}
+
+/** The reason a caller's abort carries: `lease_lost` or `cancelled` when given as the abort reason. */
+export function abortReason(signal: AbortSignal | undefined): Reason {
+  const r = signal?.reason;
+  if (r === "lease_lost" || r === "cancelled") return r;
+  if (typeof r === "object" && r !== null && (r as { reason?: unknown }).reason === "lease_lost")
+    return "lease_lost";
+  return "cancelled";
+}
+
+const TIMEOUT_HINT = /timed? ?out|timeout/i;
+const RESET_HINT = /reset|ECONNRESET|closed|terminated|socket|aborted|EPIPE|connection/i;
+
+/**
+ * Maps an error thrown while reading a body to a reason. The HTTP client tags its own errors with a
+ * `reason` (idle/total timeouts); platform errors are recognised by name; a cut connection whose
+ * length was announced is `truncated` (bytes are missing), otherwise `conn_error`.
+ */
+export function streamErrorReason(err: unknown, knownLength: boolean): Reason {
+  const e = err as { reason?: unknown; name?: unknown; code?: unknown; message?: unknown } | null;
+  if (e && typeof e.reason === "string" && /^[a-z_0-9]+$/.test(e.reason)) return e.reason as Reason;
+  const name = String(e?.name ?? "");
+  const text = `${name} ${String(e?.code ?? "")} ${String(e?.message ?? err)}`;
+  if (name === "TimeoutError" || TIMEOUT_HINT.test(text)) return "timeout";
+  if (/zlib|decompress|gzip|brotli|deflate|Z_DATA_ERROR/i.test(text)) return "not_pdf";
+  if (knownLength && RESET_HINT.test(text)) return "truncated";
+  return "conn_error";
+}
+
+export interface ReceiveOptions {
+  body: ReadableStream<Uint8Array> | null;
+  /** Open file descriptor positioned at the end of what is already there. */
+  fd: number;
+  hasher: Bun.CryptoHasher;
+  sniffer: Sniffer;
+  /** Bytes already in the file (a resumed prefix, already hashed and sniffed). */
+  startBytes: number;
+  maxBytes: number;
+  /** Full length the body must reach (prefix included), when the server announced it. */
+  expectedTotal?: number;
+  signal?: AbortSignal;
+}
+
+export type ReceiveResult =
+  | { ok: true; bytes: number }
+  | { ok: false; reason: Reason; message: string; bytes: number };
+
+/** Coalesces chunks into large writes: fewer syscalls, which is most of the cost at disk speed. */
+const WRITE_BUFFER = 1024 * 1024;
+
+export async function receiveBody(o: ReceiveOptions): Promise<ReceiveResult> {
+  let bytes = o.startBytes;
+  if (!o.body) return finish();
+  const reader = o.body.getReader();
+  const onAbort = () => {
+    reader.cancel(o.signal?.reason).catch(() => {});
+  };
+  o.signal?.addEventListener("abort", onAbort, { once: true });
+  const buf = Buffer.allocUnsafe(WRITE_BUFFER);
+  let buffered = 0;
+  const flush = () => {
+    let off = 0;
+    while (off < buffered) off += fs.writeSync(o.fd, buf, off, buffered - off);
+    buffered = 0;
+  };
+  try {
+    for (;;) {
+      if (o.signal?.aborted) return fail(abortReason(o.signal), "aborted by the caller");
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (o.signal?.aborted) return fail(abortReason(o.signal), "aborted by the caller");
+      bytes += value.length;
+      if (bytes > o.maxBytes) {
+        await reader.cancel().catch(() => {});
+        return fail("too_large", `body exceeds download.max_bytes (${o.maxBytes})`);
+      }
+      o.hasher.update(value);
+      o.sniffer.push(value);
+      if (value.length >= WRITE_BUFFER) {
+        flush();
+        let off = 0;
+        while (off < value.length) off += fs.writeSync(o.fd, value, off, value.length - off);
+      } else {
+        if (buffered + value.length > WRITE_BUFFER) flush();
+        buf.set(value, buffered);
+        buffered += value.length;
+      }
+    }
+    flush();
+    return finish();
+  } catch (err) {
+    if (o.signal?.aborted) return fail(abortReason(o.signal), "aborted by the caller");
+    const reason = streamErrorReason(err, o.expectedTotal !== undefined);
+    return fail(reason, `body read failed after ${bytes} bytes: ${(err as Error)?.message ?? String(err)}`);
+  } finally {
+    o.signal?.removeEventListener("abort", onAbort);
+    try {
+      reader.releaseLock();
+    } catch {
+      // a read may still be pending after a cancel; the stream is done either way
+    }
+  }
+
+  function finish(): ReceiveResult {
+    // A cancelled stream may simply end: the abort, not the short length, is what happened.
+    if (o.signal?.aborted) return fail(abortReason(o.signal), "aborted by the caller");
+    if (o.expectedTotal !== undefined && bytes < o.expectedTotal) {
+      return fail("truncated", `body ended after ${bytes} of ${o.expectedTotal} announced bytes`);
+    }
+    return { ok: true, bytes };
+  }
+  function fail(reason: Reason, message: string): ReceiveResult {
+    return { ok: false, reason, message, bytes };
+  }
+}

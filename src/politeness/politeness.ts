@@ -1,0 +1,489 @@
+// The politeness gate the HTTP client asks before every request (src/net/politeness-port.ts): host
+// cool-down and circuit breaker first, then resolver and host concurrency slots (in process, and a
+// host slot in the database shared by every process), then one GCRA rate reservation, slept until.
+// All waits together stay within the caller's maxWaitMs; beyond it the answer is a refusal with retryAt.
+import type { Database } from "bun:sqlite";
+import type { Config } from "../config/schema.ts";
+import type { AcquireRequest, Observation, Permit, PolitenessGate, Refusal } from "../net/politeness-port.ts";
+import type { Role } from "../net/types.ts";
+import {
+  type BreakerSettings,
+  type BreakerState,
+  breakerAdmit,
+  breakerRecord,
+  breakerReleaseTrial,
+  verdictOf,
+} from "./breaker.ts";
+import { type CooldownSettings, cooldownAfter } from "./cooldown.ts";
+import { gcraNextAt } from "./gcra.ts";
+import { emptyHostRow, type HostRow, HostStore, sameHostRow } from "./hostStore.ts";
+import {
+  type AnnouncedLimits,
+  applyAnnounced,
+  createHostTable,
+  type HostPolicy,
+  type HostTable,
+  parseAnnouncedLimits,
+  ROLES,
+} from "./hostTable.ts";
+import { KeyedLimiter, type Slot } from "./keyedLimiter.ts";
+import { formatInterval } from "./rate.ts";
+
+/** Sleep `ms`, or reject with the signal's reason when it aborts first. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+export interface PolitenessOptions {
+  /** A database migrated to version 2 (migration "politeness"). */
+  db: Database;
+  config: Config;
+  now?: () => number;
+  sleep?: Sleep;
+  /** Defaults to the host table built from `config` (built-ins, `politeness.hosts`). */
+  hostTable?: HostTable;
+  /** Identity of this process in the slot table (default: pid + random). */
+  owner?: string;
+  /** Lifetime of a host slot or breaker trial without renewal: how long a crashed holder blocks one. */
+  slotTtlMs?: number;
+  /** How often held slots are renewed (0: never by timer; call `renew()` yourself). Default ttl / 3. */
+  renewEveryMs?: number;
+  /** Pause between looks at the slot table while other processes hold every slot of a host. */
+  slotPollMs?: number;
+}
+
+/** One host as the status page shows it. */
+export interface HostSnapshot {
+  host: string;
+  /** Requests in flight from this process / from every process sharing the database. */
+  inFlight: number;
+  inFlightAll: number;
+  waiting: number;
+  limits: {
+    maxConcurrent: number;
+    burst: number;
+    rates: Record<Role, string>;
+    intervalMs: Record<Role, number>;
+    crawlDelayMs: number;
+    source: HostPolicy["source"];
+  };
+  /** When each role's next request could go without waiting (epoch ms). */
+  nextAllowedAt: Record<Role, number>;
+  cooldownUntil: number;
+  breaker: { state: BreakerState["phase"]; failures: number; openUntil: number };
+  count429: number;
+}
+
+const realSleep: Sleep = (ms, signal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+
+const WAIT_EXPIRED = Symbol("politeness wait expired");
+/** Suggested pause before asking again after the host's slots stayed full for the whole wait. */
+const BUSY_RETRY_MS = 1000;
+
+export class Politeness implements PolitenessGate {
+  readonly store: HostStore;
+  readonly table: HostTable;
+  private readonly config: Config;
+  private readonly now: () => number;
+  private readonly sleep: Sleep;
+  private readonly owner: string;
+  private readonly slotTtlMs: number;
+  private readonly slotPollMs: number;
+  private readonly hostSlots = new KeyedLimiter();
+  private readonly resolverSlots = new KeyedLimiter();
+  private readonly breakerSettings: BreakerSettings;
+  private readonly capMs: number;
+  /** Trials this process was granted and has not heard the answer of: host → slot token. */
+  private readonly trials = new Map<string, string>();
+  private readonly renewTimer: ReturnType<typeof setInterval> | undefined;
+  private seq = 0;
+
+  constructor(opts: PolitenessOptions) {
+    this.config = opts.config;
+    this.store = new HostStore(opts.db);
+    this.table =
+      opts.hostTable ??
+      createHostTable(opts.config, {
+        contactEmail: opts.config.contact_email,
+        // The schema's resolver helper does not carry the type of its extra keys.
+        ncbiApiKey: (opts.config.resolvers.pmc as { api_key?: string }).api_key,
+      });
+    this.now = opts.now ?? Date.now;
+    this.sleep = opts.sleep ?? realSleep;
+    this.owner = opts.owner ?? `${process.pid}-${crypto.randomUUID().slice(0, 8)}`;
+    this.slotTtlMs = opts.slotTtlMs ?? 30_000;
+    this.slotPollMs = opts.slotPollMs ?? 25;
+    const p = opts.config.politeness;
+    this.capMs = p.retry_after_cap_s * 1000;
+    this.breakerSettings = {
+      failureThreshold: p.breaker_failures,
+      resetMs: p.breaker_reset_s * 1000,
+      trialTtlMs: this.slotTtlMs,
+    };
+    const every = opts.renewEveryMs ?? Math.floor(this.slotTtlMs / 3);
+    if (every > 0) {
+      this.renewTimer = setInterval(() => this.renew(), every);
+      this.renewTimer.unref?.();
+    }
+  }
+
+  async acquire(req: AcquireRequest): Promise<Permit | Refusal> {
+    const { host, role, signal } = req;
+    const started = this.now();
+    const deadline = started + Math.max(0, req.maxWaitMs);
+    const held: Slot[] = [];
+    let token: string | undefined;
+    let trial = false;
+    const releaseAll = () => {
+      for (const s of held.splice(0)) s.release();
+      if (token !== undefined) {
+        this.store.releaseSlot(host, token);
+        token = undefined;
+      }
+    };
+    const refuse = (reason: Refusal["reason"], retryAt: number): Refusal => {
+      releaseAll();
+      if (trial) this.abandonTrial(host);
+      return { ok: false, reason, retryAt };
+    };
+
+    try {
+      if (signal?.aborted) return refuse("cancelled", this.now());
+      let row = this.store.readHost(host);
+
+      // 1. Breaker and cool-down, before any slot is taken: a cooling host holds nobody's slots. An
+      // open breaker answers at once (and says so) even when the host is also cooling down.
+      if (row?.breaker === "open" && row.open_until > started) return refuse("breaker_open", row.open_until);
+      const cooled = await this.waitCooldown(row, deadline, signal);
+      if (typeof cooled === "number") return refuse("rate_limited", cooled);
+      if (cooled === "waited") row = this.store.readHost(host);
+      if (row && row.breaker !== "closed") {
+        const admission = this.admitBreaker(host);
+        if (!admission.admit) return refuse("breaker_open", admission.retryAt);
+        trial = admission.trial;
+      }
+      const policy = this.policy(host, row);
+
+      // 2. Concurrency: resolver, then host (always in this order, so waiters cannot deadlock).
+      if (req.resolver !== undefined) {
+        const r = await this.waitSlot(
+          this.resolverSlots,
+          req.resolver,
+          this.resolverLimit(req.resolver),
+          deadline,
+          signal,
+        );
+        if (!r) return refuse("rate_limited", this.now() + BUSY_RETRY_MS);
+        held.push(r);
+      }
+      const h = await this.waitSlot(this.hostSlots, host, policy.maxConcurrent, deadline, signal);
+      if (!h) return refuse("rate_limited", this.now() + BUSY_RETRY_MS);
+      held.push(h);
+      token = `${this.owner}:${++this.seq}`;
+      if (!(await this.waitHostSlot(host, token, policy.maxConcurrent, deadline, signal))) {
+        token = undefined;
+        return refuse("rate_limited", this.now() + BUSY_RETRY_MS);
+      }
+      if (trial) this.trials.set(host, token);
+
+      // 3. The rate: reserve the earliest start the budget allows and sleep until it. A cool-down that
+      // began meanwhile (another request got a 429) voids the reservation: wait it out, reserve again.
+      for (;;) {
+        const useRobots = role !== "metadata" && (row?.min_interval_ms ?? 0) > 0;
+        const key = useRobots ? "robots" : role;
+        const interval = useRobots
+          ? Math.max(policy.intervalMs[role], row?.min_interval_ms ?? 0)
+          : policy.intervalMs[role];
+        const burst = useRobots ? 1 : policy.burst;
+        const now = this.now();
+        const d = this.store.reserveRate(host, key, now, interval, burst, deadline - now);
+        if (!d.allowed) return refuse("rate_limited", d.startAt);
+        if (d.waitMs <= 0) break;
+        await this.sleep(d.startAt - now, signal);
+        row = this.store.readHost(host);
+        if (!row || row.cooldown_until <= this.now()) break;
+        const again = await this.waitCooldown(row, deadline, signal);
+        if (typeof again === "number") return refuse("rate_limited", again);
+        row = this.store.readHost(host);
+      }
+    } catch (e) {
+      if (signal?.aborted) return refuse("cancelled", this.now());
+      releaseAll();
+      if (trial) this.abandonTrial(host);
+      throw e;
+    }
+
+    const permitToken = token;
+    let released = false;
+    return {
+      ok: true,
+      waitedMs: this.now() - started,
+      release: () => {
+        if (released) return;
+        released = true;
+        // A trial whose answer was never reported must not block the host until the trial expires.
+        if (trial && this.trials.get(host) === permitToken) this.abandonTrial(host);
+        releaseAll();
+      },
+    };
+  }
+
+  observe(host: string, o: Observation): void {
+    const now = this.now();
+    const announced = o.headers ? parseAnnouncedLimits(o.headers) : undefined;
+    if (this.trials.has(host) && verdictOf(o) !== "neutral") this.trials.delete(host);
+    const apply = (row: HostRow) => this.applyObservation(row, o, announced, now);
+    // Most answers change nothing (a success on a healthy host): find out with a read, write only if not.
+    const current = this.store.readHost(host) ?? emptyHostRow(host);
+    if (sameHostRow(current, apply(current))) return;
+    this.store.updateHost(host, now, apply);
+  }
+
+  setMinInterval(host: string, ms: number): void {
+    const value = Math.max(0, Number.isFinite(ms) ? ms : 0);
+    if ((this.store.readHost(host)?.min_interval_ms ?? 0) === value) return;
+    this.store.updateHost(host, this.now(), (row) => ({ ...row, min_interval_ms: value }));
+  }
+
+  /** Per-host state for the status page: this process's slots plus what the database holds. */
+  hostsSnapshot(limit = 500): HostSnapshot[] {
+    const now = this.now();
+    const hosts = new Set<string>(this.hostSlots.entries().map((e) => e.key));
+    for (const h of this.store.knownHosts(limit)) hosts.add(h);
+    return [...hosts].slice(0, limit).map((host) => {
+      const row = this.store.readHost(host) ?? emptyHostRow(host);
+      const policy = this.policy(host, row);
+      const tats = new Map(this.store.rates(host).map((r) => [r.role, r.tat]));
+      const nextAllowedAt = {} as Record<Role, number>;
+      const rates = {} as Record<Role, string>;
+      for (const role of ROLES) {
+        const robots = role !== "metadata" && row.min_interval_ms > 0;
+        nextAllowedAt[role] = robots
+          ? gcraNextAt(
+              tats.get("robots") ?? 0,
+              now,
+              Math.max(policy.intervalMs[role], row.min_interval_ms),
+              1,
+            )
+          : gcraNextAt(tats.get(role) ?? 0, now, policy.intervalMs[role], policy.burst);
+        rates[role] = formatInterval(policy.intervalMs[role]);
+      }
+      return {
+        host,
+        inFlight: this.hostSlots.inFlight(host),
+        inFlightAll: this.store.liveSlots(host, now),
+        waiting: this.hostSlots.waiting(host),
+        limits: {
+          maxConcurrent: policy.maxConcurrent,
+          burst: policy.burst,
+          rates,
+          intervalMs: policy.intervalMs,
+          crawlDelayMs: row.min_interval_ms,
+          source: policy.source,
+        },
+        nextAllowedAt,
+        cooldownUntil: row.cooldown_until,
+        breaker: { state: row.breaker, failures: row.failures, openUntil: row.open_until },
+        count429: row.count_429,
+      };
+    });
+  }
+
+  /** Keep this process's host slots and trials alive; rows of crashed processes expire meanwhile. */
+  renew(): void {
+    this.store.renewOwner(this.owner, this.now(), this.slotTtlMs);
+  }
+
+  /** Stop renewing and give back every slot this process still holds. */
+  close(): void {
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.store.releaseOwner(this.owner);
+  }
+
+  /** The host's limits: the host table, tightened by what the host announced. */
+  policy(host: string, row: HostRow | null): HostPolicy {
+    const base = this.table.policyFor(host);
+    if (!row || (row.announced_interval_ms <= 0 && row.announced_concurrency <= 0)) return base;
+    const a: AnnouncedLimits = {};
+    if (row.announced_interval_ms > 0) a.intervalMs = row.announced_interval_ms;
+    if (row.announced_concurrency > 0) a.maxConcurrent = row.announced_concurrency;
+    return applyAnnounced(base, a);
+  }
+
+  private resolverLimit(name: string): number {
+    const perResolver = (this.config.resolvers as Record<string, { max_concurrent?: number } | undefined>)[
+      name
+    ]?.max_concurrent;
+    const global = this.config.politeness.max_per_resolver;
+    return perResolver === undefined ? global : Math.min(global, perResolver);
+  }
+
+  private applyObservation(
+    row: HostRow,
+    o: Observation,
+    a: AnnouncedLimits | undefined,
+    now: number,
+  ): HostRow {
+    const policy = this.table.policyFor(row.host);
+    const cfg: CooldownSettings = { initialBackoffMs: policy.initialBackoffMs, capMs: this.capMs };
+    const cd = cooldownAfter({ until: row.cooldown_until, backoffMs: row.backoff_ms }, o, now, cfg);
+    const br = breakerRecord(toBreaker(row), verdictOf(o), now, this.breakerSettings);
+    const next: HostRow = {
+      ...row,
+      cooldown_until: cd.until,
+      backoff_ms: cd.backoffMs,
+      ...fromBreaker(br, row),
+      count_429: row.count_429 + (o.status === 429 ? 1 : 0),
+    };
+    if (a) {
+      next.announced_interval_ms = a.intervalMs ?? 0;
+      next.announced_concurrency = a.maxConcurrent ?? 0;
+    }
+    return next;
+  }
+
+  /** Grant or refuse under the write lock, so exactly one process gets a half-open host's trial. */
+  private admitBreaker(host: string): { admit: true; trial: boolean } | { admit: false; retryAt: number } {
+    let result: { admit: true; trial: boolean } | { admit: false; retryAt: number } = {
+      admit: true,
+      trial: false,
+    };
+    this.store.updateHost(host, this.now(), (row) => {
+      const a = breakerAdmit(toBreaker(row), this.now(), this.breakerSettings);
+      result = a.admit ? { admit: true, trial: a.trial } : { admit: false, retryAt: a.retryAt };
+      if (!a.admit || !a.trial) return row;
+      return { ...row, ...fromBreaker(a.state, row), trial_owner: this.owner };
+    });
+    return result;
+  }
+
+  private abandonTrial(host: string): void {
+    this.trials.delete(host);
+    this.store.updateHost(host, this.now(), (row) =>
+      row.trial_owner === this.owner
+        ? { ...row, ...fromBreaker(breakerReleaseTrial(toBreaker(row)), row) }
+        : row,
+    );
+  }
+
+  /** Wait out a cool-down if it ends before the deadline; else the time it ends. */
+  private async waitCooldown(
+    row: HostRow | null,
+    deadline: number,
+    signal?: AbortSignal,
+  ): Promise<"clear" | "waited" | number> {
+    const until = row?.cooldown_until ?? 0;
+    const now = this.now();
+    if (until <= now) return "clear";
+    if (until > deadline) return until;
+    await this.sleep(until - now, signal);
+    return "waited";
+  }
+
+  /** A slot of `key` before the deadline, or undefined when the wait ran out. */
+  private async waitSlot(
+    limiter: KeyedLimiter,
+    key: string,
+    limit: number,
+    deadline: number,
+    signal?: AbortSignal,
+  ): Promise<Slot | undefined> {
+    const fast = limiter.tryAcquire(key, limit);
+    if (fast) return fast;
+    const remaining = deadline - this.now();
+    if (remaining <= 0) return undefined;
+    const wait = new AbortController();
+    const timer = new AbortController();
+    const onAbort = () => wait.abort(signal?.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    this.sleep(remaining, timer.signal).then(
+      () => wait.abort(WAIT_EXPIRED),
+      () => {},
+    );
+    try {
+      return await limiter.acquire(key, limit, wait.signal);
+    } catch (e) {
+      if (e === WAIT_EXPIRED) return undefined;
+      throw e;
+    } finally {
+      timer.abort();
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /**
+   * The host's slot in the database (shared by every process). When all are taken the request queues
+   * in the database in arrival order and polls for its turn, so a process that just released a slot
+   * cannot keep it for its own next request while other processes wait.
+   */
+  private async waitHostSlot(
+    host: string,
+    token: string,
+    limit: number,
+    deadline: number,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    let now = this.now();
+    if (this.store.takeSlot(host, token, this.owner, now, this.slotTtlMs, limit)) return true;
+    if (now >= deadline) return false;
+    const since = now;
+    const waiterTtl = Math.max(4 * this.slotPollMs, 2000);
+    let refreshed = now;
+    let holding = false;
+    this.store.enqueueWaiter(host, token, this.owner, since, waiterTtl);
+    try {
+      for (;;) {
+        await this.sleep(Math.min(deadline - now, this.slotPollMs * (0.5 + Math.random())), signal);
+        now = this.now();
+        holding = this.store.promoteWaiter(host, token, since, now, this.slotTtlMs, limit);
+        if (holding) return true;
+        if (now >= deadline) return false;
+        if (now - refreshed >= waiterTtl / 2) {
+          this.store.refreshWaiter(host, token, now, waiterTtl);
+          refreshed = now;
+        }
+      }
+    } finally {
+      if (!holding) this.store.releaseSlot(host, token);
+    }
+  }
+}
+
+function toBreaker(row: HostRow): BreakerState {
+  return {
+    phase: row.breaker,
+    failures: row.failures,
+    openUntil: row.open_until,
+    trialUntil: row.trial_until,
+  };
+}
+
+function fromBreaker(
+  s: BreakerState,
+  row: HostRow,
+): Pick<HostRow, "breaker" | "failures" | "open_until" | "trial_until" | "trial_owner"> {
+  return {
+    breaker: s.phase,
+    failures: s.failures,
+    open_until: s.openUntil,
+    trial_until: s.trialUntil,
+    trial_owner: s.phase === "half_open" && s.trialUntil > 0 ? row.trial_owner : null,
+  };
+}
+
+export function createPoliteness(opts: PolitenessOptions): Politeness {
+  return new Politeness(opts);
+}

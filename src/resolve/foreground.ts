@@ -1,0 +1,207 @@
+// One-off resolution and download in the foreground (`docstokg fetch` / `docstokg resolve`): the
+// same client, politeness, metadata cache, plan and download pipeline as the runner, wired on the
+// state directory's database, plus the printable summaries of what happened.
+import type { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import type { Config, ResolverName } from "../config/schema.ts";
+import type { Reason } from "../core/reasons.ts";
+import type { DownloadSuccess } from "../download/types.ts";
+import { createMetadataCache } from "../net/cache.ts";
+import { createHttpClient, type Transport } from "../net/fetch.ts";
+import type { Lookup } from "../net/gate.ts";
+import type { HttpClient } from "../net/types.ts";
+import { createPoliteness } from "../politeness/politeness.ts";
+import { openStateDatabase } from "../store/db.ts";
+import { VERSION } from "../version.ts";
+import { downloadTrier } from "./attempt.ts";
+import { resolverSlots, resolverWarnings, runPlan } from "./plan.ts";
+import type { PlanProgress } from "./progress.ts";
+import { type ResolverSettings, resolverSettings } from "./resolver.ts";
+import type { ResolverSlots } from "./slots.ts";
+import type { ResolvableWork } from "./types.ts";
+
+export interface Pipeline {
+  config: Config;
+  http: HttpClient;
+  slots: ResolverSlots;
+  settings: ResolverSettings;
+  /** Resolvers that cannot run with this configuration (log each once). */
+  warnings: string[];
+  close(): void;
+}
+
+export interface PipelineOptions {
+  env?: Record<string, string | undefined>;
+  lookup?: Lookup;
+  transport?: Transport;
+  now?: () => number;
+}
+
+export function openPipeline(config: Config, o: PipelineOptions = {}): Pipeline {
+  mkdirSync(config.state_dir, { recursive: true });
+  const db: Database = openStateDatabase(config.state_dir);
+  const now = o.now ?? Date.now;
+  const politeness = createPoliteness({ db, config, now });
+  const cache = createMetadataCache(db, { defaultTtlMs: config.network.cache_ttl_s * 1000 });
+  const http = createHttpClient({
+    config,
+    politeness,
+    version: VERSION,
+    cache,
+    now,
+    lookup: o.lookup,
+    transport: o.transport,
+  });
+  const settings = resolverSettings(config, o.env ?? {});
+  return {
+    config,
+    http,
+    slots: resolverSlots(config),
+    settings,
+    warnings: resolverWarnings(config, settings),
+    close() {
+      politeness.close();
+      db.close();
+    },
+  };
+}
+
+/** The line `fetch` prints per work (and its JSON form). */
+export interface FetchOutcome {
+  id: string;
+  ok: boolean;
+  reason: Reason;
+  transient?: boolean;
+  resolver?: ResolverName;
+  tier?: number;
+  url?: string;
+  final_url?: string;
+  path?: string;
+  sha256?: string;
+  bytes?: number;
+  message?: string;
+}
+
+export async function fetchWork(
+  p: Pipeline,
+  work: ResolvableWork,
+  signal?: AbortSignal,
+): Promise<FetchOutcome> {
+  const maxWaitMs = p.config.politeness.max_wait_s * 1000;
+  const tryCandidate = downloadTrier(
+    { http: p.http, outDir: p.config.out_dir, download: p.config.download, now: Date.now },
+    { artifactId: work.id, maxWaitMs },
+  );
+  const r = await runPlan<DownloadSuccess>(work, {
+    config: p.config,
+    settings: p.settings,
+    http: p.http,
+    slots: p.slots,
+    signal,
+    maxWaitMs,
+    tryCandidate,
+  });
+  if (!r.ok) return { id: work.id, ok: false, reason: r.reason, transient: r.transient, message: r.message };
+  const f = r.outcome.file;
+  return {
+    id: work.id,
+    ok: true,
+    reason: r.outcome.reason,
+    resolver: r.candidate.resolver,
+    // Tiers are shown 1-based, as the configuration lists them.
+    tier: r.candidate.tier + 1,
+    url: f.url,
+    final_url: f.finalUrl,
+    path: f.byIdPath,
+    sha256: f.sha256,
+    bytes: f.bytes,
+  };
+}
+
+export function fetchLine(o: FetchOutcome): string {
+  if (o.ok) return `ok      ${o.id}  ${o.path}  (${o.reason}, via ${o.resolver} in tier ${o.tier}: ${o.url})`;
+  return `failed  ${o.id}  ${o.reason}${o.transient ? " (transient)" : ""}  ${o.message ?? ""}`.trimEnd();
+}
+
+/** `resolve`: candidates by tier and resolver, with each resolver's state. */
+export interface Listing {
+  id: string;
+  derived: PlanProgress["derived"];
+  tiers: {
+    tier: number;
+    resolvers: {
+      name: string;
+      state: string;
+      reason?: string;
+      note?: string;
+      candidates: { url: string; kind: string; provenance: Record<string, unknown> }[];
+    }[];
+  }[];
+}
+
+export async function listCandidates(
+  p: Pipeline,
+  work: ResolvableWork,
+  o: { scrapeLanding: boolean; signal?: AbortSignal },
+): Promise<Listing> {
+  const r = await runPlan(work, {
+    config: p.config,
+    settings: p.settings,
+    http: p.http,
+    slots: p.slots,
+    signal: o.signal,
+    listOnly: { scrapeLanding: o.scrapeLanding },
+    tryCandidate: async () => ({ ok: false, reason: "cancelled", message: "listing only" }),
+  });
+  return listingOf(work.id, p.config, r.progress);
+}
+
+export function listingOf(id: string, config: Config, progress: PlanProgress): Listing {
+  const tiers: Listing["tiers"] = config.resolvers.tiers.map((names, t) => {
+    const here = new Set<string>(names);
+    // Candidates a resolver of another tier produced here (derived ids feeding `direct`).
+    for (const c of progress.candidates) if (c.tier === t) here.add(c.resolver);
+    return {
+      tier: t + 1,
+      resolvers: [...here].map((name) => {
+        const rec = progress.resolvers[name];
+        const waybackAsked = Object.keys(progress.resolvers).some((k) => k.startsWith("wayback "));
+        const state = rec?.state ?? (name === "wayback" && waybackAsked ? "settled" : "not asked");
+        return {
+          name,
+          state,
+          reason: rec?.reason,
+          note:
+            rec?.note ??
+            (name === "wayback" && !waybackAsked ? "asked only for URLs that failed to download" : undefined),
+          candidates: progress.candidates
+            .filter((c) => c.resolver === name && c.tier === t)
+            .map((c) => ({ url: c.url, kind: c.kind, provenance: c.provenance as Record<string, unknown> })),
+        };
+      }),
+    };
+  });
+  return { id, derived: progress.derived, tiers };
+}
+
+export function listingText(l: Listing): string {
+  const lines = [l.id];
+  const derived = Object.entries(l.derived).map(([k, v]) => `${k} ${v}`);
+  if (derived.length) lines.push(`  found: ${derived.join(", ")}`);
+  for (const t of l.tiers) {
+    lines.push(`tier ${t.tier}`);
+    for (const r of t.resolvers) {
+      const status = [r.state, r.reason, r.note].filter(Boolean).join(": ");
+      lines.push(
+        `  ${r.name.padEnd(17)}${r.candidates.length ? `${r.candidates.length} candidate(s)` : status}`,
+      );
+      for (const c of r.candidates) {
+        const prov = Object.entries(c.provenance)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(" ");
+        lines.push(`    ${c.kind.padEnd(8)}${c.url}${prov ? `  [${prov}]` : ""}`);
+      }
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,64 @@
+// `openalex`: GET /works/doi:<doi>?api_key= (a key is required since 2026) → best_oa_location,
+// primary_location, locations[] and open_access.oa_url, mapped like the OpenAlex import; a PMCID is
+// derived from ids.pmcid or a PubMed Central location (adding the missing `PMC` prefix).
+import { idsFromPmhId, normalizePmcid, normalizePmid, pmcidFromUrl } from "./ids.ts";
+import type { ApiResolver } from "./resolver.ts";
+import {
+  compact,
+  expectObject,
+  httpUrl,
+  isObject,
+  type Json,
+  objects,
+  text,
+  trimSlash,
+  uniqueSeeds,
+} from "./shape.ts";
+import type { CandidateSeed, DerivedIds, ResolverMapping } from "./types.ts";
+
+/** PDF and landing candidates of an OpenAlex work, in import order (SPEC 2.2). */
+export function openalexLocations(work: Json): { candidates: CandidateSeed[]; derived: DerivedIds } {
+  const locations: Json[] = [];
+  for (const key of ["best_oa_location", "primary_location"])
+    if (isObject(work[key])) locations.push(work[key]);
+  locations.push(...objects(work.locations));
+  const pdfs: CandidateSeed[] = [];
+  const landings: CandidateSeed[] = [];
+  const ids = isObject(work.ids) ? work.ids : {};
+  const derived: DerivedIds = {
+    pmcid: normalizePmcid(pmcidFromUrl(ids.pmcid) ?? ids.pmcid),
+    pmid: normalizePmid(ids.pmid),
+  };
+  for (const loc of locations) {
+    const source = isObject(loc.source) ? text(loc.source.display_name) : undefined;
+    const provenance = compact({ version: text(loc.version), license: text(loc.license), source });
+    const pdf = httpUrl(loc.pdf_url);
+    if (pdf) pdfs.push({ url: pdf, kind: "pdf", provenance });
+    const landing = httpUrl(loc.landing_page_url);
+    // Closed locations' landing pages are paywalls: scraping them costs requests and yields nothing.
+    if (landing && loc.is_oa !== false) landings.push({ url: landing, kind: "landing", provenance });
+    const fromPmh = idsFromPmhId(loc.id);
+    derived.pmcid ??= fromPmh.pmcid ?? pmcidFromUrl(landing);
+    derived.arxiv ??= fromPmh.arxiv;
+  }
+  const oaUrl = isObject(work.open_access) ? httpUrl(work.open_access.oa_url) : undefined;
+  if (oaUrl) pdfs.push({ url: oaUrl, kind: "pdf", provenance: {} });
+  return { candidates: uniqueSeeds([...pdfs, ...landings]), derived: compact(derived) };
+}
+
+export const openalex: ApiResolver = {
+  name: "openalex",
+  kind: "api",
+  request(work, settings) {
+    if (!work.doi) return { skip: "no DOI" };
+    if (!settings.openalexApiKey) return { skip: "no OpenAlex API key (set OPENALEX_API_KEY)" };
+    const base = trimSlash(settings.resolvers.openalex.base_url);
+    return {
+      url: `${base}/works/doi:${encodeURIComponent(work.doi)}?api_key=${encodeURIComponent(settings.openalexApiKey)}`,
+    };
+  },
+  map(body): ResolverMapping {
+    const { candidates, derived } = openalexLocations(expectObject(body, "the OpenAlex answer"));
+    return { candidates, derived, note: candidates.length ? undefined : "closed (no OA location)" };
+  },
+};

@@ -1,0 +1,682 @@
+// The tiered fallback plan (SPEC 5): tiers in configured order, resolvers within a tier in
+// parallel, candidates deduplicated by canonical URL and tried as they arrive (PDFs before landing
+// pages), the first valid file aborting the rest of the job's work, a per-job budget, and progress
+// that a retry resumes from. Downloads are injected (`tryCandidate`) so the plan is the same for
+// `fetch`, the runner and tests.
+import type { Config, ResolverName } from "../config/schema.ts";
+import { isTransient, type Reason } from "../core/reasons.ts";
+import type { HttpClient } from "../net/types.ts";
+import { discard, readBounded } from "./body.ts";
+import { idCandidates } from "./direct.ts";
+import { scrapeLandingPage } from "./landing.ts";
+import {
+  type CandidateRecord,
+  candidateKey,
+  emptyProgress,
+  MAX_CANDIDATE_RECORDS,
+  type PlanProgress,
+  type ResolverRecord,
+  resumeProgress,
+} from "./progress.ts";
+import { RESOLVERS } from "./registry.ts";
+import { isSkip, type ResolverSettings } from "./resolver.ts";
+import { MalformedResponse } from "./shape.ts";
+import { ResolverSlots } from "./slots.ts";
+import type {
+  Candidate,
+  CandidateSeed,
+  DerivedIds,
+  ResolvableWork,
+  ResolverAnswer,
+  ResolverMapping,
+} from "./types.ts";
+import { mapWayback, waybackRequest } from "./wayback.ts";
+
+/** What trying one PDF candidate gave; on failure, an HTML page met instead may be scraped. */
+export type CandidateTry<T> =
+  | { ok: true; outcome: T }
+  | {
+      ok: false;
+      reason: Reason;
+      message?: string;
+      retryAt?: number;
+      /** The page the candidate answered with (bounded), to scrape one level deep. */
+      html?: { url: string; text: string };
+    };
+
+export interface PlanDeps<T> {
+  config: Config;
+  settings: ResolverSettings;
+  http: HttpClient;
+  tryCandidate(candidate: Candidate, signal: AbortSignal): Promise<CandidateTry<T>>;
+  /** Process-wide per-resolver slots; a private set is made when absent. */
+  slots?: ResolverSlots;
+  /** Cancels the whole job (lease loss, shutdown). */
+  signal?: AbortSignal;
+  now?: () => number;
+  /** Longest politeness wait a request may take before answering `rate_limited`. */
+  maxWaitMs?: number;
+  /**
+   * List instead of fetch (`docstokg resolve`): resolvers are asked, PDF candidates are not
+   * downloaded, and landing pages are fetched for scraping only when `scrapeLanding` is set.
+   */
+  listOnly?: { scrapeLanding: boolean };
+}
+
+export type PlanResult<T> =
+  | { ok: true; outcome: T; candidate: Candidate; progress: PlanProgress }
+  | {
+      ok: false;
+      reason: Reason;
+      transient: boolean;
+      message: string;
+      retryAt?: number;
+      progress: PlanProgress;
+    };
+
+const METADATA_MAX_BYTES = 8 * 1024 * 1024;
+
+/** Slots bounded by `resolvers.<name>.max_concurrent`. */
+export function resolverSlots(config: Config): ResolverSlots {
+  const r = config.resolvers as unknown as Record<string, { max_concurrent?: number }>;
+  return new ResolverSlots((name) => r[name]?.max_concurrent ?? 4);
+}
+
+/** Warnings worth logging once at start (a resolver that cannot run with this configuration). */
+export function resolverWarnings(config: Config, settings: ResolverSettings): string[] {
+  const used = new Set(config.resolvers.tiers.flat());
+  const out: string[] = [];
+  if (used.has("unpaywall") && config.resolvers.unpaywall.enabled && !settings.email)
+    out.push(
+      "Unpaywall is disabled: set contact_email (or DOCSTOKG_CONTACT_EMAIL / UNPAYWALL_EMAIL) to use it",
+    );
+  if (used.has("openalex") && config.resolvers.openalex.enabled && !settings.openalexApiKey)
+    out.push("OpenAlex is disabled: set resolvers.openalex.api_key (or OPENALEX_API_KEY) to use it");
+  return out;
+}
+
+function enabled(config: Config, name: ResolverName): boolean {
+  return (config.resolvers as unknown as Record<string, { enabled?: boolean }>)[name]?.enabled !== false;
+}
+
+// Which failure explains a job best when nothing was obtained: the most specific first.
+const PERMANENT_RANK: Reason[] = [
+  "blocked",
+  "robots_disallowed",
+  "forbidden",
+  "too_large",
+  "not_pdf",
+  "html_only",
+  "url_refused",
+  "not_found",
+];
+const TRANSIENT_RANK: Reason[] = [
+  "rate_limited",
+  "breaker_open",
+  "timeout",
+  "conn_error",
+  "tls_error",
+  "truncated",
+];
+
+function rankOf(reason: Reason, ranks: Reason[]): number {
+  const i = ranks.indexOf(reason);
+  return i < 0 ? ranks.length : i;
+}
+
+/** Run the plan for one work; `saved` is the progress persisted by an earlier attempt (or none). */
+export async function runPlan<T>(
+  work: ResolvableWork,
+  deps: PlanDeps<T>,
+  saved?: unknown,
+): Promise<PlanResult<T>> {
+  const plan = new Plan(work, deps, saved === undefined ? emptyProgress() : resumeProgress(saved));
+  return plan.run();
+}
+
+class Plan<T> {
+  private readonly progress: PlanProgress;
+  private readonly byKey = new Map<string, CandidateRecord>();
+  private readonly scrapedPages = new Set<string>();
+  private readonly abort = new AbortController();
+  private readonly slots: ResolverSlots;
+  private readonly now: () => number;
+  private readonly deadline: number;
+  private readonly tiers: ResolverName[][];
+  private readonly landingTier: number;
+  private winner?: { outcome: T; candidate: Candidate };
+  private tried = 0;
+  private budgetHit = false;
+  private cancelled = false;
+  private ids: ResolvableWork;
+  /** Workers waiting for a candidate, a resolver to finish or the job to stop. */
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    work: ResolvableWork,
+    private readonly deps: PlanDeps<T>,
+    progress: PlanProgress,
+  ) {
+    this.progress = progress;
+    this.slots = deps.slots ?? resolverSlots(deps.config);
+    this.now = deps.now ?? Date.now;
+    this.deadline = this.now() + deps.config.download.job_budget_s * 1000;
+    for (const c of progress.candidates) {
+      this.byKey.set(c.key, c);
+      if (c.kind === "landing" && c.state === "scraped") {
+        this.scrapedPages.add(c.key);
+        if (c.final_url) this.scrapedPages.add(candidateKey(c.final_url));
+      }
+    }
+    this.ids = { ...work, ...progress.derived, ...definedIds(work) };
+    this.tiers = deps.config.resolvers.tiers
+      .map((tier) => tier.filter((name) => enabled(deps.config, name)))
+      .filter((tier) => tier.length > 0);
+    this.landingTier = this.tiers.findIndex((tier) => tier.includes("landing"));
+  }
+
+  async run(): Promise<PlanResult<T>> {
+    const onCancel = () => {
+      this.cancelled = true;
+      this.abort.abort();
+    };
+    if (this.deps.signal?.aborted) onCancel();
+    this.deps.signal?.addEventListener("abort", onCancel, { once: true });
+    this.abort.signal.addEventListener("abort", () => this.wake(), { once: true });
+    const timer = setTimeout(
+      () => {
+        this.budgetHit = true;
+        this.abort.abort();
+      },
+      Math.max(0, this.deadline - this.now()),
+    );
+    try {
+      for (let t = 0; t < this.tiers.length && !this.stopped(); t++)
+        await this.runTier(t, this.tiers[t] ?? []);
+    } finally {
+      clearTimeout(timer);
+      this.deps.signal?.removeEventListener("abort", onCancel);
+    }
+    return this.result();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  private stopped(): boolean {
+    return this.winner !== undefined || this.cancelled || this.budgetHit || this.abort.signal.aborted;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // One tier: resolvers in parallel, candidates tried as they arrive by a small pool of workers.
+
+  private async runTier(tier: number, names: ResolverName[]): Promise<void> {
+    const queue: CandidateRecord[] = [];
+    let resolversLeft = 0;
+    let busy = 0;
+    const enqueue = (rec: CandidateRecord) => {
+      queue.push(rec);
+      this.wake();
+    };
+    // Candidates kept from an earlier attempt, and landing pages deferred to this tier.
+    for (const rec of this.progress.candidates)
+      if (rec.state === "pending" && this.scheduledTier(rec) === tier) enqueue(rec);
+
+    const addSeeds = (
+      resolver: ResolverName,
+      seeds: CandidateSeed[],
+      extra: Partial<CandidateRecord> = {},
+    ) => {
+      let added = 0;
+      for (const seed of seeds) {
+        const rec = this.add({ ...seed, resolver, tier, provenance: seed.provenance ?? {} }, extra);
+        if (!rec) continue;
+        added++;
+        if (this.scheduledTier(rec) === tier) enqueue(rec);
+      }
+      return added;
+    };
+
+    const resolverTasks = names.map(async (name) => {
+      resolversLeft++;
+      try {
+        if (name === "wayback") await this.askWayback(addSeeds);
+        else await this.askResolver(name, addSeeds);
+      } finally {
+        resolversLeft--;
+        this.wake();
+      }
+    });
+
+    const next = (): CandidateRecord | undefined => {
+      const i = queue.findIndex((r) => r.kind === "pdf");
+      const at = i >= 0 ? i : queue.findIndex((r) => r.kind === "landing");
+      return at >= 0 ? queue.splice(at, 1)[0] : undefined;
+    };
+    const worker = async () => {
+      for (;;) {
+        if (this.stopped()) return;
+        const rec = next();
+        if (!rec) {
+          if (resolversLeft === 0 && busy === 0) {
+            this.wake();
+            return;
+          }
+          await new Promise<void>((resolve) => this.waiters.push(resolve));
+          continue;
+        }
+        if (rec.state !== "pending") continue;
+        const listing = this.deps.listOnly;
+        if (listing && (rec.kind === "pdf" || !listing.scrapeLanding)) continue;
+        if (this.tried >= this.deps.config.download.max_candidates || this.now() >= this.deadline) {
+          // No new tries; tries in flight may still win (the time budget's timer aborts them).
+          this.budgetHit = true;
+          this.wake();
+          return;
+        }
+        this.tried++;
+        busy++;
+        try {
+          if (rec.kind === "pdf") await this.tryPdf(rec, tier, enqueue);
+          else await this.scrapeLanding(rec, tier, enqueue);
+        } finally {
+          busy--;
+          this.wake();
+        }
+      }
+    };
+    const workers = Array.from(
+      { length: Math.max(1, this.deps.config.resolvers.candidate_concurrency) },
+      worker,
+    );
+    await Promise.all([...resolverTasks, ...workers]);
+  }
+
+  /** Landing pages wait for the tier holding `landing` (the DOI resolver's page is scraped at once). */
+  private scheduledTier(rec: CandidateRecord): number {
+    if (rec.kind === "pdf" || rec.resolver === "doi" || rec.resolver === "wayback") return rec.tier;
+    if (this.landingTier < 0) return -1;
+    return Math.max(rec.tier, this.landingTier);
+  }
+
+  private add(candidate: Candidate, extra: Partial<CandidateRecord> = {}): CandidateRecord | undefined {
+    const key = candidateKey(candidate.url);
+    if (this.byKey.has(key)) return undefined;
+    if (this.progress.candidates.length >= MAX_CANDIDATE_RECORDS) return undefined;
+    const rec: CandidateRecord = { ...candidate, key, state: "pending", depth: 0, ...extra };
+    this.byKey.set(key, rec);
+    this.progress.candidates.push(rec);
+    return rec;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Resolvers.
+
+  private async askResolver(
+    name: Exclude<ResolverName, "wayback">,
+    addSeeds: (r: ResolverName, s: CandidateSeed[], extra?: Partial<CandidateRecord>) => number,
+  ): Promise<void> {
+    const previous = this.progress.resolvers[name];
+    if (previous?.state === "settled") {
+      // Asked before: its candidates are in the progress; derived ids may still feed `direct`.
+      return;
+    }
+    const resolver = RESOLVERS[name];
+    if (resolver.kind === "static") {
+      const found = addSeeds(name, resolver.seeds(this.ids, this.deps.settings));
+      this.progress.resolvers[name] = { state: "settled", found };
+      return;
+    }
+    const req = resolver.request(this.ids, this.deps.settings);
+    if (isSkip(req)) {
+      this.progress.resolvers[name] = { state: "skipped", note: req.skip, found: 0 };
+      return;
+    }
+    const answer = await this.fetchJson(name, req.url, req.headers, (body) => resolver.map(body, this.ids));
+    if (!answer) return; // aborted: the job is over, nothing learned
+    const found = addSeeds(name, answer.mapping.candidates);
+    const fromIds = this.learn(answer.mapping.derived, name, addSeeds);
+    this.progress.resolvers[name] = record(answer, found + fromIds);
+  }
+
+  /** Merge identifiers a resolver found; new arXiv ids/PMCIDs become `direct` candidates. */
+  private learn(
+    derived: DerivedIds,
+    via: ResolverName,
+    addSeeds: (r: ResolverName, s: CandidateSeed[], extra?: Partial<CandidateRecord>) => number,
+  ): number {
+    const fresh: DerivedIds = {};
+    for (const k of ["pmcid", "arxiv", "pmid"] as const) {
+      const value = derived[k];
+      if (value && !this.ids[k]) {
+        fresh[k] = value;
+        this.ids = { ...this.ids, [k]: value };
+        this.progress.derived[k] = value;
+      }
+    }
+    if (!enabled(this.deps.config, "direct") || (!fresh.arxiv && !fresh.pmcid)) return 0;
+    return addSeeds("direct", idCandidates(fresh, this.deps.settings, via));
+  }
+
+  private async askWayback(
+    addSeeds: (r: ResolverName, s: CandidateSeed[], extra?: Partial<CandidateRecord>) => number,
+  ): Promise<void> {
+    const max = this.deps.config.resolvers.wayback.max_lookups;
+    // Failed PDFs first (the archive may hold the very file), then dead landing pages, then pages
+    // that were scraped without success.
+    const rank = (r: CandidateRecord) =>
+      r.kind === "pdf" && r.state === "failed"
+        ? 0
+        : r.state === "failed"
+          ? 1
+          : r.state === "scraped"
+            ? 2
+            : -1;
+    const inputs = this.progress.candidates
+      .filter((r) => r.resolver !== "wayback" && rank(r) >= 0)
+      .sort((a, b) => rank(a) - rank(b))
+      .map((r) => ({ url: r.url, kind: r.kind }));
+    await Promise.all(
+      inputs.slice(0, max).map(async ({ url, kind }) => {
+        const key = `wayback ${url}`;
+        if (this.progress.resolvers[key]?.state === "settled") return;
+        const answer = await this.fetchJson(
+          "wayback",
+          waybackRequest(url, this.deps.settings).url,
+          undefined,
+          (body) => mapWayback(body, url, kind, this.deps.settings),
+        );
+        if (!answer) return;
+        const found = addSeeds("wayback", answer.mapping.candidates);
+        this.progress.resolvers[key] = record(answer, found);
+      }),
+    );
+  }
+
+  /** GET a metadata URL and map it; undefined when the job was aborted meanwhile. */
+  private async fetchJson(
+    name: ResolverName,
+    url: string,
+    headers: Record<string, string> | undefined,
+    map: (body: unknown) => ResolverMapping,
+  ): Promise<ResolverAnswer | undefined> {
+    const signal = this.abort.signal;
+    let release: (() => void) | undefined;
+    try {
+      release = await this.slots.acquire(name, signal);
+      const res = await this.deps.http.request({
+        url,
+        role: "metadata",
+        resolver: name,
+        headers: { accept: "application/json", ...headers },
+        signal,
+        maxWaitMs: this.deps.maxWaitMs,
+      });
+      if (signal.aborted) {
+        if (res.ok) await discard(res.response);
+        return undefined;
+      }
+      if (!res.ok) {
+        const state = isTransient(res.reason) ? "unsettled" : "settled";
+        return {
+          state,
+          reason: res.reason,
+          note: res.message,
+          retryAt: res.retryAt,
+          mapping: { candidates: [], derived: {} },
+        };
+      }
+      const body = await readBounded(res.response, METADATA_MAX_BYTES);
+      if (body.truncated) return malformed(`answer larger than ${METADATA_MAX_BYTES} bytes`);
+      let json: unknown;
+      try {
+        json = JSON.parse(new TextDecoder().decode(body.bytes));
+      } catch {
+        return malformed("answer is not JSON");
+      }
+      const mapping = map(json);
+      return { state: "settled", mapping, note: mapping.note };
+    } catch (e) {
+      if (signal.aborted) return undefined;
+      if (e instanceof MalformedResponse) return malformed(e.message);
+      return {
+        state: "unsettled",
+        reason: "conn_error",
+        note: e instanceof Error ? e.message : String(e),
+        mapping: { candidates: [], derived: {} },
+      };
+    } finally {
+      release?.();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Candidates.
+
+  private async tryPdf(
+    rec: CandidateRecord,
+    tier: number,
+    enqueue: (r: CandidateRecord) => void,
+  ): Promise<void> {
+    const signal = this.abort.signal;
+    let res: CandidateTry<T>;
+    try {
+      res = await this.deps.tryCandidate(publicCandidate(rec), signal);
+    } catch (e) {
+      if (signal.aborted) return; // a sibling won or the job ended: leave it pending
+      res = { ok: false, reason: "conn_error", message: e instanceof Error ? e.message : String(e) };
+    }
+    if (res.ok) {
+      rec.state = "ok";
+      if (!this.winner) {
+        this.winner = { outcome: res.outcome, candidate: publicCandidate(rec) };
+        this.abort.abort(); // siblings and resolvers still running are no longer needed
+      }
+      return;
+    }
+    if (signal.aborted && !this.winner && (res.reason === "cancelled" || this.cancelled)) return;
+    if (this.winner) return;
+    fail(rec, res.reason, res.message, res.retryAt);
+    // An HTML page where a PDF was expected is scraped like a landing page, one level deep.
+    if (res.html && rec.depth === 0) {
+      const found = await this.scrapeText(rec, res.html.text, res.html.url, tier, enqueue, 1);
+      if (found === 0 && rec.reason === "not_pdf") rec.reason = "html_only";
+    }
+  }
+
+  private async scrapeLanding(
+    rec: CandidateRecord,
+    tier: number,
+    enqueue: (r: CandidateRecord) => void,
+  ): Promise<void> {
+    const signal = this.abort.signal;
+    const res = await this.deps.http.request({
+      url: rec.url,
+      role: "landing",
+      resolver: rec.resolver,
+      signal,
+      maxWaitMs: this.deps.maxWaitMs,
+    });
+    if (signal.aborted) {
+      if (res.ok) await discard(res.response);
+      return;
+    }
+    if (!res.ok) {
+      fail(rec, res.reason, res.message, res.retryAt);
+      return;
+    }
+    const response = res.response;
+    rec.final_url = response.url;
+    const finalKey = candidateKey(response.url);
+    if (this.scrapedPages.has(finalKey) && finalKey !== rec.key) {
+      await discard(response);
+      rec.state = "scraped";
+      rec.message = `same page as an earlier landing page (${response.url})`;
+      return;
+    }
+    let body: { bytes: Uint8Array; truncated: boolean };
+    try {
+      body = await readBounded(response, this.deps.config.resolvers.landing.max_page_bytes);
+    } catch (e) {
+      if (signal.aborted) return;
+      fail(rec, "conn_error", e instanceof Error ? e.message : String(e));
+      return;
+    }
+    // A "landing page" that is the PDF itself: try it as a PDF candidate.
+    if (startsWithPdf(body.bytes)) {
+      rec.kind = "pdf";
+      enqueue(rec);
+      return;
+    }
+    this.scrapedPages.add(rec.key);
+    this.scrapedPages.add(finalKey);
+    const text = new TextDecoder().decode(body.bytes);
+    const found = await this.scrapeText(rec, text, response.url, tier, enqueue, 0);
+    if (found === 0) {
+      if (rec.state === "pending") fail(rec, "html_only", "no PDF link on the page");
+    } else rec.state = "scraped";
+  }
+
+  /** Scrape an HTML page for PDF links and queue them; returns how many new candidates it added. */
+  private async scrapeText(
+    page: CandidateRecord,
+    html: string,
+    pageUrl: string,
+    tier: number,
+    enqueue: (r: CandidateRecord) => void,
+    depth: number,
+  ): Promise<number> {
+    const cfg = this.deps.config.resolvers;
+    // A Wayback capture in `id_` form carries the original page's links: resolve them against the
+    // original URL and fetch them from the archive too.
+    const archived = page.resolver === "wayback" ? page.provenance : undefined;
+    const base = archived?.original_url && archived.timestamp ? archived.original_url : pageUrl;
+    let links: { url: string; found_by: string }[];
+    try {
+      links = await scrapeLandingPage(html, base, cfg.landing.max_links);
+    } catch {
+      return 0;
+    }
+    let added = 0;
+    for (const link of links) {
+      const url =
+        archived?.timestamp !== undefined
+          ? `${cfg.wayback.capture_base_url.replace(/\/+$/, "")}/web/${archived.timestamp}id_/${link.url}`
+          : link.url;
+      const resolver: ResolverName =
+        page.resolver === "doi" || page.resolver === "wayback" ? page.resolver : "landing";
+      const rec = this.add(
+        {
+          url,
+          kind: "pdf",
+          resolver,
+          tier,
+          provenance: { ...page.provenance, via: page.url, found_by: link.found_by },
+        },
+        { depth },
+      );
+      if (!rec) continue;
+      added++;
+      enqueue(rec);
+    }
+    return added;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The verdict.
+
+  private result(): PlanResult<T> {
+    const progress = this.progress;
+    if (this.winner) return { ok: true, ...this.winner, progress };
+    if (this.cancelled)
+      return { ok: false, reason: "cancelled", transient: true, message: "job cancelled", progress };
+    const failed = progress.candidates.filter((c) => c.state === "failed" && c.reason);
+    const transientCandidates = failed.filter((c) => c.transient);
+    const unsettled = Object.entries(progress.resolvers).filter(([, r]) => r.state === "unsettled");
+    if (transientCandidates.length > 0 || unsettled.length > 0) {
+      const reasons: { reason: Reason; retryAt?: number; what: string }[] = [
+        ...transientCandidates.map((c) => ({ reason: c.reason as Reason, retryAt: c.retryAt, what: c.url })),
+        ...unsettled.map(([name, r]) => ({
+          reason: (r.reason ?? "conn_error") as Reason,
+          retryAt: r.retryAt,
+          what: name,
+        })),
+      ];
+      reasons.sort((a, b) => rankOf(a.reason, TRANSIENT_RANK) - rankOf(b.reason, TRANSIENT_RANK));
+      const best = reasons[0] as (typeof reasons)[number];
+      const retryAts = reasons.map((r) => r.retryAt).filter((x): x is number => x !== undefined);
+      return {
+        ok: false,
+        reason: best.reason,
+        transient: true,
+        message: `${reasons.length} transient failure(s), e.g. ${best.reason} from ${best.what}`,
+        retryAt: retryAts.length ? Math.min(...retryAts) : undefined,
+        progress,
+      };
+    }
+    if (this.budgetHit)
+      return {
+        ok: false,
+        reason: "budget_exhausted",
+        transient: false,
+        message: `gave up after ${this.tried} candidate(s) (download.max_candidates ${this.deps.config.download.max_candidates}, download.job_budget_s ${this.deps.config.download.job_budget_s})`,
+        progress,
+      };
+    if (progress.candidates.length === 0)
+      return {
+        ok: false,
+        reason: "no_candidates",
+        transient: false,
+        message: "no resolver found a candidate URL",
+        progress,
+      };
+    const permanent = failed.map((c) => c.reason as Reason);
+    permanent.sort((a, b) => rankOf(a, PERMANENT_RANK) - rankOf(b, PERMANENT_RANK));
+    const reason = permanent[0] ?? "no_candidates";
+    return {
+      ok: false,
+      reason,
+      transient: false,
+      message: `${failed.length} candidate(s) failed; best reason ${reason}`,
+      progress,
+    };
+  }
+}
+
+function fail(rec: CandidateRecord, reason: Reason, message?: string, retryAt?: number): void {
+  rec.state = "failed";
+  rec.reason = reason;
+  rec.message = message;
+  rec.transient = isTransient(reason) || undefined;
+  rec.retryAt = retryAt;
+}
+
+function record(answer: ResolverAnswer, found: number): ResolverRecord {
+  const r: ResolverRecord = { state: answer.state, found };
+  if (answer.reason) r.reason = answer.reason;
+  if (answer.note) r.note = answer.note;
+  if (answer.retryAt !== undefined) r.retryAt = answer.retryAt;
+  return r;
+}
+
+function malformed(note: string): ResolverAnswer {
+  return { state: "settled", reason: "malformed", note, mapping: { candidates: [], derived: {} } };
+}
+
+function publicCandidate(rec: CandidateRecord): Candidate {
+  return { url: rec.url, kind: rec.kind, resolver: rec.resolver, tier: rec.tier, provenance: rec.provenance };
+}
+
+function definedIds(work: ResolvableWork): Partial<ResolvableWork> {
+  const out: Partial<ResolvableWork> = {};
+  for (const k of ["doi", "pmid", "pmcid", "arxiv"] as const) if (work[k]) out[k] = work[k];
+  return out;
+}
+
+function startsWithPdf(bytes: Uint8Array): boolean {
+  const head = new TextDecoder().decode(bytes.subarray(0, 1024));
+  return head.includes("%PDF-");
+}

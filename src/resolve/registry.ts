@@ -1,0 +1,27 @@
+// The resolvers by name, so the plan can follow `resolvers.tiers` from configuration.
+import type { ResolverName } from "../config/schema.ts";
+import { crossref } from "./crossref.ts";
+import { direct } from "./direct.ts";
+import { doaj } from "./doaj.ts";
+import { doiResolver } from "./doi.ts";
+import { europepmc } from "./europepmc.ts";
+import { landing } from "./landing.ts";
+import { openalex } from "./openalex.ts";
+import { pmc } from "./pmc.ts";
+import type { Resolver } from "./resolver.ts";
+import { semanticScholar } from "./semantic_scholar.ts";
+import { unpaywall } from "./unpaywall.ts";
+
+/** Every resolver but `wayback`, whose inputs are the job's failed URLs rather than the work. */
+export const RESOLVERS: Record<Exclude<ResolverName, "wayback">, Resolver> = {
+  direct,
+  unpaywall,
+  crossref,
+  europepmc,
+  pmc,
+  semantic_scholar: semanticScholar,
+  doaj,
+  openalex,
+  doi: doiResolver,
+  landing,
+};

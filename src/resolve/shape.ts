@@ -1,0 +1,68 @@
+// Tolerant readers for API JSON: services add keys at any time and some fields come and go, so
+// resolvers read only what they need and treat a wrong top-level shape as a malformed answer.
+
+export class MalformedResponse extends Error {
+  override name = "MalformedResponse";
+}
+
+export type Json = Record<string, unknown>;
+
+export function isObject(x: unknown): x is Json {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+/** The value as an object, or throws MalformedResponse naming what was expected. */
+export function expectObject(x: unknown, what: string): Json {
+  if (!isObject(x)) throw new MalformedResponse(`expected ${what} to be a JSON object`);
+  return x;
+}
+
+export function objects(x: unknown): Json[] {
+  return Array.isArray(x) ? x.filter(isObject) : [];
+}
+
+/** A non-empty trimmed string, or undefined (S2 answers "" for closed papers). */
+export function text(x: unknown): string | undefined {
+  if (typeof x !== "string") return undefined;
+  const t = x.trim();
+  return t === "" ? undefined : t;
+}
+
+/** An absolute http(s) URL, or undefined. */
+export function httpUrl(x: unknown): string | undefined {
+  const t = text(x);
+  if (!t) return undefined;
+  try {
+    const u = new URL(t);
+    return u.protocol === "http:" || u.protocol === "https:" ? t : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Drop undefined values so provenance records stay small and stable. */
+export function compact<T extends object>(o: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined && v !== null) out[k] = v;
+  return out as T;
+}
+
+/** Path-encode a DOI for services that take it raw in the path, keeping its `/` separators. */
+export function doiPath(doi: string): string {
+  return doi.split("/").map(encodeURIComponent).join("/");
+}
+
+export function trimSlash(base: string): string {
+  return base.replace(/\/+$/, "");
+}
+
+/** First occurrence of each (kind, URL) wins: APIs repeat the best location inside the full list. */
+export function uniqueSeeds<T extends { url: string; kind: string }>(seeds: T[]): T[] {
+  const seen = new Set<string>();
+  return seeds.filter((s) => {
+    const key = `${s.kind} ${s.url}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

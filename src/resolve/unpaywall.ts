@@ -1,0 +1,58 @@
+// `unpaywall`: GET /v2/<doi>?email= → best_oa_location then oa_locations[] (PDFs first, landing
+// pages as landing candidates), keeping host_type/version/license; pmh_ids yield arXiv ids/PMCIDs.
+import { idsFromPmhId, pmcidFromUrl } from "./ids.ts";
+import type { ApiResolver } from "./resolver.ts";
+import {
+  compact,
+  doiPath,
+  expectObject,
+  httpUrl,
+  isObject,
+  type Json,
+  objects,
+  text,
+  trimSlash,
+  uniqueSeeds,
+} from "./shape.ts";
+import type { CandidateSeed, DerivedIds, ResolverMapping } from "./types.ts";
+
+export const unpaywall: ApiResolver = {
+  name: "unpaywall",
+  kind: "api",
+  request(work, settings) {
+    if (!work.doi) return { skip: "no DOI" };
+    if (!settings.email) return { skip: "no contact email (set contact_email or DOCSTOKG_CONTACT_EMAIL)" };
+    const base = trimSlash(settings.resolvers.unpaywall.base_url);
+    return { url: `${base}/v2/${doiPath(work.doi)}?email=${encodeURIComponent(settings.email)}` };
+  },
+  map(body): ResolverMapping {
+    const r = expectObject(body, "the Unpaywall answer");
+    const locations: Json[] = [];
+    if (isObject(r.best_oa_location)) locations.push(r.best_oa_location);
+    locations.push(...objects(r.oa_locations));
+    const pdfs: CandidateSeed[] = [];
+    const landings: CandidateSeed[] = [];
+    const derived: DerivedIds = {};
+    for (const loc of locations) {
+      const provenance = compact({
+        host_type: text(loc.host_type),
+        version: text(loc.version),
+        license: text(loc.license),
+      });
+      const pdf = httpUrl(loc.url_for_pdf);
+      if (pdf) pdfs.push({ url: pdf, kind: "pdf", provenance });
+      const landing = httpUrl(loc.url_for_landing_page) ?? (pdf ? undefined : httpUrl(loc.url));
+      if (landing) landings.push({ url: landing, kind: "landing", provenance });
+      const fromPmh = idsFromPmhId(loc.pmh_id);
+      derived.arxiv ??= fromPmh.arxiv;
+      derived.pmcid ??= fromPmh.pmcid ?? pmcidFromUrl(loc.url_for_landing_page);
+    }
+    const candidates = uniqueSeeds([...pdfs, ...landings]);
+    const note = candidates.length
+      ? undefined
+      : r.is_oa === false
+        ? "closed (is_oa false)"
+        : "no OA location";
+    return { candidates, derived: compact(derived), note };
+  },
+};

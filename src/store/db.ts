@@ -1,0 +1,110 @@
+// Opening the queue database: the file under the state directory, the pragmas SPEC 3 requires,
+// and the generic migration runner (one transaction per migration, versions recorded in a table).
+import { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { MIGRATIONS, type Migration } from "./migrations.ts";
+
+export const DATABASE_FILE = "queue.db";
+/** How long a statement waits for another connection's write lock before failing. */
+export const BUSY_TIMEOUT_MS = 5000;
+
+/** The database is newer than this program: refuse instead of guessing at its schema. */
+export class SchemaTooNewError extends Error {
+  override name = "SchemaTooNewError";
+  constructor(
+    readonly path: string,
+    readonly found: number,
+    readonly known: number,
+  ) {
+    super(
+      `${path} has schema version ${found}, but this docstokg knows versions up to ${known}: use a newer docstokg`,
+    );
+  }
+}
+
+export function databasePath(stateDir: string): string {
+  return join(stateDir, DATABASE_FILE);
+}
+
+export function applyPragmas(db: Database): void {
+  db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  db.run("PRAGMA journal_mode = WAL");
+  db.run("PRAGMA synchronous = NORMAL");
+  db.run("PRAGMA foreign_keys = ON");
+  db.run("PRAGMA temp_store = MEMORY");
+}
+
+/** The highest migration version recorded, 0 for a database without the version table. */
+export function schemaVersion(db: Database): number {
+  const table = db
+    .query<{ n: number }, []>(
+      "SELECT count(*) AS n FROM sqlite_master WHERE type='table' AND name='schema_version'",
+    )
+    .get();
+  if (!table || table.n === 0) return 0;
+  const row = db.query<{ v: number | null }, []>("SELECT max(version) AS v FROM schema_version").get();
+  return row?.v ?? 0;
+}
+
+/** Bring the schema up to the newest migration; each step commits on its own. */
+export function migrate(
+  db: Database,
+  migrations: readonly Migration[] = MIGRATIONS,
+  path = "database",
+): number {
+  const known = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+  const sorted = [...migrations].sort((a, b) => a.version - b.version);
+  for (const migration of sorted) {
+    // BEGIN IMMEDIATE takes the write lock first, so two processes opening a fresh file at the same
+    // time cannot both apply a step: the second re-reads the version inside the lock and skips.
+    db.transaction(() => {
+      const current = schemaVersion(db);
+      if (current > known) throw new SchemaTooNewError(path, current, known);
+      if (current >= migration.version) return;
+      migration.up(db);
+      db.run(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+      );
+      db.query("INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)").run(
+        migration.version,
+        migration.name,
+        Date.now(),
+      );
+    }).immediate();
+  }
+  const current = schemaVersion(db);
+  if (current > known) throw new SchemaTooNewError(path, current, known);
+  return current;
+}
+
+export interface OpenDatabaseOptions {
+  migrations?: readonly Migration[];
+  readonly?: boolean;
+}
+
+/** Open (creating directories and file as needed) and migrate the database at `path`. */
+export function openDatabase(path: string, options: OpenDatabaseOptions = {}): Database {
+  if (path !== ":memory:" && !options.readonly) mkdirSync(dirname(path), { recursive: true });
+  const db = options.readonly ? new Database(path, { readonly: true }) : new Database(path, { create: true });
+  try {
+    if (options.readonly) {
+      db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      const known = (options.migrations ?? MIGRATIONS).reduce((max, m) => Math.max(max, m.version), 0);
+      const current = schemaVersion(db);
+      if (current > known) throw new SchemaTooNewError(path, current, known);
+    } else {
+      applyPragmas(db);
+      migrate(db, options.migrations, path);
+    }
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
+/** Open the queue database of a state directory. */
+export function openStateDatabase(stateDir: string, options: OpenDatabaseOptions = {}): Database {
+  return openDatabase(databasePath(stateDir), options);
+}

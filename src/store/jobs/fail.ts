@@ -1,0 +1,72 @@
+// A failed try: attempts+1, then back to queued after a jittered backoff (or the origin's
+// Retry-After) while tries remain and the cause is transient; otherwise `error` with an outcome.
+// Compare-and-set on the lease token like ack.
+import type { Database } from "bun:sqlite";
+import type { FailInput, FailResult } from "../types.ts";
+import { insertAttempts } from "./attempts.ts";
+import { insertOutcome } from "./outcome.ts";
+
+const HELD_JOB = `SELECT artifact_id, attempts, max_attempts, first_attempt_at FROM jobs
+  WHERE id = ?1 AND lease_token = ?2 AND state = 'in_progress'`;
+
+const REQUEUE_AFTER_FAILURE = `UPDATE jobs SET state = 'queued', attempts = ?2, available_at = ?3,
+    last_reason = ?4, last_error = ?5, lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL,
+    updated_at = ?6
+  WHERE id = ?1`;
+
+const END_IN_ERROR = `UPDATE jobs SET state = 'error', attempts = ?2, last_reason = ?3, last_error = ?4,
+    lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?5
+  WHERE id = ?1`;
+
+interface HeldJob {
+  artifact_id: string;
+  attempts: number;
+  max_attempts: number | null;
+  first_attempt_at: number | null;
+}
+
+export interface FailPolicy {
+  maxAttempts: number;
+  /** When the job, having failed `attempt` times, may run again (backoff or Retry-After). */
+  retryAt(attempt: number, retryAfter: number | undefined): number;
+}
+
+export function failJob(
+  db: Database,
+  jobId: number,
+  token: string,
+  failure: FailInput,
+  now: number,
+  policy: FailPolicy,
+): FailResult | false {
+  return db
+    .transaction((): FailResult | false => {
+      const job = db.query<HeldJob, [number, string]>(HELD_JOB).get(jobId, token);
+      if (job === null) return false;
+      const attempts = job.attempts + 1;
+      const max = job.max_attempts ?? policy.maxAttempts;
+      const message = failure.message ?? null;
+      insertAttempts(db, jobId, token, failure.attempts ?? [], now);
+      if (failure.transient && attempts < max) {
+        const availableAt = policy.retryAt(attempts, failure.retryAt);
+        db.query(REQUEUE_AFTER_FAILURE).run(jobId, attempts, availableAt, failure.reason, message, now);
+        return { state: "queued", availableAt, attempts };
+      }
+      db.query(END_IN_ERROR).run(jobId, attempts, failure.reason, message, now);
+      insertOutcome(
+        db,
+        {
+          jobId,
+          artifactId: job.artifact_id,
+          state: "error",
+          reason: failure.reason,
+          firstAttemptAt: job.first_attempt_at,
+          finishedAt: now,
+          attempts,
+        },
+        { ...failure.detail, message },
+      );
+      return { state: "error", attempts };
+    })
+    .immediate();
+}

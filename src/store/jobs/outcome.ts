@@ -1,0 +1,42 @@
+// Outcome rows: one per terminal transition, numbered by `seq` in commit order for the manifest
+// outbox. Always written inside the transaction that moves the job to its terminal state.
+import type { Database } from "bun:sqlite";
+import type { OutcomeDetail, TerminalState } from "../types.ts";
+
+const INSERT_OUTCOME = `INSERT INTO outcomes
+  (job_id, artifact_id, state, reason, message, resolver, tier, url, final_url, sha256, bytes, content_type, path,
+   etag, last_modified, first_attempt_at, finished_at, attempts)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)`;
+
+export interface OutcomeFacts {
+  jobId: number;
+  artifactId: string;
+  state: TerminalState;
+  reason: string;
+  firstAttemptAt: number | null;
+  finishedAt: number;
+  attempts: number;
+}
+
+export function insertOutcome(db: Database, facts: OutcomeFacts, d: OutcomeDetail): void {
+  db.query(INSERT_OUTCOME).run(
+    facts.jobId,
+    facts.artifactId,
+    facts.state,
+    facts.reason,
+    d.message ?? null,
+    d.resolver ?? null,
+    d.tier ?? null,
+    d.url ?? null,
+    d.finalUrl ?? null,
+    d.sha256 ?? null,
+    d.bytes ?? null,
+    d.contentType ?? null,
+    d.path ?? null,
+    d.etag ?? null,
+    d.lastModified ?? null,
+    facts.firstAttemptAt,
+    facts.finishedAt,
+    facts.attempts,
+  );
+}

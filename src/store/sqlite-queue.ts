@@ -1,0 +1,157 @@
+// The JobQueue on bun:sqlite: composes the one-statement-per-concern modules in jobs/ with the
+// queue policy (lease TTL, attempts, backoff) and the injected clock and randomness.
+import type { Database } from "bun:sqlite";
+import type { Artifact } from "../artifact/artifact.ts";
+import type { Config } from "../config/schema.ts";
+import { type BackoffPolicy, retryAvailableAt } from "./backoff.ts";
+import { ackJob } from "./jobs/ack.ts";
+import { recordAttempts } from "./jobs/attempts.ts";
+import { enqueueJobs } from "./jobs/enqueue.ts";
+import { failJob } from "./jobs/fail.ts";
+import { extendLeases } from "./jobs/heartbeat.ts";
+import { leaseJobs } from "./jobs/lease.ts";
+import { listJobs } from "./jobs/list.ts";
+import { saveProgress } from "./jobs/progress.ts";
+import { releaseJob } from "./jobs/release.ts";
+import { requeueJobs, retryFailedJobs } from "./jobs/requeue.ts";
+import { isPaused, setPaused } from "./jobs/settings.ts";
+import { showJob } from "./jobs/show.ts";
+import { queueStats } from "./jobs/stats.ts";
+import type {
+  AckInput,
+  AttemptRecord,
+  EnqueueResult,
+  FailInput,
+  FailResult,
+  JobDetail,
+  JobPage,
+  JobQueue,
+  LeasedJob,
+  ListFilter,
+  QueueStats,
+  RequeueResult,
+} from "./types.ts";
+
+export interface QueuePolicy {
+  leaseTtlMs: number;
+  maxAttempts: number;
+  backoff: BackoffPolicy;
+}
+
+export interface QueueDeps {
+  now: () => number;
+  /** Uniform in [0, 1): the backoff jitter. */
+  random?: () => number;
+  /** A fresh unguessable string per lease call; job tokens are `<it>.<job id>`. */
+  token?: () => string;
+}
+
+export function queuePolicy(queue: Config["queue"]): QueuePolicy {
+  return {
+    leaseTtlMs: Math.round(queue.lease_ttl_s * 1000),
+    maxAttempts: queue.max_attempts,
+    backoff: {
+      baseMs: Math.round(queue.backoff_base_s * 1000),
+      capMs: Math.round(queue.backoff_cap_s * 1000),
+    },
+  };
+}
+
+export function randomToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  let out = "";
+  for (const b of bytes) out += b.toString(16).padStart(2, "0");
+  return out;
+}
+
+export class SqliteJobQueue implements JobQueue {
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly token: () => string;
+
+  constructor(
+    readonly db: Database,
+    readonly policy: QueuePolicy,
+    deps: QueueDeps,
+  ) {
+    this.now = deps.now;
+    this.random = deps.random ?? Math.random;
+    this.token = deps.token ?? randomToken;
+  }
+
+  async enqueue(artifacts: readonly Artifact[]): Promise<EnqueueResult> {
+    return enqueueJobs(this.db, artifacts, this.now());
+  }
+
+  async lease(owner: string, n: number): Promise<LeasedJob[]> {
+    return leaseJobs(this.db, {
+      owner,
+      n,
+      now: this.now(),
+      ttlMs: this.policy.leaseTtlMs,
+      tokenBase: this.token(),
+    });
+  }
+
+  async heartbeat(leases: readonly { jobId: number; token: string }[]): Promise<number[]> {
+    return extendLeases(this.db, leases, this.now() + this.policy.leaseTtlMs);
+  }
+
+  async recordAttempts(jobId: number, token: string, attempts: readonly AttemptRecord[]): Promise<boolean> {
+    return recordAttempts(this.db, jobId, token, attempts, this.now());
+  }
+
+  async saveProgress(jobId: number, token: string, progress: unknown): Promise<boolean> {
+    return saveProgress(this.db, jobId, token, progress, this.now());
+  }
+
+  async ack(jobId: number, token: string, outcome: AckInput): Promise<boolean> {
+    return ackJob(this.db, jobId, token, outcome, this.now());
+  }
+
+  async fail(jobId: number, token: string, failure: FailInput): Promise<FailResult | false> {
+    const now = this.now();
+    return failJob(this.db, jobId, token, failure, now, {
+      maxAttempts: this.policy.maxAttempts,
+      retryAt: (attempt, retryAfter) =>
+        retryAvailableAt(now, attempt, this.policy.backoff, this.random, retryAfter),
+    });
+  }
+
+  async release(jobId: number, token: string, until?: number): Promise<boolean> {
+    const now = this.now();
+    return releaseJob(this.db, jobId, token, until ?? now, now);
+  }
+
+  async pause(): Promise<void> {
+    setPaused(this.db, true);
+  }
+
+  async resume(): Promise<void> {
+    setPaused(this.db, false);
+  }
+
+  async isPaused(): Promise<boolean> {
+    return isPaused(this.db);
+  }
+
+  async stats(): Promise<QueueStats> {
+    return queueStats(this.db, this.now());
+  }
+
+  async list(filter?: ListFilter): Promise<JobPage> {
+    return listJobs(this.db, filter);
+  }
+
+  async show(idOrArtifactId: string | number): Promise<JobDetail | null> {
+    return showJob(this.db, idOrArtifactId);
+  }
+
+  async retryFailed(options: { reason?: string; dryRun?: boolean } = {}): Promise<number> {
+    return retryFailedJobs(this.db, this.now(), options.reason, options.dryRun ?? false);
+  }
+
+  async requeue(ids: readonly (string | number)[]): Promise<RequeueResult> {
+    return requeueJobs(this.db, ids, this.now());
+  }
+}

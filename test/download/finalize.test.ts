@@ -1,0 +1,180 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import * as fs from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { byIdName, byIdPath, hashFile, libraryPath, publishFile } from "../../src/download/finalize.ts";
+import { claimTempSlot, releaseTempSlot, sweepTempFiles, tempDir } from "../../src/download/temp.ts";
+
+let out: string;
+beforeEach(() => {
+  out = fs.mkdtempSync(join(tmpdir(), "dl-finalize-"));
+});
+afterEach(() => fs.rmSync(out, { recursive: true, force: true }));
+
+const sha = (b: Uint8Array) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
+function temp(bytes: Uint8Array): string {
+  fs.mkdirSync(tempDir(out), { recursive: true });
+  const p = join(tempDir(out), `${Math.random().toString(16).slice(2)}.tmp`);
+  fs.writeFileSync(p, bytes);
+  return p;
+}
+function allFiles(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => join(d.parentPath, d.name));
+}
+
+describe("byIdName", () => {
+  const hostile = [
+    "../../etc/passwd",
+    "..",
+    ".",
+    "/absolute/path",
+    "a/../../b",
+    "doi:10.1000/..%2F..%2Fx",
+    "\0nul\0",
+    "C:\\Windows\\system32",
+    "a".repeat(5000),
+    "",
+    "…unicode ünïcödé 论文",
+    ".hidden",
+    "con",
+  ];
+  test("hostile ids give plain names inside <out>/by-id", () => {
+    for (const id of hostile) {
+      const name = byIdName(id);
+      expect(name).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]*$/);
+      expect(name).not.toContain("..");
+      expect(name.length).toBeLessThanOrEqual(80 + 13);
+      const p = byIdPath(out, id, "pdf");
+      expect(p.startsWith(`${join(resolve(out), "by-id")}/`)).toBe(true);
+      expect(p.slice(join(resolve(out), "by-id").length + 1)).not.toContain("/");
+    }
+  });
+  test("readable, stable, and distinct for ids that slug alike", () => {
+    expect(byIdName("doi:10.1038/nature12373")).toMatch(/^doi_10.1038_nature12373-[0-9a-f]{12}$/);
+    expect(byIdName("doi:10.1038/nature12373")).toBe(byIdName("doi:10.1038/nature12373"));
+    expect(byIdName("doi:10.1/a b")).not.toBe(byIdName("doi:10.1/a_b"));
+    expect(byIdName(`${"x".repeat(100)}1`)).not.toBe(byIdName(`${"x".repeat(100)}2`));
+  });
+});
+
+describe("publishFile", () => {
+  test("stores under <kind>/<sha[0:2]>/<sha>.<ext>, links by id, removes the temp", async () => {
+    const bytes = new TextEncoder().encode("%PDF-1.4 body %%EOF");
+    const t = temp(bytes);
+    const r = await publishFile({
+      outDir: out,
+      tempPath: t,
+      kind: "pdf",
+      sha256: sha(bytes),
+      bytes: bytes.length,
+      artifactId: "doi:10.1/x",
+    });
+    expect(r.duplicate).toBe(false);
+    expect(r.path).toBe(join(resolve(out), "pdf", sha(bytes).slice(0, 2), `${sha(bytes)}.pdf`));
+    expect(await hashFile(r.path)).toBe(sha(bytes));
+    expect(fs.statSync(r.byIdPath).ino).toBe(fs.statSync(r.path).ino);
+    expect(fs.existsSync(t)).toBe(false);
+  });
+  test("identical bytes a second time: duplicate, one stored copy, both ids linked", async () => {
+    const bytes = new TextEncoder().encode("same bytes");
+    const a = await publishFile({
+      outDir: out,
+      tempPath: temp(bytes),
+      kind: "pdf",
+      sha256: sha(bytes),
+      bytes: bytes.length,
+      artifactId: "a",
+    });
+    const b = await publishFile({
+      outDir: out,
+      tempPath: temp(bytes),
+      kind: "pdf",
+      sha256: sha(bytes),
+      bytes: bytes.length,
+      artifactId: "b",
+    });
+    expect([a.duplicate, b.duplicate]).toEqual([false, true]);
+    expect(allFiles(join(out, "pdf"))).toHaveLength(1);
+    expect(fs.statSync(b.byIdPath).ino).toBe(fs.statSync(a.path).ino);
+    expect(fs.readdirSync(tempDir(out))).toEqual([]);
+  });
+  test("a damaged copy (wrong length or same length, wrong bytes) is replaced", async () => {
+    const bytes = new TextEncoder().encode("the real content");
+    const dest = libraryPath(out, "pdf", sha(bytes));
+    fs.mkdirSync(join(dest, ".."), { recursive: true });
+    fs.writeFileSync(dest, "short");
+    const r = await publishFile({
+      outDir: out,
+      tempPath: temp(bytes),
+      kind: "pdf",
+      sha256: sha(bytes),
+      bytes: bytes.length,
+      artifactId: "a",
+    });
+    expect(r.duplicate).toBe(false);
+    expect(await hashFile(dest)).toBe(sha(bytes));
+  });
+  test("re-publishing an artifact with new content repoints its by-id link", async () => {
+    const one = new TextEncoder().encode("version one");
+    const two = new TextEncoder().encode("version two");
+    await publishFile({
+      outDir: out,
+      tempPath: temp(one),
+      kind: "pdf",
+      sha256: sha(one),
+      bytes: one.length,
+      artifactId: "a",
+    });
+    const r = await publishFile({
+      outDir: out,
+      tempPath: temp(two),
+      kind: "pdf",
+      sha256: sha(two),
+      bytes: two.length,
+      artifactId: "a",
+    });
+    expect(fs.readFileSync(r.byIdPath, "utf8")).toBe("version two");
+    expect(fs.readdirSync(join(out, "by-id"))).toHaveLength(1);
+  });
+  test("libraryPath refuses anything but a hex digest", () => {
+    expect(() => libraryPath(out, "pdf", "../../x")).toThrow("SHA-256");
+  });
+});
+
+describe("temp slots", () => {
+  test("the second claim of a URL held by a live download gets a private file", () => {
+    const a = claimTempSlot(out, "http://h/x.pdf");
+    const b = claimTempSlot(out, "http://h/x.pdf");
+    expect(a.lock).toBeDefined();
+    expect(b.lock).toBeUndefined();
+    expect(b.part).not.toBe(a.part);
+    releaseTempSlot(a);
+    const c = claimTempSlot(out, "http://h/x.pdf");
+    expect(c.part).toBe(a.part);
+    releaseTempSlot(c);
+    releaseTempSlot(b);
+    expect(fs.readdirSync(tempDir(out))).toEqual([]);
+  });
+  test("a lock left by a dead process is taken over", () => {
+    const a = claimTempSlot(out, "http://h/y.pdf");
+    fs.writeFileSync(a.lock as string, `999999999\n${require("node:os").hostname()}\n`);
+    const b = claimTempSlot(out, "http://h/y.pdf");
+    expect(b.part).toBe(a.part);
+    releaseTempSlot(b);
+  });
+  test("sweep removes only files older than the threshold", () => {
+    fs.mkdirSync(tempDir(out), { recursive: true });
+    const old = join(tempDir(out), "old.part");
+    const fresh = join(tempDir(out), "fresh.part");
+    fs.writeFileSync(old, "x");
+    fs.writeFileSync(fresh, "y");
+    const now = Date.now();
+    fs.utimesSync(old, new Date(now - 10_000), new Date(now - 10_000));
+    expect(sweepTempFiles(out, 5_000, now)).toBe(1);
+    expect(fs.readdirSync(tempDir(out))).toEqual(["fresh.part"]);
+    expect(sweepTempFiles(join(out, "missing"), 5_000, now)).toBe(0);
+  });
+});

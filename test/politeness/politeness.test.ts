@@ -1,0 +1,466 @@
+import { describe, expect, test } from "bun:test";
+import * as v from "valibot";
+import { type ConfigInput, ConfigSchema } from "../../src/config/schema.ts";
+import type { Permit, Refusal } from "../../src/net/politeness-port.ts";
+import { Politeness, type PolitenessOptions } from "../../src/politeness/politeness.ts";
+import { openPolitenessDb } from "./db.ts";
+import { FakeClock, settle } from "./fakeClock.ts";
+
+const MIN = 60_000;
+
+function setup(input: ConfigInput = {}, o: { auto?: boolean } & Partial<PolitenessOptions> = {}) {
+  const clock = new FakeClock(1_700_000_000_000, o.auto ?? true);
+  const db = o.db ?? openPolitenessDb();
+  const config = v.parse(ConfigSchema, input);
+  const p = new Politeness({ db, config, now: clock.now, sleep: clock.sleep, renewEveryMs: 0, ...o });
+  return { clock, db, p, config };
+}
+
+function permit(r: Permit | Refusal): Permit {
+  if (!r.ok) throw new Error(`expected a permit, got ${r.reason}`);
+  return r;
+}
+
+describe("rate", () => {
+  test("paces one host's requests per role; the wait is reported", async () => {
+    const { p, clock } = setup();
+    const t0 = clock.t;
+    const a = permit(await p.acquire({ host: "pub.example", role: "metadata", maxWaitMs: 10_000 }));
+    a.release();
+    const b = permit(await p.acquire({ host: "pub.example", role: "metadata", maxWaitMs: 10_000 }));
+    b.release();
+    expect([a.waitedMs, b.waitedMs]).toEqual([0, 100]);
+    expect(clock.t - t0).toBe(100);
+    // another role has its own budget
+    const c = permit(await p.acquire({ host: "pub.example", role: "artifact", maxWaitMs: 10_000 }));
+    expect(c.waitedMs).toBe(0);
+  });
+
+  test("arxiv: one request every 3 s; a wait beyond maxWait is refused without spending the budget", async () => {
+    const { p, clock } = setup({}, { auto: false });
+    const t0 = clock.t;
+    const req = { host: "arxiv.org", role: "artifact" as const, maxWaitMs: 5000 };
+    const first = permit(await p.acquire(req));
+    first.release();
+    const second = p.acquire(req);
+    await clock.advance(3000);
+    permit(await second).release();
+    // the next slot is at 6 s: 3 s away, more than this caller accepts
+    const third = await p.acquire({ ...req, maxWaitMs: 2999 });
+    expect(third).toEqual({ ok: false, reason: "rate_limited", retryAt: t0 + 6000 });
+    // the refusal reserved nothing: asking again at 6 s goes at once
+    await clock.advance(3000);
+    expect(permit(await p.acquire(req)).waitedMs).toBe(0);
+  });
+
+  test("the budget lives in the database: a new instance (restart, other process) continues it", async () => {
+    const { p, db, clock } = setup();
+    permit(await p.acquire({ host: "arxiv.org", role: "artifact", maxWaitMs: 0 })).release();
+    const other = new Politeness({
+      db,
+      config: v.parse(ConfigSchema, {}),
+      now: clock.now,
+      sleep: clock.sleep,
+      renewEveryMs: 0,
+    });
+    expect(await other.acquire({ host: "arxiv.org", role: "artifact", maxWaitMs: 1000 })).toMatchObject({
+      ok: false,
+      reason: "rate_limited",
+      retryAt: clock.t + 3000,
+    });
+  });
+
+  test("fractional config rates work end to end: 1 per 3 s", async () => {
+    const { p } = setup({ politeness: { hosts: { "slow.example": { rate: "1 per 3 s" } } } });
+    permit(await p.acquire({ host: "slow.example", role: "landing", maxWaitMs: 10_000 })).release();
+    expect(
+      permit(await p.acquire({ host: "slow.example", role: "landing", maxWaitMs: 10_000 })).waitedMs,
+    ).toBe(3000);
+  });
+});
+
+describe("crawl-delay", () => {
+  test("landing and artifact requests share one minimum interval; metadata is not subject to robots", async () => {
+    const { p } = setup();
+    p.setMinInterval("pub.example", 5000);
+    permit(await p.acquire({ host: "pub.example", role: "landing", maxWaitMs: MIN })).release();
+    const art = permit(await p.acquire({ host: "pub.example", role: "artifact", maxWaitMs: MIN }));
+    art.release();
+    expect(art.waitedMs).toBe(5000);
+    const meta = permit(await p.acquire({ host: "pub.example", role: "metadata", maxWaitMs: MIN }));
+    expect(meta.waitedMs).toBe(0);
+    p.setMinInterval("pub.example", 0);
+    permit(await p.acquire({ host: "pub.example", role: "landing", maxWaitMs: MIN })).release();
+    expect(permit(await p.acquire({ host: "pub.example", role: "landing", maxWaitMs: MIN })).waitedMs).toBe(
+      200,
+    );
+  });
+
+  test("a crawl-delay shorter than the host's rate does not speed it up", async () => {
+    const { p } = setup();
+    p.setMinInterval("arxiv.org", 1000);
+    permit(await p.acquire({ host: "arxiv.org", role: "artifact", maxWaitMs: MIN })).release();
+    expect(permit(await p.acquire({ host: "arxiv.org", role: "landing", maxWaitMs: MIN })).waitedMs).toBe(
+      3000,
+    );
+  });
+});
+
+describe("cooldowns", () => {
+  test("429 with Retry-After (seconds): refused with retryAt beyond maxWait, waited out within it", async () => {
+    const { p, clock } = setup();
+    const t0 = clock.t;
+    p.observe("pub.example", { status: 429, retryAfterMs: 120_000 });
+    expect(await p.acquire({ host: "pub.example", role: "artifact", maxWaitMs: 10_000 })).toEqual({
+      ok: false,
+      reason: "rate_limited",
+      retryAt: t0 + 120_000,
+    });
+    const ok = permit(await p.acquire({ host: "pub.example", role: "artifact", maxWaitMs: 5 * MIN }));
+    expect(ok.waitedMs).toBe(120_000);
+    expect(p.hostsSnapshot()[0]?.count429).toBe(1);
+  });
+
+  test("503 with Retry-After as an HTTP date (converted to ms by the client)", async () => {
+    const { p, clock } = setup();
+    const date = new Date(clock.t + 90_000).toUTCString();
+    p.observe("pub.example", { status: 503, retryAfterMs: Date.parse(date) - clock.t });
+    const r = await p.acquire({ host: "pub.example", role: "artifact", maxWaitMs: 1000 });
+    expect(r).toEqual({ ok: false, reason: "rate_limited", retryAt: Date.parse(date) });
+  });
+
+  test("Retry-After is capped by politeness.retry_after_cap_s", async () => {
+    const { p, clock } = setup({ politeness: { retry_after_cap_s: 60 } });
+    p.observe("pub.example", { status: 429, retryAfterMs: 3_600_000 });
+    expect(await p.acquire({ host: "pub.example", role: "artifact", maxWaitMs: 0 })).toMatchObject({
+      retryAt: clock.t + 60_000,
+    });
+  });
+
+  test("429 without Retry-After: 1 s, then 2 s; a success resets the backoff", async () => {
+    const { p, clock } = setup();
+    const host = "pub.example";
+    const req = { host, role: "metadata" as const, maxWaitMs: MIN };
+    p.observe(host, { status: 429 });
+    expect(permit(await p.acquire(req)).waitedMs).toBe(1000);
+    p.observe(host, { status: 429 });
+    expect(permit(await p.acquire(req)).waitedMs).toBe(2000);
+    p.observe(host, { status: 200 });
+    p.observe(host, { status: 429 });
+    expect(permit(await p.acquire(req)).waitedMs).toBe(1000);
+    expect(p.hostsSnapshot().find((h) => h.host === host)?.cooldownUntil).toBe(clock.t);
+  });
+
+  test("a cool-down that starts while a request sleeps for its rate slot is honoured", async () => {
+    const { p, clock } = setup({}, { auto: false });
+    const t0 = clock.t;
+    const host = "arxiv.org";
+    permit(await p.acquire({ host, role: "artifact", maxWaitMs: MIN })).release();
+    let at = 0;
+    const waiting = p.acquire({ host, role: "artifact", maxWaitMs: MIN }).then((r) => {
+      at = clock.t;
+      return r;
+    });
+    await clock.advance(1000);
+    p.observe(host, { status: 429, retryAfterMs: 10_000 }); // cool-down until t0 + 11 s
+    await clock.advance(20_000);
+    permit(await waiting);
+    expect(at - t0).toBe(11_000);
+  });
+});
+
+describe("circuit breaker", () => {
+  test("full cycle through the gate: open after 5 failures, one trial after the reset, closed on success", async () => {
+    const { p, clock } = setup({ politeness: { breaker_failures: 5, breaker_reset_s: 60 } });
+    const host = "down.example";
+    const req = { host, role: "metadata" as const, maxWaitMs: MIN };
+    // 404 and 403 are the host working: they never open the breaker
+    for (let i = 0; i < 10; i++) p.observe(host, { status: i % 2 ? 404 : 403 });
+    permit(await p.acquire(req)).release();
+    const fails = [
+      { status: 500 },
+      { status: 502 },
+      { failure: "timeout" },
+      { failure: "conn_error" },
+    ] as const;
+    for (const o of fails) p.observe(host, o);
+    permit(await p.acquire(req)).release(); // 4 failures: still closed
+    const openedAt = clock.t;
+    p.observe(host, { status: 503 });
+    expect(await p.acquire({ ...req, maxWaitMs: 0 })).toEqual({
+      ok: false,
+      reason: "breaker_open",
+      retryAt: openedAt + 60_000,
+    });
+    expect(p.hostsSnapshot()[0]?.breaker.state).toBe("open");
+
+    clock.t = openedAt + 60_000;
+    const trial = permit(await p.acquire(req));
+    expect(p.hostsSnapshot()[0]?.breaker.state).toBe("half_open");
+    // exactly one trial: a second request meanwhile is refused
+    expect(await p.acquire(req)).toMatchObject({ ok: false, reason: "breaker_open" });
+    p.observe(host, { status: 200 });
+    trial.release();
+    expect(p.hostsSnapshot()[0]?.breaker).toEqual({ state: "closed", failures: 0, openUntil: 0 });
+    permit(await p.acquire(req)).release();
+  });
+
+  test("a failed trial opens the breaker again", async () => {
+    const { p, clock } = setup({ politeness: { breaker_failures: 2, breaker_reset_s: 10 } });
+    const host = "down.example";
+    p.observe(host, { status: 500 });
+    p.observe(host, { status: 500 });
+    clock.t += 10_000;
+    const trial = permit(await p.acquire({ host, role: "landing", maxWaitMs: 0 }));
+    p.observe(host, { failure: "tls_error" });
+    trial.release();
+    expect(await p.acquire({ host, role: "landing", maxWaitMs: 0 })).toEqual({
+      ok: false,
+      reason: "breaker_open",
+      retryAt: clock.t + 10_000,
+    });
+  });
+
+  test("a trial released without an answer lets the next request try", async () => {
+    const { p, clock } = setup({ politeness: { breaker_failures: 1, breaker_reset_s: 10 } });
+    const host = "down.example";
+    p.observe(host, { status: 500 });
+    clock.t += 10_000;
+    permit(await p.acquire({ host, role: "landing", maxWaitMs: 0 })).release();
+    const next = permit(await p.acquire({ host, role: "landing", maxWaitMs: 1000 }));
+    expect(p.hostsSnapshot()[0]?.breaker.state).toBe("half_open");
+    next.release();
+  });
+
+  test("a trial granted to a request that then could not go out is handed back", async () => {
+    const { p, clock } = setup({ politeness: { breaker_failures: 1, breaker_reset_s: 1 } });
+    const host = "arxiv.org";
+    permit(await p.acquire({ host, role: "artifact", maxWaitMs: 0 })).release(); // budget: next in 3 s
+    p.observe(host, { status: 500 });
+    clock.t += 1000;
+    expect(await p.acquire({ host, role: "artifact", maxWaitMs: 0 })).toMatchObject({
+      reason: "rate_limited",
+    });
+    clock.t += 2000;
+    permit(await p.acquire({ host, role: "artifact", maxWaitMs: 0 })).release(); // the trial is free again
+  });
+});
+
+describe("concurrency", () => {
+  test("a host's connection limit holds; the next request goes when a slot is released", async () => {
+    const { p, clock } = setup(
+      { politeness: { hosts: { "one.example": { max_concurrent: 1, rate: "1000/s" } } } },
+      { auto: false },
+    );
+    const host = "one.example";
+    const first = permit(await p.acquire({ host, role: "artifact", maxWaitMs: MIN }));
+    let second: Permit | Refusal | undefined;
+    const pending = p.acquire({ host, role: "artifact", maxWaitMs: MIN }).then((r) => {
+      second = r;
+    });
+    await clock.advance(5000);
+    expect(second).toBeUndefined();
+    expect(p.hostsSnapshot()[0]).toMatchObject({ inFlight: 1, inFlightAll: 1, waiting: 1 });
+    first.release();
+    first.release(); // idempotent
+    await clock.advance(0);
+    await pending;
+    expect(second?.ok).toBe(true);
+    expect(p.hostsSnapshot()[0]).toMatchObject({ inFlight: 1, inFlightAll: 1, waiting: 0 });
+  });
+
+  test("waiting for a slot counts against maxWait: refused, nothing held afterwards", async () => {
+    const { p, clock } = setup(
+      { politeness: { hosts: { "one.example": { max_concurrent: 1 } } } },
+      { auto: false },
+    );
+    const host = "one.example";
+    const first = permit(await p.acquire({ host, role: "artifact", maxWaitMs: MIN }));
+    const pending = p.acquire({ host, role: "artifact", maxWaitMs: 2000 });
+    await clock.advance(2000);
+    expect(await pending).toMatchObject({ ok: false, reason: "rate_limited" });
+    first.release();
+    expect(p.hostsSnapshot()[0]).toMatchObject({ inFlight: 0, inFlightAll: 0, waiting: 0 });
+  });
+
+  test("cancelling a waiter answers `cancelled` and leaks no slot", async () => {
+    const { p, clock } = setup(
+      { politeness: { hosts: { "one.example": { max_concurrent: 1 } } } },
+      { auto: false },
+    );
+    const host = "one.example";
+    const first = permit(await p.acquire({ host, role: "artifact", maxWaitMs: MIN }));
+    const ctl = new AbortController();
+    const pending = p.acquire({ host, role: "artifact", maxWaitMs: MIN, signal: ctl.signal });
+    await settle();
+    ctl.abort();
+    expect(await pending).toMatchObject({ ok: false, reason: "cancelled" });
+    first.release();
+    expect(p.hostsSnapshot()[0]).toMatchObject({ inFlight: 0, inFlightAll: 0, waiting: 0 });
+    expect(clock.pending).toBe(0);
+  });
+
+  test("cancelling during the rate sleep gives the slots back", async () => {
+    const { p, clock } = setup({}, { auto: false });
+    permit(await p.acquire({ host: "arxiv.org", role: "artifact", maxWaitMs: MIN })).release();
+    const ctl = new AbortController();
+    const pending = p.acquire({ host: "arxiv.org", role: "artifact", maxWaitMs: MIN, signal: ctl.signal });
+    await clock.advance(1000);
+    ctl.abort();
+    expect(await pending).toMatchObject({ ok: false, reason: "cancelled" });
+    expect(p.hostsSnapshot()[0]).toMatchObject({ inFlight: 0, inFlightAll: 0 });
+  });
+
+  test("per-resolver limit: resolvers.<name>.max_concurrent bounds requests across hosts", async () => {
+    const { p, clock } = setup({ resolvers: { crossref: { max_concurrent: 1 } } }, { auto: false });
+    const a = permit(
+      await p.acquire({ host: "a.example", role: "metadata", resolver: "crossref", maxWaitMs: MIN }),
+    );
+    let done = false;
+    const b = p
+      .acquire({ host: "b.example", role: "metadata", resolver: "crossref", maxWaitMs: MIN })
+      .then((r) => {
+        done = true;
+        return r;
+      });
+    const other = permit(
+      await p.acquire({ host: "b.example", role: "landing", resolver: "landing", maxWaitMs: MIN }),
+    );
+    await clock.advance(1000);
+    expect(done).toBe(false);
+    a.release();
+    await clock.advance(0);
+    permit(await b).release();
+    other.release();
+  });
+
+  test("two instances on one database share the host's slots (cross-process limit)", async () => {
+    const shared = openPolitenessDb();
+    const cfg = { politeness: { hosts: { "one.example": { max_concurrent: 1, rate: "1000/s" } } } };
+    const A = setup(cfg, { auto: false, db: shared, owner: "A" });
+    const B = new Politeness({
+      db: shared,
+      config: A.config,
+      now: A.clock.now,
+      sleep: A.clock.sleep,
+      renewEveryMs: 0,
+      owner: "B",
+    });
+    const held = permit(await A.p.acquire({ host: "one.example", role: "artifact", maxWaitMs: MIN }));
+    let got: Permit | Refusal | undefined;
+    const pending = B.acquire({ host: "one.example", role: "artifact", maxWaitMs: MIN }).then((r) => {
+      got = r;
+    });
+    await A.clock.advance(1000);
+    expect(got).toBeUndefined();
+    held.release();
+    await A.clock.advance(100);
+    await pending;
+    expect(got?.ok).toBe(true);
+  });
+
+  test("a crashed holder's slot expires after the slot TTL unless renewed", async () => {
+    const shared = openPolitenessDb();
+    const cfg = { politeness: { hosts: { "one.example": { max_concurrent: 1, rate: "1000/s" } } } };
+    const A = setup(cfg, { auto: false, db: shared, owner: "A", slotTtlMs: 10_000 });
+    const B = new Politeness({
+      db: shared,
+      config: A.config,
+      now: A.clock.now,
+      sleep: A.clock.sleep,
+      renewEveryMs: 0,
+      owner: "B",
+      slotTtlMs: 10_000,
+    });
+    const t0 = A.clock.t;
+    permit(await A.p.acquire({ host: "one.example", role: "artifact", maxWaitMs: MIN })); // never released
+    await A.clock.advance(8000);
+    A.p.renew(); // alive: good until 18 s
+    const r = B.acquire({ host: "one.example", role: "artifact", maxWaitMs: 5000 });
+    await A.clock.advance(5000);
+    expect(await r).toMatchObject({ ok: false, reason: "rate_limited" });
+    // A "crashes": no more renewals; B gets the slot once it expires
+    let at = 0;
+    const later = B.acquire({ host: "one.example", role: "artifact", maxWaitMs: MIN }).then((x) => {
+      at = A.clock.t;
+      return x;
+    });
+    await A.clock.advance(10_000);
+    permit(await later);
+    expect(at - t0).toBeGreaterThanOrEqual(18_000); // the renewed expiry
+    expect(at - t0).toBeLessThan(18_100); // within one poll of it
+  });
+
+  test("an error inside acquire gives every slot back", async () => {
+    const { p, db } = setup();
+    db.run("CREATE TRIGGER broken BEFORE INSERT ON host_rate BEGIN SELECT RAISE(ABORT, 'disk trouble'); END");
+    await expect(p.acquire({ host: "pub.example", role: "artifact", maxWaitMs: MIN })).rejects.toThrow(
+      "disk trouble",
+    );
+    db.run("DROP TRIGGER broken");
+    expect(p.hostsSnapshot().find((h) => h.host === "pub.example")).toBeUndefined();
+    expect(db.query("SELECT count(*) AS n FROM host_slot").get()).toEqual({ n: 0 });
+  });
+
+  test("close() gives back the slots this process still holds", async () => {
+    const { p, db } = setup();
+    permit(await p.acquire({ host: "pub.example", role: "artifact", maxWaitMs: MIN }));
+    p.close();
+    expect(db.query("SELECT count(*) AS n FROM host_slot").get()).toEqual({ n: 0 });
+  });
+});
+
+describe("announced limits", () => {
+  test("Crossref's headers tighten its limits; more generous ones never loosen the configured ones", async () => {
+    const { p } = setup({ contact_email: "lib@example.org" });
+    const host = "api.crossref.org";
+    const snap = () => p.hostsSnapshot().find((h) => h.host === host);
+    p.observe(host, {
+      status: 200,
+      headers: new Headers({
+        "x-rate-limit-limit": "5",
+        "x-rate-limit-interval": "1s",
+        "x-concurrency-limit": "1",
+      }),
+    });
+    expect(snap()?.limits).toMatchObject({ maxConcurrent: 1, intervalMs: { metadata: 200 } });
+    permit(await p.acquire({ host, role: "metadata", maxWaitMs: MIN })).release();
+    expect(permit(await p.acquire({ host, role: "metadata", maxWaitMs: MIN })).waitedMs).toBe(200);
+    p.observe(host, {
+      status: 200,
+      headers: new Headers({
+        "x-rate-limit-limit": "50",
+        "x-rate-limit-interval": "1s",
+        "x-concurrency-limit": "10",
+      }),
+    });
+    expect(snap()?.limits).toMatchObject({ maxConcurrent: 3, intervalMs: { metadata: 100 } });
+  });
+});
+
+describe("hostsSnapshot", () => {
+  test("shows limits, next allowed time, cooldown, breaker and 429s per host", async () => {
+    const { p, clock } = setup();
+    permit(await p.acquire({ host: "arxiv.org", role: "artifact", maxWaitMs: 0 }));
+    p.observe("arxiv.org", { status: 429, retryAfterMs: 30_000 });
+    const [s] = p.hostsSnapshot();
+    expect(s).toEqual({
+      host: "arxiv.org",
+      inFlight: 1,
+      inFlightAll: 1,
+      waiting: 0,
+      limits: {
+        maxConcurrent: 1,
+        burst: 1,
+        rates: { metadata: "0.333/s", landing: "0.333/s", artifact: "0.333/s" },
+        intervalMs: { metadata: 3000, landing: 3000, artifact: 3000 },
+        crawlDelayMs: 0,
+        source: "built-in",
+      },
+      nextAllowedAt: { metadata: clock.t, landing: clock.t, artifact: clock.t + 3000 },
+      cooldownUntil: clock.t + 30_000,
+      breaker: { state: "closed", failures: 0, openUntil: 0 },
+      count429: 1,
+    });
+  });
+});

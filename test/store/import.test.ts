@@ -1,0 +1,138 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { defaultConfig } from "../../src/config/schema.ts";
+import { openDatabase } from "../../src/store/db.ts";
+import { type ImportOptions, type InvalidLine, importStream } from "../../src/store/import.ts";
+import { queuePolicy, SqliteJobQueue } from "../../src/store/sqlite-queue.ts";
+import { tempDir } from "../support/temp.ts";
+
+let dir: string;
+let queue: SqliteJobQueue;
+
+beforeEach(() => {
+  dir = tempDir("import");
+  queue = new SqliteJobQueue(openDatabase(`${dir}/queue.db`), queuePolicy(defaultConfig().queue), {
+    now: () => 1_000,
+  });
+});
+afterEach(() => {
+  queue.db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function importBytes(bytes: Uint8Array | string, options: Partial<ImportOptions> = {}) {
+  const invalid: InvalidLine[] = [];
+  const source = new Blob([typeof bytes === "string" ? bytes : new Uint8Array(bytes)]).stream();
+  const summary = await importStream(queue, source, {
+    format: "auto",
+    rejectsPath: `${dir}/in.rejects`,
+    onInvalid: (l) => invalid.push(l),
+    ...options,
+  });
+  return { summary, invalid };
+}
+
+const oaWork = readFileSync("/work/shared/fixtures/api/openalex-work-oa.json", "utf8");
+
+const MIXED = [
+  "# a comment",
+  "10.1038/nature12373",
+  "",
+  '{"doi":"10.1/a","pdf_urls":["https://example.org/a.pdf"],"batch":7}',
+  "   ",
+  "not an identifier",
+  JSON.stringify(JSON.parse(oaWork)),
+  "https://doi.org/10.1186/1744-8603-1-8",
+  '{"doi":"broken"}',
+  "{oops",
+  "PMC3531190",
+].join("\n");
+
+describe("importStream", () => {
+  test("mixed formats: counts, invalid lines with numbers and reasons, rejects file holds them whole", async () => {
+    const { summary, invalid } = await importBytes(MIXED);
+    expect(summary).toMatchObject({ lines: 11, added: 4, duplicate: 1, invalid: 3, readError: null });
+    expect(summary.rejectsPath).toBe(`${dir}/in.rejects`);
+    expect(invalid.map((l) => l.lineNo)).toEqual([6, 9, 10]);
+    expect(invalid[1]?.reason).toContain("doi: expected a DOI");
+    expect(invalid[2]?.reason).toBe("not valid JSON");
+    expect(readFileSync(`${dir}/in.rejects`, "utf8")).toBe('not an identifier\n{"doi":"broken"}\n{oops\n');
+    const job = await queue.show("doi:10.1/a");
+    expect(job?.job.artifact.meta).toEqual({ batch: 7 });
+    // The OpenAlex record and the bare DOI line are one job.
+    expect((await queue.show("doi:10.1186/1744-8603-1-8"))?.job.artifact.openalex).toBe("W2144516619");
+  });
+
+  test("importing the same input twice adds nothing", async () => {
+    await importBytes(MIXED);
+    const { summary } = await importBytes(MIXED);
+    expect(summary).toMatchObject({ added: 0, duplicate: 5, invalid: 3 });
+    expect((await queue.stats()).total).toBe(4);
+  });
+
+  test("gzip input, committed in batches", async () => {
+    const lines = Array.from({ length: 5000 }, (_, i) => `10.5555/${i}`).join("\n");
+    const { summary } = await importBytes(gzipSync(lines), { batchSize: 333 });
+    expect(summary).toMatchObject({ lines: 5000, added: 5000, invalid: 0, rejectsPath: null });
+    expect((await queue.stats()).counts.queued).toBe(5000);
+  });
+
+  test("binary garbage and invalid UTF-8 become invalid lines; valid lines around them are kept", async () => {
+    const garbage = new Uint8Array(4096);
+    for (let i = 0; i < garbage.length; i++) garbage[i] = (i * 7919 + 13) % 256;
+    const input = Buffer.concat([
+      Buffer.from("10.1/before\n"),
+      Buffer.from(garbage),
+      Buffer.from("\n"),
+      Buffer.from([0xc3, 0x28, 0x0a]),
+      Buffer.from("10.1/after\n"),
+    ]);
+    const { summary, invalid } = await importBytes(input);
+    expect(summary.added).toBe(2);
+    expect(summary.invalid).toBeGreaterThan(0);
+    expect(invalid.some((l) => l.reason === "not valid UTF-8")).toBe(true);
+    expect(await queue.show("doi:10.1/before")).not.toBeNull();
+    expect(await queue.show("doi:10.1/after")).not.toBeNull();
+    // Every invalid line is in the rejects file byte for byte.
+    expect(readFileSync(`${dir}/in.rejects`).includes(Buffer.from([0xc3, 0x28, 0x0a]))).toBe(true);
+  });
+
+  test("a 10 MB line is one invalid line, written whole to the rejects file; import goes on", async () => {
+    const huge = `{"doi":"10.1/huge","title":"${"z".repeat(10 * 1024 * 1024)}"}`;
+    const { summary, invalid } = await importBytes(`10.1/a\n${huge}\n10.1/b\n`);
+    expect(summary).toMatchObject({ added: 2, invalid: 1 });
+    expect(invalid[0]).toEqual({ lineNo: 2, reason: "line longer than 1048576 bytes" });
+    expect(readFileSync(`${dir}/in.rejects`, "utf8")).toBe(`${huge}\n`);
+  });
+
+  test("a truncated gzip stops with a clear reason after committing what was read", async () => {
+    const lines = Array.from({ length: 50_000 }, (_, i) => `10.7777/${i}`).join("\n");
+    const gz = gzipSync(lines);
+    const { summary } = await importBytes(gz.subarray(0, Math.floor(gz.length * 0.6)));
+    expect(summary.readError).toContain("damaged or truncated");
+    expect(summary.added).toBeGreaterThan(10_000);
+    expect(summary.added).toBeLessThan(50_000);
+    expect((await queue.stats()).total).toBe(summary.added);
+  });
+
+  test("a default priority applies to works without one", async () => {
+    await importBytes('10.1/p\n{"doi":"10.1/q","priority":9}\n', { priority: 3 });
+    expect((await queue.show("doi:10.1/p"))?.job.priority).toBe(3);
+    expect((await queue.show("doi:10.1/q"))?.job.priority).toBe(9);
+  });
+
+  test("--format openalex rejects lines that are not OpenAlex works", async () => {
+    const { summary, invalid } = await importBytes(`${JSON.stringify(JSON.parse(oaWork))}\n10.1/x\n`, {
+      format: "openalex",
+    });
+    expect(summary).toMatchObject({ added: 1, invalid: 1 });
+    expect(invalid[0]?.lineNo).toBe(2);
+  });
+
+  test("no rejects file is created when every line is valid", async () => {
+    const { summary } = await importBytes("10.1/ok\n");
+    expect(summary.rejectsPath).toBeNull();
+    expect(existsSync(`${dir}/in.rejects`)).toBe(false);
+  });
+});
