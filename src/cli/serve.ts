@@ -1,6 +1,12 @@
 // `docstokg serve`: the read-only status endpoint and dashboard over an existing state directory.
 import { defineCommand } from "citty";
-import { globalArgs, notAvailable } from "./common.ts";
+import { ListenError } from "../status/listen.ts";
+import { NoStateError, openReadOnlyStatus } from "../status/read-only.ts";
+import { startStatusServer } from "../status/server.ts";
+import { createContext, globalArgs, UsageError } from "./common.ts";
+
+/** How often the dashboard's throughput chart gets a sample. */
+const SAMPLE_EVERY_MS = 5000;
 
 export const serveCommand = defineCommand({
   meta: {
@@ -13,7 +19,48 @@ Examples:
   },
   args: {
     ...globalArgs,
-    listen: { type: "string", description: "Address to listen on [127.0.0.1:8787]", valueHint: "ADDR" },
+    listen: {
+      type: "string",
+      description: "Address to listen on [status.listen, 127.0.0.1:8787]",
+      valueHint: "ADDR",
+    },
   },
-  run: () => notAvailable("serve"),
+  run: async ({ args }) => {
+    const ctx = await createContext(args, { flags: { listen: "status.listen" } });
+    const listen = ctx.config.status.listen;
+    let status: ReturnType<typeof openReadOnlyStatus>;
+    try {
+      status = openReadOnlyStatus(ctx.config);
+    } catch (err) {
+      if (err instanceof NoStateError) throw new UsageError(err.message);
+      throw err;
+    }
+    let server: ReturnType<typeof startStatusServer>;
+    try {
+      server = startStatusServer(listen, status.app, { token: ctx.config.status.token });
+    } catch (err) {
+      status.close();
+      if (err instanceof ListenError) throw new UsageError(`--listen: ${err.message}`);
+      throw err;
+    }
+    const timer = setInterval(() => {
+      try {
+        status.sample();
+      } catch (err) {
+        ctx.log.warn("throughput sample failed", err);
+      }
+    }, SAMPLE_EVERY_MS);
+    ctx.log.info(`status endpoint (read-only) at ${server.url.href}`, {
+      url: server.url.href,
+      state_dir: ctx.config.state_dir,
+    });
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    clearInterval(timer);
+    await server.stop();
+    status.close();
+    ctx.log.info(`stopped on ${signal}`);
+  },
 });

@@ -1,0 +1,49 @@
+// Adapts the store's JobQueue to what the status endpoint reads and controls. URLs in job details
+// pass through the manifest's redaction, so a key in a query string never leaves through the API.
+import type { Database } from "bun:sqlite";
+import type { JobQueue } from "../store/types.ts";
+import { redactText } from "../telemetry/manifest.ts";
+import { BadCursorError, type StatusControls, type StatusReadModel } from "./read-model.ts";
+
+/** Copies a JSON-like value with every URL inside its strings redacted. */
+export function redactDeep(value: unknown, depth = 0): unknown {
+  if (typeof value === "string") return value.includes("://") ? redactText(value) : value;
+  if (depth > 16 || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v, depth + 1);
+  return out;
+}
+
+export function queueReadModel(queue: JobQueue, db: Database): StatusReadModel {
+  const probe = db.query("SELECT 1 FROM jobs LIMIT 1");
+  return {
+    ping: () => {
+      probe.all();
+      return true;
+    },
+    stats: () => queue.stats(),
+    list: async (filter) => {
+      try {
+        const page = await queue.list(filter);
+        return { jobs: page.jobs.map((j) => redactDeep(j) as object), nextCursor: page.nextCursor };
+      } catch (err) {
+        // The store rejects a cursor it did not issue with a RangeError.
+        if (err instanceof RangeError) throw new BadCursorError(err.message.replace(/^cursor:\s*/, ""));
+        throw err;
+      }
+    },
+    show: async (id) => {
+      const detail = await queue.show(id);
+      return detail && (redactDeep(detail) as typeof detail);
+    },
+  };
+}
+
+export function queueControls(queue: JobQueue): StatusControls {
+  return {
+    pause: () => queue.pause(),
+    resume: () => queue.resume(),
+    retryFailed: ({ reason }) => queue.retryFailed({ reason }),
+  };
+}

@@ -1,0 +1,114 @@
+// `docstokg serve` end to end: the built binary serving a seeded state directory read-only.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { defaultConfig } from "../../src/config/schema.ts";
+import { builtBinary, emptyDir, runBinary } from "../support/binary.ts";
+import { statusFixture } from "../support/status-fixture.ts";
+
+let dir: string;
+let binary: string;
+
+beforeAll(async () => {
+  dir = emptyDir("docstokg-serve-");
+  const fx = await statusFixture(defaultConfig(), join(dir, "state", "queue.db"));
+  fx.db.close();
+  binary = await builtBinary();
+}, 120_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Reads the process's stderr until the line announcing the URL; returns the URL. */
+async function announcedUrl(
+  stream: ReadableStream<Uint8Array>,
+): Promise<{ url: string; rest: () => Promise<string> }> {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`serve exited before announcing its URL:\n${text}`);
+    text += decoder.decode(value, { stream: true });
+    const m = /"url":"(http:\/\/[^"]+)"/.exec(text);
+    if (m) {
+      const url = m[1] as string;
+      return {
+        url,
+        rest: async () => {
+          for (;;) {
+            const r = await reader.read();
+            if (r.done) return text;
+            text += decoder.decode(r.value, { stream: true });
+          }
+        },
+      };
+    }
+  }
+}
+
+describe("docstokg serve", () => {
+  test("serves the state directory read-only and stops cleanly on SIGTERM", async () => {
+    const proc = Bun.spawn(
+      [binary, "serve", "--state-dir", join(dir, "state"), "--listen", "127.0.0.1:0", "--log-format", "json"],
+      {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, DOCSTOKG_STATUS__TOKEN: "tok-123456" },
+        stdout: "ignore",
+        stderr: "pipe",
+      },
+    );
+    try {
+      const { url, rest } = await announcedUrl(proc.stderr);
+      const get = (path: string) => fetch(new URL(path, url));
+      expect((await get("/healthz")).status).toBe(200);
+      expect((await get("/readyz")).status).toBe(200);
+      const stats = (await (await get("/api/stats")).json()) as { counts: Record<string, number> };
+      expect(stats.counts).toEqual({ queued: 5, in_progress: 2, done: 10, skipped: 1, error: 4 });
+      const errors = (await (await get("/api/jobs?state=error")).json()) as { jobs: unknown[] };
+      expect(errors.jobs).toHaveLength(4);
+      expect((await get("/api/jobs?limit=abc")).status).toBe(400);
+      expect((await get("/api/jobs/424242")).status).toBe(404);
+      const hosts = (await (await get("/api/hosts")).json()) as { hosts: { host: string }[] };
+      expect(hosts.hosts.map((h) => h.host).sort()).toEqual(["arxiv.org", "slow.example"]);
+      const metrics = await (await get("/metrics")).text();
+      expect(metrics).toContain('docstokg_jobs{state="done"} 10\n');
+      const page = await (await get("/")).text();
+      expect(page).toContain("read-only");
+      expect(page).toContain("<polyline");
+
+      // Even with the right token, a read-only server changes nothing.
+      const pause = await fetch(new URL("/api/pause", url), {
+        method: "POST",
+        headers: { Authorization: "Bearer tok-123456" },
+      });
+      expect(pause.status).toBe(403);
+      expect(((await pause.json()) as { error: string }).error).toBe("read_only");
+      expect(((await (await get("/api/stats")).json()) as { paused: boolean }).paused).toBe(false);
+
+      proc.kill("SIGTERM");
+      expect(await proc.exited).toBe(0);
+      expect(await rest()).toContain("stopped on SIGTERM");
+    } finally {
+      proc.kill("SIGKILL");
+    }
+  }, 30_000);
+
+  test("refuses a non-loopback address without a token (exit 2, one clear line)", async () => {
+    const r = await runBinary(["serve", "--state-dir", join(dir, "state"), "--listen", "0.0.0.0:0"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("refusing to serve the status endpoint on non-loopback address 0.0.0.0:0");
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  }, 30_000);
+
+  test("a state directory without a queue database is a usage error", async () => {
+    const r = await runBinary(["serve", "--state-dir", join(dir, "missing"), "--listen", "127.0.0.1:0"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("no queue database at");
+  }, 30_000);
+
+  test("a malformed --listen is a usage error naming the flag", async () => {
+    const r = await runBinary(["serve", "--state-dir", join(dir, "state"), "--listen", "nonsense"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--listen/);
+  }, 30_000);
+});
