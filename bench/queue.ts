@@ -1,0 +1,360 @@
+// Queue benchmarks (see bench/README.md): import throughput and peak RSS against a raw batched
+// INSERT, lease(64)+ack throughput against raw per-job UPDATEs, lease latency on a big table,
+// and 4 processes leasing/acking one file at once. Every figure is printed with its target.
+//   bun bench/queue.ts [--lines 1000000] [--duration 30] [--skip import,ack,latency,concurrent]
+//   (child modes: --child import|raw|worker …, used by the parent)
+import { Database } from "bun:sqlite";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { openDatabase } from "../src/store/db.ts";
+import { importStream } from "../src/store/import.ts";
+import { ROWS_PER_STATEMENT } from "../src/store/jobs/enqueue.ts";
+import { SqliteJobQueue } from "../src/store/sqlite-queue.ts";
+
+const POLICY = { leaseTtlMs: 120_000, maxAttempts: 5, backoff: { baseMs: 30_000, capMs: 3_600_000 } };
+const SELF = new URL(import.meta.url).pathname;
+
+const { values } = parseArgs({
+  options: {
+    lines: { type: "string", default: "1000000" },
+    duration: { type: "string", default: "30" },
+    skip: { type: "string", default: "" },
+    dir: { type: "string", default: ".bench" },
+    child: { type: "string" },
+    db: { type: "string" },
+    input: { type: "string" },
+    owner: { type: "string" },
+    until: { type: "string" },
+  },
+});
+
+function artifactLine(i: number): string {
+  return JSON.stringify({
+    doi: `10.5555/bench.${i}`,
+    title: `Benchmark work ${i}`,
+    year: 2000 + (i % 25),
+    pdf_urls: [`https://example.org/pdf/${i}.pdf`],
+    landing_urls: [`https://example.org/article/${i}`],
+  });
+}
+
+function rssMb(): number {
+  // maxRSS is in kilobytes on Linux.
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+async function runChild(args: string[]): Promise<Record<string, number>> {
+  const proc = Bun.spawn([process.execPath, SELF, ...args], { stdout: "pipe", stderr: "inherit" });
+  const out = await new Response(proc.stdout).text();
+  const code = await proc.exited;
+  if (code !== 0) throw new Error(`child ${args.join(" ")} exited ${code}`);
+  return JSON.parse(out.trim().split("\n").at(-1) ?? "{}");
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+function report(name: string, value: string, target: string, ok: boolean): void {
+  console.log(`${ok ? "PASS" : "MISS"}  ${name.padEnd(44)} ${value.padEnd(34)} target ${target}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Children
+
+async function childImport(db: string, input: string): Promise<void> {
+  const conn = openDatabase(db);
+  const queue = new SqliteJobQueue(conn, POLICY, { now: Date.now });
+  const t0 = performance.now();
+  const s = await importStream(queue, Bun.file(input).stream(), {
+    format: "auto",
+    rejectsPath: `${input}.rejects`,
+  });
+  const ms = performance.now() - t0;
+  conn.close();
+  console.log(JSON.stringify({ ms, lines: s.lines, added: s.added, invalid: s.invalid, rssMb: rssMb() }));
+}
+
+/**
+ * The same rows, prepared before the clock starts, inserted with bare prepared statements in
+ * transactions of 2000: one row per statement, and the multi-row form the import itself uses.
+ */
+async function childRaw(db: string, input: string, multi: boolean): Promise<void> {
+  const conn = openDatabase(db);
+  const text = await Bun.file(input).text();
+  const rows: [string, string][] = [];
+  for (const line of text.split("\n")) {
+    if (!line) continue;
+    const a = JSON.parse(line) as { doi: string };
+    const id = `doi:${a.doi}`;
+    rows.push([id, JSON.stringify({ id, ...a })]);
+  }
+  const per = multi ? ROWS_PER_STATEMENT : 1;
+  const tuples = Array.from({ length: per }, (_, r) => `(?${2 * r + 2}, ?${2 * r + 3}, 0, ?1, ?1, ?1)`).join(
+    ", ",
+  );
+  const insert = conn.query(
+    `INSERT INTO jobs (artifact_id, artifact, priority, available_at, created_at, updated_at) VALUES ${tuples} ON CONFLICT (artifact_id) DO NOTHING`,
+  );
+  const now = Date.now();
+  const t0 = performance.now();
+  for (let i = 0; i < rows.length; i += 2000) {
+    conn.transaction(() => {
+      const end = Math.min(rows.length, i + 2000);
+      for (let j = i; j + per <= end; j += per) {
+        const params: (string | number)[] = [now];
+        for (let k = j; k < j + per; k++) params.push(...(rows[k] as [string, string]));
+        insert.run(...params);
+      }
+    })();
+  }
+  const ms = performance.now() - t0;
+  conn.close();
+  console.log(JSON.stringify({ ms, lines: rows.length }));
+}
+
+/** Lease 16 at a time and ack each until `until`; report what was leased and acked. */
+async function childWorker(db: string, owner: string, until: number, leasedFile: string): Promise<void> {
+  const conn = openDatabase(db);
+  const queue = new SqliteJobQueue(conn, POLICY, { now: Date.now });
+  const leased: number[] = [];
+  let acked = 0;
+  let lostAcks = 0;
+  let errors = 0;
+  let locked = 0;
+  while (Date.now() < until) {
+    try {
+      const jobs = await queue.lease(owner, 16);
+      if (jobs.length === 0) break;
+      for (const job of jobs) {
+        leased.push(job.id);
+        if (await queue.ack(job.id, job.token, { state: "done", reason: "ok" })) acked++;
+        else lostAcks++;
+      }
+    } catch (error) {
+      errors++;
+      if (/locked|busy/i.test(String(error))) locked++;
+    }
+  }
+  conn.close();
+  await Bun.write(leasedFile, leased.join("\n"));
+  console.log(JSON.stringify({ acked, lostAcks, errors, locked, leased: leased.length }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parent
+
+async function benchImport(dir: string, lines: number): Promise<void> {
+  const input = join(dir, `artifacts-${lines}.jsonl`);
+  if (!(await Bun.file(input).exists())) {
+    const sink = Bun.file(input).writer();
+    for (let i = 0; i < lines; i++) sink.write(`${artifactLine(i)}\n`);
+    await sink.end();
+  }
+  const fresh = (name: string) => {
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(join(dir, `${name}${suffix}`), { force: true });
+    return join(dir, name);
+  };
+  const raw1 = await runChild(["--child", "raw", "--db", fresh("raw.db"), "--input", input]);
+  const rawN = await runChild(["--child", "raw-multi", "--db", fresh("raw-multi.db"), "--input", input]);
+  const imp = await runChild(["--child", "import", "--db", fresh("import.db"), "--input", input]);
+  const rate = (r: Record<string, number>) => (r.lines ?? 0) / ((r.ms ?? 1) / 1000);
+  const impRate = rate(imp);
+  const rawRate = Math.max(rate(raw1), rate(rawN));
+  report(
+    `import ${fmt(lines)} artifact lines`,
+    `${fmt(impRate)} lines/s`,
+    "≥ 150,000 lines/s",
+    impRate >= 150_000,
+  );
+  report("  raw INSERT, 1 row per statement", `${fmt(rate(raw1))} rows/s`, "(baseline)", true);
+  report(
+    `  raw INSERT, ${ROWS_PER_STATEMENT} rows per statement`,
+    `${fmt(rate(rawN))} rows/s`,
+    "(baseline)",
+    true,
+  );
+  report(
+    "  import / best raw",
+    `${((impRate / rawRate) * 100).toFixed(1)} %`,
+    "≥ 40 %",
+    impRate / rawRate >= 0.4,
+  );
+  report(
+    "  import peak RSS (child process)",
+    `${(imp.rssMb ?? 0).toFixed(1)} MB`,
+    "≤ 150 MB",
+    (imp.rssMb ?? 0) <= 150,
+  );
+  if (imp.added !== lines) throw new Error(`import added ${imp.added} of ${lines}`);
+}
+
+function freshQueue(path: string): SqliteJobQueue {
+  for (const suffix of ["", "-wal", "-shm"]) rmSync(`${path}${suffix}`, { force: true });
+  return new SqliteJobQueue(openDatabase(path), POLICY, { now: Date.now });
+}
+
+/** Fill `jobs` quickly with `queued` ready rows and `done` rows, straight in SQL. */
+function fill(db: Database, queued: number, done: number): void {
+  const now = Date.now();
+  db.run("BEGIN");
+  db.query(
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+     INSERT INTO jobs (artifact_id, artifact, state, available_at, created_at, updated_at, attempts)
+     SELECT 'doi:10.6/' || i, json_object('id', 'doi:10.6/' || i, 'doi', '10.6/' || i),
+            CASE WHEN i <= ?2 THEN 'done' ELSE 'queued' END, ?3 - 1000, ?3, ?3, CASE WHEN i <= ?2 THEN 1 ELSE 0 END
+     FROM n`,
+  ).run(queued + done, done, now);
+  db.run("COMMIT");
+  db.run("ANALYZE");
+}
+
+async function benchLeaseAck(dir: string): Promise<void> {
+  const n = 200_000;
+  const q = freshQueue(join(dir, "ack.db"));
+  fill(q.db, n, 0);
+  let done = 0;
+  const t0 = performance.now();
+  for (;;) {
+    const jobs = await q.lease("bench", 64);
+    if (jobs.length === 0) break;
+    for (const job of jobs) if (await q.ack(job.id, job.token, { state: "done", reason: "ok" })) done++;
+  }
+  const rate = done / ((performance.now() - t0) / 1000);
+  q.db.close();
+
+  // Baseline: the least a per-job completion can cost, one autocommit UPDATE by primary key.
+  const raw = freshQueue(join(dir, "ack-raw.db"));
+  fill(raw.db, n, 0);
+  const update = raw.db.query("UPDATE jobs SET state = 'done' WHERE id = ?1");
+  const t1 = performance.now();
+  for (let id = 1; id <= n; id++) update.run(id);
+  const rawRate = n / ((performance.now() - t1) / 1000);
+  raw.db.close();
+  report("lease(64) + individual ack, one process", `${fmt(rate)} jobs/s`, "≥ 30,000 jobs/s", rate >= 30_000);
+  report("  raw autocommit UPDATE per job", `${fmt(rawRate)} jobs/s`, "(baseline)", true);
+  report("  lease+ack / raw", `${((rate / rawRate) * 100).toFixed(1)} %`, "-", true);
+}
+
+async function benchLatency(dir: string): Promise<void> {
+  const q = freshQueue(join(dir, "latency.db"));
+  fill(q.db, 1_000_000, 1_000_000);
+  const samples: number[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const t0 = performance.now();
+    const jobs = await q.lease("bench", 64);
+    samples.push(performance.now() - t0);
+    // Ack a quarter so the table keeps turning over like a real run; the rest stay leased.
+    for (const job of jobs.slice(0, 16)) await q.ack(job.id, job.token, { state: "done", reason: "ok" });
+  }
+  // Raw baseline: the same ordered read without claiming anything.
+  const read = q.db.query(
+    "SELECT id FROM jobs INDEXED BY jobs_ready_idx WHERE state = 'queued' AND available_at <= ?1 ORDER BY priority DESC, available_at, id LIMIT 64",
+  );
+  const rawSamples: number[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const t0 = performance.now();
+    read.all(Date.now());
+    rawSamples.push(performance.now() - t0);
+  }
+  q.db.close();
+  samples.sort((a, b) => a - b);
+  rawSamples.sort((a, b) => a - b);
+  const p50 = percentile(samples, 50);
+  const p99 = percentile(samples, 99);
+  report(
+    "lease(64) latency, 1M queued + 1M done",
+    `p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms`,
+    "p99 ≤ 2 ms",
+    p99 <= 2,
+  );
+  report(
+    "  raw SELECT of 64 ready ids",
+    `p99 ${percentile(rawSamples, 99).toFixed(3)} ms`,
+    "(baseline)",
+    true,
+  );
+}
+
+async function benchConcurrent(dir: string, seconds: number): Promise<void> {
+  const path = join(dir, "concurrent.db");
+  const q = freshQueue(path);
+  const total = 3_000_000;
+  fill(q.db, total, 0);
+  q.db.close();
+  const until = Date.now() + seconds * 1000;
+  const results = await Promise.all(
+    [0, 1, 2, 3].map((i) =>
+      runChild([
+        "--child",
+        "worker",
+        "--db",
+        path,
+        "--owner",
+        `p${i}`,
+        "--until",
+        String(until),
+        "--input",
+        join(dir, `leased-${i}.txt`),
+      ]),
+    ),
+  );
+  const seen = new Set<number>();
+  let doubleLeased = 0;
+  for (let i = 0; i < 4; i++) {
+    const text = await Bun.file(join(dir, `leased-${i}.txt`)).text();
+    for (const line of text.split("\n")) {
+      if (!line) continue;
+      const id = Number(line);
+      if (seen.has(id)) doubleLeased++;
+      seen.add(id);
+    }
+  }
+  const db = new Database(path);
+  const stats = db
+    .query<{ done: number; jobs: number; outcomes: number; distinct_outcomes: number }, []>(
+      `SELECT (SELECT count(*) FROM jobs WHERE state = 'done') AS done, (SELECT count(*) FROM jobs) AS jobs,
+              (SELECT count(*) FROM outcomes) AS outcomes, (SELECT count(DISTINCT job_id) FROM outcomes) AS distinct_outcomes`,
+    )
+    .get();
+  db.close();
+  const acked = results.reduce((s, r) => s + (r.acked ?? 0), 0);
+  const locked = results.reduce((s, r) => s + (r.locked ?? 0), 0);
+  const errors = results.reduce((s, r) => s + (r.errors ?? 0), 0);
+  const lostAcks = results.reduce((s, r) => s + (r.lostAcks ?? 0), 0);
+  const ackedTwice = (stats?.outcomes ?? 0) - (stats?.distinct_outcomes ?? 0);
+  const lost = total - (stats?.jobs ?? 0) + Math.abs((stats?.done ?? 0) - acked);
+  report(
+    `4 processes × ${seconds} s, lease(16)+ack`,
+    `${fmt(acked / seconds)} jobs/s total (${fmt(acked)})`,
+    "-",
+    true,
+  );
+  report("  jobs held by two leases at once", String(doubleLeased), "0", doubleLeased === 0);
+  report("  jobs lost / acked twice", `${lost} / ${ackedTwice}`, "0 / 0", lost === 0 && ackedTwice === 0);
+  report(
+    "  'database is locked' errors / other errors",
+    `${locked} / ${errors - locked}`,
+    "0 / 0",
+    errors === 0,
+  );
+  report("  stale-token acks (expected 0 without expiry)", String(lostAcks), "0", lostAcks === 0);
+}
+
+if (values.child === "import") await childImport(String(values.db), String(values.input));
+else if (values.child === "raw" || values.child === "raw-multi")
+  await childRaw(String(values.db), String(values.input), values.child === "raw-multi");
+else if (values.child === "worker")
+  await childWorker(String(values.db), String(values.owner), Number(values.until), String(values.input));
+else {
+  const dir = String(values.dir);
+  mkdirSync(dir, { recursive: true });
+  const skip = new Set(String(values.skip).split(",").filter(Boolean));
+  console.log(`docstokg queue bench — bun ${Bun.version}, ${navigator.hardwareConcurrency} cores`);
+  if (!skip.has("import")) await benchImport(dir, Number(values.lines));
+  if (!skip.has("ack")) await benchLeaseAck(dir);
+  if (!skip.has("latency")) await benchLatency(dir);
+  if (!skip.has("concurrent")) await benchConcurrent(dir, Number(values.duration));
+}

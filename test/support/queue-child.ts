@@ -1,0 +1,42 @@
+// A child process for crash tests: imports a file, or runs a lease/ack loop, against a queue
+// database, printing one line per committed step so the parent can kill -9 it mid-flight.
+//   bun queue-child.ts import <db> <input>
+//   bun queue-child.ts work <db> <owner>
+import { openDatabase } from "../../src/store/db.ts";
+import { importStream } from "../../src/store/import.ts";
+import { SqliteJobQueue } from "../../src/store/sqlite-queue.ts";
+
+const [mode, dbPath, arg] = process.argv.slice(2);
+if (!dbPath || !arg) throw new Error("usage: queue-child.ts import|work <db> <input|owner>");
+const db = openDatabase(dbPath);
+const queue = new SqliteJobQueue(
+  db,
+  { leaseTtlMs: 60_000, maxAttempts: 3, backoff: { baseMs: 0, capMs: 0 } },
+  { now: Date.now },
+);
+
+if (mode === "import") {
+  await importStream(queue, Bun.file(arg).stream(), {
+    format: "auto",
+    rejectsPath: `${arg}.rejects`,
+    batchSize: 500,
+    onProgress: (s) => console.log(`committed ${s.added}`),
+  });
+  console.log("finished");
+} else {
+  let n = 0;
+  for (;;) {
+    const jobs = await queue.lease(arg, 8);
+    if (jobs.length === 0) break;
+    for (const job of jobs) {
+      n++;
+      // A mix of every transition the runner makes.
+      if (n % 5 === 0) await queue.fail(job.id, job.token, { reason: "timeout", transient: true });
+      else if (n % 7 === 0) await queue.release(job.id, job.token);
+      else await queue.ack(job.id, job.token, { state: "done", reason: "ok", attempts: [{ reason: "ok" }] });
+    }
+    console.log(`processed ${n}`);
+  }
+  console.log("finished");
+}
+db.close();
