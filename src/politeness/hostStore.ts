@@ -76,6 +76,7 @@ export class HostStore {
   private readonly insertWaiter: Statement<unknown, Bind[]>;
   private readonly promote: Statement<unknown, Bind[]>;
   private readonly refresh: Statement<unknown, Bind[]>;
+  private readonly countWaiters: Statement<{ n: number }, [string, number]>;
   private readonly deleteSlot: Statement<unknown, [string, string]>;
   private readonly renew: Statement<unknown, [number, string, number]>;
   private readonly renewTrials: Statement<unknown, [number, string, number]>;
@@ -117,6 +118,9 @@ export class HostStore {
        WHERE host = ?1 AND token = ?2 AND waiting = 1
          AND (SELECT count(*) FROM host_slot s WHERE s.host = ?1 AND s.expires_at > ?4
               AND (s.waiting = 0 OR s.since < ?5 OR (s.since = ?5 AND s.token < ?2))) < ?6`,
+    );
+    this.countWaiters = db.prepare(
+      "SELECT count(*) AS n FROM host_slot WHERE host = ? AND expires_at > ? AND waiting = 1",
     );
     this.refresh = db.prepare(
       "UPDATE host_slot SET expires_at = ? WHERE host = ? AND token = ? AND waiting = 1",
@@ -206,6 +210,11 @@ export class HostStore {
     limit: number,
   ): boolean {
     return this.promote.run(host, token, now + ttlMs, now, since, limit).changes === 1;
+  }
+
+  /** Requests of any process queued for a slot of `host`. */
+  waiters(host: string, now: number): number {
+    return this.countWaiters.get(host, now)?.n ?? 0;
   }
 
   /** Keep a waiter in line (a waiter that stops refreshing, a crashed one, drops out). */

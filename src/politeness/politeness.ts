@@ -46,6 +46,13 @@ export interface PolitenessOptions {
   slotTtlMs?: number;
   /** How often held slots are renewed (0: never by timer; call `renew()` yourself). Default ttl / 3. */
   renewEveryMs?: number;
+  /**
+   * How long a released host slot stays reserved for this process's next request to the host while
+   * no other process waits for it (saves two database writes per request; 0 turns it off).
+   */
+  slotLingerMs?: number;
+  /** Background timer (idle slot sweep); defaults to an unref'd setTimeout. */
+  setTimer?: Timer;
   /** Pause between looks at the slot table while other processes hold every slot of a host. */
   slotPollMs?: number;
 }
@@ -89,6 +96,15 @@ const realSleep: Sleep = (ms, signal) =>
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 
+/** Run `fn` after `ms` unless cancelled; must not keep the process alive. */
+export type Timer = (fn: () => void, ms: number) => { cancel(): void };
+
+const realTimer: Timer = (fn, ms) => {
+  const t = setTimeout(fn, ms);
+  t.unref?.();
+  return { cancel: () => clearTimeout(t) };
+};
+
 const WAIT_EXPIRED = Symbol("politeness wait expired");
 /** Suggested pause before asking again after the host's slots stayed full for the whole wait. */
 const BUSY_RETRY_MS = 1000;
@@ -109,6 +125,11 @@ export class Politeness implements PolitenessGate {
   /** Trials this process was granted and has not heard the answer of: host → slot token. */
   private readonly trials = new Map<string, string>();
   private readonly renewTimer: ReturnType<typeof setInterval> | undefined;
+  /** Database slots this process holds but does not use right now: host → tokens, kept until `until`. */
+  private readonly idle = new Map<string, Array<{ token: string; until: number }>>();
+  private readonly slotLingerMs: number;
+  private sweeper: { cancel(): void } | undefined;
+  private readonly setTimer: Timer;
   private seq = 0;
 
   constructor(opts: PolitenessOptions) {
@@ -126,6 +147,8 @@ export class Politeness implements PolitenessGate {
     this.owner = opts.owner ?? `${process.pid}-${crypto.randomUUID().slice(0, 8)}`;
     this.slotTtlMs = opts.slotTtlMs ?? 30_000;
     this.slotPollMs = opts.slotPollMs ?? 25;
+    this.slotLingerMs = opts.slotLingerMs ?? 250;
+    this.setTimer = opts.setTimer ?? realTimer;
     const p = opts.config.politeness;
     this.capMs = p.retry_after_cap_s * 1000;
     this.breakerSettings = {
@@ -147,10 +170,12 @@ export class Politeness implements PolitenessGate {
     const held: Slot[] = [];
     let token: string | undefined;
     let trial = false;
-    const releaseAll = () => {
+    // Only a request that went out parks its host slot for reuse; refusals and errors return it.
+    const releaseAll = (park = false) => {
       for (const s of held.splice(0)) s.release();
       if (token !== undefined) {
-        this.store.releaseSlot(host, token);
+        if (park) this.parkSlot(host, token);
+        else this.store.releaseSlot(host, token);
         token = undefined;
       }
     };
@@ -167,9 +192,11 @@ export class Politeness implements PolitenessGate {
       // 1. Breaker and cool-down, before any slot is taken: a cooling host holds nobody's slots. An
       // open breaker answers at once (and says so) even when the host is also cooling down.
       if (row?.breaker === "open" && row.open_until > started) return refuse("breaker_open", row.open_until);
-      const cooled = await this.waitCooldown(row, deadline, signal);
-      if (typeof cooled === "number") return refuse("rate_limited", cooled);
-      if (cooled === "waited") row = this.store.readHost(host);
+      if (row && row.cooldown_until > started) {
+        const cooled = await this.waitCooldown(row, deadline, signal);
+        if (typeof cooled === "number") return refuse("rate_limited", cooled);
+        row = this.store.readHost(host);
+      }
       if (row && row.breaker !== "closed") {
         const admission = this.admitBreaker(host);
         if (!admission.admit) return refuse("breaker_open", admission.retryAt);
@@ -177,25 +204,32 @@ export class Politeness implements PolitenessGate {
       }
       const policy = this.policy(host, row);
 
-      // 2. Concurrency: resolver, then host (always in this order, so waiters cannot deadlock).
+      // 2. Concurrency: resolver, then host (always in this order, so waiters cannot deadlock). Each
+      // step tries without waiting first: the common case stays free of timers and extra promises.
       if (req.resolver !== undefined) {
-        const r = await this.waitSlot(
-          this.resolverSlots,
-          req.resolver,
-          this.resolverLimit(req.resolver),
-          deadline,
-          signal,
-        );
+        const limit = this.resolverLimit(req.resolver);
+        const r =
+          this.resolverSlots.tryAcquire(req.resolver, limit) ??
+          (await this.waitSlot(this.resolverSlots, req.resolver, limit, deadline, signal));
         if (!r) return refuse("rate_limited", this.now() + BUSY_RETRY_MS);
         held.push(r);
       }
-      const h = await this.waitSlot(this.hostSlots, host, policy.maxConcurrent, deadline, signal);
+      const h =
+        this.hostSlots.tryAcquire(host, policy.maxConcurrent) ??
+        (await this.waitSlot(this.hostSlots, host, policy.maxConcurrent, deadline, signal));
       if (!h) return refuse("rate_limited", this.now() + BUSY_RETRY_MS);
       held.push(h);
-      token = `${this.owner}:${++this.seq}`;
-      if (!(await this.waitHostSlot(host, token, policy.maxConcurrent, deadline, signal))) {
-        token = undefined;
-        return refuse("rate_limited", this.now() + BUSY_RETRY_MS);
+      token = this.reuseSlot(host);
+      if (token === undefined) {
+        const fresh = `${this.owner}:${++this.seq}`;
+        const now = this.now();
+        if (
+          !this.store.takeSlot(host, fresh, this.owner, now, this.slotTtlMs, policy.maxConcurrent) &&
+          !(await this.waitHostSlot(host, fresh, policy.maxConcurrent, deadline, signal))
+        ) {
+          return refuse("rate_limited", this.now() + BUSY_RETRY_MS);
+        }
+        token = fresh;
       }
       if (trial) this.trials.set(host, token);
 
@@ -236,7 +270,7 @@ export class Politeness implements PolitenessGate {
         released = true;
         // A trial whose answer was never reported must not block the host until the trial expires.
         if (trial && this.trials.get(host) === permitToken) this.abandonTrial(host);
-        releaseAll();
+        releaseAll(true);
       },
     };
   }
@@ -310,7 +344,54 @@ export class Politeness implements PolitenessGate {
   /** Stop renewing and give back every slot this process still holds. */
   close(): void {
     if (this.renewTimer) clearInterval(this.renewTimer);
+    this.sweeper?.cancel();
+    this.idle.clear();
     this.store.releaseOwner(this.owner);
+  }
+
+  /** A slot this process released a moment ago, unless another process is waiting for one. */
+  private reuseSlot(host: string): string | undefined {
+    const list = this.idle.get(host);
+    if (!list) return undefined;
+    const now = this.now();
+    if (this.store.waiters(host, now) > 0) {
+      this.idle.delete(host);
+      for (const e of list) this.store.releaseSlot(host, e.token);
+      return undefined;
+    }
+    const e = list.pop();
+    if (list.length === 0) this.idle.delete(host);
+    if (e && e.until >= now) return e.token;
+    if (e) this.store.releaseSlot(host, e.token);
+    return undefined;
+  }
+
+  /** Give a host slot back: to the database if anyone waits for it, else keep it a moment for reuse. */
+  private parkSlot(host: string, token: string): void {
+    const now = this.now();
+    if (this.slotLingerMs <= 0 || this.store.waiters(host, now) > 0) {
+      this.store.releaseSlot(host, token);
+      return;
+    }
+    const list = this.idle.get(host);
+    if (list) list.push({ token, until: now + this.slotLingerMs });
+    else this.idle.set(host, [{ token, until: now + this.slotLingerMs }]);
+    this.scheduleSweep();
+  }
+
+  private scheduleSweep(): void {
+    if (this.sweeper) return;
+    this.sweeper = this.setTimer(() => {
+      this.sweeper = undefined;
+      const now = this.now();
+      for (const [host, list] of this.idle) {
+        const keep = list.filter((e) => e.until > now);
+        for (const e of list) if (e.until <= now) this.store.releaseSlot(host, e.token);
+        if (keep.length > 0) this.idle.set(host, keep);
+        else this.idle.delete(host);
+      }
+      if (this.idle.size > 0) this.scheduleSweep();
+    }, this.slotLingerMs);
   }
 
   /** The host's limits: the host table, tightened by what the host announced. */
@@ -393,7 +474,7 @@ export class Politeness implements PolitenessGate {
     return "waited";
   }
 
-  /** A slot of `key` before the deadline, or undefined when the wait ran out. */
+  /** A slot of `key` before the deadline (after tryAcquire failed), or undefined when the wait ran out. */
   private async waitSlot(
     limiter: KeyedLimiter,
     key: string,
@@ -401,8 +482,6 @@ export class Politeness implements PolitenessGate {
     deadline: number,
     signal?: AbortSignal,
   ): Promise<Slot | undefined> {
-    const fast = limiter.tryAcquire(key, limit);
-    if (fast) return fast;
     const remaining = deadline - this.now();
     if (remaining <= 0) return undefined;
     const wait = new AbortController();
@@ -425,9 +504,9 @@ export class Politeness implements PolitenessGate {
   }
 
   /**
-   * The host's slot in the database (shared by every process). When all are taken the request queues
-   * in the database in arrival order and polls for its turn, so a process that just released a slot
-   * cannot keep it for its own next request while other processes wait.
+   * The host's slot in the database (shared by every process), after a first attempt failed: the
+   * request queues in the database in arrival order and polls for its turn, so a process that just
+   * released a slot cannot keep it for its own next request while other processes wait.
    */
   private async waitHostSlot(
     host: string,
@@ -437,7 +516,6 @@ export class Politeness implements PolitenessGate {
     signal?: AbortSignal,
   ): Promise<boolean> {
     let now = this.now();
-    if (this.store.takeSlot(host, token, this.owner, now, this.slotTtlMs, limit)) return true;
     if (now >= deadline) return false;
     const since = now;
     const waiterTtl = Math.max(4 * this.slotPollMs, 2000);

@@ -12,7 +12,8 @@ export interface Migration {
 export const MIGRATIONS: Migration[] = [
   // 1: queue (jobs, attempts, outcomes, settings, manifest outbox) — src/store/queue-schema.ts
   { version: 1, name: "queue", up: createQueueSchema },
-  // 2: politeness (host rate/cooldown/breaker state, robots cache, metadata http cache) — src/politeness, src/net
+  // 2: politeness (host rate budgets, cool-downs, breakers, host slots) — src/politeness/hostStore.ts
+  // 3: http_cache (metadata HTTP cache) — src/net/cache.ts
   {
     version: 2,
     name: "politeness",
@@ -42,7 +43,8 @@ export const MIGRATIONS: Migration[] = [
         updated_at INTEGER NOT NULL DEFAULT 0
       ) WITHOUT ROWID`);
       // host_slot: requests in flight per host across processes (waiting = 0), and requests waiting
-      // for one in arrival order (waiting = 1, since); a crashed holder's or waiter's row expires.
+      // for one in arrival order (waiting = 1, since); a crashed holder's or waiter's row expires. It
+      // holds live rows only (tens), so lookups by owner scan it rather than pay for a second index.
       db.run(`CREATE TABLE host_slot (
         host TEXT NOT NULL,
         token TEXT NOT NULL,
@@ -52,7 +54,6 @@ export const MIGRATIONS: Migration[] = [
         since REAL NOT NULL DEFAULT 0,
         PRIMARY KEY (host, token)
       ) WITHOUT ROWID`);
-      db.run("CREATE INDEX host_slot_owner ON host_slot (owner)");
     },
   },
   {

@@ -18,6 +18,7 @@ export class FakeClock {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.auto) {
       this.t += Math.max(0, ms);
+      this.fireDue();
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
@@ -38,6 +39,28 @@ export class FakeClock {
       this.timers.push(timer);
     });
   };
+
+  /** A background timer (not a sleep): fires when time passes it, in either mode. */
+  setTimeout = (fn: () => void, ms: number): { cancel(): void } => {
+    const timer = { at: this.t + Math.max(0, ms), seq: this.seq++, fire: fn };
+    this.timers.push(timer);
+    return {
+      cancel: () => {
+        const i = this.timers.indexOf(timer);
+        if (i >= 0) this.timers.splice(i, 1);
+      },
+    };
+  };
+
+  private fireDue(): void {
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const next = this.timers[0];
+      if (!next || next.at > this.t) return;
+      this.timers.shift();
+      next.fire();
+    }
+  }
 
   /** Pending timers. */
   get pending(): number {

@@ -12,7 +12,15 @@ function setup(input: ConfigInput = {}, o: { auto?: boolean } & Partial<Politene
   const clock = new FakeClock(1_700_000_000_000, o.auto ?? true);
   const db = o.db ?? openPolitenessDb();
   const config = v.parse(ConfigSchema, input);
-  const p = new Politeness({ db, config, now: clock.now, sleep: clock.sleep, renewEveryMs: 0, ...o });
+  const p = new Politeness({
+    db,
+    config,
+    now: clock.now,
+    sleep: clock.sleep,
+    setTimer: clock.setTimeout,
+    renewEveryMs: 0,
+    ...o,
+  });
   return { clock, db, p, config };
 }
 
@@ -55,18 +63,20 @@ describe("rate", () => {
 
   test("the budget lives in the database: a new instance (restart, other process) continues it", async () => {
     const { p, db, clock } = setup();
+    const t0 = clock.t;
     permit(await p.acquire({ host: "arxiv.org", role: "artifact", maxWaitMs: 0 })).release();
     const other = new Politeness({
       db,
       config: v.parse(ConfigSchema, {}),
       now: clock.now,
       sleep: clock.sleep,
+      setTimer: clock.setTimeout,
       renewEveryMs: 0,
     });
     expect(await other.acquire({ host: "arxiv.org", role: "artifact", maxWaitMs: 1000 })).toMatchObject({
       ok: false,
       reason: "rate_limited",
-      retryAt: clock.t + 3000,
+      retryAt: t0 + 3000,
     });
   });
 
@@ -280,6 +290,7 @@ describe("concurrency", () => {
     await clock.advance(2000);
     expect(await pending).toMatchObject({ ok: false, reason: "rate_limited" });
     first.release();
+    await clock.advance(250); // the released slot lingers for reuse, then goes back
     expect(p.hostsSnapshot()[0]).toMatchObject({ inFlight: 0, inFlightAll: 0, waiting: 0 });
   });
 
@@ -296,8 +307,50 @@ describe("concurrency", () => {
     ctl.abort();
     expect(await pending).toMatchObject({ ok: false, reason: "cancelled" });
     first.release();
+    await clock.advance(250);
     expect(p.hostsSnapshot()[0]).toMatchObject({ inFlight: 0, inFlightAll: 0, waiting: 0 });
     expect(clock.pending).toBe(0);
+  });
+
+  test("a released host slot lingers for this process's next request, unless another process waits", async () => {
+    const shared = openPolitenessDb();
+    const cfg = { politeness: { hosts: { "one.example": { max_concurrent: 1, rate: "1000/s" } } } };
+    const A = setup(cfg, { auto: false, db: shared, owner: "A" });
+    const B = new Politeness({
+      db: shared,
+      config: A.config,
+      now: A.clock.now,
+      sleep: A.clock.sleep,
+      setTimer: A.clock.setTimeout,
+      renewEveryMs: 0,
+      owner: "B",
+    });
+    const req = { host: "one.example", role: "artifact" as const, maxWaitMs: MIN };
+    const slots = () => shared.query("SELECT owner, waiting FROM host_slot ORDER BY owner").all();
+    permit(await A.p.acquire(req)).release();
+    expect(slots()).toEqual([{ owner: "A", waiting: 0 }]); // parked, not written back
+    await A.clock.advance(10);
+    const again = permit(await A.p.acquire(req)); // reused without waiting
+    expect(again.waitedMs).toBe(0);
+    let got: Permit | Refusal | undefined;
+    const pending = B.acquire(req).then((r) => {
+      got = r;
+    });
+    await A.clock.advance(10);
+    expect(slots()).toEqual([
+      { owner: "A", waiting: 0 },
+      { owner: "B", waiting: 1 },
+    ]);
+    again.release(); // B waits: the slot goes back at once instead of lingering
+    expect(slots()).toEqual([{ owner: "B", waiting: 1 }]);
+    await A.clock.advance(50);
+    await pending;
+    expect(got?.ok).toBe(true);
+    expect(slots()).toEqual([{ owner: "B", waiting: 0 }]);
+    // and A, asking now, queues behind B instead of taking B's slot
+    const late = A.p.acquire({ ...req, maxWaitMs: 100 });
+    await A.clock.advance(100);
+    expect(await late).toMatchObject({ ok: false, reason: "rate_limited" });
   });
 
   test("cancelling during the rate sleep gives the slots back", async () => {
@@ -343,6 +396,7 @@ describe("concurrency", () => {
       config: A.config,
       now: A.clock.now,
       sleep: A.clock.sleep,
+      setTimer: A.clock.setTimeout,
       renewEveryMs: 0,
       owner: "B",
     });
@@ -368,6 +422,7 @@ describe("concurrency", () => {
       config: A.config,
       now: A.clock.now,
       sleep: A.clock.sleep,
+      setTimer: A.clock.setTimeout,
       renewEveryMs: 0,
       owner: "B",
       slotTtlMs: 10_000,
