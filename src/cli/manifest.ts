@@ -62,18 +62,17 @@ Examples:
     const { format, filter } = exportFlags(args);
     const ctx = await createContext(args);
     const db = openExistingState(ctx.config.state_dir);
-    // A reader that goes away (`| head`) is not a failure: stop writing and exit 0.
-    const ignoreEpipe = (error: NodeJS.ErrnoException) => {
+    // A reader that goes away (`| head`) is not a failure: stop writing and exit 0. The listener
+    // stays for the rest of the process, since the error event can come after the last write.
+    process.stdout.on("error", (error: NodeJS.ErrnoException) => {
       if (error.code !== "EPIPE") throw error;
-    };
-    process.stdout.on("error", ignoreEpipe);
+    });
     try {
       const n = await exportOutcomes(db, process.stdout, format, filter);
       ctx.log.debug(`exported ${n} outcomes`);
     } catch (error) {
       if (!(error instanceof SinkClosed)) throw error;
     } finally {
-      process.stdout.off("error", ignoreEpipe);
       db.close();
     }
   },

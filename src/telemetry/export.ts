@@ -141,14 +141,30 @@ export class SinkClosed extends Error {
   override name = "SinkClosed";
 }
 
+const isBrokenPipe = (e: unknown) => (e as NodeJS.ErrnoException | null)?.code === "EPIPE";
+
 /** Write with backpressure: wait for `drain` when the stream's buffer is full. */
 async function writeChunk(out: Writable, chunk: string): Promise<void> {
   if (out.destroyed || out.writableEnded) throw new SinkClosed("output closed");
-  if (out.write(chunk)) return;
-  const closed = once(out, "close").then(() => {
-    throw new SinkClosed("output closed");
-  });
-  await Promise.race([once(out, "drain"), closed]);
+  let flowing: boolean;
+  try {
+    flowing = out.write(chunk);
+  } catch (e) {
+    if (isBrokenPipe(e)) throw new SinkClosed("output closed");
+    throw e;
+  }
+  if (flowing) return;
+  // events.once rejects when the stream emits `error` meanwhile: EPIPE means the reader left.
+  try {
+    await Promise.race([
+      once(out, "drain"),
+      once(out, "close").then(() => {
+        throw new SinkClosed("output closed");
+      }),
+    ]);
+  } catch (e) {
+    throw isBrokenPipe(e) ? new SinkClosed("output closed") : e;
+  }
 }
 
 /** Streams matching outcomes in seq order; returns how many were written. */
@@ -159,22 +175,39 @@ export async function exportOutcomes(
   filter: ExportFilter = {},
 ): Promise<number> {
   const page = db.query<Row, [number, number, string]>(PAGE_QUERY);
-  if (format === "csv") await writeChunk(out, csvRecord(CSV_COLUMNS));
-  let written = 0;
-  for (let after = 0; ; ) {
-    const rows = page.all(after, filter.since ?? 0, filter.state ?? "");
-    if (rows.length === 0) break;
-    let chunk = "";
-    for (const r of rows) {
-      const o = toOutcome(r);
-      chunk += format === "csv" ? csvOfOutcome(o) : manifestLine(o);
-    }
+  // A stream error (EPIPE when the reader went away) arrives as an event after a write that looked
+  // fine; remember it and stop at the next write instead of exporting into the void.
+  let failed: unknown;
+  const onError = (e: unknown) => {
+    failed = e;
+  };
+  out.on("error", onError);
+  const write = async (chunk: string) => {
+    if (failed !== undefined) throw isBrokenPipe(failed) ? new SinkClosed("output closed") : failed;
     await writeChunk(out, chunk);
-    written += rows.length;
-    after = rows[rows.length - 1]?.seq ?? after;
-    if (rows.length < PAGE) break;
+  };
+  try {
+    if (format === "csv") await write(csvRecord(CSV_COLUMNS));
+    let written = 0;
+    for (let after = 0; ; ) {
+      const rows = page.all(after, filter.since ?? 0, filter.state ?? "");
+      if (rows.length === 0) break;
+      let chunk = "";
+      for (const r of rows) {
+        const o = toOutcome(r);
+        chunk += format === "csv" ? csvOfOutcome(o) : manifestLine(o);
+      }
+      await write(chunk);
+      // Let queued stream events (errors, drain) arrive between pages.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      written += rows.length;
+      after = rows[rows.length - 1]?.seq ?? after;
+      if (rows.length < PAGE) break;
+    }
+    return written;
+  } finally {
+    out.off("error", onError);
   }
-  return written;
 }
 
 /** `--since`: an ISO-8601 date or date-time (UTC unless it says otherwise), as epoch ms; null if not one. */
