@@ -5,18 +5,13 @@ import { resolve } from "node:path";
 import { defineCommand } from "citty";
 import { type Artifact, normalizeArtifact } from "../artifact/artifact.ts";
 import { artifactFromIdentifier, isInputFormat } from "../artifact/input.ts";
+import type { RunSummary } from "../runner/orchestrator.ts";
+import { runQueue, StatusListenError } from "../runner/service.ts";
 import { openStateDatabase, SchemaTooNewError } from "../store/db.ts";
 import { type ImportSummary, importStream } from "../store/import.ts";
 import { queuePolicy, SqliteJobQueue } from "../store/sqlite-queue.ts";
 import { isJobState, JOB_STATES } from "../store/types.ts";
-import {
-  type AppContext,
-  createContext,
-  globalArgs,
-  notAvailable,
-  RuntimeFailure,
-  UsageError,
-} from "./common.ts";
+import { type AppContext, createContext, globalArgs, RuntimeFailure, UsageError } from "./common.ts";
 import { importSummaryLine, jobDetailText, jobsTable, statsText } from "./queue-format.ts";
 
 const MAX_INVALID_SHOWN = 20;
@@ -253,7 +248,41 @@ Examples:
     status: { type: "string", description: "Status endpoint address [127.0.0.1:8787]", valueHint: "ADDR" },
     "no-status": { type: "boolean", description: "Do not serve the status endpoint" },
   },
-  run: () => notAvailable("queue run"),
+  async run({ args }) {
+    const ctx = await createContext(args, { flags: { workers: "orchestrator.max_workers" } });
+    const a = args as Record<string, unknown>;
+    // citty turns --no-status into `status: false`.
+    const noStatus = a.status === false || a["no-status"] === true;
+    if (typeof a.status === "string" && a.status === "") throw new UsageError("--status: expected HOST:PORT");
+    const address = noStatus
+      ? null
+      : typeof a.status === "string"
+        ? a.status
+        : ctx.config.status.enabled
+          ? ctx.config.status.listen
+          : null;
+    const format =
+      a["log-format"] ?? process.env.DOCSTOKG_LOG_FORMAT ?? (process.stderr.isTTY ? "pretty" : "json");
+    const progress = format === "json" ? "json" : process.stderr.isTTY ? "tty" : "off";
+    let summary: RunSummary;
+    try {
+      summary = await runQueue({
+        config: ctx.config,
+        log: ctx.log,
+        drain: a.drain === true,
+        statusAddress: address,
+        progress,
+        env: process.env,
+      });
+    } catch (error) {
+      if (error instanceof StatusListenError) throw new UsageError(`--status: ${error.message}`);
+      if (error instanceof SchemaTooNewError) throw new UsageError(error.message);
+      throw error;
+    }
+    ctx.log.info(
+      `${summary.end === "drained" ? "drained" : "stopped"}: ${summary.acked} done or skipped, ${summary.failed} failed (retry or error), ${summary.released} released${summary.lost ? `, ${summary.lost} lost to other runners` : ""}`,
+    );
+  },
 });
 
 const statsCmd = defineCommand({

@@ -88,7 +88,12 @@ export async function publishFile(o: {
 }
 
 /** Makes (or repoints) the artifact's friendly by-id link to a stored file; returns the link's path. */
-export async function linkById(outDir: string, artifactId: string, kind: StoredKind, target: string): Promise<string> {
+export async function linkById(
+  outDir: string,
+  artifactId: string,
+  kind: StoredKind,
+  target: string,
+): Promise<string> {
   const link = byIdPath(outDir, artifactId, kind);
   await linkReplacing(target, link);
   return link;

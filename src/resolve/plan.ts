@@ -61,6 +61,11 @@ export interface PlanDeps<T> {
    * downloaded, and landing pages are fetched for scraping only when `scrapeLanding` is set.
    */
   listOnly?: { scrapeLanding: boolean };
+  /**
+   * Told whenever the progress changed (a resolver answered, a candidate failed), so the caller can
+   * persist it while the job runs; the object is live, serialize it before keeping it.
+   */
+  onProgress?: (progress: PlanProgress) => void;
 }
 
 export type PlanResult<T> =
@@ -206,6 +211,10 @@ class Plan<T> {
     for (const w of waiters) w();
   }
 
+  private changed(): void {
+    this.deps.onProgress?.(this.progress);
+  }
+
   private stopped(): boolean {
     return this.winner !== undefined || this.cancelled || this.budgetHit || this.abort.signal.aborted;
   }
@@ -340,6 +349,7 @@ class Plan<T> {
     const found = addSeeds(name, answer.mapping.candidates);
     const fromIds = this.learn(answer.mapping.derived, name, addSeeds);
     this.progress.resolvers[name] = record(answer, found + fromIds);
+    this.changed();
   }
 
   /** Merge identifiers a resolver found; new arXiv ids/PMCIDs become `direct` candidates. */
@@ -392,6 +402,7 @@ class Plan<T> {
         if (!answer) return;
         const found = addSeeds("wayback", answer.mapping.candidates);
         this.progress.resolvers[key] = record(answer, found);
+        this.changed();
       }),
     );
   }
@@ -480,6 +491,7 @@ class Plan<T> {
     if (signal.aborted && !this.winner && (res.reason === "cancelled" || this.cancelled)) return;
     if (this.winner) return;
     fail(rec, res.reason, res.message, res.retryAt);
+    this.changed();
     // An HTML page where a PDF was expected is scraped like a landing page, one level deep.
     if (res.html && rec.depth === 0) {
       const found = await this.scrapeText(rec, res.html.text, res.html.url, tier, enqueue, 1);

@@ -16,7 +16,16 @@ export class ResolverSlots {
         const queue = this.waiting.get(name) ?? [];
         queue.push(resolve);
         this.waiting.set(name, queue);
-        signal?.addEventListener("abort", () => resolve(), { once: true });
+        // An aborted waiter leaves the queue, so a later release wakes a live waiter, not a stale one.
+        signal?.addEventListener(
+          "abort",
+          () => {
+            const i = queue.indexOf(resolve);
+            if (i >= 0) queue.splice(i, 1);
+            resolve();
+          },
+          { once: true },
+        );
       });
     }
     signal?.throwIfAborted();

@@ -4,6 +4,7 @@ import { hostname } from "node:os";
 import { type CandidateRequest, downloadCandidate } from "../../src/download/candidate.ts";
 import { claimTempSlot, releaseTempSlot } from "../../src/download/temp.ts";
 import { makePdf } from "../support/pdf.ts";
+import { MemoryPoliteness } from "../support/politeness.ts";
 import { type SimHost, type SimWeb, startWeb } from "../support/web.ts";
 import { makeDeps, makeLibrary, sha256, storedFiles, tempFiles } from "./harness.ts";
 import { rangedFile } from "./ranged.ts";
@@ -11,6 +12,7 @@ import { rangedFile } from "./ranged.ts";
 let web: SimWeb;
 let host: SimHost;
 let out: string;
+let politeness: MemoryPoliteness;
 
 beforeAll(async () => {
   web = await startWeb();
@@ -19,8 +21,13 @@ beforeAll(async () => {
 afterAll(() => web.stop());
 beforeEach(() => {
   out = makeLibrary();
+  politeness = new MemoryPoliteness();
 });
-afterEach(() => fs.rmSync(out, { recursive: true, force: true }));
+afterEach(() => {
+  fs.rmSync(out, { recursive: true, force: true });
+  // Host slots are given back on every path: success, failure, abort.
+  expect(politeness.held()).toBe(0);
+});
 
 const pdfA = makePdf("Paper A", { minBytes: 300_000 });
 const req = (path: string, extra: Partial<CandidateRequest> = {}): CandidateRequest => ({
@@ -32,7 +39,7 @@ const req = (path: string, extra: Partial<CandidateRequest> = {}): CandidateRequ
 describe("a PDF candidate", () => {
   test("is stored content-addressed with its SHA-256, linked by id, and no temp file remains", async () => {
     host.pdf("/ok.pdf", pdfA, { etag: '"v1"' });
-    const r = await downloadCandidate(makeDeps(out), req("/ok.pdf"));
+    const r = await downloadCandidate(makeDeps(out, {}, politeness), req("/ok.pdf"));
     if (!r.ok) throw new Error(r.message);
     expect(r.reason).toBe("ok");
     expect(r.file).toMatchObject({ sha256: sha256(pdfA), bytes: pdfA.length, kind: "pdf", etag: '"v1"' });
@@ -49,7 +56,7 @@ describe("a PDF candidate", () => {
     host.pdf("/same-2.pdf", bytes);
     host.fault("/same-1.pdf", { kind: "drip", chunkBytes: 64 * 1024, intervalMs: 5, times: 1 });
     host.fault("/same-2.pdf", { kind: "drip", chunkBytes: 64 * 1024, intervalMs: 5, times: 1 });
-    const deps = makeDeps(out);
+    const deps = makeDeps(out, {}, politeness);
     const rs = await Promise.all([
       downloadCandidate(deps, req("/same-1.pdf")),
       downloadCandidate(deps, req("/same-2.pdf")),
@@ -64,7 +71,7 @@ describe("a PDF candidate", () => {
     const bytes = makePdf("Shared URL", { minBytes: 300_000 });
     host.pdf("/shared.pdf", bytes);
     host.fault("/shared.pdf", { kind: "drip", chunkBytes: 64 * 1024, intervalMs: 5, times: 2 });
-    const deps = makeDeps(out);
+    const deps = makeDeps(out, {}, politeness);
     const rs = await Promise.all([
       downloadCandidate(deps, req("/shared.pdf", { artifactId: "a" })),
       downloadCandidate(deps, req("/shared.pdf", { artifactId: "b" })),
@@ -109,6 +116,8 @@ describe("faults end with the right reason, no temp file and nothing in the libr
       "html_only",
     ],
     ["captcha page with status 200", () => host.captcha("/f.pdf", 200), {}, "blocked"],
+    // A challenge behind a 403 never shows its body: the status decides.
+    ["captcha page with status 403", () => host.captcha("/f.pdf", 403), {}, "forbidden"],
     [
       "too large (Content-Length)",
       () => host.huge("/f.pdf", 20 * 1024 * 1024),
@@ -145,7 +154,7 @@ describe("faults end with the right reason, no temp file and nothing in the libr
     test(name, async () => {
       host.fault("/f.pdf", undefined);
       arrange();
-      const r = await downloadCandidate(makeDeps(out, opts), req("/f.pdf"));
+      const r = await downloadCandidate(makeDeps(out, opts, politeness), req("/f.pdf"));
       host.fault("/f.pdf", undefined);
       expect(r.reason).toBe(reason as never);
       expect(r.ok).toBe(false);
@@ -156,7 +165,7 @@ describe("faults end with the right reason, no temp file and nothing in the libr
 
   test("an HTML landing page comes back with its text for link extraction", async () => {
     host.landing("/landing", { title: "A paper", pdfUrl: "/paper.pdf" });
-    const r = await downloadCandidate(makeDeps(out), req("/landing"));
+    const r = await downloadCandidate(makeDeps(out, {}, politeness), req("/landing"));
     if (r.ok) throw new Error("expected a failure");
     expect(r.reason).toBe("html_only");
     expect(r.landing?.html).toContain('name="citation_pdf_url" content="/paper.pdf"');
@@ -177,7 +186,10 @@ describe("faults end with the right reason, no temp file and nothing in the libr
       return new Response(body, { headers: { "content-length": String(10 * big.length) } });
     });
     const ctl = new AbortController();
-    const pending = downloadCandidate(makeDeps(out), req("/slow.pdf", { signal: ctl.signal }));
+    const pending = downloadCandidate(
+      makeDeps(out, {}, politeness),
+      req("/slow.pdf", { signal: ctl.signal }),
+    );
     await sending;
     ctl.abort("lease_lost");
     const r = await pending;
@@ -194,7 +206,7 @@ describe("conditional requests", () => {
       "/cond.pdf",
       rangedFile({ bytes: v1, etag: '"e1"', lastModified: "Mon, 01 Jan 2024 00:00:00 GMT" }),
     );
-    const first = await downloadCandidate(makeDeps(out), req("/cond.pdf"));
+    const first = await downloadCandidate(makeDeps(out, {}, politeness), req("/cond.pdf"));
     if (!first.ok) throw new Error(first.message);
     const prior = {
       path: first.file.path,
@@ -203,7 +215,10 @@ describe("conditional requests", () => {
       etag: first.file.etag,
       lastModified: first.file.lastModified,
     };
-    const second = await downloadCandidate(makeDeps(out), req("/cond.pdf", { prior, verifyPrior: true }));
+    const second = await downloadCandidate(
+      makeDeps(out, {}, politeness),
+      req("/cond.pdf", { prior, verifyPrior: true }),
+    );
     expect(second).toMatchObject({
       ok: true,
       reason: "not_modified",
@@ -218,14 +233,17 @@ describe("conditional requests", () => {
 
   test("a 304 for a stored copy that vanished or changed leads to a full download", async () => {
     host.route("/cond2.pdf", rangedFile({ bytes: v1, etag: '"e2"' }));
-    const first = await downloadCandidate(makeDeps(out), req("/cond2.pdf"));
+    const first = await downloadCandidate(makeDeps(out, {}, politeness), req("/cond2.pdf"));
     if (!first.ok) throw new Error(first.message);
     const prior = { path: first.file.path, bytes: first.file.bytes, sha256: first.file.sha256, etag: '"e2"' };
     // Same size, different bytes: only a re-hash notices.
     fs.rmSync(first.file.path);
     fs.writeFileSync(first.file.path, new Uint8Array(v1.length));
     const before = host.hits("/cond2.pdf").length;
-    const r = await downloadCandidate(makeDeps(out), req("/cond2.pdf", { prior, verifyPrior: true }));
+    const r = await downloadCandidate(
+      makeDeps(out, {}, politeness),
+      req("/cond2.pdf", { prior, verifyPrior: true }),
+    );
     expect(r).toMatchObject({ ok: true, file: { sha256: sha256(v1) } });
     expect(host.hits("/cond2.pdf").length - before).toBe(2);
     expect(host.hits("/cond2.pdf").at(-1)?.headers.get("if-none-match")).toBeNull();
@@ -250,7 +268,7 @@ describe("resuming an interrupted attempt", () => {
   test("continues with Range + If-Range when validators match, re-hashing the prefix", async () => {
     host.route("/res.pdf", rangedFile({ bytes: full, etag: '"r1"' }));
     leaveOrphan(host.url("/res.pdf"), 120_000, { etag: '"r1"', total: full.length });
-    const r = await downloadCandidate(makeDeps(out), req("/res.pdf"));
+    const r = await downloadCandidate(makeDeps(out, {}, politeness), req("/res.pdf"));
     expect(r).toMatchObject({
       ok: true,
       reason: "ok",
@@ -274,14 +292,14 @@ describe("resuming an interrupted attempt", () => {
       JSON.stringify({ url: host.url("/changed.pdf"), etag: '"old"' }),
     );
     releaseTempSlot(slot, true);
-    const r = await downloadCandidate(makeDeps(out), req("/changed.pdf"));
+    const r = await downloadCandidate(makeDeps(out, {}, politeness), req("/changed.pdf"));
     expect(r).toMatchObject({ ok: true, status: 200, resumedFrom: 0, file: { sha256: sha256(full) } });
   });
 
   test("restarts when the server ignores ranges", async () => {
     host.route("/noranges.pdf", rangedFile({ bytes: full, etag: '"n1"', ranges: false }));
     leaveOrphan(host.url("/noranges.pdf"), 90_000, { etag: '"n1"' });
-    const r = await downloadCandidate(makeDeps(out), req("/noranges.pdf"));
+    const r = await downloadCandidate(makeDeps(out, {}, politeness), req("/noranges.pdf"));
     expect(r).toMatchObject({ ok: true, status: 200, resumedFrom: 0, file: { sha256: sha256(full) } });
   });
 
@@ -289,7 +307,7 @@ describe("resuming an interrupted attempt", () => {
     const small = makePdf("Shrunk", { minBytes: 20_000 });
     host.route("/shrunk.pdf", rangedFile({ bytes: small, lastModified: "Tue, 02 Jan 2024 00:00:00 GMT" }));
     leaveOrphan(host.url("/shrunk.pdf"), 150_000, { lastModified: "Tue, 02 Jan 2024 00:00:00 GMT" });
-    const r = await downloadCandidate(makeDeps(out), req("/shrunk.pdf"));
+    const r = await downloadCandidate(makeDeps(out, {}, politeness), req("/shrunk.pdf"));
     expect(r).toMatchObject({ ok: true, resumedFrom: 0, file: { sha256: sha256(small) } });
     expect(host.hits("/shrunk.pdf").map((h) => h.headers.get("range"))).toEqual(["bytes=150000-", null]);
   });
@@ -297,7 +315,7 @@ describe("resuming an interrupted attempt", () => {
   test("a weak ETag alone is never used for If-Range", async () => {
     host.route("/weak.pdf", rangedFile({ bytes: full, etag: 'W/"w1"' }));
     leaveOrphan(host.url("/weak.pdf"), 90_000, { etag: 'W/"w1"' });
-    const r = await downloadCandidate(makeDeps(out), req("/weak.pdf"));
+    const r = await downloadCandidate(makeDeps(out, {}, politeness), req("/weak.pdf"));
     expect(r).toMatchObject({ ok: true, resumedFrom: 0, file: { sha256: sha256(full) } });
     expect(host.hits("/weak.pdf").at(-1)?.headers.get("range")).toBeNull();
   });

@@ -3,18 +3,41 @@
 import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type Config, defaultConfig } from "../../src/config/schema.ts";
 import type { DownloadDeps } from "../../src/download/candidate.ts";
 import { TEMP_DIR } from "../../src/download/temp.ts";
+import { createHttpClient, type Transport } from "../../src/net/fetch.ts";
 import type { HttpClient } from "../../src/net/types.ts";
-import { plainClient } from "./plain-client.ts";
+import { MemoryPoliteness } from "../support/politeness.ts";
 
 export interface ClientOptions {
   idleTimeoutMs?: number;
   totalTimeoutMs?: number;
+  maxBytes?: number;
+  acceptXml?: boolean;
 }
 
-export function makeClient(o: ClientOptions = {}): HttpClient {
-  return plainClient(o);
+/** Dials loopback only: a test that tried to reach any other address fails loudly. */
+const loopbackOnly: Transport = (url, init) => {
+  const host = new URL(url).hostname;
+  if (!/^127\.\d+\.\d+\.\d+$/.test(host)) throw new Error(`test transport: refusing to dial ${url}`);
+  return fetch(url, init);
+};
+
+export function testConfig(o: ClientOptions = {}): Config {
+  const c = defaultConfig();
+  c.network.allow_private = ["127.0.0.0/8"];
+  c.network.connect_timeout_s = 2;
+  c.network.idle_timeout_s = (o.idleTimeoutMs ?? 5000) / 1000;
+  c.network.total_timeout_s = (o.totalTimeoutMs ?? 15_000) / 1000;
+  c.download.max_bytes = o.maxBytes ?? 8 * 1024 * 1024;
+  c.download.accept_xml = o.acceptXml ?? false;
+  return c;
+}
+
+/** The real HTTP client over an in-memory politeness port (which counts the slots still held). */
+export function makeClient(config: Config, politeness = new MemoryPoliteness()): HttpClient {
+  return createHttpClient({ config, politeness, version: "0.0.0-test", transport: loopbackOnly });
 }
 
 export function makeLibrary(): string {
@@ -23,19 +46,14 @@ export function makeLibrary(): string {
 
 export function makeDeps(
   outDir: string,
-  o: ClientOptions & { maxBytes?: number; acceptXml?: boolean } = {},
+  o: ClientOptions = {},
+  politeness = new MemoryPoliteness(),
 ): DownloadDeps {
+  const config = testConfig(o);
   return {
-    http: makeClient(o),
+    http: makeClient(config, politeness),
     outDir,
-    download: {
-      max_bytes: o.maxBytes ?? 8 * 1024 * 1024,
-      min_pdf_bytes: 1024,
-      accept_xml: o.acceptXml ?? false,
-      max_candidates: 24,
-      job_budget_s: 600,
-      temp_max_age_s: 86400,
-    },
+    download: config.download,
     now: () => performance.now(),
   };
 }

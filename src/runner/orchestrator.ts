@@ -1,0 +1,256 @@
+// The runner's engine: one async loop leases batches when the local backlog runs low, keeps up to
+// `maxWorkers` jobs running, extends held leases on a heartbeat (a lease found lost aborts that
+// job's work), and shuts down gracefully: stop leasing, let in-flight jobs finish within the grace
+// period, then abort and release the rest. The queue's pause flag stops leasing by itself.
+import type { JobQueue, LeasedJob } from "../store/types.ts";
+import { drainVerdict } from "./drain.ts";
+import type { JobStep } from "./step.ts";
+import { type HeldJob, type JobOutcome, runJob } from "./worker.ts";
+
+export interface OrchestratorOptions {
+  queue: JobQueue;
+  /** This runner's identity in lease rows. */
+  owner: string;
+  step: JobStep;
+  maxWorkers: number;
+  leaseBatch: number;
+  heartbeatMs: number;
+  pollMs: number;
+  graceMs: number;
+  /** Exit when the queue has nothing left for this run (see drain.ts). */
+  drain: boolean;
+  drainMaxDelayMs: number;
+  now?: () => number;
+  /** Least time between two progress saves of one job (default 1 s). */
+  progressEveryMs?: number;
+  /** After every job's commit attempt (metrics, manifest, progress). */
+  onOutcome?(o: JobOutcome): void;
+  onLeaseLost?(job: LeasedJob): void;
+  onError?(what: string, error: unknown): void;
+  onDrainExit?(info: { delayed: number; nextAvailableAt: number | null }): void;
+}
+
+export interface RunSummary {
+  /** Jobs committed by this runner, by kind of commit. */
+  acked: number;
+  failed: number;
+  released: number;
+  lost: number;
+  /** How the run ended. */
+  end: "drained" | "stopped";
+  /** Jobs still running when the grace period ended (aborted and released). */
+  aborted: number;
+}
+
+export class Orchestrator {
+  private readonly held = new Map<number, HeldJob>();
+  private readonly backlog: HeldJob[] = [];
+  private readonly running = new Set<Promise<void>>();
+  private stopping = false;
+  private wakeup: (() => void) | undefined;
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly now: () => number;
+  private readonly summary: RunSummary = {
+    acked: 0,
+    failed: 0,
+    released: 0,
+    lost: 0,
+    end: "stopped",
+    aborted: 0,
+  };
+
+  constructor(private readonly o: OrchestratorOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Jobs running now. */
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  get shuttingDown(): boolean {
+    return this.stopping;
+  }
+
+  /** Begin a graceful shutdown: no more leases; run() finishes the rest. */
+  stop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.wake();
+  }
+
+  async run(): Promise<RunSummary> {
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.o.heartbeatMs);
+    try {
+      await this.dispatch();
+      await this.shutdown();
+    } finally {
+      clearInterval(this.heartbeatTimer);
+    }
+    return { ...this.summary };
+  }
+
+  private wake(): void {
+    const w = this.wakeup;
+    this.wakeup = undefined;
+    w?.();
+  }
+
+  /** Sleep until `ms` pass or something changes (a job finished, stop was asked). */
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        if (this.wakeup === done) this.wakeup = undefined;
+        resolve();
+      }, ms);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.wakeup = done;
+    });
+  }
+
+  private async dispatch(): Promise<void> {
+    const { maxWorkers, leaseBatch } = this.o;
+    const lowWater = Math.max(1, Math.min(leaseBatch, maxWorkers));
+    while (!this.stopping) {
+      let leased = -1;
+      if (this.backlog.length < lowWater) {
+        try {
+          const jobs = await this.o.queue.lease(this.o.owner, leaseBatch);
+          leased = jobs.length;
+          for (const job of jobs) {
+            const h: HeldJob = { job, controller: new AbortController() };
+            this.held.set(job.id, h);
+            this.backlog.push(h);
+          }
+        } catch (e) {
+          this.o.onError?.("lease", e);
+          leased = 0;
+        }
+        if (this.stopping) break;
+      }
+      while (this.running.size < maxWorkers && this.backlog.length > 0)
+        this.start(this.backlog.shift() as HeldJob);
+
+      if (leased === 0 && this.running.size === 0 && this.backlog.length === 0) {
+        if (this.o.drain) {
+          let verdict: ReturnType<typeof drainVerdict>;
+          try {
+            verdict = drainVerdict(await this.o.queue.stats(), this.now(), {
+              maxDelayMs: this.o.drainMaxDelayMs,
+              pollMs: this.o.pollMs,
+            });
+          } catch (e) {
+            this.o.onError?.("stats", e);
+            verdict = { kind: "wait", ms: this.o.pollMs, why: "ready" };
+          }
+          if (verdict.kind === "exit") {
+            this.summary.end = "drained";
+            this.o.onDrainExit?.({ delayed: verdict.delayed, nextAvailableAt: verdict.nextAvailableAt });
+            return;
+          }
+          await this.idle(verdict.ms);
+        } else {
+          await this.idle(this.o.pollMs);
+        }
+      } else if (leased === 0 || this.running.size >= maxWorkers || this.backlog.length >= lowWater) {
+        // Nothing more to lease right now, or every worker is busy: wait for a job to finish.
+        await this.idle(this.o.pollMs);
+      }
+    }
+  }
+
+  private start(h: HeldJob): void {
+    const p: Promise<void> = runJob(h, {
+      queue: this.o.queue,
+      step: this.o.step,
+      now: this.now,
+      progressEveryMs: this.o.progressEveryMs ?? 1000,
+      onLeaseLost: (x) => this.leaseLost(x),
+      onError: (_job, e) => this.o.onError?.("job", e),
+    })
+      .then(
+        (outcome) => this.finished(h, outcome),
+        (e) => {
+          // The commit itself threw (database unavailable): the lease runs out and the job comes back.
+          this.o.onError?.("commit", e);
+        },
+      )
+      .finally(() => {
+        this.held.delete(h.job.id);
+        this.running.delete(p);
+        this.wake();
+      });
+    this.running.add(p);
+  }
+
+  private finished(h: HeldJob, outcome: JobOutcome): void {
+    if (!outcome.committed) {
+      this.summary.lost++;
+      if (outcome.commit.kind !== "abandon" || h.cause === "lease_lost") this.o.onLeaseLost?.(h.job);
+    } else if (outcome.commit.kind === "ack") this.summary.acked++;
+    else if (outcome.commit.kind === "fail") this.summary.failed++;
+    else if (outcome.commit.kind === "release") this.summary.released++;
+    this.o.onOutcome?.(outcome);
+  }
+
+  private leaseLost(h: HeldJob): void {
+    if (h.cause || h.committing) return;
+    h.cause = "lease_lost";
+    h.controller.abort("lease_lost");
+    const i = this.backlog.indexOf(h);
+    if (i >= 0) {
+      // Never started: nothing to abort, just forget it.
+      this.backlog.splice(i, 1);
+      this.held.delete(h.job.id);
+      this.summary.lost++;
+      this.o.onLeaseLost?.(h.job);
+    }
+  }
+
+  /** Extend every held lease; a lease another runner took over aborts its job's work. */
+  async heartbeat(): Promise<void> {
+    const holding = [...this.held.values()].filter((h) => !h.cause && !h.committing);
+    if (holding.length === 0) return;
+    let kept: Set<number>;
+    try {
+      kept = new Set(
+        await this.o.queue.heartbeat(holding.map((h) => ({ jobId: h.job.id, token: h.job.token }))),
+      );
+    } catch (e) {
+      this.o.onError?.("heartbeat", e);
+      return;
+    }
+    for (const h of holding) if (!kept.has(h.job.id) && this.held.get(h.job.id) === h) this.leaseLost(h);
+  }
+
+  private async shutdown(): Promise<void> {
+    // Leased but never started: straight back to the queue, no attempt counted.
+    for (const h of this.backlog.splice(0)) {
+      this.held.delete(h.job.id);
+      try {
+        if (await this.o.queue.release(h.job.id, h.job.token)) this.summary.released++;
+      } catch (e) {
+        this.o.onError?.("release", e);
+      }
+    }
+    if (this.running.size === 0) return;
+    const graceOver = new Promise<"grace">((resolve) => {
+      const t = setTimeout(() => resolve("grace"), this.o.graceMs);
+      (t as { unref?: () => void }).unref?.();
+    });
+    const allDone = Promise.all([...this.running]).then(() => "done" as const);
+    if ((await Promise.race([allDone, graceOver])) === "grace") {
+      // Out of time: abort what is left; each worker then releases its job (no attempt counted).
+      for (const h of this.held.values()) {
+        if (h.cause || h.committing) continue;
+        h.cause = "shutdown";
+        this.summary.aborted++;
+        h.controller.abort("cancelled");
+      }
+      await allDone;
+    }
+  }
+}

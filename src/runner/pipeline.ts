@@ -1,0 +1,168 @@
+// The product's job step: the tier plan (resolvers, candidates, landing pages, archive) with the
+// job's persisted progress, each PDF candidate downloaded into the library, every candidate try
+// recorded as an attempt, and the plan's verdict turned into a StepResult for the commit.
+import { relative } from "node:path";
+import type { Config } from "../config/schema.ts";
+import type { Reason } from "../core/reasons.ts";
+import type { DownloadResult, DownloadSuccess } from "../download/types.ts";
+import type { HttpClient, HttpRequest, HttpResult } from "../net/types.ts";
+import { hostKey } from "../net/url.ts";
+import { downloadTrier } from "../resolve/attempt.ts";
+import { runPlan } from "../resolve/plan.ts";
+import type { PlanProgress } from "../resolve/progress.ts";
+import type { ResolverSettings } from "../resolve/resolver.ts";
+import type { ResolverSlots } from "../resolve/slots.ts";
+import type { Candidate } from "../resolve/types.ts";
+import type { AttemptRecord } from "../store/types.ts";
+import type { ProductMetrics } from "../telemetry/product-metrics.ts";
+import type { JobStep, StepResult } from "./step.ts";
+
+export interface PipelineDeps {
+  config: Config;
+  http: HttpClient;
+  slots: ResolverSlots;
+  settings: ResolverSettings;
+  now: () => number;
+  metrics?: ProductMetrics;
+}
+
+/** Reasons a request gets when this process's limiter would not wait long enough for the host. */
+const POLITENESS_WAITS: ReadonlySet<string> = new Set(["rate_limited", "breaker_open"]);
+
+function safeHost(url: string): string | null {
+  try {
+    return hostKey(url);
+  } catch {
+    return null;
+  }
+}
+
+/** The attempt row for one candidate download (tiers 1-based, as the configuration lists them). */
+export function attemptRecord(c: Candidate, r: DownloadResult, at: number): AttemptRecord {
+  return {
+    resolver: c.resolver,
+    tier: c.tier + 1,
+    url: c.url,
+    host: safeHost(c.url),
+    httpStatus: r.ok ? r.status : (r.status ?? null),
+    reason: r.reason,
+    bytes: r.ok ? r.file.bytes : r.bytes,
+    elapsedMs: Math.round(r.timings.totalMs),
+    rateWaitMs: Math.round(r.timings.rateWaitMs),
+    at,
+  };
+}
+
+/** A refusal by the limiter (no request was sent): not a try, not a request. */
+function isRefusal(r: DownloadResult): boolean {
+  return !r.ok && r.status === undefined && (POLITENESS_WAITS.has(r.reason) || r.reason === "cancelled");
+}
+
+/** Whether every transient failure of the plan was a politeness wait (nothing else went wrong). */
+export function onlyPolitenessWaits(progress: PlanProgress): boolean {
+  const reasons: string[] = [];
+  for (const c of progress.candidates) if (c.state === "failed" && c.transient) reasons.push(c.reason ?? "");
+  for (const r of Object.values(progress.resolvers))
+    if (r.state === "unsettled") reasons.push(r.reason ?? "conn_error");
+  return reasons.length > 0 && reasons.every((r) => POLITENESS_WAITS.has(r));
+}
+
+export function resolveAndDownload(deps: PipelineDeps): JobStep {
+  const { config, metrics } = deps;
+  const maxWaitMs = config.politeness.max_wait_s * 1000;
+  return async (job, ctx) => {
+    const attempts: AttemptRecord[] = [];
+    let served429 = false;
+    let bytes = 0;
+    // Per job: notice an origin's own 429 (a real try, counted) and feed the request metrics.
+    const http: HttpClient = {
+      async request(req: HttpRequest): Promise<HttpResult> {
+        const r = await deps.http.request(req);
+        if (r.ok) metrics?.recordRequest(req.role, r.response.status, r.response.rateWaitMs);
+        else if (r.status !== undefined) {
+          if (r.status === 429) served429 = true;
+          metrics?.recordRequest(req.role, r.status, 0);
+        } else if (!POLITENESS_WAITS.has(r.reason) && r.reason !== "cancelled") {
+          metrics?.recordRequest(req.role, undefined, 0);
+        }
+        return r;
+      },
+    };
+    const tryCandidate = downloadTrier(
+      { http, outDir: config.out_dir, download: config.download, now: deps.now },
+      {
+        artifactId: job.artifactId,
+        maxWaitMs,
+        onAttempt: (candidate, r) => {
+          bytes += r.ok ? r.file.bytes - r.resumedFrom : r.bytes;
+          if (r.ok)
+            metrics?.downloadSeconds.observe(undefined, (r.timings.headersMs + r.timings.bodyMs) / 1000);
+          if (!isRefusal(r)) attempts.push(attemptRecord(candidate, r, deps.now()));
+        },
+      },
+    );
+    const r = await runPlan<DownloadSuccess>(
+      job.artifact,
+      {
+        config,
+        settings: deps.settings,
+        http,
+        slots: deps.slots,
+        signal: ctx.signal,
+        maxWaitMs,
+        now: deps.now,
+        tryCandidate,
+        onProgress: (p) => ctx.saveProgress(p),
+      },
+      job.progress ?? undefined,
+    );
+    metrics?.bytes.inc(undefined, bytes);
+    return stepResult(r, config.out_dir, attempts, bytes, served429);
+  };
+}
+
+type PlanOutcome = Awaited<ReturnType<typeof runPlan<DownloadSuccess>>>;
+
+export function stepResult(
+  r: PlanOutcome,
+  outDir: string,
+  attempts: AttemptRecord[],
+  bytes: number,
+  served429: boolean,
+): StepResult {
+  if (r.ok) {
+    const f = r.outcome.file;
+    return {
+      ok: true,
+      reason: r.outcome.reason,
+      attempts,
+      bytes,
+      detail: {
+        resolver: r.candidate.resolver,
+        tier: r.candidate.tier + 1,
+        url: f.url,
+        finalUrl: f.finalUrl,
+        sha256: f.sha256,
+        bytes: f.bytes,
+        contentType: f.contentType,
+        // Relative to the library, so the library can move.
+        path: relative(outDir, f.path),
+        etag: f.etag ?? null,
+        lastModified: f.lastModified ?? null,
+      },
+    };
+  }
+  const deferred = r.transient && !served429 && onlyPolitenessWaits(r.progress);
+  return {
+    ok: false,
+    reason: r.reason as Reason,
+    transient: r.transient,
+    message: r.message,
+    retryAt: r.retryAt,
+    deferred,
+    attempts,
+    bytes,
+    progress: r.progress,
+    detail: { message: r.message },
+  };
+}

@@ -1,0 +1,265 @@
+// `queue run` assembled: the state database shared by the queue, the politeness gate and the
+// metadata cache; the HTTP client; the job step; metrics, the manifest outbox, the status endpoint
+// and the progress line; the temp sweep at start; SIGINT/SIGTERM for the graceful shutdown.
+import type { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { hostname } from "node:os";
+import type { ConsolaInstance } from "consola";
+import type { Config } from "../config/schema.ts";
+import { sweepTempFiles } from "../download/temp.ts";
+import { createMetadataCache } from "../net/cache.ts";
+import { createHttpClient, type Transport } from "../net/fetch.ts";
+import type { Lookup } from "../net/gate.ts";
+import { createPoliteness } from "../politeness/politeness.ts";
+import { resolverSlots, resolverWarnings } from "../resolve/plan.ts";
+import { resolverSettings } from "../resolve/resolver.ts";
+import { createStatusApp } from "../status/app.ts";
+import { queueControls, queueReadModel } from "../status/queue-read-model.ts";
+import { type StatusServer, startStatusServer } from "../status/server.ts";
+import { openStateDatabase } from "../store/db.ts";
+import { queuePolicy, randomToken, SqliteJobQueue } from "../store/sqlite-queue.ts";
+import { ManifestWriter, manifestPath, sqliteOutboxStore } from "../telemetry/manifest.ts";
+import { createProductMetrics } from "../telemetry/product-metrics.ts";
+import { ProgressReporter } from "../telemetry/progress.ts";
+import { terminalJobs, totalJobs } from "../telemetry/snapshots.ts";
+import { ThroughputSampler } from "../telemetry/throughput.ts";
+import { VERSION } from "../version.ts";
+import { Orchestrator, type RunSummary } from "./orchestrator.ts";
+import { resolveAndDownload } from "./pipeline.ts";
+import type { JobStep } from "./step.ts";
+
+export interface RunOptions {
+  config: Config;
+  log: ConsolaInstance;
+  drain: boolean;
+  /** Status endpoint address, or null for none. */
+  statusAddress: string | null;
+  /** Live line on a TTY, periodic records in JSON log mode, or nothing. */
+  progress: "tty" | "json" | "off";
+  /** Credentials from the environment (resolver API keys, contact email). */
+  env?: Record<string, string | undefined>;
+  /** Replaces resolve + download (benchmarks); queue, leases and commits stay real. */
+  step?: JobStep;
+  lookup?: Lookup;
+  transport?: Transport;
+  now?: () => number;
+  /** Install SIGINT/SIGTERM handlers (default true). */
+  signals?: boolean;
+  /** Told once the status endpoint listens. */
+  onListening?(url: URL): void;
+  /** Hands out the orchestrator (tests stop it without a signal). */
+  onStart?(o: Orchestrator): void;
+}
+
+/** How often the status page's throughput chart gets a sample, and the manifest is flushed. */
+const SAMPLE_EVERY_MS = 5000;
+const MANIFEST_FLUSH_MS = 1000;
+
+export class StatusListenError extends Error {
+  override name = "StatusListenError";
+}
+
+export async function runQueue(o: RunOptions): Promise<RunSummary> {
+  const { config, log } = o;
+  const now = o.now ?? Date.now;
+  mkdirSync(config.state_dir, { recursive: true });
+  mkdirSync(config.out_dir, { recursive: true });
+  const db: Database = openStateDatabase(config.state_dir);
+  const owner = `${hostname()}:${process.pid}:${randomToken().slice(0, 8)}`;
+  const queue = new SqliteJobQueue(db, queuePolicy(config.queue), { now });
+  const politeness = createPoliteness({ db, config, now });
+  const cleanups: (() => unknown)[] = [() => db.close(), () => politeness.close()];
+  const cleanup = async () => {
+    for (const c of cleanups.splice(0).reverse()) {
+      try {
+        await c();
+      } catch (e) {
+        log.warn("cleanup failed", e);
+      }
+    }
+  };
+  try {
+    const swept = sweepTempFiles(config.out_dir, config.download.temp_max_age_s * 1000, now());
+    if (swept > 0) log.info(`removed ${swept} stale temp file(s) left by interrupted downloads`);
+
+    const hosts = () => politeness.hostsSnapshot();
+    const metrics = createProductMetrics({
+      stats: () => queue.stats(),
+      hosts,
+      configuredHosts: Object.keys(config.politeness.hosts),
+      onCollectError: (e) => log.debug("metrics collection failed", e),
+    });
+    let step = o.step;
+    if (!step) {
+      const settings = resolverSettings(config, o.env ?? {});
+      for (const w of resolverWarnings(config, settings)) log.warn(w);
+      const cache = createMetadataCache(db, { defaultTtlMs: config.network.cache_ttl_s * 1000 });
+      const http = createHttpClient({
+        config,
+        politeness,
+        version: VERSION,
+        cache,
+        now,
+        lookup: o.lookup,
+        transport: o.transport,
+      });
+      step = resolveAndDownload({ config, http, slots: resolverSlots(config), settings, now, metrics });
+    }
+
+    const manifest = config.telemetry.manifest
+      ? new ManifestWriter({
+          path: manifestPath(config.state_dir),
+          store: sqliteOutboxStore(db),
+          onReconcile: (i) => log.info("manifest: continued after an interrupted append", i),
+        })
+      : undefined;
+    let manifestDirty = true;
+    const flushManifest = () => {
+      if (!manifest || !manifestDirty) return;
+      manifestDirty = false;
+      try {
+        manifest.flush();
+      } catch (e) {
+        manifestDirty = true;
+        log.warn("manifest: append failed; retrying", e);
+      }
+    };
+    flushManifest(); // outcomes an earlier run committed but did not append
+    const manifestTimer = setInterval(flushManifest, MANIFEST_FLUSH_MS);
+    cleanups.push(() => clearInterval(manifestTimer));
+
+    // What this process did, plus the queue's counts refreshed now and then for the progress line.
+    let completed = 0;
+    let bytes = 0;
+    let base = await queue.stats();
+    let baseCompleted = 0;
+    const throughput = new ThroughputSampler(360);
+    const sample = () => throughput.record({ t: now(), done: completed, bytes });
+    sample();
+
+    const orchestrator = new Orchestrator({
+      queue,
+      owner,
+      step,
+      maxWorkers: config.orchestrator.max_workers,
+      leaseBatch: config.orchestrator.lease_batch,
+      heartbeatMs: config.queue.heartbeat_s * 1000,
+      pollMs: config.orchestrator.poll_interval_s * 1000,
+      graceMs: config.orchestrator.shutdown_grace_s * 1000,
+      drain: o.drain,
+      drainMaxDelayMs: config.orchestrator.drain_max_delay_s * 1000,
+      now,
+      onOutcome: ({ job, commit, committed, step: result }) => {
+        bytes += result?.bytes ?? 0;
+        if (!committed) return;
+        if (commit.kind === "ack") {
+          completed++;
+          metrics.completions.inc({ state: commit.state, reason: commit.reason });
+        } else if (commit.kind === "fail") {
+          metrics.completions.inc({ state: "error", reason: commit.reason });
+          manifestDirty = true;
+          return;
+        } else return;
+        manifestDirty = true;
+        log.debug(`${commit.state} ${job.artifactId} (${commit.reason})`);
+      },
+      onLeaseLost: (job) => {
+        metrics.leaseLosses.inc();
+        log.warn(`lease of job ${job.id} (${job.artifactId}) lost to another runner; its work was abandoned`);
+      },
+      onError: (what, e) => log.error(`${what} failed:`, e),
+      onDrainExit: ({ delayed, nextAvailableAt }) => {
+        if (delayed > 0 && nextAvailableAt !== null)
+          log.info(
+            `drained: ${delayed} job(s) wait for a retry until ${new Date(nextAvailableAt).toISOString()} or later (beyond orchestrator.drain_max_delay_s); run again to work them`,
+          );
+      },
+    });
+    o.onStart?.(orchestrator);
+    metrics.registry.onCollect(() => metrics.inFlight.set(undefined, orchestrator.inFlight));
+
+    let server: StatusServer | undefined;
+    if (o.statusAddress) {
+      const app = createStatusApp({
+        store: queueReadModel(queue, db),
+        hosts,
+        metrics: metrics.registry,
+        config,
+        shuttingDown: () => orchestrator.shuttingDown,
+        controls: queueControls(queue),
+        throughput,
+        now,
+      });
+      try {
+        server = startStatusServer(o.statusAddress, app, { token: config.status.token });
+      } catch (e) {
+        throw new StatusListenError(e instanceof Error ? e.message : String(e));
+      }
+      const s = server;
+      cleanups.push(() => s.stop());
+      log.info(`status endpoint at ${server.url.href}`, { url: server.url.href });
+      o.onListening?.(server.url);
+    }
+    const sampler = setInterval(sample, SAMPLE_EVERY_MS);
+    cleanups.push(() => clearInterval(sampler));
+
+    const reporter = new ProgressReporter({
+      mode: o.progress,
+      now,
+      stream: process.stderr,
+      log: (record) => {
+        const { msg: _msg, ...fields } = record;
+        log.info("progress", fields);
+      },
+      intervalMs: o.progress === "tty" ? 1000 : config.telemetry.progress_interval_s * 1000,
+      read: () => ({
+        done: terminalJobs(base) + (completed - baseCompleted),
+        total: totalJobs(base),
+        bytes,
+        inFlight: orchestrator.inFlight,
+      }),
+    });
+    const refresh = setInterval(() => {
+      queue.stats().then(
+        (s) => {
+          base = s;
+          baseCompleted = completed;
+        },
+        () => {},
+      );
+    }, 10_000);
+    cleanups.push(() => clearInterval(refresh));
+    reporter.start();
+    cleanups.push(() => reporter.stop());
+
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals > 1) return; // the process-wide handler exits 130 on the second signal
+      reporter.stop();
+      log.info(
+        `${signal}: stopping — no new leases; ${orchestrator.inFlight} job(s) in flight get ${config.orchestrator.shutdown_grace_s} s to finish, then are released; a second signal aborts at once`,
+      );
+      orchestrator.stop();
+    };
+    if (o.signals !== false) {
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+      cleanups.push(() => {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      });
+    }
+
+    log.info(
+      `running as ${owner}: up to ${config.orchestrator.max_workers} jobs at once${o.drain ? ", until drained" : ""}`,
+    );
+    const summary = await orchestrator.run();
+    reporter.stop();
+    manifestDirty = true;
+    flushManifest();
+    return summary;
+  } finally {
+    await cleanup();
+  }
+}

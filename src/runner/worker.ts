@@ -1,0 +1,111 @@
+// One job from lease to commit: run the step with the job's persisted progress, then write its one
+// state change (ack / fail / release) guarded by the lease token. A lost token changes nothing and
+// the work is abandoned; the step's network work was already aborted by the orchestrator.
+import type { JobQueue, LeasedJob } from "../store/types.ts";
+import { type AbortCause, type Commit, decideCommit } from "./decide.ts";
+import type { JobStep, StepResult } from "./step.ts";
+
+/** A job this runner holds: leased, maybe not started yet. */
+export interface HeldJob {
+  job: LeasedJob;
+  controller: AbortController;
+  cause?: AbortCause;
+  /** Set while the commit is being written: a heartbeat miss then is the commit itself. */
+  committing?: boolean;
+}
+
+export interface JobOutcome {
+  job: LeasedJob;
+  step?: StepResult;
+  commit: Commit;
+  /** False when the commit found the lease gone (nothing was written). */
+  committed: boolean;
+}
+
+export interface WorkerDeps {
+  queue: JobQueue;
+  step: JobStep;
+  now: () => number;
+  /** Least time between two progress saves of one job. */
+  progressEveryMs: number;
+  /** The lease was found lost while working (a progress save was refused). */
+  onLeaseLost(held: HeldJob): void;
+  onError?(job: LeasedJob, error: unknown): void;
+}
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+export async function runJob(held: HeldJob, deps: WorkerDeps): Promise<JobOutcome> {
+  const { job } = held;
+  const { queue } = deps;
+  let lastSave = Number.NEGATIVE_INFINITY;
+  const saveProgress = (progress: unknown) => {
+    const now = deps.now();
+    if (now - lastSave < deps.progressEveryMs || held.controller.signal.aborted) return;
+    lastSave = now;
+    // Serialized now: the plan keeps mutating its progress object.
+    const snapshot = JSON.parse(JSON.stringify(progress)) as unknown;
+    queue.saveProgress(job.id, job.token, snapshot).then(
+      (kept) => {
+        if (!kept) deps.onLeaseLost(held);
+      },
+      (e) => deps.onError?.(job, e),
+    );
+  };
+
+  let step: StepResult;
+  try {
+    step = await deps.step(job, { signal: held.controller.signal, saveProgress });
+  } catch (e) {
+    // A defect in the step, not a property of the work: count an attempt so it cannot loop forever.
+    deps.onError?.(job, e);
+    step = {
+      ok: false,
+      reason: "cancelled",
+      transient: true,
+      deferred: false,
+      message: `internal error: ${errorText(e)}`,
+      attempts: [],
+    };
+  }
+  const commit = decideCommit(step, held.cause);
+  held.committing = true;
+  const committed = await write(queue, job, commit);
+  return { job, step, commit, committed };
+}
+
+/** Writes the commit; false when the lease token no longer matches. */
+export async function write(queue: JobQueue, job: LeasedJob, commit: Commit): Promise<boolean> {
+  switch (commit.kind) {
+    case "abandon":
+      return false;
+    case "ack":
+      return queue.ack(job.id, job.token, {
+        state: commit.state,
+        reason: commit.reason,
+        ...commit.detail,
+        message: commit.message ?? commit.detail.message ?? null,
+        attempts: commit.attempts,
+      });
+    case "fail": {
+      if (commit.progress !== undefined && !(await queue.saveProgress(job.id, job.token, commit.progress)))
+        return false;
+      const r = await queue.fail(job.id, job.token, {
+        reason: commit.reason,
+        message: commit.message,
+        transient: commit.transient,
+        retryAt: commit.retryAt,
+        attempts: commit.attempts,
+        detail: commit.detail,
+      });
+      return r !== false;
+    }
+    case "release": {
+      if (commit.progress !== undefined && !(await queue.saveProgress(job.id, job.token, commit.progress)))
+        return false;
+      if (commit.attempts.length > 0 && !(await queue.recordAttempts(job.id, job.token, commit.attempts)))
+        return false;
+      return queue.release(job.id, job.token, commit.until);
+    }
+  }
+}

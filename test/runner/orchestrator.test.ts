@@ -1,0 +1,214 @@
+// The orchestrator over the real SQLite queue with an injected step: bounded concurrency, every job
+// committed once, lease loss aborting the work, politeness releases, pause, and the shutdown grace.
+import type { Database } from "bun:sqlite";
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import type { Artifact } from "../../src/artifact/artifact.ts";
+import { Orchestrator, type OrchestratorOptions } from "../../src/runner/orchestrator.ts";
+import type { JobStep, StepResult } from "../../src/runner/step.ts";
+import { openDatabase } from "../../src/store/db.ts";
+import { SqliteJobQueue } from "../../src/store/sqlite-queue.ts";
+
+let db: Database;
+let queue: SqliteJobQueue;
+const clock = 1_700_000_000_000;
+
+beforeEach(() => {
+  db = openDatabase(":memory:");
+  queue = new SqliteJobQueue(
+    db,
+    { leaseTtlMs: 60_000, maxAttempts: 3, backoff: { baseMs: 1000, capMs: 1000 } },
+    { now: () => clock },
+  );
+});
+afterEach(() => db.close());
+
+const works = (n: number): Artifact[] =>
+  Array.from({ length: n }, (_, i) => ({ id: `doi:10.1/${i}`, doi: `10.1/${i}` }));
+
+const ok: StepResult = { ok: true, reason: "ok", detail: { sha256: "00", bytes: 1 }, attempts: [] };
+
+function orchestrator(step: JobStep, o: Partial<OrchestratorOptions> = {}): Orchestrator {
+  return new Orchestrator({
+    queue,
+    owner: "test",
+    step,
+    maxWorkers: 4,
+    leaseBatch: 8,
+    heartbeatMs: 60_000,
+    pollMs: 5,
+    graceMs: 50,
+    drain: true,
+    drainMaxDelayMs: 0,
+    now: () => clock,
+    ...o,
+  });
+}
+
+const row = (id: number) =>
+  db
+    .query<{ state: string; attempts: number; available_at: number; lease_token: string | null }, [number]>(
+      "SELECT state, attempts, available_at, lease_token FROM jobs WHERE id = ?",
+    )
+    .get(id);
+
+describe("orchestrator", () => {
+  test("drains the queue: every job committed once, never more than maxWorkers at a time", async () => {
+    await queue.enqueue(works(50));
+    let running = 0;
+    let peak = 0;
+    const seen: string[] = [];
+    const step: JobStep = async (job) => {
+      running++;
+      peak = Math.max(peak, running);
+      seen.push(job.artifactId);
+      await Bun.sleep(1);
+      running--;
+      return ok;
+    };
+    const summary = await orchestrator(step).run();
+    expect(summary).toMatchObject({ acked: 50, end: "drained", lost: 0 });
+    expect(new Set(seen).size).toBe(50);
+    expect(seen.length).toBe(50);
+    expect(peak).toBeLessThanOrEqual(4);
+    expect(peak).toBeGreaterThan(1);
+    expect((await queue.stats()).counts.done).toBe(50);
+  });
+
+  test("a lease lost to another runner aborts the job's work and writes nothing", async () => {
+    await queue.enqueue(works(1));
+    let signal: AbortSignal | undefined;
+    let started!: () => void;
+    const running = new Promise<void>((r) => {
+      started = r;
+    });
+    const step: JobStep = (_job, ctx) => {
+      signal = ctx.signal;
+      started();
+      return new Promise((resolve) =>
+        ctx.signal.addEventListener("abort", () =>
+          resolve({
+            ok: false,
+            reason: "lease_lost",
+            transient: true,
+            deferred: false,
+            message: "x",
+            attempts: [],
+          }),
+        ),
+      );
+    };
+    const lost: number[] = [];
+    const o = orchestrator(step, { drain: false, onLeaseLost: (j) => lost.push(j.id) });
+    const done = o.run();
+    await running;
+    // Another runner takes the job over (its lease expired here and was re-leased there).
+    db.run("UPDATE jobs SET lease_token = 'theirs', lease_owner = 'other' WHERE id = 1");
+    await o.heartbeat();
+    expect(signal?.aborted).toBe(true);
+    expect(signal?.reason).toBe("lease_lost");
+    o.stop();
+    const summary = await done;
+    expect(summary.lost).toBe(1);
+    expect(lost).toEqual([1]);
+    expect(row(1)).toMatchObject({ state: "in_progress", lease_token: "theirs", attempts: 0 });
+    expect(db.query("SELECT count(*) AS n FROM outcomes").get()).toEqual({ n: 0 });
+  });
+
+  test("a job deferred by politeness goes back with available_at = retryAt and no attempt counted", async () => {
+    await queue.enqueue(works(1));
+    const retryAt = clock + 30_000;
+    const step: JobStep = async () => ({
+      ok: false,
+      reason: "rate_limited",
+      transient: true,
+      deferred: true,
+      retryAt,
+      message: "host cooling down",
+      attempts: [],
+      progress: { version: 1, resolvers: {}, candidates: [], derived: {} },
+    });
+    const summary = await orchestrator(step).run();
+    expect(summary).toMatchObject({ released: 1, failed: 0, end: "drained" });
+    expect(row(1)).toMatchObject({ state: "queued", attempts: 0, available_at: retryAt });
+    expect((await queue.show(1))?.job.progress).toEqual({
+      version: 1,
+      resolvers: {},
+      candidates: [],
+      derived: {},
+    });
+  });
+
+  test("transient failures retry with backoff; a permanent one ends in error with its outcome", async () => {
+    await queue.enqueue(works(2));
+    const step: JobStep = async (job) =>
+      job.id === 1
+        ? { ok: false, reason: "timeout", transient: true, deferred: false, message: "slow", attempts: [] }
+        : { ok: false, reason: "not_found", transient: false, deferred: false, message: "404", attempts: [] };
+    const summary = await orchestrator(step).run();
+    expect(summary.failed).toBe(2);
+    expect(row(1)).toMatchObject({ state: "queued", attempts: 1 });
+    expect(row(1)?.available_at).toBeGreaterThan(clock);
+    expect(row(2)).toMatchObject({ state: "error", attempts: 1 });
+  });
+
+  test("while paused nothing is leased; after resume the work runs", async () => {
+    await queue.enqueue(works(3));
+    await queue.pause();
+    let calls = 0;
+    const o = orchestrator(
+      async () => {
+        calls++;
+        return ok;
+      },
+      { drain: true },
+    );
+    const done = o.run();
+    await Bun.sleep(40);
+    expect(calls).toBe(0);
+    expect((await queue.stats()).counts.queued).toBe(3);
+    await queue.resume();
+    expect((await done).acked).toBe(3);
+  });
+
+  test("shutdown: in-flight jobs get the grace period, then are aborted and released without an attempt", async () => {
+    await queue.enqueue(works(6));
+    const hangs: JobStep = (_job, ctx) =>
+      new Promise((resolve) =>
+        ctx.signal.addEventListener("abort", () =>
+          resolve({
+            ok: false,
+            reason: "cancelled",
+            transient: true,
+            deferred: false,
+            message: "stop",
+            attempts: [],
+          }),
+        ),
+      );
+    const o = orchestrator(hangs, { maxWorkers: 2, leaseBatch: 4, drain: false, graceMs: 30 });
+    const done = o.run();
+    while (o.inFlight < 2) await Bun.sleep(1);
+    o.stop();
+    expect(o.shuttingDown).toBe(true);
+    const summary = await done;
+    expect(summary.aborted).toBe(2);
+    const s = await queue.stats();
+    expect(s.counts).toMatchObject({ queued: 6, in_progress: 0 });
+    expect(db.query("SELECT max(attempts) AS a FROM jobs").get()).toEqual({ a: 0 });
+  });
+
+  test("shutdown lets a job that finishes within the grace commit normally", async () => {
+    await queue.enqueue(works(1));
+    let finish!: () => void;
+    const o = orchestrator(() => new Promise((r) => (finish = () => r(ok))), {
+      drain: false,
+      graceMs: 5_000,
+    });
+    const done = o.run();
+    while (o.inFlight < 1) await Bun.sleep(1);
+    o.stop();
+    finish();
+    expect((await done).acked).toBe(1);
+    expect(row(1)?.state).toBe("done");
+  });
+});
