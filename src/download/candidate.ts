@@ -7,6 +7,7 @@ import type { Config } from "../config/schema.ts";
 import type { Reason } from "../core/reasons.ts";
 import type { HttpClient, HttpResponse } from "../net/types.ts";
 import { classifyPayload } from "./classify.ts";
+import { isDiskFullError } from "./disk-space.ts";
 import { fdatasync, hashFile, linkById, publishFile } from "./finalize.ts";
 import { abortReason, forEachChunk, parseContentRange, parseLength, receiveBody, Sniffer } from "./stream.ts";
 import {
@@ -51,7 +52,14 @@ const MAX_ROUNDS = 3;
 export async function downloadCandidate(deps: DownloadDeps, req: CandidateRequest): Promise<DownloadResult> {
   const t0 = deps.now();
   const timings: Timings = { rateWaitMs: 0, headersMs: 0, bodyMs: 0, totalMs: 0 };
-  const slot = claimTempSlot(deps.outDir, req.url);
+  let slot: TempSlot;
+  try {
+    slot = claimTempSlot(deps.outDir, req.url);
+  } catch (err) {
+    if (isDiskFullError(err))
+      return failure("disk_full", `${req.url}: no space left for a temp file in ${deps.outDir}`, {});
+    throw err;
+  }
   try {
     let allowResume = true;
     let allowConditional = req.prior !== undefined;
@@ -236,6 +244,15 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
     return lastFailure ?? failure("conn_error", `${req.url}: gave up after ${MAX_ROUNDS} requests`, {});
   } catch (err) {
     if (req.signal?.aborted) return failure(abortReason(req.signal), `${req.url}: aborted by the caller`, {});
+    // Flushing, the resume sidecar or publishing into the library ran out of space; the temp file
+    // is removed below, and the library holds either the whole file or nothing new.
+    if (isDiskFullError(err)) {
+      return failure(
+        "disk_full",
+        `${req.url}: no space left on the library's filesystem (${deps.outDir})`,
+        {},
+      );
+    }
     throw err;
   } finally {
     releaseTempSlot(slot);

@@ -1,9 +1,11 @@
 // Streams a response body into a temp file while hashing it (SHA-256, incremental) and keeping only
 // the first and last bytes needed for classification, so memory stays constant whatever the size.
 // Enforces download.max_bytes and the announced length, and turns stream errors into stable reasons.
+
 import * as fs from "node:fs";
 import type { Reason } from "../core/reasons.ts";
 import { PDF_TRAILER_WINDOW, SNIFF_HEAD_BYTES } from "./classify.ts";
+import { isDiskFullError } from "./disk-space.ts";
 
 /** Keeps the first SNIFF_HEAD_BYTES and the last PDF_TRAILER_WINDOW bytes of a stream. */
 export class Sniffer {
@@ -170,6 +172,10 @@ export async function receiveBody(o: ReceiveOptions): Promise<ReceiveResult> {
     return finish();
   } catch (err) {
     if (o.signal?.aborted) return fail(abortReason(o.signal), "aborted by the caller");
+    if (isDiskFullError(err)) {
+      await reader.cancel().catch(() => {});
+      return fail("disk_full", `no space left on the library's filesystem after ${bytes} bytes`);
+    }
     const reason = streamErrorReason(err, o.expectedTotal !== undefined);
     return fail(reason, `body read failed after ${bytes} bytes: ${(err as Error)?.message ?? String(err)}`);
   } finally {

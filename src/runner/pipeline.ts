@@ -24,6 +24,8 @@ export interface PipelineDeps {
   settings: ResolverSettings;
   now: () => number;
   metrics?: ProductMetrics;
+  /** Told when a download meets a full disk, so the runner stops leasing. */
+  space?: { reportFull(): void };
 }
 
 /** Reasons a request gets when this process's limiter would not wait long enough for the host. */
@@ -73,6 +75,10 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
   return async (job, ctx) => {
     const attempts: AttemptRecord[] = [];
     let served429 = false;
+    // A full disk ends the job's work at once: every other candidate would meet it too.
+    let diskFull: string | undefined;
+    const stopForDisk = new AbortController();
+    const signal = AbortSignal.any([ctx.signal, stopForDisk.signal]);
     let bytes = 0;
     // Per job: notice an origin's own 429 (a real try, counted) and feed the request metrics.
     const http: HttpClient = {
@@ -98,6 +104,11 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
           if (r.ok)
             metrics?.downloadSeconds.observe(undefined, (r.timings.headersMs + r.timings.bodyMs) / 1000);
           if (!isRefusal(r)) attempts.push(attemptRecord(candidate, r, deps.now()));
+          if (!r.ok && r.reason === "disk_full" && diskFull === undefined) {
+            diskFull = r.message;
+            deps.space?.reportFull();
+            stopForDisk.abort();
+          }
         },
       },
     );
@@ -108,7 +119,7 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
         settings: deps.settings,
         http,
         slots: deps.slots,
-        signal: ctx.signal,
+        signal,
         maxWaitMs,
         now: deps.now,
         tryCandidate,
@@ -117,6 +128,21 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
       job.progress ?? undefined,
     );
     metrics?.bytes.inc(undefined, bytes);
+    if (diskFull !== undefined && !r.ok && !ctx.signal.aborted) {
+      return {
+        ok: false,
+        reason: "disk_full",
+        transient: true,
+        message: diskFull,
+        // Not offered to any runner before this one measures the disk again.
+        retryAt: deps.now() + config.orchestrator.disk_check_s * 1000,
+        deferred: false,
+        attempts,
+        bytes,
+        progress: r.progress,
+        detail: { message: diskFull },
+      };
+    }
     return stepResult(r, config.out_dir, attempts, bytes, served429);
   };
 }
