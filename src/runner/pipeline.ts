@@ -55,6 +55,26 @@ export function attemptRecord(c: Candidate, r: DownloadResult, at: number): Atte
   };
 }
 
+/**
+ * The attempt row of a metadata or landing request that went out: a fresh cache hit and a refusal
+ * by this process's limiter sent nothing and give none. The URL is left out: API URLs carry contact
+ * addresses and keys; the host says where it went.
+ */
+export function requestAttempt(req: HttpRequest, r: HttpResult, at: number): AttemptRecord | null {
+  if (r.ok && r.response.fromCache) return null;
+  if (!r.ok && r.status === undefined && (POLITENESS_WAITS.has(r.reason) || r.reason === "cancelled"))
+    return null;
+  return {
+    role: req.role,
+    resolver: req.resolver ?? null,
+    host: safeHost(req.url),
+    httpStatus: r.ok ? r.response.status : (r.status ?? null),
+    reason: r.ok ? null : r.reason,
+    rateWaitMs: r.ok ? Math.round(r.response.rateWaitMs) : null,
+    at,
+  };
+}
+
 /** A refusal by the limiter (no request was sent): not a try, not a request. */
 function isRefusal(r: DownloadResult): boolean {
   return !r.ok && r.status === undefined && (POLITENESS_WAITS.has(r.reason) || r.reason === "cancelled");
@@ -84,6 +104,12 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
     const http: HttpClient = {
       async request(req: HttpRequest): Promise<HttpResult> {
         const r = await deps.http.request(req);
+        // Metadata and landing requests are attempts too (role set), so the report can state their
+        // rate waits and 429s per host; candidate downloads are recorded by onAttempt below.
+        if (req.role !== "artifact") {
+          const a = requestAttempt(req, r, deps.now());
+          if (a) attempts.push(a);
+        }
         if (r.ok) metrics?.recordRequest(req.role, r.response.status, r.response.rateWaitMs);
         else if (r.status !== undefined) {
           if (r.status === 429) served429 = true;

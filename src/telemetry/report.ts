@@ -149,7 +149,7 @@ function yieldOf(db: Database, byState: Report["jobs"]["by_state"]): Report["yie
     db
       .query<{ resolver: string; n: number }, []>(
         `SELECT resolver, count(*) AS n FROM attempts
-          WHERE resolver IS NOT NULL AND ${ROLE} <> 'metadata' GROUP BY resolver`,
+          WHERE resolver IS NOT NULL AND ${ROLE} = 'artifact' GROUP BY resolver`,
       )
       .all()
       .map((r) => [r.resolver, r.n]),

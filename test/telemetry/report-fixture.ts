@@ -187,8 +187,8 @@ export function buildReportFixture(root: string): ReportFixture {
 
   // Attempts. a.example: 20 artifact tries (role NULL), rate waits 1..20 ms, one answered 429;
   // resolvers direct ×12 and unpaywall ×8. b.example: 50 metadata requests for unpaywall, waits 0 ×45
-  // and 300 ×5. c.example: 3 landing tries by `landing`: a breaker refusal (never sent), a timeout and
-  // a 200, waits 0.
+  // and 300 ×5. c.example: 3 artifact tries by `landing`: a breaker refusal (never sent), a timeout
+  // and a 200, waits 0. d.example: 2 landing-page requests by `doi`, waits 80 and 40 ms.
   const insertAttempt = db.query(
     `INSERT INTO attempts (job_id, resolver, host, role, http_status, reason, rate_wait_ms, at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -208,9 +208,11 @@ export function buildReportFixture(root: string): ReportFixture {
   for (let i = 1; i <= 50; i++) {
     insertAttempt.run(2, "unpaywall", "b.example", "metadata", 200, null, i <= 45 ? 0 : 300, T0 + i);
   }
-  insertAttempt.run(4, "landing", "c.example", "landing", null, "breaker_open", 0, T0);
-  insertAttempt.run(4, "landing", "c.example", "landing", null, "timeout", 0, T0);
-  insertAttempt.run(4, "landing", "c.example", "landing", 200, null, 0, T0);
+  insertAttempt.run(4, "landing", "c.example", null, null, "breaker_open", 0, T0);
+  insertAttempt.run(4, "landing", "c.example", null, null, "timeout", 0, T0);
+  insertAttempt.run(4, "landing", "c.example", null, 200, null, 0, T0);
+  insertAttempt.run(4, "doi", "d.example", "landing", 200, null, 80, T0);
+  insertAttempt.run(4, "doi", "d.example", "landing", 200, null, 40, T0);
 
   // c.example's breaker: closed → open → (rewritten while open) → half-open → open: two openings.
   const writeHost = db.query(

@@ -44,7 +44,8 @@ describe("report figures", () => {
     expect(y.finished).toBe(9);
     expect(y.obtained).toBe(5);
     expect(y.ratio).toBeCloseTo(5 / 9, 12);
-    // Most obtained first, then most tries. Tries exclude metadata requests: direct 12 and unpaywall 8 on a.example, landing 3 on c.example.
+    // Most obtained first, then most tries. Tries are candidate downloads only (not metadata or
+    // landing-page requests): direct 12 and unpaywall 8 on a.example, landing 3 on c.example.
     expect(y.by_resolver).toEqual([
       { resolver: "direct", attempts: 12, obtained: 2, share: 0.4 },
       { resolver: "unpaywall", attempts: 8, obtained: 2, share: 0.4 },
@@ -59,8 +60,8 @@ describe("report figures", () => {
 
   test("per-host requests, 429 ratio, rate-wait percentiles and breaker openings", () => {
     const hosts = buildReport(fx.db, { objectives, now: () => NOW }).hosts;
-    expect(hosts.map((h) => h.host)).toEqual(["a.example", "b.example", "c.example"]);
-    const [a, b, c] = hosts;
+    expect(hosts.map((h) => h.host)).toEqual(["a.example", "b.example", "c.example", "d.example"]);
+    const [a, b, c, d] = hosts;
     // a: 20 requests, one 429 → 5 %; waits 1..20 ms: p50 = 10th value, p95 = ceil(19) = 19th value.
     expect(a).toEqual({
       host: "a.example",
@@ -79,13 +80,15 @@ describe("report figures", () => {
     expect(c?.requests).toBe(2);
     expect(c?.breaker).toBe("open");
     expect(c?.breaker_openings).toBe(2);
+    expect(d).toMatchObject({ requests: 2, responses_429: 0, rate_wait_ms: { count: 2, p50: 40, p95: 80 } });
   });
 
   test("rate wait per role; attempts without a role count as artifact downloads", () => {
     const w = buildReport(fx.db, { objectives, now: () => NOW }).rate_wait_ms;
     expect(w.metadata).toEqual({ count: 50, p50: 0, p95: 300 });
-    expect(w.landing).toEqual({ count: 3, p50: 0, p95: 0 });
-    expect(w.artifact).toEqual({ count: 20, p50: 10, p95: 19 });
+    expect(w.landing).toEqual({ count: 2, p50: 40, p95: 80 });
+    // a.example's 1..20 and c.example's three 0s: 23 values; p50 = 12th (9), p95 = ceil(21.85) = 22nd (19).
+    expect(w.artifact).toEqual({ count: 23, p50: 9, p95: 19 });
   });
 
   test("time to first PDF: first done PDF outcome per job, XML excluded", () => {
