@@ -297,12 +297,12 @@ const dur = (x: number | null) => {
   return `${(x / 3_600_000).toFixed(1)} h`;
 };
 
-/** Left-aligned first column, right-aligned numbers. */
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+/** Text columns (the first `left`) aligned left, numbers right. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[], left = 1): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: readonly string[]) =>
     cells
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .map((c, i) => (i < left ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
       .join("  ")
       .trimEnd();
   return [line(header), ...rows.map(line)];
@@ -323,7 +323,8 @@ export function reportText(r: Report, o: { maxHosts?: number } = {}): string {
         table(
           ["state", "reason", "jobs"],
           r.jobs.by_reason.map((x) => [x.state, x.reason, formatCount(x.count)]),
-        ).map((l, i) => (i === 0 ? l : l)),
+          2,
+        ),
       ),
     );
   }
