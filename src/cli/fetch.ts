@@ -21,13 +21,17 @@ import {
   UsageError,
 } from "./common.ts";
 
-/** Every identifier parsed, or one usage error naming each bad one. */
+/** Every identifier parsed, or one usage error naming each bad one (nothing is fetched then). */
 function parseIds(raw: string[]): Artifact[] {
   if (raw.length === 0)
     throw new UsageError("expected at least one identifier (DOI, PMCID, pmid:<n>, arXiv:<id> or URL)");
   const works: Artifact[] = [];
   const bad: string[] = [];
   for (const text of raw) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text.trim()) && !/^https?:\/\//i.test(text.trim())) {
+      bad.push(`expected an http(s) URL, got ${JSON.stringify(text)}`);
+      continue;
+    }
     const parsed = artifactFromIdentifier(text);
     if (parsed.ok) works.push(parsed.value);
     else bad.push(`${JSON.stringify(text)}: ${parsed.reason}`);
@@ -71,7 +75,8 @@ Examples:
     json: { type: "boolean", description: "Print one JSON outcome per line" },
   },
   async run({ args }) {
-    const works = parseIds(args._.map(String));
+    const inputs = args._.map(String);
+    const works = parseIds(inputs);
     const ctx = await createContext(args);
     const outcomes = await withPipeline(ctx, (p) =>
       interruptible(async (signal) => {
@@ -83,7 +88,8 @@ Examples:
         const flush = () => {
           while (printed < works.length && results[printed]) {
             const o = results[printed++] as FetchOutcome;
-            process.stdout.write(`${args.json ? JSON.stringify(o) : fetchLine(o)}\n`);
+            const input = inputs[printed - 1] as string;
+            process.stdout.write(`${args.json ? JSON.stringify({ input, ...o }) : fetchLine(o, input)}\n`);
           }
         };
         await Promise.all(

@@ -7,18 +7,17 @@ import type { Config } from "../config/schema.ts";
 import type { Reason } from "../core/reasons.ts";
 import type { HttpClient, HttpResponse } from "../net/types.ts";
 import { classifyPayload } from "./classify.ts";
-import { isDiskFullError } from "./disk-space.ts";
 import { fdatasync, hashFile, linkById, publishFile } from "./finalize.ts";
 import { abortReason, forEachChunk, parseContentRange, parseLength, receiveBody, Sniffer } from "./stream.ts";
 import {
   claimTempSlot,
+  describePartial,
   fileSize,
   type PartialInfo,
   readPartialInfo,
   releaseTempSlot,
-  rmQuiet,
   type TempSlot,
-  writePartialInfo,
+  unlinkQuiet,
 } from "./temp.ts";
 import type { DownloadFailure, DownloadResult, PriorCopy, StoredKind, Timings } from "./types.ts";
 
@@ -52,14 +51,8 @@ const MAX_ROUNDS = 3;
 export async function downloadCandidate(deps: DownloadDeps, req: CandidateRequest): Promise<DownloadResult> {
   const t0 = deps.now();
   const timings: Timings = { rateWaitMs: 0, headersMs: 0, bodyMs: 0, totalMs: 0 };
-  let slot: TempSlot;
-  try {
-    slot = claimTempSlot(deps.outDir, req.url);
-  } catch (err) {
-    if (isDiskFullError(err))
-      return failure("disk_full", `${req.url}: no space left for a temp file in ${deps.outDir}`, {});
-    throw err;
-  }
+  const slot = claimTempSlot(deps.outDir, req.url);
+  let stored = false;
   try {
     let allowResume = true;
     let allowConditional = req.prior !== undefined;
@@ -161,15 +154,14 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
           hasher.update(chunk);
           sniffer.push(chunk);
         });
-      } else if (slot.sidecar) {
-        const info = partialInfoFor(req.url, r, total, encoded);
-        if (info) writePartialInfo(slot, info);
-        else rmQuiet(slot.sidecar);
       }
       const fd = fs.openSync(slot.part, start > 0 ? "a" : "w");
       const tBody = deps.now();
       let received: Awaited<ReturnType<typeof receiveBody>>;
       try {
+        // Described only once the old partial is truncated: a crash in between must never pair
+        // new validators with old bytes.
+        if (start === 0) describePartial(slot, partialInfoFor(req.url, r, total, encoded));
         received = await receiveBody({
           body: r.body,
           fd,
@@ -219,6 +211,7 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
         bytes: received.bytes,
         artifactId: req.artifactId,
       });
+      stored = true;
       timings.totalMs = deps.now() - t0;
       return {
         ok: true,
@@ -244,18 +237,9 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
     return lastFailure ?? failure("conn_error", `${req.url}: gave up after ${MAX_ROUNDS} requests`, {});
   } catch (err) {
     if (req.signal?.aborted) return failure(abortReason(req.signal), `${req.url}: aborted by the caller`, {});
-    // Flushing, the resume sidecar or publishing into the library ran out of space; the temp file
-    // is removed below, and the library holds either the whole file or nothing new.
-    if (isDiskFullError(err)) {
-      return failure(
-        "disk_full",
-        `${req.url}: no space left on the library's filesystem (${deps.outDir})`,
-        {},
-      );
-    }
     throw err;
   } finally {
-    releaseTempSlot(slot);
+    releaseTempSlot(slot, stored);
   }
 
   function failure(
@@ -344,8 +328,8 @@ function partialInfoFor(
 }
 
 function discardPartial(slot: TempSlot): void {
-  rmQuiet(slot.part);
-  if (slot.sidecar) rmQuiet(slot.sidecar);
+  unlinkQuiet(slot.part);
+  describePartial(slot, null);
 }
 
 async function dropBody(r: HttpResponse): Promise<void> {

@@ -6,6 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 import { forEachChunk } from "./stream.ts";
+import { unlinkQuiet } from "./temp.ts";
 import type { StoredKind } from "./types.ts";
 
 export const BY_ID_DIR = "by-id";
@@ -67,10 +68,9 @@ export async function publishFile(o: {
 }): Promise<PublishResult> {
   const dest = libraryPath(o.outDir, o.kind, o.sha256);
   const destDir = join(dest, "..");
-  fs.mkdirSync(destDir, { recursive: true });
   let duplicate = false;
   try {
-    fs.linkSync(o.tempPath, dest);
+    withDir(destDir, () => fs.linkSync(o.tempPath, dest));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
     // The name promises these bytes; check that the copy there keeps the promise before trusting it.
@@ -81,9 +81,11 @@ export async function publishFile(o: {
       fs.renameSync(o.tempPath, dest);
     }
   }
-  fs.rmSync(o.tempPath, { force: true });
-  await fsyncDir(destDir);
-  const link = await linkById(o.outDir, o.artifactId, o.kind, dest);
+  unlinkQuiet(o.tempPath);
+  const link = byIdPath(o.outDir, o.artifactId, o.kind);
+  const linked = linkReplacing(dest, link);
+  // Both names become durable together: two directory flushes in parallel, not one after the other.
+  await Promise.all([fsyncDir(destDir), linked ? fsyncDir(join(link, "..")) : undefined]);
   return { path: dest, byIdPath: link, duplicate };
 }
 
@@ -95,18 +97,26 @@ export async function linkById(
   target: string,
 ): Promise<string> {
   const link = byIdPath(outDir, artifactId, kind);
-  await linkReplacing(target, link);
+  if (linkReplacing(target, link)) await fsyncDir(join(link, ".."));
   return link;
 }
 
-/** Points `link` at `target`, replacing an older link atomically (link to a temp name, then rename). */
-async function linkReplacing(target: string, link: string): Promise<void> {
+/**
+ * Points `link` at `target`, replacing an older link atomically (link to a temp name, then rename).
+ * Returns whether the directory changed (and needs a flush).
+ */
+function linkReplacing(target: string, link: string): boolean {
   const dir = join(link, "..");
-  fs.mkdirSync(dir, { recursive: true });
   try {
-    if (fs.statSync(link).ino === fs.statSync(target).ino) return;
-  } catch {
-    // no link yet
+    withDir(dir, () => fs.linkSync(target, link));
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") {
+      if (fs.statSync(link).ino === fs.statSync(target).ino) return false;
+    } else if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EXDEV") {
+      throw e;
+    }
   }
   const temp = `${link}.${randomBytes(6).toString("hex")}.new`;
   try {
@@ -116,7 +126,18 @@ async function linkReplacing(target: string, link: string): Promise<void> {
     fs.symlinkSync(relative(dir, target), temp);
   }
   fs.renameSync(temp, link);
-  await fsyncDir(dir);
+  return true;
+}
+
+/** Runs a file operation in `dir`, creating the directory only when the operation says it is missing. */
+function withDir(dir: string, op: () => void): void {
+  try {
+    op();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    fs.mkdirSync(dir, { recursive: true });
+    op();
+  }
 }
 
 function fileSizeOrNull(path: string): number | null {

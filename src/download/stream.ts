@@ -1,11 +1,9 @@
 // Streams a response body into a temp file while hashing it (SHA-256, incremental) and keeping only
 // the first and last bytes needed for classification, so memory stays constant whatever the size.
 // Enforces download.max_bytes and the announced length, and turns stream errors into stable reasons.
-
 import * as fs from "node:fs";
 import type { Reason } from "../core/reasons.ts";
 import { PDF_TRAILER_WINDOW, SNIFF_HEAD_BYTES } from "./classify.ts";
-import { isDiskFullError } from "./disk-space.ts";
 
 /** Keeps the first SNIFF_HEAD_BYTES and the last PDF_TRAILER_WINDOW bytes of a stream. */
 export class Sniffer {
@@ -127,8 +125,66 @@ export type ReceiveResult =
   | { ok: true; bytes: number }
   | { ok: false; reason: Reason; message: string; bytes: number };
 
-/** Coalesces chunks into large writes: fewer syscalls, which is most of the cost at disk speed. */
-const WRITE_BUFFER = 1024 * 1024;
+/** Flush to disk in the background every this many bytes, so the final fsync has little left to do. */
+const EARLY_SYNC_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Writes a stream of chunks to a file on the thread pool, one write in flight: while a chunk is
+ * written, the next one arrives and is hashed on the main thread, so disk and hashing overlap.
+ * Chunks are written as they come (no copy); the stream hands out a fresh buffer per chunk.
+ */
+class ChunkWriter {
+  private pending: Promise<void> | null = null;
+  private syncing: Promise<void> | null = null;
+  private unsynced = 0;
+
+  constructor(private readonly fd: number) {}
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.pending) await this.pending;
+    this.pending = writeFully(this.fd, chunk, chunk.length);
+    this.pending.catch(() => {}); // observed by the next write/finish; never unhandled
+    this.unsynced += chunk.length;
+    if (this.unsynced >= EARLY_SYNC_BYTES && !this.syncing) {
+      // Start writeback of what is on disk so far while the body keeps arriving.
+      this.unsynced = 0;
+      this.syncing = this.pending
+        .then(() => new Promise<void>((resolve) => fs.fdatasync(this.fd, () => resolve())))
+        .finally(() => {
+          this.syncing = null;
+        });
+      this.syncing.catch(() => {});
+    }
+  }
+
+  /** Waits until the file has everything. */
+  async finish(): Promise<void> {
+    await this.pending;
+    await this.syncing;
+    this.pending = null;
+  }
+
+  /** Waits for a write in flight (after a failure: its error no longer matters). */
+  async settle(): Promise<void> {
+    await this.pending?.catch(() => {});
+    await this.syncing?.catch(() => {});
+    this.pending = null;
+  }
+}
+
+function writeFully(fd: number, buf: Uint8Array, length: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let off = 0;
+    const step = () =>
+      fs.write(fd, buf, off, length - off, null, (err, n) => {
+        if (err) return reject(err);
+        off += n;
+        if (off < length) step();
+        else resolve();
+      });
+    step();
+  });
+}
 
 export async function receiveBody(o: ReceiveOptions): Promise<ReceiveResult> {
   let bytes = o.startBytes;
@@ -138,13 +194,8 @@ export async function receiveBody(o: ReceiveOptions): Promise<ReceiveResult> {
     reader.cancel(o.signal?.reason).catch(() => {});
   };
   o.signal?.addEventListener("abort", onAbort, { once: true });
-  const buf = Buffer.allocUnsafe(WRITE_BUFFER);
-  let buffered = 0;
-  const flush = () => {
-    let off = 0;
-    while (off < buffered) off += fs.writeSync(o.fd, buf, off, buffered - off);
-    buffered = 0;
-  };
+  const writer = new ChunkWriter(o.fd);
+  let wrote = false;
   try {
     for (;;) {
       if (o.signal?.aborted) return fail(abortReason(o.signal), "aborted by the caller");
@@ -158,27 +209,19 @@ export async function receiveBody(o: ReceiveOptions): Promise<ReceiveResult> {
       }
       o.hasher.update(value);
       o.sniffer.push(value);
-      if (value.length >= WRITE_BUFFER) {
-        flush();
-        let off = 0;
-        while (off < value.length) off += fs.writeSync(o.fd, value, off, value.length - off);
-      } else {
-        if (buffered + value.length > WRITE_BUFFER) flush();
-        buf.set(value, buffered);
-        buffered += value.length;
-      }
+      await writer.write(value);
     }
-    flush();
+    await writer.finish();
+    wrote = true;
     return finish();
   } catch (err) {
+    // A failing disk is not the server's fault: it propagates (the job must not be marked failed).
+    if ((err as NodeJS.ErrnoException)?.syscall === "write") throw err;
     if (o.signal?.aborted) return fail(abortReason(o.signal), "aborted by the caller");
-    if (isDiskFullError(err)) {
-      await reader.cancel().catch(() => {});
-      return fail("disk_full", `no space left on the library's filesystem after ${bytes} bytes`);
-    }
     const reason = streamErrorReason(err, o.expectedTotal !== undefined);
     return fail(reason, `body read failed after ${bytes} bytes: ${(err as Error)?.message ?? String(err)}`);
   } finally {
+    if (!wrote) await writer.settle();
     o.signal?.removeEventListener("abort", onAbort);
     try {
       reader.releaseLock();

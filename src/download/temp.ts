@@ -1,7 +1,9 @@
 // Temp files of downloads in flight, in `<out>/.tmp/` (same filesystem as the library, so publishing
-// is a link, not a copy). A URL's resumable slot is named after a hash of its canonical URL, claimed
-// by an exclusive lock file, and described by a sidecar (validators, expected length) so that an
-// attempt killed mid-download can be continued by the next one with a Range request.
+// is a link, not a copy). A URL's resumable slot is named after a hash of its canonical URL and
+// claimed by creating its sidecar exclusively; the sidecar names the owning process and, once the
+// response headers are in, the validators and length that let an attempt killed mid-download be
+// continued by the next one with a Range request. Metadata operations are kept to a minimum: on a
+// busy filesystem each create/unlink costs as much as writing a megabyte.
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import { hostname } from "node:os";
@@ -12,10 +14,10 @@ export const TEMP_DIR = ".tmp";
 export interface TempSlot {
   /** The file the body is written to. */
   part: string;
-  /** Sidecar JSON describing the partial body (only for the resumable slot). */
+  /** Sidecar JSON: owner, and what is known about the partial body (only for the resumable slot). */
   sidecar?: string;
-  /** Lock held while this process writes the slot (only for the resumable slot). */
-  lock?: string;
+  /** Whether the sidecar currently describes a partial body (validators written). */
+  described: boolean;
 }
 
 /** What the sidecar records about a partial body, enough to ask the server for the rest. */
@@ -27,6 +29,13 @@ export interface PartialInfo {
   total?: number;
 }
 
+interface Owner {
+  pid: number;
+  host: string;
+}
+
+type Sidecar = Owner & Partial<PartialInfo>;
+
 export function tempDir(outDir: string): string {
   return join(outDir, TEMP_DIR);
 }
@@ -36,42 +45,50 @@ export function urlKey(url: string): string {
 }
 
 /**
- * Claims the URL's resumable slot, or, when another live download holds it (same URL in two jobs),
- * a private throwaway temp file so the two never write into one file.
+ * Claims the URL's resumable slot, or, when another live download holds it (same URL in two jobs or
+ * two runners), a private throwaway temp file so the two never write into one file. A slot whose
+ * owner died (killed mid-download) is taken over with its partial body and validators.
  */
 export function claimTempSlot(outDir: string, url: string): TempSlot {
   const dir = tempDir(outDir);
-  fs.mkdirSync(dir, { recursive: true });
   const key = urlKey(url);
-  const lock = join(dir, `${key}.lock`);
-  if (tryLock(lock) || (isStaleLock(lock) && replaceStaleLock(lock))) {
-    return { part: join(dir, `${key}.part`), sidecar: join(dir, `${key}.json`), lock };
+  const slot: TempSlot = {
+    part: join(dir, `${key}.part`),
+    sidecar: join(dir, `${key}.json`),
+    described: false,
+  };
+  const me = ownerRecord();
+  if (createExclusive(slot.sidecar as string, JSON.stringify(me), dir)) return slot;
+  const stale = readSidecar(slot.sidecar as string);
+  if (stale && !isAlive(stale)) {
+    const taken = takeOver(slot.sidecar as string, me);
+    if (taken) {
+      slot.described = taken.url !== undefined;
+      return slot;
+    }
   }
-  return { part: join(dir, `${key}.${randomBytes(6).toString("hex")}.tmp`) };
+  return { part: join(dir, `${key}.${randomBytes(6).toString("hex")}.tmp`), described: false };
 }
 
-/** Gives the slot up; the partial body and sidecar are removed unless `keepPartial`. */
-export function releaseTempSlot(slot: TempSlot, keepPartial = false): void {
-  if (!keepPartial) {
-    rmQuiet(slot.part);
-    if (slot.sidecar) rmQuiet(slot.sidecar);
-  }
-  if (slot.lock) rmQuiet(slot.lock);
+/** Gives the slot up: the partial body (unless it was published) and the sidecar are removed. */
+export function releaseTempSlot(slot: TempSlot, published = false): void {
+  if (!published) unlinkQuiet(slot.part);
+  if (slot.sidecar) unlinkQuiet(slot.sidecar);
 }
 
 export function readPartialInfo(slot: TempSlot): PartialInfo | null {
-  if (!slot.sidecar) return null;
-  try {
-    const info = JSON.parse(fs.readFileSync(slot.sidecar, "utf8")) as PartialInfo;
-    return typeof info?.url === "string" ? info : null;
-  } catch {
-    return null;
-  }
+  if (!slot.sidecar || !slot.described) return null;
+  const s = readSidecar(slot.sidecar);
+  return s && typeof s.url === "string"
+    ? { url: s.url, etag: s.etag, lastModified: s.lastModified, total: s.total }
+    : null;
 }
 
-export function writePartialInfo(slot: TempSlot, info: PartialInfo): void {
-  if (!slot.sidecar) return;
-  fs.writeFileSync(slot.sidecar, JSON.stringify(info));
+/** Records (or, with null, forgets) what the partial body in the slot is. */
+export function describePartial(slot: TempSlot, info: PartialInfo | null): void {
+  if (!slot.sidecar || (info === null && !slot.described)) return;
+  fs.writeFileSync(slot.sidecar, JSON.stringify({ ...ownerRecord(), ...info }));
+  slot.described = info !== null;
 }
 
 export function fileSize(path: string): number {
@@ -83,8 +100,8 @@ export function fileSize(path: string): number {
 }
 
 /**
- * Removes temp files (partials, sidecars, locks) not touched for `maxAgeMs`: what crashed attempts
- * left behind and nobody came back to resume. Called once by the runner at start. Returns the count.
+ * Removes temp files (partials, sidecars) not touched for `maxAgeMs`: what crashed attempts left
+ * behind and nobody came back to resume. Called once by the runner at start. Returns the count.
  */
 export function sweepTempFiles(outDir: string, maxAgeMs: number, now: number): number {
   let removed = 0;
@@ -99,7 +116,7 @@ export function sweepTempFiles(outDir: string, maxAgeMs: number, now: number): n
     try {
       const st = fs.statSync(path);
       if (st.isFile() && now - st.mtimeMs > maxAgeMs) {
-        fs.rmSync(path);
+        fs.unlinkSync(path);
         removed++;
       }
     } catch {
@@ -109,65 +126,81 @@ export function sweepTempFiles(outDir: string, maxAgeMs: number, now: number): n
   return removed;
 }
 
-function lockOwner(): string {
-  return `${process.pid}\n${hostname()}\n`;
+function ownerRecord(): Owner {
+  return { pid: process.pid, host: hostname() };
 }
 
-function tryLock(lock: string): boolean {
+/** Creates `path` only if it does not exist (the claim); makes the directory on first use. */
+function createExclusive(path: string, content: string, dir: string): boolean {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(path, content, { flag: "wx" });
+      return true;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EEXIST") return false;
+      if (code !== "ENOENT" || attempt > 0) throw e;
+      fs.mkdirSync(dir, { recursive: true });
+    }
+  }
+  return false;
+}
+
+function readSidecar(path: string): Sidecar | null {
   try {
-    fs.writeFileSync(lock, lockOwner(), { flag: "wx" });
+    const s = JSON.parse(fs.readFileSync(path, "utf8")) as Sidecar;
+    return typeof s === "object" && s !== null ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the process that owns a sidecar may still be writing (unknown hosts count as alive). */
+function isAlive(owner: Partial<Owner>): boolean {
+  if (owner.host !== hostname()) return owner.host !== undefined;
+  const pid = owner.pid;
+  if (typeof pid !== "number" || !Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
     return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw e;
+    return (e as NodeJS.ErrnoException).code !== "ESRCH";
   }
 }
 
-/** A lock whose owner process on this host is gone (killed mid-download). */
-function isStaleLock(lock: string): boolean {
+/**
+ * Takes a dead owner's slot: renames its sidecar aside first, so of two processes racing for it only
+ * one succeeds, then writes ours keeping the description of the partial body.
+ */
+function takeOver(sidecar: string, me: Owner): Sidecar | null {
+  const aside = `${sidecar}.${randomBytes(6).toString("hex")}.stale`;
   try {
-    const [pid, host] = fs.readFileSync(lock, "utf8").split("\n");
-    if (host !== hostname()) return false;
-    const n = Number(pid);
-    if (!Number.isInteger(n) || n <= 0) return true;
-    if (n === process.pid) return false;
-    try {
-      process.kill(n, 0);
-      return false;
-    } catch (e) {
-      return (e as NodeJS.ErrnoException).code === "ESRCH";
-    }
+    fs.renameSync(sidecar, aside);
   } catch {
-    return false;
+    return null;
   }
-}
-
-function replaceStaleLock(lock: string): boolean {
-  // Rename the stale lock away first: of two processes racing for it only one rename succeeds.
-  const aside = `${lock}.${randomBytes(6).toString("hex")}.stale`;
-  try {
-    fs.renameSync(lock, aside);
-  } catch {
-    return false;
-  }
-  if (!isStaleLock(aside)) {
-    // Another process replaced the stale lock between our check and the rename: give it back.
+  const old = readSidecar(aside);
+  if (!old || isAlive(old)) {
+    // Another process took the slot over between our look and the rename: give it back.
     try {
-      fs.linkSync(aside, lock);
+      fs.linkSync(aside, sidecar);
     } catch {
-      // it already holds a fresh lock again
+      // it already holds a fresh sidecar again
     }
-    rmQuiet(aside);
-    return false;
+    unlinkQuiet(aside);
+    return null;
   }
-  rmQuiet(aside);
-  return tryLock(lock);
+  const next: Sidecar = { ...old, ...me };
+  const created = createExclusive(sidecar, JSON.stringify(next), join(sidecar, ".."));
+  unlinkQuiet(aside);
+  return created ? next : null;
 }
 
-export function rmQuiet(path: string): void {
+export function unlinkQuiet(path: string): void {
   try {
-    fs.rmSync(path, { force: true });
+    fs.unlinkSync(path);
   } catch {
-    // best effort: the sweep removes what is left
+    // already gone; the sweep removes anything left behind
   }
 }

@@ -86,12 +86,13 @@ const realSleep: Sleep = (ms, signal) =>
       clearTimeout(timer);
       reject(signal?.reason);
     };
+    // setTimeout treats anything beyond 2^31-1 ms as 1 ms: an unbounded wait must not end at once.
     const timer = setTimeout(
       () => {
         signal?.removeEventListener("abort", onAbort);
         resolve();
       },
-      Math.max(0, ms),
+      Math.min(Math.max(0, ms), MAX_TIMER_MS),
     );
     signal?.addEventListener("abort", onAbort, { once: true });
   });
@@ -105,6 +106,15 @@ const realTimer: Timer = (fn, ms) => {
   return { cancel: () => clearTimeout(t) };
 };
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How long a healthy reading of a host's row lets a success skip the read in `observe`. */
+const CLEAN_FOR_MS = 2000;
+const CLEAN_HOSTS_MAX = 4096;
+
+/** An answer that, on a healthy host, changes no state: not a failure, not a slow-down, not neutral. */
+function isPlainSuccess(o: Observation): boolean {
+  return o.failure === undefined && o.status !== undefined && o.status < 500 && o.status !== 429;
+}
 const WAIT_EXPIRED = Symbol("politeness wait expired");
 /** Suggested pause before asking again after the host's slots stayed full for the whole wait. */
 const BUSY_RETRY_MS = 1000;
@@ -124,6 +134,8 @@ export class Politeness implements PolitenessGate {
   private readonly capMs: number;
   /** Trials this process was granted and has not heard the answer of: host → slot token. */
   private readonly trials = new Map<string, string>();
+  /** Hosts seen healthy at their last acquire → when (see `noteClean`). */
+  private readonly clean = new Map<string, number>();
   private readonly renewTimer: ReturnType<typeof setInterval> | undefined;
   /** Database slots this process holds but does not use right now: host → tokens, kept until `until`. */
   private readonly idle = new Map<string, Array<{ token: string; until: number }>>();
@@ -187,7 +199,13 @@ export class Politeness implements PolitenessGate {
 
     try {
       if (signal?.aborted) return refuse("cancelled", this.now());
-      let row = this.store.readHost(host);
+      // One read for the host's state (and, when this process keeps an idle slot of the host, for
+      // whether other processes queue for it).
+      let waiters: number | undefined;
+      let row: HostRow | null;
+      if (this.idle.has(host)) ({ row, waiters } = this.store.readHostAndWaiters(host, started));
+      else row = this.store.readHost(host);
+      this.noteClean(host, row, started);
 
       // 1. Breaker and cool-down, before any slot is taken: a cooling host holds nobody's slots. An
       // open breaker answers at once (and says so) even when the host is also cooling down.
@@ -196,6 +214,7 @@ export class Politeness implements PolitenessGate {
         const cooled = await this.waitCooldown(row, deadline, signal);
         if (typeof cooled === "number") return refuse("rate_limited", cooled);
         row = this.store.readHost(host);
+        waiters = undefined;
       }
       if (row && row.breaker !== "closed") {
         const admission = this.admitBreaker(host);
@@ -214,12 +233,14 @@ export class Politeness implements PolitenessGate {
         if (!r) return refuse("rate_limited", this.now() + BUSY_RETRY_MS);
         held.push(r);
       }
-      const h =
-        this.hostSlots.tryAcquire(host, policy.maxConcurrent) ??
-        (await this.waitSlot(this.hostSlots, host, policy.maxConcurrent, deadline, signal));
+      let h = this.hostSlots.tryAcquire(host, policy.maxConcurrent);
+      if (!h) {
+        h = await this.waitSlot(this.hostSlots, host, policy.maxConcurrent, deadline, signal);
+        waiters = undefined; // time passed: look again
+      }
       if (!h) return refuse("rate_limited", this.now() + BUSY_RETRY_MS);
       held.push(h);
-      token = this.reuseSlot(host);
+      token = this.reuseSlot(host, waiters);
       if (token === undefined) {
         const fresh = `${this.owner}:${++this.seq}`;
         const now = this.now();
@@ -279,11 +300,29 @@ export class Politeness implements PolitenessGate {
     const now = this.now();
     const announced = o.headers ? parseAnnouncedLimits(o.headers) : undefined;
     if (this.trials.has(host) && verdictOf(o) !== "neutral") this.trials.delete(host);
+    // A success on a host that was healthy when its request set out changes nothing: no read, no write.
+    if (announced === undefined && isPlainSuccess(o) && (this.clean.get(host) ?? -1) >= now - CLEAN_FOR_MS)
+      return;
     const apply = (row: HostRow) => this.applyObservation(row, o, announced, now);
-    // Most answers change nothing (a success on a healthy host): find out with a read, write only if not.
+    // Otherwise most answers still change nothing: find out with a read, write only if not.
     const current = this.store.readHost(host) ?? emptyHostRow(host);
     if (sameHostRow(current, apply(current))) return;
+    this.clean.delete(host);
     this.store.updateHost(host, now, apply);
+  }
+
+  /**
+   * Remember hosts whose row was healthy at their last acquire (bounded: the oldest are forgotten),
+   * so the success that usually follows needs no read.
+   */
+  private noteClean(host: string, row: HostRow | null, now: number): void {
+    this.clean.delete(host);
+    if (row && (row.failures !== 0 || row.backoff_ms !== 0 || row.breaker !== "closed")) return;
+    this.clean.set(host, now);
+    if (this.clean.size > CLEAN_HOSTS_MAX) {
+      const oldest = this.clean.keys().next().value;
+      if (oldest !== undefined) this.clean.delete(oldest);
+    }
   }
 
   setMinInterval(host: string, ms: number): void {
@@ -350,11 +389,11 @@ export class Politeness implements PolitenessGate {
   }
 
   /** A slot this process released a moment ago, unless another process is waiting for one. */
-  private reuseSlot(host: string): string | undefined {
+  private reuseSlot(host: string, waitersSeen: number | undefined): string | undefined {
     const list = this.idle.get(host);
     if (!list) return undefined;
     const now = this.now();
-    if (this.store.waiters(host, now) > 0) {
+    if ((waitersSeen ?? this.store.waiters(host, now)) > 0) {
       this.idle.delete(host);
       for (const e of list) this.store.releaseSlot(host, e.token);
       return undefined;
@@ -488,10 +527,12 @@ export class Politeness implements PolitenessGate {
     const timer = new AbortController();
     const onAbort = () => wait.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
-    this.sleep(remaining, timer.signal).then(
-      () => wait.abort(WAIT_EXPIRED),
-      () => {},
-    );
+    if (Number.isFinite(remaining)) {
+      this.sleep(remaining, timer.signal).then(
+        () => wait.abort(WAIT_EXPIRED),
+        () => {},
+      );
+    }
     try {
       return await limiter.acquire(key, limit, wait.signal);
     } catch (e) {

@@ -5,6 +5,7 @@ import type { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import type { Config, ResolverName } from "../config/schema.ts";
 import type { Reason } from "../core/reasons.ts";
+import { sweepTempFiles } from "../download/temp.ts";
 import type { DownloadSuccess } from "../download/types.ts";
 import { createMetadataCache } from "../net/cache.ts";
 import { createHttpClient, type Transport } from "../net/fetch.ts";
@@ -39,6 +40,8 @@ export interface PipelineOptions {
 
 export function openPipeline(config: Config, o: PipelineOptions = {}): Pipeline {
   mkdirSync(config.state_dir, { recursive: true });
+  // Temp files an interrupted earlier run left behind (partial downloads younger than this resume).
+  sweepTempFiles(config.out_dir, config.download.temp_max_age_s * 1000, (o.now ?? Date.now)());
   const db: Database = openStateDatabase(config.state_dir);
   const now = o.now ?? Date.now;
   const politeness = createPoliteness({ db, config, now });
@@ -76,7 +79,9 @@ export interface FetchOutcome {
   tier?: number;
   url?: string;
   final_url?: string;
+  /** The file in the content-addressed store, and its friendly by-id link. */
   path?: string;
+  by_id_path?: string;
   sha256?: string;
   bytes?: number;
   message?: string;
@@ -112,15 +117,30 @@ export async function fetchWork(
     tier: r.candidate.tier + 1,
     url: f.url,
     final_url: f.finalUrl,
-    path: f.byIdPath,
+    path: f.path,
+    by_id_path: f.byIdPath,
     sha256: f.sha256,
     bytes: f.bytes,
   };
 }
 
-export function fetchLine(o: FetchOutcome): string {
-  if (o.ok) return `ok      ${o.id}  ${o.path}  (${o.reason}, via ${o.resolver} in tier ${o.tier}: ${o.url})`;
-  return `failed  ${o.id}  ${o.reason}${o.transient ? " (transient)" : ""}  ${o.message ?? ""}`.trimEnd();
+/**
+ * One tab-separated line per work. Obtained: reason, the URL the file came from, the library path,
+ * digest, size, the work as given and which resolver/tier found it. Not obtained: reason, the work
+ * as given, and why (`(transient)` when a later attempt may succeed).
+ */
+export function fetchLine(o: FetchOutcome, input: string = o.id): string {
+  if (o.ok)
+    return [
+      o.reason,
+      o.url,
+      o.path,
+      `sha256=${o.sha256}`,
+      `bytes=${o.bytes}`,
+      `work=${input}`,
+      `via=${o.resolver}/tier${o.tier}`,
+    ].join("\t");
+  return [o.reason, input, `${o.transient ? "(transient) " : ""}${o.message ?? ""}`].join("\t");
 }
 
 /** `resolve`: candidates by tier and resolver, with each resolver's state. */

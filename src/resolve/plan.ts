@@ -62,8 +62,8 @@ export interface PlanDeps<T> {
    */
   listOnly?: { scrapeLanding: boolean };
   /**
-   * Told whenever the progress changed (a resolver answered, a candidate failed), so the caller can
-   * persist it while the job runs; the object is live, serialize it before keeping it.
+   * Told whenever the progress changed (a resolver answered, a candidate failed) and after each tier,
+   * so the caller can persist it while the job runs; the object is live, serialize it before keeping it.
    */
   onProgress?: (progress: PlanProgress) => void;
 }
@@ -196,8 +196,10 @@ class Plan<T> {
       Math.max(0, this.deadline - this.now()),
     );
     try {
-      for (let t = 0; t < this.tiers.length && !this.stopped(); t++)
+      for (let t = 0; t < this.tiers.length && !this.stopped(); t++) {
         await this.runTier(t, this.tiers[t] ?? []);
+        this.deps.onProgress?.(this.progress);
+      }
     } finally {
       clearTimeout(timer);
       this.deps.signal?.removeEventListener("abort", onCancel);
@@ -291,6 +293,9 @@ class Plan<T> {
         try {
           if (rec.kind === "pdf") await this.tryPdf(rec, tier, enqueue);
           else await this.scrapeLanding(rec, tier, enqueue);
+        } catch (e) {
+          // A bug below must cost this candidate, not the job's other work.
+          if (!this.abort.signal.aborted) fail(rec, "conn_error", e instanceof Error ? e.message : String(e));
         } finally {
           busy--;
           this.wake();
@@ -385,8 +390,9 @@ class Plan<T> {
           : r.state === "scraped"
             ? 2
             : -1;
+    // A URL our own gate refused (private address, credentials) is never sent to the archive.
     const inputs = this.progress.candidates
-      .filter((r) => r.resolver !== "wayback" && rank(r) >= 0)
+      .filter((r) => r.resolver !== "wayback" && r.reason !== "url_refused" && rank(r) >= 0)
       .sort((a, b) => rank(a) - rank(b))
       .map((r) => ({ url: r.url, kind: r.kind }));
     await Promise.all(
@@ -435,7 +441,7 @@ class Plan<T> {
         return {
           state,
           reason: res.reason,
-          note: res.message,
+          note: withoutSecrets(res.message),
           retryAt: res.retryAt,
           mapping: { candidates: [], derived: {} },
         };
@@ -456,7 +462,7 @@ class Plan<T> {
       return {
         state: "unsettled",
         reason: "conn_error",
-        note: e instanceof Error ? e.message : String(e),
+        note: withoutSecrets(e instanceof Error ? e.message : String(e)),
         mapping: { candidates: [], derived: {} },
       };
     } finally {
@@ -504,6 +510,11 @@ class Plan<T> {
     tier: number,
     enqueue: (r: CandidateRecord) => void,
   ): Promise<void> {
+    if (this.scrapedPages.has(rec.key)) {
+      rec.state = "scraped";
+      rec.message = "page already scraped for this job";
+      return;
+    }
     const signal = this.abort.signal;
     const res = await this.deps.http.request({
       url: rec.url,
@@ -686,6 +697,14 @@ function definedIds(work: ResolvableWork): Partial<ResolvableWork> {
   const out: Partial<ResolvableWork> = {};
   for (const k of ["doi", "pmid", "pmcid", "arxiv"] as const) if (work[k]) out[k] = work[k];
   return out;
+}
+
+/**
+ * A client message with credential and contact parameters of quoted URLs masked: resolver notes are
+ * persisted with the job and printed by `resolve`, and OpenAlex takes its key in the query.
+ */
+export function withoutSecrets(message: string): string {
+  return message.replace(/([?&](?:api_key|apikey|key|token|email|mailto)=)[^&\s"'<>]+/gi, "$1REDACTED");
 }
 
 function startsWithPdf(bytes: Uint8Array): boolean {

@@ -80,10 +80,17 @@ export function resumeProgress(saved: unknown): PlanProgress {
   return { version: 1, resolvers: { ...p.resolvers }, candidates, derived: { ...(p.derived ?? {}) } };
 }
 
-/** The dedupe key of a URL: canonical form; arXiv's `/pdf/<id>.pdf` and `/pdf/<id>` are one. */
+/**
+ * The dedupe key of a URL: its canonical form without the scheme (APIs hand out http:// and
+ * https:// spellings of one file, and trying both costs a host's patience for nothing); arXiv's
+ * `/pdf/<id>.pdf` and `/pdf/<id>` are one, and so are Europe PMC's `pmc123` and `PMC123` renders.
+ */
 export function candidateKey(url: string): string {
   const c = canonicalUrl(url) ?? url;
-  return c.replace(/^(https?:\/\/(?:export\.)?arxiv\.org\/pdf\/.+?)\.pdf$/i, "$1");
+  return c
+    .replace(/^https?:/i, "")
+    .replace(/^(\/\/(?:export\.)?arxiv\.org\/pdf\/.+?)\.pdf$/i, "$1")
+    .replace(/^(\/\/(?:www\.)?europepmc\.org\/articles\/)pmc(\d)/i, "$1PMC$2");
 }
 
 export const isSettled = (r: ResolverRecord | undefined): boolean => r?.state === "settled";

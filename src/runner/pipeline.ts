@@ -4,6 +4,7 @@
 import { relative } from "node:path";
 import type { Config } from "../config/schema.ts";
 import type { Reason } from "../core/reasons.ts";
+import { isDiskFullError } from "../download/disk-space.ts";
 import type { DownloadResult, DownloadSuccess } from "../download/types.ts";
 import type { HttpClient, HttpRequest, HttpResult } from "../net/types.ts";
 import { hostKey } from "../net/url.ts";
@@ -120,7 +121,7 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
         return r;
       },
     };
-    const tryCandidate = downloadTrier(
+    const download = downloadTrier(
       { http, outDir: config.out_dir, download: config.download, now: deps.now },
       {
         artifactId: job.artifactId,
@@ -130,11 +131,6 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
           if (r.ok)
             metrics?.downloadSeconds.observe(undefined, (r.timings.headersMs + r.timings.bodyMs) / 1000);
           if (!isRefusal(r)) attempts.push(attemptRecord(candidate, r, deps.now()));
-          if (!r.ok && r.reason === "disk_full" && diskFull === undefined) {
-            diskFull = r.message;
-            deps.space?.reportFull();
-            stopForDisk.abort();
-          }
         },
       },
     );
@@ -148,7 +144,30 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
         signal,
         maxWaitMs,
         now: deps.now,
-        tryCandidate,
+        tryCandidate: async (candidate, sig) => {
+          try {
+            return await download(candidate, sig);
+          } catch (e) {
+            // A full disk is this machine's trouble, not the URL's (the download removed its temp
+            // file): record the try, stop the job's other work, and tell the runner to stop leasing.
+            if (!isDiskFullError(e)) throw e;
+            const message = `${candidate.url}: no space left on the library's filesystem (${config.out_dir})`;
+            attempts.push({
+              resolver: candidate.resolver,
+              tier: candidate.tier + 1,
+              url: candidate.url,
+              host: safeHost(candidate.url),
+              reason: "disk_full",
+              at: deps.now(),
+            });
+            if (diskFull === undefined) {
+              diskFull = message;
+              deps.space?.reportFull();
+              stopForDisk.abort();
+            }
+            return { ok: false, reason: "disk_full", message };
+          }
+        },
         onProgress: (p) => ctx.saveProgress(p),
       },
       job.progress ?? undefined,

@@ -8,6 +8,7 @@ import { MIGRATIONS, type Migration } from "./migrations.ts";
 export const DATABASE_FILE = "queue.db";
 /** How long a statement waits for another connection's write lock before failing. */
 export const BUSY_TIMEOUT_MS = 5000;
+export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
 /** The database is newer than this program: refuse instead of guessing at its schema. */
 export class SchemaTooNewError extends Error {
@@ -33,6 +34,11 @@ export function applyPragmas(db: Database): void {
   db.run("PRAGMA synchronous = NORMAL");
   db.run("PRAGMA foreign_keys = ON");
   db.run("PRAGMA temp_store = MEMORY");
+  // Checkpoints run inside a committing statement and fsync; every ack is its own commit, so the
+  // default (every 1000 pages) puts an fsync on the hot path every few hundred acks. ~40 MB of WAL
+  // between checkpoints cuts that tenfold; the size limit truncates the file back afterwards.
+  db.run(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+  db.run(`PRAGMA journal_size_limit = ${64 * 1024 * 1024}`);
 }
 
 /** The highest migration version recorded, 0 for a database without the version table. */

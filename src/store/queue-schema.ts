@@ -29,8 +29,10 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_ready_idx ON jobs (priority DESC, available_at, id) WHERE state = 'queued';
 -- Expired leases are found without touching healthy or terminal rows.
 CREATE INDEX jobs_lease_expiry_idx ON jobs (lease_expires_at) WHERE state = 'in_progress';
--- Counts by state and listings by state (newest job first).
-CREATE INDEX jobs_state_idx ON jobs (state);
+-- Failed and skipped jobs by reason (retry-failed, list, counts). There is deliberately no index on
+-- state for all rows: every lease and ack would pay two extra index writes for it.
+CREATE INDEX jobs_error_idx ON jobs (last_reason) WHERE state = 'error';
+CREATE INDEX jobs_skipped_idx ON jobs (last_reason) WHERE state = 'skipped';
 
 CREATE TABLE attempts (
   id           INTEGER PRIMARY KEY,
@@ -50,7 +52,9 @@ CREATE TABLE attempts (
 CREATE INDEX attempts_job_idx ON attempts (job_id);
 
 CREATE TABLE outcomes (
-  seq              INTEGER PRIMARY KEY AUTOINCREMENT, -- strictly increasing in commit order
+  -- Increasing in commit order: writers are serialized and rows are never deleted, so the next rowid
+  -- is always max+1 (AUTOINCREMENT would cost every ack a write to sqlite_sequence).
+  seq              INTEGER PRIMARY KEY,
   job_id           INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
   artifact_id      TEXT    NOT NULL,
   state            TEXT    NOT NULL CHECK (state IN ('done', 'skipped', 'error')),
@@ -71,7 +75,6 @@ CREATE TABLE outcomes (
   attempts         INTEGER NOT NULL
 );
 CREATE INDEX outcomes_job_idx ON outcomes (job_id);
-CREATE INDEX outcomes_finished_idx ON outcomes (finished_at);
 
 CREATE TABLE settings (
   key   TEXT PRIMARY KEY,

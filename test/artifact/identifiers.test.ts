@@ -6,7 +6,7 @@ import {
   normalizePmcid,
   normalizePmid,
 } from "../../src/artifact/identifiers.ts";
-import { canonicalUrl, hostKey } from "../../src/artifact/url.ts";
+import { canonicalUrl, canonicalUrlSlow, hostKey } from "../../src/artifact/url.ts";
 
 describe("normalizeDoi", () => {
   test.each([
@@ -118,5 +118,76 @@ describe("canonicalUrl", () => {
     expect(hostKey("https://Example.org:443/a")).toBe("example.org");
     expect(hostKey("http://127.0.0.2:8080/a")).toBe("127.0.0.2:8080");
     expect(hostKey("nope")).toBeNull();
+  });
+});
+
+describe("canonicalUrl fast path", () => {
+  test("agrees with the URL parser on tricky and random inputs", () => {
+    const tricky = [
+      "https://example.org/a/./b",
+      "https://example.org/a/../b",
+      "https://example.org/a/.",
+      "https://example.org/a/..?x",
+      "https://example.org/%2e%2E/x",
+      "https://example.org/a?x=/../y",
+      "http://0x7f.1/",
+      "http://127.0.0.1/x",
+      "http://2130706433/",
+      "https://a.b.123/",
+      "https://xn--zz.org/",
+      "https://xn--bcher-kva.example/",
+      "https://example.org",
+      "https://example.org/it's",
+      "https://example.org/a b",
+      "https://example.org/~user/(x)*+,;=:@!$&",
+      "https://example.org/%zz%41",
+      "https://example.org./x",
+      "https://-a.org/x",
+      "https://a-.org/x",
+      "https://example.org/x#f",
+      "https://example.org/x?#",
+      "https://user@example.org/x",
+      "https://example.org:443/x",
+      "https://EXAMPLE.org/x",
+      "https://example.org/x\\y",
+      "https://example.org/x{y}",
+      "https://example.org/x?q=a'b",
+    ];
+    for (const u of tricky) expect([u, canonicalUrl(u)]).toEqual([u, canonicalUrlSlow(u)]);
+    const alphabet = [
+      "a",
+      "Z",
+      "0",
+      "9",
+      "-",
+      ".",
+      "/",
+      "%",
+      "2",
+      "e",
+      "?",
+      "#",
+      "'",
+      ":",
+      "@",
+      "x",
+      "n",
+      "~",
+      "&",
+      "=",
+    ];
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let i = 0; i < 20_000; i++) {
+      let host = "";
+      let path = "";
+      for (let k = rnd(12); k >= 0; k--) host += alphabet[rnd(alphabet.length)];
+      for (let k = rnd(16); k >= 0; k--) path += alphabet[rnd(alphabet.length)];
+      const u = `https://${host}/${path}`;
+      expect([u, canonicalUrl(u)]).toEqual([u, canonicalUrlSlow(u)]);
+    }
   });
 });

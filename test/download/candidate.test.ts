@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import * as fs from "node:fs";
 import { hostname } from "node:os";
 import { type CandidateRequest, downloadCandidate } from "../../src/download/candidate.ts";
-import { claimTempSlot, releaseTempSlot } from "../../src/download/temp.ts";
+import { claimTempSlot } from "../../src/download/temp.ts";
 import { makePdf } from "../support/pdf.ts";
 import { MemoryPoliteness } from "../support/politeness.ts";
 import { type SimHost, type SimWeb, startWeb } from "../support/web.ts";
@@ -253,21 +253,23 @@ describe("conditional requests", () => {
 
 describe("resuming an interrupted attempt", () => {
   const full = makePdf("Resumable", { minBytes: 200_000 });
-  /** Leaves what a download killed after `n` bytes leaves: the partial, its sidecar, a dead owner's lock. */
+  /** Leaves what a download killed after `n` bytes leaves: the partial and its sidecar naming a dead owner. */
   function leaveOrphan(
     url: string,
-    n: number,
+    bytes: Uint8Array,
     info: { etag?: string; lastModified?: string; total?: number },
   ) {
     const slot = claimTempSlot(out, url);
-    fs.writeFileSync(slot.part, full.subarray(0, n));
-    fs.writeFileSync(slot.sidecar as string, JSON.stringify({ url, ...info }));
-    fs.writeFileSync(slot.lock as string, `999999999\n${hostname()}\n`);
+    fs.writeFileSync(slot.part, bytes);
+    fs.writeFileSync(
+      slot.sidecar as string,
+      JSON.stringify({ pid: 999_999_999, host: hostname(), url, ...info }),
+    );
   }
 
   test("continues with Range + If-Range when validators match, re-hashing the prefix", async () => {
     host.route("/res.pdf", rangedFile({ bytes: full, etag: '"r1"' }));
-    leaveOrphan(host.url("/res.pdf"), 120_000, { etag: '"r1"', total: full.length });
+    leaveOrphan(host.url("/res.pdf"), full.subarray(0, 120_000), { etag: '"r1"', total: full.length });
     const r = await downloadCandidate(makeDeps(out, {}, politeness), req("/res.pdf"));
     expect(r).toMatchObject({
       ok: true,
@@ -285,20 +287,14 @@ describe("resuming an interrupted attempt", () => {
   test("restarts cleanly when the file changed (server answers 200)", async () => {
     host.route("/changed.pdf", rangedFile({ bytes: full, etag: '"new"' }));
     const stale = makePdf("Old version", { minBytes: 200_000 });
-    const slot = claimTempSlot(out, host.url("/changed.pdf"));
-    fs.writeFileSync(slot.part, stale.subarray(0, 100_000));
-    fs.writeFileSync(
-      slot.sidecar as string,
-      JSON.stringify({ url: host.url("/changed.pdf"), etag: '"old"' }),
-    );
-    releaseTempSlot(slot, true);
+    leaveOrphan(host.url("/changed.pdf"), stale.subarray(0, 100_000), { etag: '"old"' });
     const r = await downloadCandidate(makeDeps(out, {}, politeness), req("/changed.pdf"));
     expect(r).toMatchObject({ ok: true, status: 200, resumedFrom: 0, file: { sha256: sha256(full) } });
   });
 
   test("restarts when the server ignores ranges", async () => {
     host.route("/noranges.pdf", rangedFile({ bytes: full, etag: '"n1"', ranges: false }));
-    leaveOrphan(host.url("/noranges.pdf"), 90_000, { etag: '"n1"' });
+    leaveOrphan(host.url("/noranges.pdf"), full.subarray(0, 90_000), { etag: '"n1"' });
     const r = await downloadCandidate(makeDeps(out, {}, politeness), req("/noranges.pdf"));
     expect(r).toMatchObject({ ok: true, status: 200, resumedFrom: 0, file: { sha256: sha256(full) } });
   });
@@ -306,7 +302,9 @@ describe("resuming an interrupted attempt", () => {
   test("a partial longer than the file (416) is dropped and the file fetched whole", async () => {
     const small = makePdf("Shrunk", { minBytes: 20_000 });
     host.route("/shrunk.pdf", rangedFile({ bytes: small, lastModified: "Tue, 02 Jan 2024 00:00:00 GMT" }));
-    leaveOrphan(host.url("/shrunk.pdf"), 150_000, { lastModified: "Tue, 02 Jan 2024 00:00:00 GMT" });
+    leaveOrphan(host.url("/shrunk.pdf"), full.subarray(0, 150_000), {
+      lastModified: "Tue, 02 Jan 2024 00:00:00 GMT",
+    });
     const r = await downloadCandidate(makeDeps(out, {}, politeness), req("/shrunk.pdf"));
     expect(r).toMatchObject({ ok: true, resumedFrom: 0, file: { sha256: sha256(small) } });
     expect(host.hits("/shrunk.pdf").map((h) => h.headers.get("range"))).toEqual(["bytes=150000-", null]);
@@ -314,7 +312,7 @@ describe("resuming an interrupted attempt", () => {
 
   test("a weak ETag alone is never used for If-Range", async () => {
     host.route("/weak.pdf", rangedFile({ bytes: full, etag: 'W/"w1"' }));
-    leaveOrphan(host.url("/weak.pdf"), 90_000, { etag: 'W/"w1"' });
+    leaveOrphan(host.url("/weak.pdf"), full.subarray(0, 90_000), { etag: 'W/"w1"' });
     const r = await downloadCandidate(makeDeps(out, {}, politeness), req("/weak.pdf"));
     expect(r).toMatchObject({ ok: true, resumedFrom: 0, file: { sha256: sha256(full) } });
     expect(host.hits("/weak.pdf").at(-1)?.headers.get("range")).toBeNull();

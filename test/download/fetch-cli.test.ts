@@ -20,8 +20,15 @@ afterAll(() => web.stop());
 const MAIN = join(import.meta.dir, "..", "..", "src", "main.ts");
 
 async function fetchCli(out: string, ...ids: string[]) {
-  const child = Bun.spawn([process.execPath, MAIN, "fetch", ...ids, "--out", out], {
-    env: { ...process.env, DOCSTOKG_NETWORK__ALLOW_PRIVATE: '["127.0.0.0/8"]', DOCSTOKG_CONFIG: "" },
+  const state = fs.mkdtempSync(join(tmpdir(), "docstokg-fetch-state-"));
+  const child = Bun.spawn([process.execPath, MAIN, "fetch", ...ids, "--out", out, "--state-dir", state], {
+    env: {
+      ...process.env,
+      DOCSTOKG_NETWORK__ALLOW_PRIVATE: '["127.0.0.0/8"]',
+      DOCSTOKG_CONFIG: "",
+      // A failed URL would otherwise be looked up in the (real) Wayback Machine: stay on loopback.
+      DOCSTOKG_RESOLVERS__WAYBACK__ENABLED: "false",
+    },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -30,6 +37,7 @@ async function fetchCli(out: string, ...ids: string[]) {
     new Response(child.stderr).text(),
     child.exited,
   ]);
+  fs.rmSync(state, { recursive: true, force: true });
   return { stdout, stderr, code };
 }
 

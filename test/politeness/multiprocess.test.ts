@@ -7,28 +7,13 @@ import { join } from "node:path";
 import { type SimHost, startWeb } from "../support/web.ts";
 import { openPolitenessDb } from "./db.ts";
 import type { HammerJob, HammerResult } from "./hammer.ts";
+import { windowShortfallMs } from "./windows.ts";
 
 // Arrivals are stamped by the server, so they carry the senders' timer and scheduling jitter (tens of
 // ms on a loaded 2-core machine). A budget that was not shared would overshoot by whole seconds.
 const JITTER_MS = 50;
 const dir = mkdtempSync(join(tmpdir(), "politeness-mp-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/**
- * How much longer than measured the tightest window would have to be for its arrivals to fit
- * burst + t / interval (ms; <= 0 means every window is within budget as measured).
- */
-export function windowShortfallMs(arrivals: number[], intervalMs: number, burst: number): number {
-  const at = [...arrivals].sort((a, b) => a - b);
-  let worst = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < at.length; i++) {
-    for (let j = i + burst; j < at.length; j++) {
-      const span = (at[j] as number) - (at[i] as number);
-      worst = Math.max(worst, (j - i + 1 - burst) * intervalMs - span);
-    }
-  }
-  return worst;
-}
 
 test("3 processes on one database obey one rate budget and one concurrency limit per host", async () => {
   await using web = await startWeb();

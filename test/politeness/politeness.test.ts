@@ -215,6 +215,24 @@ describe("circuit breaker", () => {
     permit(await p.acquire(req)).release();
   });
 
+  test("a success after a failure resets the count, even right after a healthy acquire", async () => {
+    const { p } = setup({ politeness: { breaker_failures: 2 } });
+    const host = "flaky.example";
+    const snap = () => p.hostsSnapshot().find((h) => h.host === host)?.breaker;
+    for (let i = 0; i < 3; i++) {
+      const a = permit(await p.acquire({ host, role: "metadata", maxWaitMs: MIN })); // host healthy here
+      p.observe(host, { status: 500 });
+      expect(snap()?.failures).toBe(1);
+      p.observe(host, { status: 200 });
+      a.release();
+      expect(snap()).toMatchObject({ state: "closed", failures: 0 });
+    }
+    // without a success in between, two failures open it
+    p.observe(host, { failure: "timeout" });
+    p.observe(host, { failure: "timeout" });
+    expect(snap()?.state).toBe("open");
+  });
+
   test("a failed trial opens the breaker again", async () => {
     const { p, clock } = setup({ politeness: { breaker_failures: 2, breaker_reset_s: 10 } });
     const host = "down.example";
@@ -292,6 +310,44 @@ describe("concurrency", () => {
     first.release();
     await clock.advance(250); // the released slot lingers for reuse, then goes back
     expect(p.hostsSnapshot()[0]).toMatchObject({ inFlight: 0, inFlightAll: 0, waiting: 0 });
+  });
+
+  test("an unbounded maxWait waits for the slot instead of giving up at once", async () => {
+    const { p, clock } = setup(
+      { politeness: { hosts: { "one.example": { max_concurrent: 1 } } } },
+      { auto: false },
+    );
+    const host = "one.example";
+    const first = permit(await p.acquire({ host, role: "artifact", maxWaitMs: MIN }));
+    let second: Permit | Refusal | undefined;
+    const pending = p.acquire({ host, role: "artifact", maxWaitMs: Number.POSITIVE_INFINITY }).then((r) => {
+      second = r;
+    });
+    await clock.advance(3_600_000);
+    expect(second).toBeUndefined();
+    first.release();
+    await clock.advance(1000);
+    await pending;
+    expect(second?.ok).toBe(true);
+  });
+
+  test("with real timers too: an unbounded wait is not cut short by timer overflow", async () => {
+    const config = v.parse(ConfigSchema, {
+      politeness: { hosts: { "one.example": { max_concurrent: 1, rate: "1000/s" } } },
+    });
+    const p = new Politeness({ db: openPolitenessDb(), config, renewEveryMs: 0, slotLingerMs: 0 });
+    const req = { host: "one.example", role: "artifact" as const, maxWaitMs: Number.POSITIVE_INFINITY };
+    const first = permit(await p.acquire(req));
+    let second: Permit | Refusal | undefined;
+    const pending = p.acquire(req).then((r) => {
+      second = r;
+    });
+    await Bun.sleep(50);
+    expect(second).toBeUndefined();
+    first.release();
+    await pending;
+    expect(second?.ok).toBe(true);
+    p.close();
   });
 
   test("cancelling a waiter answers `cancelled` and leaks no slot", async () => {

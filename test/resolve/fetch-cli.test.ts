@@ -9,7 +9,7 @@ import { isTransient } from "../../src/core/reasons.ts";
 import type { FetchOutcome, Listing } from "../../src/resolve/foreground.ts";
 import { startApis } from "../support/apis.ts";
 import { emptyDir, runBinary } from "../support/binary.ts";
-import { buildCatalogue, workArgument } from "../support/catalogue.ts";
+import { buildCatalogue, type Loc, workArgument } from "../support/catalogue.ts";
 import { startWeb } from "../support/web.ts";
 
 const works = buildCatalogue(2);
@@ -86,8 +86,17 @@ describe("docstokg fetch over the catalogue", () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split("\n");
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toStartWith(`ok      doi:${w.ids.doi}  ${join(dir, "library", "by-id")}`);
-    expect(lines[0]).toContain("via unpaywall in tier 2");
+    const [reason, url, path, digest, bytes, work, via] = (lines[0] as string).split("\t");
+    // "duplicate_content" when the catalogue run above already stored the same bytes.
+    expect(["ok", "duplicate_content"]).toContain(reason as string);
+    expect([url, work, via]).toEqual([
+      sim.url(w.unpaywall?.pdf as Loc),
+      `work=${w.ids.doi}`,
+      "via=unpaywall/tier2",
+    ]);
+    expect(path).toStartWith(join(dir, "library", "pdf"));
+    expect(digest).toMatch(/^sha256=[0-9a-f]{64}$/);
+    expect(bytes).toMatch(/^bytes=\d+$/);
   }, 60_000);
 
   test("a malformed identifier is a usage error naming it (exit 2), nothing fetched", async () => {
@@ -133,5 +142,93 @@ describe("docstokg resolve", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`pdf     ${sim.url({ host: "pub", path: `/w${w.n}/meta.pdf` })}`);
     expect(r.stdout).toContain("found_by=citation_pdf_url");
+  }, 60_000);
+});
+
+describe("docstokg fetch when the services falter", () => {
+  const few = buildCatalogue(1);
+
+  async function runFetch(
+    patch: (s: Awaited<ReturnType<typeof startApis>>) => void,
+    configPatch: Record<string, unknown> = {},
+  ) {
+    const w = await startWeb();
+    const s = await startApis(w, few);
+    const d = emptyDir("docstokg-faults-");
+    try {
+      const input = s.configInput();
+      const cfg = {
+        ...input,
+        ...configPatch,
+        network: { ...input.network, metadata_retries: 3 },
+        state_dir: join(d, "state"),
+        out_dir: join(d, "library"),
+      };
+      writeFileSync(join(d, "docstokg.json"), JSON.stringify(cfg));
+      patch(s);
+      const args = few.map((x) => workArgument(x, s.url));
+      const r = await runBinary(["fetch", "--config", join(d, "docstokg.json"), "--json", ...args], {
+        cwd: d,
+        env: { ...env, HOME: d },
+      });
+      return r.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as FetchOutcome);
+    } finally {
+      await w.stop();
+      rmSync(d, { recursive: true, force: true });
+    }
+  }
+
+  test("every metadata API failing its first requests with 503: retried, the same truth", async () => {
+    const outcomes = await runFetch((s) => {
+      for (const name of [
+        "unpaywall",
+        "crossref",
+        "europepmc",
+        "pmc",
+        "semantic_scholar",
+        "doaj",
+        "openalex",
+        "wayback",
+      ] as const)
+        s.services[name].fault("*", {
+          kind: "status",
+          status: 503,
+          times: 3,
+          headers: { "retry-after": "1" },
+        });
+    });
+    const wrong = few.flatMap((w, i) => {
+      const o = outcomes[i] as FetchOutcome;
+      const e = w.expect;
+      const fine = e.obtained
+        ? o.ok && o.resolver === e.resolver
+        : "transient" in e
+          ? !o.ok && o.transient
+          : !o.ok && o.reason === e.reason;
+      return fine ? [] : [`${w.n} ${w.scenario}: ${JSON.stringify(o)}`];
+    });
+    expect(wrong).toEqual([]);
+  }, 60_000);
+
+  test("doi.org down: works that depend on it fail transiently (retried later), never permanently", async () => {
+    const outcomes = await runFetch((s) => {
+      s.services.doi.fault("*", { kind: "status", status: 503 });
+    });
+    for (const scenario of [
+      "doi_landing_citation_meta",
+      "doi_landing_base_href",
+      "doi_landing_anchor_text",
+      "closed",
+    ]) {
+      const i = few.findIndex((w) => w.scenario === scenario);
+      const o = outcomes[i] as FetchOutcome;
+      expect([scenario, o.ok, o.transient]).toEqual([scenario, false, true]);
+    }
+    // Works found before the DOI tier are unaffected.
+    const i = few.findIndex((w) => w.scenario === "crossref_pdf");
+    expect(outcomes[i]?.ok).toBe(true);
   }, 60_000);
 });

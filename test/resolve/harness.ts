@@ -10,6 +10,7 @@ import { createHttpClient, type Transport } from "../../src/net/fetch.ts";
 import type { HttpClient } from "../../src/net/types.ts";
 import { downloadTrier } from "../../src/resolve/attempt.ts";
 import { type CandidateTry, type PlanResult, resolverSlots, runPlan } from "../../src/resolve/plan.ts";
+import type { PlanProgress } from "../../src/resolve/progress.ts";
 import { resolverSettings } from "../../src/resolve/resolver.ts";
 import type { ResolverSlots } from "../../src/resolve/slots.ts";
 import type { Candidate, ResolvableWork } from "../../src/resolve/types.ts";
@@ -39,6 +40,7 @@ export interface Harness {
     o?: {
       saved?: unknown;
       signal?: AbortSignal;
+      onProgress?: (p: PlanProgress) => void;
       tryCandidate?: (c: Candidate, s: AbortSignal) => Promise<CandidateTry<DownloadSuccess>>;
     },
   ): Promise<PlanResult<DownloadSuccess>>;
@@ -84,7 +86,15 @@ export async function startHarness(
     run: (w, o = {}) =>
       runPlan(
         artifact(w),
-        { config, settings, http, slots, signal: o.signal, tryCandidate: o.tryCandidate ?? trier(w) },
+        {
+          config,
+          settings,
+          http,
+          slots,
+          signal: o.signal,
+          onProgress: o.onProgress,
+          tryCandidate: o.tryCandidate ?? trier(w),
+        },
         o.saved,
       ),
     async stop() {

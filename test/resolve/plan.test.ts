@@ -83,8 +83,16 @@ const parallelApis = [106, 107, 108, 109].map((n) =>
     expect: { obtained: true, resolver: "crossref" },
   }),
 );
+const bigLanding = extra(111, {
+  scenario: "landing page larger than the scrape bound",
+  ids: {},
+  landing_urls: [{ host: "repo", path: "/w111/huge" }],
+  pages: [{ at: { host: "repo", path: "/w111/late.pdf" }, page: { kind: "pdf" } }],
+  expect: { obtained: false, reason: "html_only" },
+});
 const works = [
   ...catalogue,
+  bigLanding,
   ownAndApis,
   sameUrlEverywhere,
   deadLinks,
@@ -105,6 +113,11 @@ h.sim.sites.repo.route(
     }),
 );
 h.sim.sites.repo.fault("/w105/slow.pdf", { kind: "drip", chunkBytes: 2000, intervalMs: 100 });
+// 3 MB of markup, and the PDF link only at the end: beyond resolvers.landing.max_page_bytes.
+h.sim.sites.repo.html(
+  "/w111/huge",
+  `<html><head><title>t</title></head><body>${"<p>filler</p>".repeat(250_000)}<a href="/w111/late.pdf">PDF</a></body></html>`,
+);
 afterAll(() => h.stop());
 
 const requestsFor = (needle: string) =>
@@ -258,6 +271,10 @@ describe("plan behaviour", () => {
     expect(first.ok ? "ok" : [first.reason, first.transient]).toEqual(["http_503", true]);
     expect(first.progress.resolvers.unpaywall?.state).toBe("settled");
     expect(first.progress.resolvers.crossref?.state).toBe("unsettled");
+    expect(first.progress.resolvers.semantic_scholar).toMatchObject({
+      state: "settled",
+      reason: "not_found",
+    });
     const unpaywallAsked = requestsFor(`/v2/${doi(104)}`).length;
     const goneTried = h.sim.sites.pub.hits("/w104/gone.pdf").length;
     const doiAsked = requestsFor(`sim.104`).filter((x) => x.service === "doi").length;
@@ -295,5 +312,61 @@ describe("plan behaviour", () => {
     setTimeout(() => ctl.abort(), 150);
     const r = await h.run(w, { signal: ctl.signal });
     expect(r.ok ? "ok" : [r.reason, r.transient]).toEqual(["cancelled", true]);
+  });
+});
+
+describe("resolver answers and the archive tier", () => {
+  test("progress is reported after every tier that ran, so a crash loses at most one tier", async () => {
+    const w = byScenario("doi_landing_citation_meta");
+    const seen: string[][] = [];
+    const r = await h.run(w, { onProgress: (p) => seen.push(Object.keys(p.resolvers).sort()) });
+    expect(r.ok && r.candidate.resolver).toBe("doi");
+    expect(seen).toHaveLength(3); // direct, the APIs, then doi+landing (which won)
+    expect(seen[0]).toEqual(["direct"]);
+    expect(seen[1]).toContain("unpaywall");
+    expect(seen[2]).toContain("doi");
+  });
+
+  test("a non-JSON answer settles the resolver as malformed; the plan goes on", async () => {
+    const w = byScenario("crossref_pdf");
+    h.sim.services.unpaywall.route(
+      `/v2/${doi(w.n)}`,
+      () => new Response("<html>maintenance</html>", { status: 200 }),
+    );
+    const r = await h.run(w);
+    expect(r.ok && r.candidate.resolver).toBe("crossref");
+    expect(r.progress.resolvers.unpaywall).toMatchObject({ state: "settled", reason: "malformed" });
+  });
+
+  test("the archive is asked about the failed PDF and the landing pages, failed PDFs first", async () => {
+    const w = byScenario("only_in_wayback");
+    const before = h.sim.services.wayback.requests.length;
+    const r = await h.run(w);
+    expect(r.ok && r.candidate.provenance).toMatchObject({
+      original_url: h.sim.url({ host: "pub", path: `/w${w.n}/gone.pdf` }),
+    });
+    const asked = h.sim.services.wayback.requests
+      .slice(before)
+      .map((x) => new URL(x.path, "http://x").searchParams.get("url"));
+    expect(asked[0]).toBe(h.sim.url({ host: "pub", path: `/w${w.n}/gone.pdf` }));
+    expect(asked).toContain(`${h.sim.baseUrl("doi")}/${doi(w.n)}`);
+  });
+
+  test("a landing page is read only up to resolvers.landing.max_page_bytes", async () => {
+    const r = await h.run(bigLanding);
+    expect(r.ok ? "ok" : r.reason).toBe("html_only");
+    expect(h.sim.sites.repo.hits("/w111/late.pdf").length).toBe(0);
+  });
+});
+
+describe("credentials", () => {
+  test("a resolver failure note persisted with the job never carries the API key or contact email", async () => {
+    const w = byScenario("unknown_doi");
+    const r = await h.run(w);
+    const stored = JSON.stringify(r.progress);
+    expect(r.progress.resolvers.openalex).toMatchObject({ state: "settled", reason: "not_found" });
+    expect(r.progress.resolvers.openalex?.note).toContain("api_key=REDACTED");
+    expect(stored).not.toContain(h.config.resolvers.openalex.api_key as string);
+    expect(stored).not.toContain(h.config.contact_email as string);
   });
 });

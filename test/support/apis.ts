@@ -203,9 +203,10 @@ export async function startApis(web: SimWeb, works: TestWork[]): Promise<SimApis
     );
   }
 
-  // Wayback: availability answers and `id_` captures of archived PDFs.
-  const archived = new Map<string, TestWork>();
-  for (const w of works) for (const l of w.archived ?? []) archived.set(url(l), w);
+  // Wayback: availability answers and `id_` captures (original bytes: PDFs, or pages as they were).
+  const archived = new Map<string, { w: TestWork; page: Page }>();
+  for (const w of works)
+    for (const l of w.archived ?? []) archived.set(url(l), { w, page: l.page ?? { kind: "pdf" } });
   services.wayback.route("/wayback/available", (req) => {
     const asked = new URL(req.url).searchParams.get("url") ?? "";
     if (!archived.has(asked)) return json({ url: asked, archived_snapshots: {} });
@@ -221,8 +222,8 @@ export async function startApis(web: SimWeb, works: TestWork[]): Promise<SimApis
       },
     });
   });
-  for (const [original, w] of archived)
-    services.captures.pdf(`/web/${CAPTURE_TIMESTAMP}id_/${original}`, makePdf(`work ${w.n} (archived)`));
+  for (const [original, { w, page }] of archived)
+    servePage(services.captures, `/web/${CAPTURE_TIMESTAMP}id_/${original}`, page, w, url);
 
   return {
     services,

@@ -60,8 +60,8 @@ export interface TestWork {
   openalex?: { pdf?: Loc; landing?: Loc; pmcLocation?: string };
   /** Where doi.org redirects; absent: 404. */
   doiTarget?: Loc;
-  /** Locations the archive holds a PDF capture of. */
-  archived?: Loc[];
+  /** Locations the archive holds a capture of: a PDF unless `page` says otherwise. */
+  archived?: (Loc & { page?: Page })[];
   expect: Expectation;
 }
 
@@ -282,6 +282,19 @@ const SCENARIOS: Record<string, Builder> = {
       unpaywall: { pdf: at("pub", `/w${n}/gone.pdf`) },
       pages: [{ at: at("pub", `/w${n}/gone.pdf`), page: { kind: "status", status: 404 } }],
       archived: [at("pub", `/w${n}/gone.pdf`)],
+      expect: { obtained: true, resolver: "wayback" },
+    }),
+  landing_only_in_wayback: (n) =>
+    known(n, {
+      unpaywall: { landing: at("repo", `/w${n}/record`) },
+      pages: [
+        { at: at("repo", `/w${n}/record`), page: { kind: "status", status: 410 } },
+        { at: at("repo", `/w${n}/files/paper.pdf`), page: { kind: "status", status: 404 } },
+      ],
+      archived: [
+        { ...at("repo", `/w${n}/record`), page: { kind: "landing", pdfUrl: `/w${n}/files/paper.pdf` } },
+        at("repo", `/w${n}/files/paper.pdf`),
+      ],
       expect: { obtained: true, resolver: "wayback" },
     }),
   closed: (n) => known(n, { expect: { obtained: false, reason: "html_only" } }),

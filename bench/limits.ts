@@ -1,0 +1,193 @@
+// Politeness limits: (1) the per-request cost of the gate (database rate reservation, host slot,
+// breaker/cool-down read, keyed limiters), alone and behind the real HTTP client, against a bare fetch
+// of a loopback server measured in the same run; (2) accuracy: 3 processes sharing one database hammer
+// two loopback hosts for 20 s and every arrival is checked against burst + rate × t and the host limit.
+//
+// Usage: bun bench/limits.ts [--requests N] [--accuracy-s S] [--no-accuracy]
+import { Database } from "bun:sqlite";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as v from "valibot";
+import { type ConfigInput, ConfigSchema } from "../src/config/schema.ts";
+import { createHttpClient } from "../src/net/fetch.ts";
+import type { PolitenessGate } from "../src/net/politeness-port.ts";
+import { Politeness } from "../src/politeness/politeness.ts";
+import { MIGRATIONS } from "../src/store/migrations.ts";
+import type { HammerJob, HammerResult } from "../test/politeness/hammer.ts";
+import { windowShortfallMs } from "../test/politeness/windows.ts";
+import { type SimHost, startWeb } from "../test/support/web.ts";
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(name);
+const option = (name: string, def: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const N = option("--requests", 3000);
+const accuracyS = option("--accuracy-s", 20);
+
+const dir = mkdtempSync(join(tmpdir(), "docstokg-limits-"));
+function openDb(path: string): Database {
+  const db = new Database(path, { create: true });
+  db.run("PRAGMA journal_mode = WAL");
+  db.run("PRAGMA synchronous = NORMAL");
+  db.run("PRAGMA busy_timeout = 10000");
+  return db;
+}
+function migrate(db: Database) {
+  for (const m of MIGRATIONS.filter((x) => x.name === "politeness")) m.up(db);
+}
+
+async function overhead() {
+  const body = new Uint8Array(4096).fill(65);
+  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(body) });
+  const host = `127.0.0.1:${server.port}`;
+  const url = `http://${host}/a.pdf`;
+  const input: ConfigInput = {
+    politeness: { robots: false, hosts: { [host]: { rate: "1000000/s", burst: 1000 } } },
+  };
+  const config = v.parse(ConfigSchema, input);
+  config.network.allow_private = ["127.0.0.0/8"];
+  const db = openDb(join(dir, "overhead.db"));
+  migrate(db);
+  const gate = new Politeness({ db, config });
+  const noop: PolitenessGate = {
+    acquire: async () => ({ ok: true, waitedMs: 0, release() {} }),
+    observe() {},
+    setMinInterval() {},
+  };
+  const plain = createHttpClient({ config, politeness: noop, version: "bench" });
+  const polite = createHttpClient({ config, politeness: gate, version: "bench" });
+
+  const cases: Record<string, () => Promise<void>> = {
+    "bare fetch": async () => {
+      const r = await fetch(url);
+      await r.arrayBuffer();
+    },
+    "gate alone (acquire+observe+release)": async () => {
+      const p = await gate.acquire({ host, role: "artifact", resolver: "direct", maxWaitMs: 10_000 });
+      if (!p.ok) throw new Error(p.reason);
+      gate.observe(host, { status: 200 });
+      p.release();
+    },
+    "client, no-op politeness": async () => {
+      const r = await plain.request({ url, role: "artifact", resolver: "direct" });
+      if (!r.ok) throw new Error(r.message);
+      await new Response(r.response.body).arrayBuffer();
+    },
+    "client + politeness": async () => {
+      const r = await polite.request({ url, role: "artifact", resolver: "direct" });
+      if (!r.ok) throw new Error(r.message);
+      await new Response(r.response.body).arrayBuffer();
+    },
+  };
+  const deadline = performance.now() + 60_000;
+  const time = async (fn: () => Promise<void>, n: number) => {
+    const t0 = performance.now();
+    let i = 0;
+    for (; i < n && performance.now() < deadline; i++) await fn();
+    return ((performance.now() - t0) / Math.max(1, i)) * 1000;
+  };
+  for (const fn of Object.values(cases)) await time(fn, 300); // warm up every path
+  const samples: Record<string, number[]> = {};
+  for (let round = 0; round < 5; round++) {
+    for (const [name, fn] of Object.entries(cases)) {
+      const list = samples[name] ?? [];
+      list.push(await time(fn, Math.ceil(N / 5)));
+      samples[name] = list;
+    }
+  }
+  server.stop(true);
+  gate.close();
+  db.close();
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  const m = Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, med(xs)])) as Record<
+    string,
+    number
+  >;
+  const bare = m["bare fetch"] as number;
+  console.log(`\n## overhead per request (median of 5 rounds, ${N} requests each case)`);
+  for (const [name, us] of Object.entries(m)) {
+    console.log(
+      `${name.padEnd(38)} ${us.toFixed(1).padStart(7)} µs   ratio to bare fetch ${(us / bare).toFixed(2)}`,
+    );
+  }
+  const full = (m["client + politeness"] as number) - bare;
+  const limiter = (m["client + politeness"] as number) - (m["client, no-op politeness"] as number);
+  console.log(`limiter + gate + breaker + client overhead: ${full.toFixed(1)} µs/request (target ≤ 100)`);
+  console.log(`of which the politeness layer: ${limiter.toFixed(1)} µs/request`);
+}
+
+async function accuracy(seconds: number) {
+  const web = await startWeb();
+  try {
+    const paced = await web.host({ name: "paced.test" });
+    const narrow = await web.host({ name: "narrow.test" });
+    paced.pdf("/a.pdf").fault("/a.pdf", { kind: "delay", ms: 20 });
+    narrow.pdf("/b.pdf").fault("/b.pdf", { kind: "delay", ms: 100 });
+    const key = (h: SimHost) => `${h.address}:${h.port}`;
+    const dbPath = join(dir, "accuracy.db");
+    const db = openDb(dbPath);
+    migrate(db);
+    db.close();
+    const startAt = Date.now() + 1500;
+    const durationMs = seconds * 1000;
+    const job: HammerJob = {
+      dbPath,
+      config: {
+        politeness: {
+          hosts: {
+            [key(paced)]: { rate: "20/s", burst: 3, max_concurrent: 4 },
+            [key(narrow)]: { rate: "50/s", max_concurrent: 2 },
+          },
+        },
+      },
+      targets: [
+        { host: key(paced), url: paced.url("/a.pdf"), role: "artifact", workers: 3 },
+        { host: key(narrow), url: narrow.url("/b.pdf"), role: "artifact", workers: 3 },
+      ],
+      startAt,
+      endAt: startAt + durationMs,
+      maxWaitMs: 1000,
+    };
+    const script = join(import.meta.dir, "../test/politeness/hammer.ts");
+    const children = [1, 2, 3].map(() =>
+      Bun.spawn([process.execPath, script], {
+        env: { ...process.env, HAMMER_JOB: JSON.stringify(job) },
+        stdout: "pipe",
+        stderr: "inherit",
+      }),
+    );
+    const results: HammerResult[] = [];
+    for (const c of children) {
+      if ((await c.exited) !== 0) throw new Error("a load process failed");
+      results.push(JSON.parse(await new Response(c.stdout).text()) as HammerResult);
+    }
+    console.log(`\n## accuracy: 3 processes, one database, ${seconds} s`);
+    const report = (h: SimHost, intervalMs: number, burst: number, limit: number) => {
+      const at = h.requests.map((r) => r.at);
+      const bound = burst + durationMs / intervalMs;
+      console.log(
+        `${h.name.padEnd(12)} ${String(at.length).padStart(5)} requests (bound ${bound.toFixed(0)}), ` +
+          `max in any 1 s window ${h.maxInWindow(1000)} (bound ${burst + 1000 / intervalMs}), ` +
+          `worst window shortfall ${windowShortfallMs(at, intervalMs, burst).toFixed(1)} ms, ` +
+          `max concurrency ${h.maxConcurrency()} (limit ${limit})`,
+      );
+    };
+    report(paced, 50, 3, 4);
+    report(narrow, 20, 1, 2);
+    console.log(
+      `per process sent: ${results.map((r) => r.sent).join(" / ")}; errors ${results.reduce((n, r) => n + r.errors, 0)}`,
+    );
+  } finally {
+    await web.stop();
+  }
+}
+
+try {
+  await overhead();
+  if (!flag("--no-accuracy")) await accuracy(accuracyS);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
