@@ -5,8 +5,8 @@
 //   2. docstokg's pipeline (stream + SHA-256 + classify + fsync + publish) fetches the same files
 //      with 8 concurrent downloads into a fresh library;
 //   3. a child process downloads two 1 GiB files concurrently and reports its peak RSS (VmHWM).
-// Each set is fetched `--rounds` times, alternating curl and docstokg, and the times are summed, so
-// load from other processes on the machine hits both sides alike.
+// Each set is fetched `--rounds` times by both, who goes first alternating per round, after a `sync`
+// each time, and the times are summed, so load from other processes hits both sides alike.
 // Usage: bun bench/download.ts [--small N] [--big-mib N] [--rss-gib N] [--parallel N] [--rounds N] [--no-rss]
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -215,11 +215,25 @@ try {
     }); // warm the page cache so neither side pays for the first read
     let curlMs = 0;
     let oursMs = 0;
-    for (let round = 0; round < Number(args.rounds); round++) {
+    const runCurl = () => {
+      spawnSync("sync"); // neither side inherits the other's dirty pages
       curlMs += curlAll(urls, join(root, "curl-out"), parallel);
       fs.rmSync(join(root, "curl-out"), { recursive: true, force: true });
+    };
+    const runOurs = async () => {
+      spawnSync("sync");
       oursMs += await pipelineAll(urls, join(root, "library"), parallel);
       fs.rmSync(join(root, "library"), { recursive: true, force: true });
+    };
+    for (let round = 0; round < Number(args.rounds); round++) {
+      // Alternate who goes first, so drift in the machine's load does not favour one side.
+      if (round % 2 === 0) {
+        runCurl();
+        await runOurs();
+      } else {
+        await runOurs();
+        runCurl();
+      }
     }
     set.bytes *= Number(args.rounds);
     curlMsTotal += curlMs;

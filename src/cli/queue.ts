@@ -7,9 +7,9 @@ import { type Artifact, normalizeArtifact } from "../artifact/artifact.ts";
 import { artifactFromIdentifier, isInputFormat } from "../artifact/input.ts";
 import type { RunSummary } from "../runner/orchestrator.ts";
 import { runQueue, StatusListenError } from "../runner/service.ts";
-import { openStateDatabase, SchemaTooNewError } from "../store/db.ts";
+import { SchemaTooNewError } from "../store/db.ts";
 import { type ImportSummary, importStream } from "../store/import.ts";
-import { queuePolicy, SqliteJobQueue } from "../store/sqlite-queue.ts";
+import { openQueueStore, type SqliteJobQueue } from "../store/sqlite-queue.ts";
 import { isJobState, JOB_STATES } from "../store/types.ts";
 import { type AppContext, createContext, globalArgs, RuntimeFailure, UsageError } from "./common.ts";
 import { importSummaryLine, jobDetailText, jobsTable, statsText } from "./queue-format.ts";
@@ -25,15 +25,13 @@ interface OpenQueue {
 /** The queue of the configured state directory; a database from a newer docstokg is a usage error. */
 async function openQueue(args: Record<string, unknown>): Promise<OpenQueue> {
   const ctx = await createContext(args);
-  let db: Database;
   try {
-    db = openStateDatabase(ctx.config.state_dir);
+    return { ctx, ...openQueueStore(ctx.config.state_dir, ctx.config.queue, { now: Date.now }) };
   } catch (error) {
     if (error instanceof SchemaTooNewError) throw new UsageError(error.message);
     const message = error instanceof Error ? error.message : String(error);
     throw new RuntimeFailure(`cannot open the queue database in ${ctx.config.state_dir}: ${message}`);
   }
-  return { ctx, db, queue: new SqliteJobQueue(db, queuePolicy(ctx.config.queue), { now: Date.now }) };
 }
 
 async function withQueue<T>(args: Record<string, unknown>, work: (q: OpenQueue) => Promise<T>): Promise<T> {
@@ -195,6 +193,11 @@ Examples:
   },
   args: {
     ...globalArgs,
+    ids: {
+      type: "positional",
+      description: "Identifiers (DOI, PMCID, pmid:<n>, arXiv:<id>, URL)",
+      required: false,
+    },
     json: { type: "string", description: "An artifact object as JSON", valueHint: "ARTIFACT" },
     priority: { type: "string", description: "Priority (higher first) [0]", valueHint: "N" },
   },
@@ -410,7 +413,10 @@ const requeueCmd = defineCommand({
 Examples:
   docstokg queue requeue doi:10.1038/nature12373 17`,
   },
-  args: { ...globalArgs },
+  args: {
+    ...globalArgs,
+    ids: { type: "positional", description: "Artifact ids or job ids", required: true },
+  },
   async run({ args }) {
     const ids = positionals(args);
     if (ids.length === 0) throw new UsageError("expected at least one artifact id or job id");

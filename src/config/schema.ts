@@ -7,7 +7,7 @@ import * as v from "valibot";
  * Groups: count, optional period length, unit. Parsed into an interval by src/politeness/rate.ts.
  */
 export const RATE_PATTERN =
-  /^\s*(\d+(?:\.\d+)?)\s*(?:\/|\s+per\s+)\s*(\d+(?:\.\d+)?)?\s*(ms|s|secs?|seconds?|m|mins?|minutes?|h|hours?)\s*$/i;
+  /^\s*(\d+(?:\.\d+)?)\s*(?:\/|\s+per\s+)\s*(\d+(?:\.\d+)?)?\s*(ms|s|secs?|seconds?|m|mins?|minutes?|h|hours?)\s*$/;
 
 const seconds = (def: number, description: string, min = 0) =>
   v.optional(v.pipe(v.number(), v.minValue(min), v.description(description)), def);

@@ -14,7 +14,6 @@ import {
   describePartial,
   fileSize,
   type PartialInfo,
-  readPartialInfo,
   releaseTempSlot,
   type TempSlot,
   unlinkQuiet,
@@ -51,17 +50,17 @@ const MAX_ROUNDS = 3;
 export async function downloadCandidate(deps: DownloadDeps, req: CandidateRequest): Promise<DownloadResult> {
   const t0 = deps.now();
   const timings: Timings = { rateWaitMs: 0, headersMs: 0, bodyMs: 0, totalMs: 0 };
-  const slot = claimTempSlot(deps.outDir, req.url);
+  const slot = await claimTempSlot(deps.outDir, req.url);
   let stored = false;
   try {
     let allowResume = true;
     let allowConditional = req.prior !== undefined;
     let lastFailure: DownloadFailure | undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const resumeFrom = allowResume ? resumableBytes(slot, req.url) : 0;
+      const resumeFrom = allowResume ? await resumableBytes(slot, req.url) : 0;
       const headers: Record<string, string> = {};
       if (resumeFrom > 0) {
-        const info = readPartialInfo(slot) as PartialInfo;
+        const info = slot.info as PartialInfo;
         headers.Range = `bytes=${resumeFrom}-`;
         headers["If-Range"] = ifRangeValidator(info) as string;
       }
@@ -81,7 +80,7 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
       if (!res.ok) {
         if (res.status === 416 && resumeFrom > 0) {
           // The partial no longer fits what the server has: start over without it.
-          discardPartial(slot);
+          await discardPartial(slot);
           allowResume = false;
           continue;
         }
@@ -112,7 +111,7 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
       let total = encoded ? undefined : parseLength(r.headers.get("content-length"));
       if (r.status === 206) {
         const range = parseContentRange(r.headers.get("content-range"));
-        const info = readPartialInfo(slot);
+        const info = slot.info;
         const sameEntity = !info?.etag || !r.headers.get("etag") || r.headers.get("etag") === info.etag;
         if (resumeFrom > 0 && range && range.start === resumeFrom && !encoded && sameEntity) {
           start = resumeFrom;
@@ -121,7 +120,7 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
           total = range.total;
         } else {
           await dropBody(r);
-          discardPartial(slot);
+          await discardPartial(slot);
           allowResume = false;
           lastFailure = failure(
             "truncated",
@@ -155,13 +154,13 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
           sniffer.push(chunk);
         });
       }
-      const fd = fs.openSync(slot.part, start > 0 ? "a" : "w");
+      const fd = await openFd(slot.part, start > 0 ? "a" : "w");
       const tBody = deps.now();
-      let received: Awaited<ReturnType<typeof receiveBody>>;
+      let received: Awaited<ReturnType<typeof receiveBody>> | undefined;
       try {
         // Described only once the old partial is truncated: a crash in between must never pair
         // new validators with old bytes.
-        if (start === 0) describePartial(slot, partialInfoFor(req.url, r, total, encoded));
+        if (start === 0) await describePartial(slot, partialInfoFor(req.url, r, total, encoded));
         received = await receiveBody({
           body: r.body,
           fd,
@@ -175,7 +174,9 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
         // On the thread pool: a disk flush must not stall the other downloads' streams.
         if (received.ok) await fdatasync(fd);
       } finally {
-        fs.closeSync(fd);
+        // An exception before the body was read: drop the connection rather than leave it open.
+        if (received === undefined) await r.body?.cancel().catch(() => {});
+        await closeFd(fd);
         r.release();
         timings.bodyMs = deps.now() - tBody;
       }
@@ -239,7 +240,7 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
     if (req.signal?.aborted) return failure(abortReason(req.signal), `${req.url}: aborted by the caller`, {});
     throw err;
   } finally {
-    releaseTempSlot(slot, stored);
+    await releaseTempSlot(slot, stored);
   }
 
   function failure(
@@ -302,10 +303,10 @@ function ifRangeValidator(info: PartialInfo): string | undefined {
 }
 
 /** Bytes of an earlier interrupted attempt of this URL that can be continued, or 0. */
-function resumableBytes(slot: TempSlot, url: string): number {
-  const info = readPartialInfo(slot);
+async function resumableBytes(slot: TempSlot, url: string): Promise<number> {
+  const info = slot.info;
   if (!info || info.url !== url || !ifRangeValidator(info)) return 0;
-  const size = fileSize(slot.part);
+  const size = await fileSize(slot.part);
   if (size <= 0 || (info.total !== undefined && size >= info.total)) return 0;
   return size;
 }
@@ -327,9 +328,21 @@ function partialInfoFor(
   return ifRangeValidator(info) ? info : null;
 }
 
-function discardPartial(slot: TempSlot): void {
-  unlinkQuiet(slot.part);
-  describePartial(slot, null);
+async function discardPartial(slot: TempSlot): Promise<void> {
+  await unlinkQuiet(slot.part);
+  await describePartial(slot, null);
+}
+
+// File descriptors are opened and closed on the thread pool: on a busy filesystem a create can wait
+// behind a journal commit, and the other downloads' streams must keep flowing meanwhile.
+function openFd(path: string, flags: string): Promise<number> {
+  return new Promise((resolve, reject) =>
+    fs.open(path, flags, (err, fd) => (err ? reject(err) : resolve(fd))),
+  );
+}
+
+function closeFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
 }
 
 async function dropBody(r: HttpResponse): Promise<void> {
@@ -339,7 +352,7 @@ async function dropBody(r: HttpResponse): Promise<void> {
 
 async function priorIsIntact(prior: PriorCopy, rehash: boolean): Promise<boolean> {
   try {
-    if (fs.statSync(prior.path).size !== prior.bytes) return false;
+    if ((await fs.promises.stat(prior.path)).size !== prior.bytes) return false;
   } catch {
     return false;
   }

@@ -4,6 +4,7 @@
 // one stores them and the other learns it is a duplicate; nothing is ever copied twice.
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import { forEachChunk } from "./stream.ts";
 import { unlinkQuiet } from "./temp.ts";
@@ -70,20 +71,20 @@ export async function publishFile(o: {
   const destDir = join(dest, "..");
   let duplicate = false;
   try {
-    withDir(destDir, () => fs.linkSync(o.tempPath, dest));
+    await withDir(destDir, () => fsp.link(o.tempPath, dest));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
     // The name promises these bytes; check that the copy there keeps the promise before trusting it.
-    if (fileSizeOrNull(dest) === o.bytes && (await hashFile(dest)) === o.sha256) {
+    if ((await fileSizeOrNull(dest)) === o.bytes && (await hashFile(dest)) === o.sha256) {
       duplicate = true;
     } else {
       // A damaged copy is under this name: replace it atomically with the good bytes.
-      fs.renameSync(o.tempPath, dest);
+      await fsp.rename(o.tempPath, dest);
     }
   }
-  unlinkQuiet(o.tempPath);
+  await unlinkQuiet(o.tempPath);
   const link = byIdPath(o.outDir, o.artifactId, o.kind);
-  const linked = linkReplacing(dest, link);
+  const linked = await linkReplacing(dest, link);
   // Both names become durable together: two directory flushes in parallel, not one after the other.
   await Promise.all([fsyncDir(destDir), linked ? fsyncDir(join(link, "..")) : undefined]);
   return { path: dest, byIdPath: link, duplicate };
@@ -97,7 +98,7 @@ export async function linkById(
   target: string,
 ): Promise<string> {
   const link = byIdPath(outDir, artifactId, kind);
-  if (linkReplacing(target, link)) await fsyncDir(join(link, ".."));
+  if (await linkReplacing(target, link)) await fsyncDir(join(link, ".."));
   return link;
 }
 
@@ -105,44 +106,45 @@ export async function linkById(
  * Points `link` at `target`, replacing an older link atomically (link to a temp name, then rename).
  * Returns whether the directory changed (and needs a flush).
  */
-function linkReplacing(target: string, link: string): boolean {
+async function linkReplacing(target: string, link: string): Promise<boolean> {
   const dir = join(link, "..");
   try {
-    withDir(dir, () => fs.linkSync(target, link));
+    await withDir(dir, () => fsp.link(target, link));
     return true;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "EEXIST") {
-      if (fs.statSync(link).ino === fs.statSync(target).ino) return false;
+      const [a, b] = await Promise.all([fsp.stat(link), fsp.stat(target)]);
+      if (a.ino === b.ino) return false;
     } else if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EXDEV") {
       throw e;
     }
   }
   const temp = `${link}.${randomBytes(6).toString("hex")}.new`;
   try {
-    fs.linkSync(target, temp);
+    await fsp.link(target, temp);
   } catch {
     // Filesystems without hard links: a relative symlink serves the same purpose.
-    fs.symlinkSync(relative(dir, target), temp);
+    await fsp.symlink(relative(dir, target), temp);
   }
-  fs.renameSync(temp, link);
+  await fsp.rename(temp, link);
   return true;
 }
 
 /** Runs a file operation in `dir`, creating the directory only when the operation says it is missing. */
-function withDir(dir: string, op: () => void): void {
+async function withDir(dir: string, op: () => Promise<void>): Promise<void> {
   try {
-    op();
+    await op();
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-    fs.mkdirSync(dir, { recursive: true });
-    op();
+    await fsp.mkdir(dir, { recursive: true });
+    await op();
   }
 }
 
-function fileSizeOrNull(path: string): number | null {
+async function fileSizeOrNull(path: string): Promise<number | null> {
   try {
-    return fs.statSync(path).size;
+    return (await fsp.stat(path)).size;
   } catch {
     return null;
   }
@@ -155,11 +157,11 @@ export function fdatasync(fd: number): Promise<void> {
 
 /** Makes the names in a directory durable (after a link or rename). */
 export async function fsyncDir(dir: string): Promise<void> {
-  const fd = fs.openSync(dir, "r");
+  const handle = await fsp.open(dir, "r");
   try {
-    await new Promise<void>((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
+    await handle.sync();
   } finally {
-    fs.closeSync(fd);
+    await handle.close();
   }
 }
 

@@ -2,10 +2,12 @@
 // is a link, not a copy). A URL's resumable slot is named after a hash of its canonical URL and
 // claimed by creating its sidecar exclusively; the sidecar names the owning process and, once the
 // response headers are in, the validators and length that let an attempt killed mid-download be
-// continued by the next one with a Range request. Metadata operations are kept to a minimum: on a
-// busy filesystem each create/unlink costs as much as writing a megabyte.
+// continued by the next one with a Range request. Metadata operations are few and asynchronous: on
+// a busy filesystem a create or unlink can wait behind a journal commit, and must not stall the
+// other downloads' streams while it does.
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 
@@ -16,8 +18,8 @@ export interface TempSlot {
   part: string;
   /** Sidecar JSON: owner, and what is known about the partial body (only for the resumable slot). */
   sidecar?: string;
-  /** Whether the sidecar currently describes a partial body (validators written). */
-  described: boolean;
+  /** What the sidecar says about the partial body (validators written), if anything. */
+  info: PartialInfo | null;
 }
 
 /** What the sidecar records about a partial body, enough to ask the server for the rest. */
@@ -49,51 +51,45 @@ export function urlKey(url: string): string {
  * two runners), a private throwaway temp file so the two never write into one file. A slot whose
  * owner died (killed mid-download) is taken over with its partial body and validators.
  */
-export function claimTempSlot(outDir: string, url: string): TempSlot {
+export async function claimTempSlot(outDir: string, url: string): Promise<TempSlot> {
   const dir = tempDir(outDir);
   const key = urlKey(url);
-  const slot: TempSlot = {
-    part: join(dir, `${key}.part`),
-    sidecar: join(dir, `${key}.json`),
-    described: false,
-  };
+  const slot: TempSlot = { part: join(dir, `${key}.part`), sidecar: join(dir, `${key}.json`), info: null };
   const me = ownerRecord();
-  if (createExclusive(slot.sidecar as string, JSON.stringify(me), dir)) return slot;
-  const stale = readSidecar(slot.sidecar as string);
+  if (await createExclusive(slot.sidecar as string, JSON.stringify(me), dir)) return slot;
+  const stale = await readSidecar(slot.sidecar as string);
   if (stale && !isAlive(stale)) {
-    const taken = takeOver(slot.sidecar as string, me);
+    const taken = await takeOver(slot.sidecar as string, me);
     if (taken) {
-      slot.described = taken.url !== undefined;
+      slot.info = typeof taken.url === "string" ? partialInfoOf(taken) : null;
       return slot;
     }
   }
-  return { part: join(dir, `${key}.${randomBytes(6).toString("hex")}.tmp`), described: false };
+  return { part: join(dir, `${key}.${randomBytes(6).toString("hex")}.tmp`), info: null };
 }
 
 /** Gives the slot up: the partial body (unless it was published) and the sidecar are removed. */
-export function releaseTempSlot(slot: TempSlot, published = false): void {
-  if (!published) unlinkQuiet(slot.part);
-  if (slot.sidecar) unlinkQuiet(slot.sidecar);
-}
-
-export function readPartialInfo(slot: TempSlot): PartialInfo | null {
-  if (!slot.sidecar || !slot.described) return null;
-  const s = readSidecar(slot.sidecar);
-  return s && typeof s.url === "string"
-    ? { url: s.url, etag: s.etag, lastModified: s.lastModified, total: s.total }
-    : null;
+export async function releaseTempSlot(slot: TempSlot, published = false): Promise<void> {
+  await Promise.all([
+    published ? undefined : unlinkQuiet(slot.part),
+    slot.sidecar ? unlinkQuiet(slot.sidecar) : undefined,
+  ]);
 }
 
 /** Records (or, with null, forgets) what the partial body in the slot is. */
-export function describePartial(slot: TempSlot, info: PartialInfo | null): void {
-  if (!slot.sidecar || (info === null && !slot.described)) return;
-  fs.writeFileSync(slot.sidecar, JSON.stringify({ ...ownerRecord(), ...info }));
-  slot.described = info !== null;
+export async function describePartial(slot: TempSlot, info: PartialInfo | null): Promise<void> {
+  if (!slot.sidecar || (info === null && slot.info === null)) return;
+  await fsp.writeFile(slot.sidecar, JSON.stringify({ ...ownerRecord(), ...info }));
+  slot.info = info;
 }
 
-export function fileSize(path: string): number {
+function partialInfoOf(s: Sidecar): PartialInfo {
+  return { url: s.url as string, etag: s.etag, lastModified: s.lastModified, total: s.total };
+}
+
+export async function fileSize(path: string): Promise<number> {
   try {
-    return fs.statSync(path).size;
+    return (await fsp.stat(path)).size;
   } catch {
     return 0;
   }
@@ -131,24 +127,24 @@ function ownerRecord(): Owner {
 }
 
 /** Creates `path` only if it does not exist (the claim); makes the directory on first use. */
-function createExclusive(path: string, content: string, dir: string): boolean {
+async function createExclusive(path: string, content: string, dir: string): Promise<boolean> {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      fs.writeFileSync(path, content, { flag: "wx" });
+      await fsp.writeFile(path, content, { flag: "wx" });
       return true;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "EEXIST") return false;
       if (code !== "ENOENT" || attempt > 0) throw e;
-      fs.mkdirSync(dir, { recursive: true });
+      await fsp.mkdir(dir, { recursive: true });
     }
   }
   return false;
 }
 
-function readSidecar(path: string): Sidecar | null {
+async function readSidecar(path: string): Promise<Sidecar | null> {
   try {
-    const s = JSON.parse(fs.readFileSync(path, "utf8")) as Sidecar;
+    const s = JSON.parse(await fsp.readFile(path, "utf8")) as Sidecar;
     return typeof s === "object" && s !== null ? s : null;
   } catch {
     return null;
@@ -173,33 +169,29 @@ function isAlive(owner: Partial<Owner>): boolean {
  * Takes a dead owner's slot: renames its sidecar aside first, so of two processes racing for it only
  * one succeeds, then writes ours keeping the description of the partial body.
  */
-function takeOver(sidecar: string, me: Owner): Sidecar | null {
+async function takeOver(sidecar: string, me: Owner): Promise<Sidecar | null> {
   const aside = `${sidecar}.${randomBytes(6).toString("hex")}.stale`;
   try {
-    fs.renameSync(sidecar, aside);
+    await fsp.rename(sidecar, aside);
   } catch {
     return null;
   }
-  const old = readSidecar(aside);
+  const old = await readSidecar(aside);
   if (!old || isAlive(old)) {
     // Another process took the slot over between our look and the rename: give it back.
-    try {
-      fs.linkSync(aside, sidecar);
-    } catch {
-      // it already holds a fresh sidecar again
-    }
-    unlinkQuiet(aside);
+    await fsp.link(aside, sidecar).catch(() => {});
+    await unlinkQuiet(aside);
     return null;
   }
   const next: Sidecar = { ...old, ...me };
-  const created = createExclusive(sidecar, JSON.stringify(next), join(sidecar, ".."));
-  unlinkQuiet(aside);
+  const created = await createExclusive(sidecar, JSON.stringify(next), join(sidecar, ".."));
+  await unlinkQuiet(aside);
   return created ? next : null;
 }
 
-export function unlinkQuiet(path: string): void {
+export async function unlinkQuiet(path: string): Promise<void> {
   try {
-    fs.unlinkSync(path);
+    await fsp.unlink(path);
   } catch {
     // already gone; the sweep removes anything left behind
   }

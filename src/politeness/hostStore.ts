@@ -67,10 +67,6 @@ type Bind = string | number | null;
 
 export class HostStore {
   private readonly selectHost: Statement<HostRow, [string]>;
-  private readonly selectHostAndWaiters: Statement<
-    Omit<HostRow, "host"> & { host: string | null; waiting_now: number },
-    [string, number]
-  >;
   private readonly writeHost: Statement<unknown, Bind[]>;
   private readonly reserve: Statement<{ tat: number }, Bind[]>;
   private readonly selectTat: Statement<{ tat: number }, [string, string]>;
@@ -88,11 +84,6 @@ export class HostStore {
 
   constructor(private readonly db: Database) {
     this.selectHost = db.prepare(`SELECT ${HOST_COLUMNS.join(", ")} FROM host_state WHERE host = ?`);
-    this.selectHostAndWaiters = db.prepare(
-      `SELECT ${HOST_COLUMNS.map((c) => `h.${c}`).join(", ")},
-         (SELECT count(*) FROM host_slot WHERE host = ?1 AND expires_at > ?2 AND waiting = 1) AS waiting_now
-       FROM (SELECT 1) LEFT JOIN host_state h ON h.host = ?1`,
-    );
     this.writeHost = db.prepare(
       `INSERT OR REPLACE INTO host_state (${HOST_COLUMNS.join(", ")}) VALUES (${HOST_COLUMNS.map(() => "?").join(", ")})`,
     );
@@ -146,14 +137,6 @@ export class HostStore {
 
   readHost(host: string): HostRow | null {
     return this.selectHost.get(host);
-  }
-
-  /** The host's row and how many requests queue for its slots, in one read. */
-  readHostAndWaiters(host: string, now: number): { row: HostRow | null; waiters: number } {
-    const r = this.selectHostAndWaiters.get(host, now);
-    if (!r) return { row: null, waiters: 0 };
-    const { waiting_now, ...row } = r;
-    return { row: row.host === null ? null : (row as HostRow), waiters: waiting_now };
   }
 
   /**

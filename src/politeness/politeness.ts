@@ -60,7 +60,10 @@ export interface PolitenessOptions {
 /** One host as the status page shows it. */
 export interface HostSnapshot {
   host: string;
-  /** Requests in flight from this process / from every process sharing the database. */
+  /**
+   * Requests in flight from this process / host slots held by every process sharing the database
+   * (a slot kept for reuse for 250 ms after its request ended counts as held).
+   */
   inFlight: number;
   inFlightAll: number;
   waiting: number;
@@ -107,6 +110,8 @@ const realTimer: Timer = (fn, ms) => {
 };
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Lateness past a reserved start (timer or scheduling delay) after which the slot is taken again. */
+const LATE_MS = 20;
 /** How long a healthy reading of a host's row lets a success skip the read in `observe`. */
 const CLEAN_FOR_MS = 2000;
 const CLEAN_HOSTS_MAX = 4096;
@@ -199,12 +204,7 @@ export class Politeness implements PolitenessGate {
 
     try {
       if (signal?.aborted) return refuse("cancelled", this.now());
-      // One read for the host's state (and, when this process keeps an idle slot of the host, for
-      // whether other processes queue for it).
-      let waiters: number | undefined;
-      let row: HostRow | null;
-      if (this.idle.has(host)) ({ row, waiters } = this.store.readHostAndWaiters(host, started));
-      else row = this.store.readHost(host);
+      let row = this.store.readHost(host);
       this.noteClean(host, row, started);
 
       // 1. Breaker and cool-down, before any slot is taken: a cooling host holds nobody's slots. An
@@ -214,7 +214,6 @@ export class Politeness implements PolitenessGate {
         const cooled = await this.waitCooldown(row, deadline, signal);
         if (typeof cooled === "number") return refuse("rate_limited", cooled);
         row = this.store.readHost(host);
-        waiters = undefined;
       }
       if (row && row.breaker !== "closed") {
         const admission = this.admitBreaker(host);
@@ -233,14 +232,12 @@ export class Politeness implements PolitenessGate {
         if (!r) return refuse("rate_limited", this.now() + BUSY_RETRY_MS);
         held.push(r);
       }
-      let h = this.hostSlots.tryAcquire(host, policy.maxConcurrent);
-      if (!h) {
-        h = await this.waitSlot(this.hostSlots, host, policy.maxConcurrent, deadline, signal);
-        waiters = undefined; // time passed: look again
-      }
+      const h =
+        this.hostSlots.tryAcquire(host, policy.maxConcurrent) ??
+        (await this.waitSlot(this.hostSlots, host, policy.maxConcurrent, deadline, signal));
       if (!h) return refuse("rate_limited", this.now() + BUSY_RETRY_MS);
       held.push(h);
-      token = this.reuseSlot(host, waiters);
+      token = this.reuseSlot(host);
       if (token === undefined) {
         const fresh = `${this.owner}:${++this.seq}`;
         const now = this.now();
@@ -256,6 +253,7 @@ export class Politeness implements PolitenessGate {
 
       // 3. The rate: reserve the earliest start the budget allows and sleep until it. A cool-down that
       // began meanwhile (another request got a 429) voids the reservation: wait it out, reserve again.
+      let retaken = false;
       for (;;) {
         const useRobots = role !== "metadata" && (row?.min_interval_ms ?? 0) > 0;
         const key = useRobots ? "robots" : role;
@@ -269,10 +267,18 @@ export class Politeness implements PolitenessGate {
         if (d.waitMs <= 0) break;
         await this.sleep(d.startAt - now, signal);
         row = this.store.readHost(host);
-        if (!row || row.cooldown_until <= this.now()) break;
-        const again = await this.waitCooldown(row, deadline, signal);
-        if (typeof again === "number") return refuse("rate_limited", again);
-        row = this.store.readHost(host);
+        const woke = this.now();
+        if (row && row.cooldown_until > woke) {
+          const again = await this.waitCooldown(row, deadline, signal);
+          if (typeof again === "number") return refuse("rate_limited", again);
+          row = this.store.readHost(host);
+          continue;
+        }
+        // A process stalled past its slot (overloaded machine, long pause) would now arrive on top of
+        // the next slot's request: give the missed slot up and take a new one instead — once, so a
+        // machine late on every timer still makes progress.
+        if (retaken || woke - d.startAt <= LATE_MS) break;
+        retaken = true;
       }
     } catch (e) {
       if (signal?.aborted) return refuse("cancelled", this.now());
@@ -389,11 +395,11 @@ export class Politeness implements PolitenessGate {
   }
 
   /** A slot this process released a moment ago, unless another process is waiting for one. */
-  private reuseSlot(host: string, waitersSeen: number | undefined): string | undefined {
+  private reuseSlot(host: string): string | undefined {
     const list = this.idle.get(host);
     if (!list) return undefined;
     const now = this.now();
-    if ((waitersSeen ?? this.store.waiters(host, now)) > 0) {
+    if (this.store.waiters(host, now) > 0) {
       this.idle.delete(host);
       for (const e of list) this.store.releaseSlot(host, e.token);
       return undefined;

@@ -36,11 +36,11 @@ const STATE_COLORS: Record<string, string> = {
 };
 
 /** A small line chart of jobs/s over time as inline SVG. */
-export function throughputSvg(series: RatePoint[], width = 640, height = 160): string {
+export function throughputSvg(series: RatePoint[], width = 1140, height = 180): string {
   const pad = { l: 44, r: 8, t: 10, b: 22 };
   const w = width - pad.l - pad.r;
   const h = height - pad.t - pad.b;
-  const frame = `<svg role="img" aria-label="Jobs finished per second over time" viewBox="0 0 ${width} ${height}" width="100%" height="${height}">`;
+  const frame = `<svg role="img" aria-label="Jobs finished per second over time" viewBox="0 0 ${width} ${height}" width="100%">`;
   if (series.length < 2) {
     return `${frame}<text x="${width / 2}" y="${height / 2}" text-anchor="middle" fill="#6b7280" font-size="13">collecting samples…</text></svg>`;
   }

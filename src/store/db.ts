@@ -61,7 +61,11 @@ export function migrate(
 ): number {
   const known = migrations.reduce((max, m) => Math.max(max, m.version), 0);
   const sorted = [...migrations].sort((a, b) => a.version - b.version);
+  const before = schemaVersion(db);
+  if (before > known) throw new SchemaTooNewError(path, before, known);
   for (const migration of sorted) {
+    // Up to date (the common case): no write lock just for opening.
+    if (migration.version <= before) continue;
     // BEGIN IMMEDIATE takes the write lock first, so two processes opening a fresh file at the same
     // time cannot both apply a step: the second re-reads the version inside the lock and skips.
     db.transaction(() => {
@@ -92,7 +96,10 @@ export interface OpenDatabaseOptions {
 /** Open (creating directories and file as needed) and migrate the database at `path`. */
 export function openDatabase(path: string, options: OpenDatabaseOptions = {}): Database {
   if (path !== ":memory:" && !options.readonly) mkdirSync(dirname(path), { recursive: true });
-  const db = options.readonly ? new Database(path, { readonly: true }) : new Database(path, { create: true });
+  // strict: a statement run with a missing parameter throws instead of silently binding NULL.
+  const db = options.readonly
+    ? new Database(path, { readonly: true, strict: true })
+    : new Database(path, { create: true, strict: true });
   try {
     if (options.readonly) {
       db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);

@@ -59,7 +59,7 @@ class RejectsFile {
 
 function describeReadError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  if (/unexpected end of file|incorrect header|invalid|zlib|gzip|inflate/i.test(message)) {
+  if (/unexpected end of file|incorrect header|zlib|gzip|inflate|deflate/i.test(message)) {
     return `the compressed input is damaged or truncated (${message})`;
   }
   return message;
@@ -117,18 +117,29 @@ export async function importStream(
   };
 
   const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
+  // Only failures of reading the input end an import early with a reason; a database or rejects
+  // file failure is an error of its own and propagates.
+  let batches: AsyncIterator<LineEvent[]> | null = null;
   try {
     const stream = await openInputStream(source);
-    const batches = readLineBatches(stream, {
+    batches = readLineBatches(stream, {
       maxLineBytes,
       onOverflow: (_lineNo, piece, end) => rejects.write(piece, end),
     });
-    for await (const events of batches) {
-      for (const event of events) handle(event);
-      if (batch.length >= batchSize) await flush();
-    }
   } catch (error) {
     summary.readError = describeReadError(error);
+  }
+  while (batches) {
+    let next: IteratorResult<LineEvent[]>;
+    try {
+      next = await batches.next();
+    } catch (error) {
+      summary.readError = describeReadError(error);
+      break;
+    }
+    if (next.done) break;
+    for (const event of next.value) handle(event);
+    if (batch.length >= batchSize) await flush();
   }
   await flush();
   await rejects.close();

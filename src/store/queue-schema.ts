@@ -75,6 +75,8 @@ CREATE TABLE outcomes (
   attempts         INTEGER NOT NULL
 );
 CREATE INDEX outcomes_job_idx ON outcomes (job_id);
+-- Time windows over outcomes: throughput, the dashboard's history, report and export --since.
+CREATE INDEX outcomes_finished_idx ON outcomes (finished_at);
 
 CREATE TABLE settings (
   key   TEXT PRIMARY KEY,

@@ -4,14 +4,16 @@ import type { Database } from "bun:sqlite";
 import type { Artifact } from "../artifact/artifact.ts";
 import type { Config } from "../config/schema.ts";
 import { type BackoffPolicy, retryAvailableAt } from "./backoff.ts";
-import { ackJob } from "./jobs/ack.ts";
+import { openStateDatabase } from "./db.ts";
+import { prepareAck } from "./jobs/ack.ts";
 import { recordAttempts } from "./jobs/attempts.ts";
 import { enqueueJobs } from "./jobs/enqueue.ts";
-import { failJob } from "./jobs/fail.ts";
-import { extendLeases } from "./jobs/heartbeat.ts";
-import { leaseJobs } from "./jobs/lease.ts";
+import { type FailOperation, prepareFail } from "./jobs/fail.ts";
+import { prepareHeartbeat } from "./jobs/heartbeat.ts";
+import { type LeaseParams, prepareLease } from "./jobs/lease.ts";
 import { listJobs } from "./jobs/list.ts";
 import { saveProgress } from "./jobs/progress.ts";
+import { prepareReap } from "./jobs/reap.ts";
 import { releaseJob } from "./jobs/release.ts";
 import { requeueJobs, retryFailedJobs } from "./jobs/requeue.ts";
 import { isPaused, setPaused } from "./jobs/settings.ts";
@@ -68,6 +70,15 @@ export class SqliteJobQueue implements JobQueue {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly token: () => string;
+  // The per-job operations, prepared once for this connection.
+  private readonly leaseJobs: (p: LeaseParams) => LeasedJob[];
+  private readonly reapExhausted: (now: number, maxAttempts: number) => number;
+  private readonly ackJob: (jobId: number, token: string, outcome: AckInput, now: number) => boolean;
+  private readonly failJob: FailOperation;
+  private readonly extendLeases: (
+    leases: readonly { jobId: number; token: string }[],
+    expiresAt: number,
+  ) => number[];
 
   constructor(
     readonly db: Database,
@@ -77,6 +88,11 @@ export class SqliteJobQueue implements JobQueue {
     this.now = deps.now;
     this.random = deps.random ?? Math.random;
     this.token = deps.token ?? randomToken;
+    this.leaseJobs = prepareLease(db);
+    this.reapExhausted = prepareReap(db);
+    this.ackJob = prepareAck(db);
+    this.failJob = prepareFail(db);
+    this.extendLeases = prepareHeartbeat(db);
   }
 
   async enqueue(artifacts: readonly Artifact[]): Promise<EnqueueResult> {
@@ -84,17 +100,20 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   async lease(owner: string, n: number): Promise<LeasedJob[]> {
-    return leaseJobs(this.db, {
+    const now = this.now();
+    this.reapExhausted(now, this.policy.maxAttempts);
+    return this.leaseJobs({
       owner,
       n,
-      now: this.now(),
+      now,
       ttlMs: this.policy.leaseTtlMs,
       tokenBase: this.token(),
+      maxAttempts: this.policy.maxAttempts,
     });
   }
 
   async heartbeat(leases: readonly { jobId: number; token: string }[]): Promise<number[]> {
-    return extendLeases(this.db, leases, this.now() + this.policy.leaseTtlMs);
+    return this.extendLeases(leases, this.now() + this.policy.leaseTtlMs);
   }
 
   async recordAttempts(jobId: number, token: string, attempts: readonly AttemptRecord[]): Promise<boolean> {
@@ -106,12 +125,12 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   async ack(jobId: number, token: string, outcome: AckInput): Promise<boolean> {
-    return ackJob(this.db, jobId, token, outcome, this.now());
+    return this.ackJob(jobId, token, outcome, this.now());
   }
 
   async fail(jobId: number, token: string, failure: FailInput): Promise<FailResult | false> {
     const now = this.now();
-    return failJob(this.db, jobId, token, failure, now, {
+    return this.failJob(jobId, token, failure, now, {
       maxAttempts: this.policy.maxAttempts,
       retryAt: (attempt, retryAfter) =>
         retryAvailableAt(now, attempt, this.policy.backoff, this.random, retryAfter),
@@ -154,4 +173,14 @@ export class SqliteJobQueue implements JobQueue {
   async requeue(ids: readonly (string | number)[]): Promise<RequeueResult> {
     return requeueJobs(this.db, ids, this.now());
   }
+}
+
+/** The queue of a state directory (created and migrated as needed); close `db` when done. */
+export function openQueueStore(
+  stateDir: string,
+  queue: Config["queue"],
+  deps: QueueDeps,
+): { db: Database; queue: SqliteJobQueue } {
+  const db = openStateDatabase(stateDir);
+  return { db, queue: new SqliteJobQueue(db, queuePolicy(queue), deps) };
 }

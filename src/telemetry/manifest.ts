@@ -193,7 +193,14 @@ export interface OutboxStore {
   exclusive<T>(fn: () => T): T;
   highWater(): number;
   setHighWater(seq: number): void;
+  /** The newest outcome's seq (0 when there is none). */
+  maxSeq(): number;
   outcomesAfter(seq: number, limit: number): ManifestOutcome[];
+}
+
+/** The manifest file cannot belong to this database (it holds outcomes the database never had). */
+export class ManifestMismatchError extends Error {
+  override name = "ManifestMismatchError";
 }
 
 interface OutcomeSqlRow {
@@ -223,6 +230,7 @@ interface OutcomeSqlRow {
 export function sqliteOutboxStore(db: Database, name = "manifest"): OutboxStore {
   const readMark = db.query<{ high_water: number }, [string]>("SELECT high_water FROM outbox WHERE name = ?");
   const writeMark = db.query<unknown, [number, string]>("UPDATE outbox SET high_water = ? WHERE name = ?");
+  const newest = db.query<{ s: number | null }, []>("SELECT max(seq) AS s FROM outcomes");
   const after = db.query<OutcomeSqlRow, [number, number]>(
     `SELECT o.seq, o.job_id, o.artifact_id, o.state, o.reason, o.message, o.resolver, o.tier, o.url,
             o.final_url, o.sha256, o.bytes, o.content_type, o.path, o.etag, o.last_modified,
@@ -236,6 +244,7 @@ export function sqliteOutboxStore(db: Database, name = "manifest"): OutboxStore 
     setHighWater: (seq) => {
       writeMark.run(seq, name);
     },
+    maxSeq: () => newest.get()?.s ?? 0,
     outcomesAfter: (seq, limit) =>
       after.all(seq, limit).map((r) => ({
         seq: r.seq,
@@ -307,6 +316,13 @@ export class ManifestWriter {
     try {
       const mark = store.highWater();
       const tail = repairTail(fd);
+      // A file ahead of every outcome was written against another database (the state directory's
+      // database replaced): continuing would silently skip this database's first outcomes.
+      if ((tail.lastSeq ?? 0) > store.maxSeq()) {
+        throw new ManifestMismatchError(
+          `${this.opts.path} ends with outcome ${tail.lastSeq}, but the queue database's newest outcome is ${store.maxSeq()}: the manifest belongs to another database; move it away and start again`,
+        );
+      }
       const from = Math.max(mark, tail.lastSeq ?? 0);
       if (tail.tornBytes > 0 || (tail.lastSeq ?? 0) > mark) {
         this.opts.onReconcile?.({ mark, fileSeq: tail.lastSeq, tornBytes: tail.tornBytes });

@@ -196,3 +196,48 @@ describe("input lines", () => {
     expect(parseInputLine("[1,2]", "artifact")).toEqual({ ok: false, reason: "expected a JSON object" });
   });
 });
+
+describe("the hand-checked fast path", () => {
+  test("gives exactly what the schema path gives, on random artifact-like objects", () => {
+    const pools: Record<string, unknown[]> = {
+      id: [undefined, "x:1", "  padded  ", "", "   ", 5, null],
+      doi: [undefined, "10.1/a", "doi:10.2/B", "bad", 7, null, ""],
+      pmid: [undefined, "123", 123, 1.5, "pmid:9", null, "x", -1],
+      pmcid: [undefined, "PMC1", 2, "pmc3", null, true, 2.5],
+      arxiv: [undefined, "2101.00001", "hep-th/9901001", 3, null],
+      openalex: [undefined, "W1", "https://openalex.org/W2", {}, null],
+      title: [undefined, "T", "", 4, null],
+      year: [undefined, 2020, 2020.5, "2020", null, Number.NaN],
+      pdf_urls: [
+        undefined,
+        [],
+        ["https://a.org/x"],
+        ["https://a.org/x", "HTTPS://A.org/x#f"],
+        ["ftp://x"],
+        "https://a.org",
+        [1],
+        null,
+      ],
+      landing_urls: [undefined, ["https://b.org/l"], [null], null],
+      priority: [undefined, 0, 3, -2.5, "1", null, Number.POSITIVE_INFINITY],
+      meta: [undefined, {}, { a: 1 }, [], null, "m"],
+      extra: [undefined, 1, "e", { nested: true }],
+    };
+    let seed = 11;
+    const pick = <T>(xs: T[]): T => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return xs[seed % xs.length] as T;
+    };
+    for (let i = 0; i < 5000; i++) {
+      const obj: Record<string, unknown> = {};
+      for (const [key, pool] of Object.entries(pools)) {
+        const value = pick(pool);
+        if (value !== undefined) obj[key] = value;
+      }
+      expect([obj, normalizeArtifact(structuredClone(obj))]).toEqual([
+        obj,
+        normalizeArtifact(structuredClone(obj), { viaSchema: true }),
+      ]);
+    }
+  });
+});

@@ -67,7 +67,7 @@ describe("exit codes and one-line errors", () => {
       "error: --log-level: expected one of silent, error, warn",
     ],
     [["queue", "list", "--state"], 2, "error: option --state needs a value"],
-    [["queue", "stats"], 1, "error: queue stats is not available in this build yet"],
+    [["queue", "run"], 1, "error: queue run is not available in this build yet"],
   ])("%p → exit %d", async (args, code, message) => {
     const r = await runBinary(args);
     expect(r.code).toBe(code);
@@ -84,10 +84,10 @@ describe("exit codes and one-line errors", () => {
   });
 
   test("--debug adds the stack trace, mapped to the sources", async () => {
-    const r = await runBinary(["queue", "stats", "--debug"]);
+    const r = await runBinary(["queue", "run", "--debug"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toStartWith("error: queue stats is not available in this build yet\n");
-    expect(r.stderr).toContain("RuntimeFailure: queue stats is not available");
+    expect(r.stderr).toStartWith("error: queue run is not available in this build yet\n");
+    expect(r.stderr).toContain("RuntimeFailure: queue run is not available");
     expect(r.stderr).toMatch(/ {4}at .*src\/cli\/common\.ts:\d+/);
   });
 
@@ -127,7 +127,7 @@ describe("config commands", () => {
     expect(oneLine(r.stderr)).toEqual([
       "error: orchestrator.max_workers: expected an integer ≥ 1, got 0 (in bad.toml)",
       'error: orchestrator.max_wrkers: unknown key (in bad.toml); did you mean "max_workers"?',
-      'error: politeness.rates.metadata: expected a rate like "2/s", "1/3s" or "100/min", got "fast" (in bad.toml)',
+      'error: politeness.rates.metadata: expected a rate like "2/s", "1/3s", "100/min" or "1 per 3 s", got "fast" (in bad.toml)',
     ]);
   });
 

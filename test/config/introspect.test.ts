@@ -29,7 +29,7 @@ describe("describeExpected says what a value must be", () => {
     ["network.max_redirects", "an integer ≥ 0"],
     ["queue.heartbeat_s", "a number ≥ 0.1"],
     ["politeness.robots", "true or false"],
-    ["politeness.rates.metadata", 'a rate like "2/s", "1/3s" or "100/min"'],
+    ["politeness.rates.metadata", 'a rate like "2/s", "1/3s", "100/min" or "1 per 3 s"'],
     ["contact_email", "an email address"],
     ["resolvers.crossref.base_url", "an absolute http(s) URL"],
     ["state_dir", "a non-empty string"],

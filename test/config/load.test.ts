@@ -236,12 +236,12 @@ describe("errors name the key, the value, what was expected and where it came fr
   test("a bad rate string, including one inside a per-host table", async () => {
     const cwd = dirWith({
       "docstokg.toml":
-        '[politeness.rates]\nmetadata = "fast"\n[politeness.hosts."arxiv.org"]\nrate = "1 per 3s"\n',
+        '[politeness.rates]\nmetadata = "fast"\n[politeness.hosts."arxiv.org"]\nrate = "1 every 3s"\n',
     });
-    const expected = 'expected a rate like "2/s", "1/3s" or "100/min"';
+    const expected = 'expected a rate like "2/s", "1/3s", "100/min" or "1 per 3 s"';
     expect(await problemsOf(() => loadConfig({ cwd, env: {} }))).toEqual([
       `politeness.rates.metadata: ${expected}, got "fast" (in docstokg.toml)`,
-      `politeness.hosts."arxiv.org".rate: ${expected}, got "1 per 3s" (in docstokg.toml)`,
+      `politeness.hosts."arxiv.org".rate: ${expected}, got "1 every 3s" (in docstokg.toml)`,
     ]);
   });
 

@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import { hostname } from "node:os";
+import { join } from "node:path";
 import { type CandidateRequest, downloadCandidate } from "../../src/download/candidate.ts";
-import { claimTempSlot } from "../../src/download/temp.ts";
+import { claimTempSlot, TEMP_DIR, urlKey } from "../../src/download/temp.ts";
 import { makePdf } from "../support/pdf.ts";
 import { MemoryPoliteness } from "../support/politeness.ts";
 import { type SimHost, type SimWeb, startWeb } from "../support/web.ts";
@@ -48,6 +49,27 @@ describe("a PDF candidate", () => {
     expect(host.hits("/ok.pdf")[0]?.headers.get("accept")).toBeDefined();
     expect(storedFiles(out)).toEqual([r.file.path]);
     expect(tempFiles(out)).toEqual([]);
+  });
+
+  test("after redirects the final URL is recorded next to the requested one", async () => {
+    host.pdf("/moved.pdf", pdfA).redirect("/old.pdf", "/moved.pdf", 301);
+    const r = await downloadCandidate(makeDeps(out, {}, politeness), req("/old.pdf"));
+    expect(r).toMatchObject({
+      ok: true,
+      file: { url: host.url("/old.pdf"), finalUrl: host.url("/moved.pdf") },
+    });
+  });
+
+  test("JATS XML is stored under xml/ when accept_xml is on, refused otherwise", async () => {
+    const jats = new TextEncoder().encode(
+      '<?xml version="1.0"?>\n<!DOCTYPE article PUBLIC "-//NLM//DTD JATS (Z39.96) Journal Archiving and Interchange DTD v1.2//EN" "JATS-archivearticle1.dtd">\n<article><front/></article>\n',
+    );
+    host.route("/a.xml", () => new Response(jats, { headers: { "content-type": "application/xml" } }));
+    const kept = await downloadCandidate(makeDeps(out, { acceptXml: true }, politeness), req("/a.xml"));
+    expect(kept).toMatchObject({ ok: true, file: { kind: "xml", contentType: "application/xml" } });
+    expect(kept.ok && kept.file.path).toEndWith(`/xml/${sha256(jats).slice(0, 2)}/${sha256(jats)}.xml`);
+    const refused = await downloadCandidate(makeDeps(out, {}, politeness), req("/a.xml"));
+    expect(refused).toMatchObject({ ok: false, reason: "not_pdf" });
   });
 
   test("two concurrent downloads of identical bytes leave one stored copy", async () => {
@@ -199,6 +221,17 @@ describe("faults end with the right reason, no temp file and nothing in the libr
   });
 });
 
+test("a full disk is an error of this machine, not a reason against the URL: it propagates", async () => {
+  host.pdf("/disk.pdf", makePdf("Disk full", { minBytes: 100_000 }));
+  fs.mkdirSync(join(out, TEMP_DIR), { recursive: true });
+  // The slot's partial file points at /dev/full: every write fails with ENOSPC.
+  fs.symlinkSync("/dev/full", join(out, TEMP_DIR, `${urlKey(host.url("/disk.pdf"))}.part`));
+  const attempt = downloadCandidate(makeDeps(out, {}, politeness), req("/disk.pdf"));
+  await expect(attempt).rejects.toMatchObject({ code: "ENOSPC" });
+  expect(tempFiles(out)).toEqual([]);
+  expect(storedFiles(out)).toEqual([]);
+});
+
 describe("conditional requests", () => {
   const v1 = makePdf("Versioned v1", { minBytes: 50_000 });
   test("a 304 confirms the stored copy without downloading it again", async () => {
@@ -254,12 +287,12 @@ describe("conditional requests", () => {
 describe("resuming an interrupted attempt", () => {
   const full = makePdf("Resumable", { minBytes: 200_000 });
   /** Leaves what a download killed after `n` bytes leaves: the partial and its sidecar naming a dead owner. */
-  function leaveOrphan(
+  async function leaveOrphan(
     url: string,
     bytes: Uint8Array,
     info: { etag?: string; lastModified?: string; total?: number },
   ) {
-    const slot = claimTempSlot(out, url);
+    const slot = await claimTempSlot(out, url);
     fs.writeFileSync(slot.part, bytes);
     fs.writeFileSync(
       slot.sidecar as string,
@@ -269,7 +302,7 @@ describe("resuming an interrupted attempt", () => {
 
   test("continues with Range + If-Range when validators match, re-hashing the prefix", async () => {
     host.route("/res.pdf", rangedFile({ bytes: full, etag: '"r1"' }));
-    leaveOrphan(host.url("/res.pdf"), full.subarray(0, 120_000), { etag: '"r1"', total: full.length });
+    await leaveOrphan(host.url("/res.pdf"), full.subarray(0, 120_000), { etag: '"r1"', total: full.length });
     const r = await downloadCandidate(makeDeps(out, {}, politeness), req("/res.pdf"));
     expect(r).toMatchObject({
       ok: true,
@@ -287,14 +320,14 @@ describe("resuming an interrupted attempt", () => {
   test("restarts cleanly when the file changed (server answers 200)", async () => {
     host.route("/changed.pdf", rangedFile({ bytes: full, etag: '"new"' }));
     const stale = makePdf("Old version", { minBytes: 200_000 });
-    leaveOrphan(host.url("/changed.pdf"), stale.subarray(0, 100_000), { etag: '"old"' });
+    await leaveOrphan(host.url("/changed.pdf"), stale.subarray(0, 100_000), { etag: '"old"' });
     const r = await downloadCandidate(makeDeps(out, {}, politeness), req("/changed.pdf"));
     expect(r).toMatchObject({ ok: true, status: 200, resumedFrom: 0, file: { sha256: sha256(full) } });
   });
 
   test("restarts when the server ignores ranges", async () => {
     host.route("/noranges.pdf", rangedFile({ bytes: full, etag: '"n1"', ranges: false }));
-    leaveOrphan(host.url("/noranges.pdf"), full.subarray(0, 90_000), { etag: '"n1"' });
+    await leaveOrphan(host.url("/noranges.pdf"), full.subarray(0, 90_000), { etag: '"n1"' });
     const r = await downloadCandidate(makeDeps(out, {}, politeness), req("/noranges.pdf"));
     expect(r).toMatchObject({ ok: true, status: 200, resumedFrom: 0, file: { sha256: sha256(full) } });
   });
@@ -302,7 +335,7 @@ describe("resuming an interrupted attempt", () => {
   test("a partial longer than the file (416) is dropped and the file fetched whole", async () => {
     const small = makePdf("Shrunk", { minBytes: 20_000 });
     host.route("/shrunk.pdf", rangedFile({ bytes: small, lastModified: "Tue, 02 Jan 2024 00:00:00 GMT" }));
-    leaveOrphan(host.url("/shrunk.pdf"), full.subarray(0, 150_000), {
+    await leaveOrphan(host.url("/shrunk.pdf"), full.subarray(0, 150_000), {
       lastModified: "Tue, 02 Jan 2024 00:00:00 GMT",
     });
     const r = await downloadCandidate(makeDeps(out, {}, politeness), req("/shrunk.pdf"));
@@ -312,7 +345,7 @@ describe("resuming an interrupted attempt", () => {
 
   test("a weak ETag alone is never used for If-Range", async () => {
     host.route("/weak.pdf", rangedFile({ bytes: full, etag: 'W/"w1"' }));
-    leaveOrphan(host.url("/weak.pdf"), full.subarray(0, 90_000), { etag: 'W/"w1"' });
+    await leaveOrphan(host.url("/weak.pdf"), full.subarray(0, 90_000), { etag: 'W/"w1"' });
     const r = await downloadCandidate(makeDeps(out, {}, politeness), req("/weak.pdf"));
     expect(r).toMatchObject({ ok: true, resumedFrom: 0, file: { sha256: sha256(full) } });
     expect(host.hits("/weak.pdf").at(-1)?.headers.get("range")).toBeNull();

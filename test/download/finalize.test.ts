@@ -3,13 +3,7 @@ import * as fs from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { byIdName, byIdPath, hashFile, libraryPath, publishFile } from "../../src/download/finalize.ts";
-import {
-  claimTempSlot,
-  readPartialInfo,
-  releaseTempSlot,
-  sweepTempFiles,
-  tempDir,
-} from "../../src/download/temp.ts";
+import { claimTempSlot, releaseTempSlot, sweepTempFiles, tempDir } from "../../src/download/temp.ts";
 
 let out: string;
 beforeEach(() => {
@@ -151,40 +145,40 @@ describe("publishFile", () => {
 });
 
 describe("temp slots", () => {
-  test("the second claim of a URL held by a live download gets a private file", () => {
-    const a = claimTempSlot(out, "http://h/x.pdf");
-    const b = claimTempSlot(out, "http://h/x.pdf");
+  test("the second claim of a URL held by a live download gets a private file", async () => {
+    const a = await claimTempSlot(out, "http://h/x.pdf");
+    const b = await claimTempSlot(out, "http://h/x.pdf");
     expect(a.sidecar).toBeDefined();
     expect(b.sidecar).toBeUndefined();
     expect(b.part).not.toBe(a.part);
-    releaseTempSlot(a);
-    const c = claimTempSlot(out, "http://h/x.pdf");
+    await releaseTempSlot(a);
+    const c = await claimTempSlot(out, "http://h/x.pdf");
     expect(c.part).toBe(a.part);
-    releaseTempSlot(c);
-    releaseTempSlot(b);
+    await releaseTempSlot(c);
+    await releaseTempSlot(b);
     expect(fs.readdirSync(tempDir(out))).toEqual([]);
   });
-  test("a slot left by a dead process is taken over with its description; a live one is not", () => {
-    const a = claimTempSlot(out, "http://h/y.pdf");
+  test("a slot left by a dead process is taken over with its description; a live one is not", async () => {
+    const a = await claimTempSlot(out, "http://h/y.pdf");
     const dead = { pid: 999_999_999, host: hostname(), url: "http://h/y.pdf", etag: '"e"', total: 10 };
     fs.writeFileSync(a.sidecar as string, JSON.stringify(dead));
-    const b = claimTempSlot(out, "http://h/y.pdf");
+    const b = await claimTempSlot(out, "http://h/y.pdf");
     expect(b.part).toBe(a.part);
-    expect(readPartialInfo(b)).toEqual({
+    expect(b.info).toEqual({
       url: "http://h/y.pdf",
       etag: '"e"',
       lastModified: undefined,
       total: 10,
     });
     // b is held by this (live) process now: a third claim must not take it.
-    expect(claimTempSlot(out, "http://h/y.pdf").sidecar).toBeUndefined();
-    releaseTempSlot(b);
+    expect((await claimTempSlot(out, "http://h/y.pdf")).sidecar).toBeUndefined();
+    await releaseTempSlot(b);
     expect(fs.readdirSync(tempDir(out)).filter((n) => n.endsWith(".json"))).toEqual([]);
   });
-  test("a slot owned by another host is never taken over", () => {
-    const a = claimTempSlot(out, "http://h/z.pdf");
+  test("a slot owned by another host is never taken over", async () => {
+    const a = await claimTempSlot(out, "http://h/z.pdf");
     fs.writeFileSync(a.sidecar as string, JSON.stringify({ pid: 1, host: "some-other-host" }));
-    expect(claimTempSlot(out, "http://h/z.pdf").sidecar).toBeUndefined();
+    expect((await claimTempSlot(out, "http://h/z.pdf")).sidecar).toBeUndefined();
   });
   test("sweep removes only files older than the threshold", () => {
     fs.mkdirSync(tempDir(out), { recursive: true });

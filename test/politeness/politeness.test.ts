@@ -80,6 +80,42 @@ describe("rate", () => {
     });
   });
 
+  test("a request that wakes long after its slot takes a new one instead of crowding the next", async () => {
+    const clock = new FakeClock(1_700_000_000_000, true);
+    let stalls = 1;
+    // the first sleep overshoots by 100 ms (a stalled process); later ones are on time
+    const sleep = (ms: number, s?: AbortSignal) => clock.sleep(ms + (stalls-- > 0 ? 100 : 0), s);
+    const p = new Politeness({
+      db: openPolitenessDb(),
+      config: v.parse(ConfigSchema, {}),
+      now: clock.now,
+      sleep,
+      setTimer: clock.setTimeout,
+      renewEveryMs: 0,
+    });
+    const req = { host: "arxiv.org", role: "artifact" as const, maxWaitMs: MIN };
+    permit(await p.acquire(req)).release();
+    const second = permit(await p.acquire(req));
+    second.release();
+    expect(second.waitedMs).toBe(6000); // slot at 3 s missed, next at 6 s
+    expect(permit(await p.acquire(req)).waitedMs).toBe(3000); // the missed slot is not handed out
+  });
+
+  test("a machine late on every timer still makes progress (one retake per request)", async () => {
+    const clock = new FakeClock(1_700_000_000_000, true);
+    const p = new Politeness({
+      db: openPolitenessDb(),
+      config: v.parse(ConfigSchema, {}),
+      now: clock.now,
+      sleep: (ms, s) => clock.sleep(ms + 100, s),
+      setTimer: clock.setTimeout,
+      renewEveryMs: 0,
+    });
+    const req = { host: "arxiv.org", role: "artifact" as const, maxWaitMs: MIN };
+    permit(await p.acquire(req)).release();
+    expect(permit(await p.acquire(req)).waitedMs).toBe(6100);
+  });
+
   test("fractional config rates work end to end: 1 per 3 s", async () => {
     const { p } = setup({ politeness: { hosts: { "slow.example": { rate: "1 per 3 s" } } } });
     permit(await p.acquire({ host: "slow.example", role: "landing", maxWaitMs: 10_000 })).release();

@@ -133,3 +133,32 @@ test("kill -9 during a lease/ack loop: nothing lost, nothing acked twice, the st
   });
   conn.close();
 });
+
+test("three processes working one file: every job ends exactly once, no call is ever refused", async () => {
+  const db = `${dir}/queue.db`;
+  const setup = openDatabase(db);
+  const total = 3000;
+  await new SqliteJobQueue(setup, POLICY, { now: Date.now }).enqueue(
+    Array.from({ length: total }, (_, i) => ({ id: `job:${i}` })),
+  );
+  setup.close();
+  const children = [0, 1, 2].map((i) =>
+    Bun.spawn([process.execPath, CHILD, "work", db, `w${i}`], { stdout: "pipe", stderr: "inherit" }),
+  );
+  const outputs = await Promise.all(children.map((c) => new Response(c.stdout).text()));
+  const codes = await Promise.all(children.map((c) => c.exited));
+  expect(codes).toEqual([0, 0, 0]);
+  const finals = outputs.map((o) => o.trim().split("\n").at(-1) ?? "");
+  for (const line of finals) expect(line).toMatch(/^finished \d+ refused 0$/);
+  // Every process took part.
+  for (const line of finals) expect(Number(line.split(" ")[1])).toBeGreaterThan(0);
+  const conn = openDatabase(db);
+  const s = await new SqliteJobQueue(conn, POLICY, { now: Date.now }).stats();
+  expect(s.counts.queued + s.counts.in_progress).toBe(0);
+  expect(s.counts.done + s.counts.error).toBe(total);
+  expect(conn.query("SELECT count(*) AS n, count(DISTINCT job_id) AS d FROM outcomes").get()).toEqual({
+    n: total,
+    d: total,
+  });
+  conn.close();
+});

@@ -114,7 +114,7 @@ describe("openDatabase", () => {
     const sql = /const LEASE_JOBS = `([\s\S]*?)`;/.exec(source)?.[1] ?? "";
     const plan = db
       .query<{ detail: string }, Record<string, string | number>>(`EXPLAIN QUERY PLAN ${sql}`)
-      .all({ $token: "t", $owner: "o", $expires: 1, $now: 1, $n: 64 })
+      .all({ $token: "t", $owner: "o", $expires: 1, $now: 1, $n: 64, $max: 5 })
       .map((r) => r.detail)
       .join("\n");
     expect(plan).toContain("COVERING INDEX jobs_ready_idx");
@@ -290,4 +290,24 @@ describe("reference database conversion", () => {
     });
     db.close();
   });
+});
+
+test("processes opening a fresh file at once apply each migration exactly once", async () => {
+  const path = `${dir}/fresh/queue.db`;
+  const child = new URL("../support/queue-child.ts", import.meta.url).pathname;
+  const procs = [0, 1, 2, 3].map((i) =>
+    Bun.spawn([process.execPath, child, "work", path, `opener${i}`], { stdout: "pipe", stderr: "pipe" }),
+  );
+  const codes = await Promise.all(procs.map((p) => p.exited));
+  const errors = await Promise.all(procs.map((p) => new Response(p.stderr).text()));
+  expect([codes, errors]).toEqual([
+    [0, 0, 0, 0],
+    ["", "", "", ""],
+  ]);
+  const db = openDatabase(path);
+  expect(
+    db.query("SELECT version, count(*) AS n FROM schema_version GROUP BY version HAVING n > 1").all(),
+  ).toEqual([]);
+  expect(schemaVersion(db)).toBe(MIGRATIONS.length);
+  db.close();
 });

@@ -130,6 +130,19 @@ describe("importStream", () => {
     expect(invalid[0]?.lineNo).toBe(2);
   });
 
+  test("a database failure is an error of its own, not a damaged input", async () => {
+    const dir2 = tempDir("import-closed");
+    const db = openDatabase(`${dir2}/queue.db`);
+    const closed = new SqliteJobQueue(db, queuePolicy(defaultConfig().queue), { now: () => 1_000 });
+    db.close();
+    const run = importStream(closed, new Blob(["10.1/a\n"]).stream(), {
+      format: "auto",
+      rejectsPath: `${dir2}/r`,
+    });
+    await expect(run).rejects.toThrow();
+    rmSync(dir2, { recursive: true, force: true });
+  });
+
   test("no rejects file is created when every line is valid", async () => {
     const { summary } = await importBytes("10.1/ok\n");
     expect(summary.rejectsPath).toBeNull();

@@ -25,18 +25,26 @@ if (mode === "import") {
   console.log("finished");
 } else {
   let n = 0;
+  let refused = 0;
   for (;;) {
     const jobs = await queue.lease(arg, 8);
     if (jobs.length === 0) break;
     for (const job of jobs) {
       n++;
-      // A mix of every transition the runner makes.
-      if (n % 5 === 0) await queue.fail(job.id, job.token, { reason: "timeout", transient: true });
-      else if (n % 7 === 0) await queue.release(job.id, job.token);
-      else await queue.ack(job.id, job.token, { state: "done", reason: "ok", attempts: [{ reason: "ok" }] });
+      // A mix of every transition the runner makes; a refused call would mean someone else held the job.
+      let ok: unknown;
+      if (n % 5 === 0) ok = await queue.fail(job.id, job.token, { reason: "timeout", transient: true });
+      else if (n % 7 === 0) ok = await queue.release(job.id, job.token);
+      else
+        ok = await queue.ack(job.id, job.token, {
+          state: "done",
+          reason: "ok",
+          attempts: [{ reason: "ok" }],
+        });
+      if (ok === false) refused++;
     }
     console.log(`processed ${n}`);
   }
-  console.log("finished");
+  console.log(`finished ${n} refused ${refused}`);
 }
 db.close();

@@ -12,6 +12,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  ManifestMismatchError,
   type ManifestOutcome,
   ManifestWriter,
   manifestLine,
@@ -227,6 +228,14 @@ describe("ManifestWriter", () => {
     await commitOutcomes(db, 2);
     expect(writer.flush()).toBe(2);
     expect(readLines(path).map((l) => l.seq)).toEqual([5, 6]);
+  });
+
+  test("a manifest from another database is refused instead of silently skipping outcomes", async () => {
+    appendFileSync(path, '{"v":1,"seq":999}\n');
+    await commitOutcomes(db, 2);
+    expect(() => writer.flush()).toThrow(ManifestMismatchError);
+    expect(() => writer.flush()).toThrow(/belongs to another database/);
+    expect(readLines(path)).toHaveLength(1);
   });
 
   test("long lines (large meta) are found even when the last line exceeds the first tail window", async () => {

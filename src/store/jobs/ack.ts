@@ -16,28 +16,32 @@ interface Completed {
   first_attempt_at: number | null;
 }
 
-export function ackJob(db: Database, jobId: number, token: string, outcome: AckInput, now: number): boolean {
-  return db
-    .transaction(() => {
-      const done = db
-        .query<Completed, [number, string, string, string, string | null, number]>(COMPLETE_JOB)
-        .get(jobId, token, outcome.state, outcome.reason, outcome.message ?? null, now);
-      if (done === null) return false;
-      insertAttempts(db, jobId, token, outcome.attempts ?? [], now);
-      insertOutcome(
-        db,
-        {
-          jobId,
-          artifactId: done.artifact_id,
-          state: outcome.state,
-          reason: outcome.reason,
-          firstAttemptAt: done.first_attempt_at,
-          finishedAt: now,
-          attempts: done.attempts,
-        },
-        outcome,
-      );
-      return true;
-    })
-    .immediate();
+/**
+ * The ack operation for one connection: statements prepared and the transaction wrapped once,
+ * because this runs once per job.
+ */
+export function prepareAck(
+  db: Database,
+): (jobId: number, token: string, outcome: AckInput, now: number) => boolean {
+  const complete = db.query<Completed, [number, string, string, string, string | null, number]>(COMPLETE_JOB);
+  const tx = db.transaction((jobId: number, token: string, outcome: AckInput, now: number): boolean => {
+    const done = complete.get(jobId, token, outcome.state, outcome.reason, outcome.message ?? null, now);
+    if (done === null) return false;
+    insertAttempts(db, jobId, token, outcome.attempts ?? [], now);
+    insertOutcome(
+      db,
+      {
+        jobId,
+        artifactId: done.artifact_id,
+        state: outcome.state,
+        reason: outcome.reason,
+        firstAttemptAt: done.first_attempt_at,
+        finishedAt: now,
+        attempts: done.attempts,
+      },
+      outcome,
+    );
+    return true;
+  });
+  return (jobId, token, outcome, now) => tx.immediate(jobId, token, outcome, now);
 }

@@ -31,17 +31,28 @@ export interface FailPolicy {
   retryAt(attempt: number, retryAfter: number | undefined): number;
 }
 
-export function failJob(
-  db: Database,
+export type FailOperation = (
   jobId: number,
   token: string,
   failure: FailInput,
   now: number,
   policy: FailPolicy,
-): FailResult | false {
-  return db
-    .transaction((): FailResult | false => {
-      const job = db.query<HeldJob, [number, string]>(HELD_JOB).get(jobId, token);
+) => FailResult | false;
+
+/** The fail operation for one connection (prepared once; it runs once per failed try). */
+export function prepareFail(db: Database): FailOperation {
+  const held = db.query<HeldJob, [number, string]>(HELD_JOB);
+  const requeue = db.query(REQUEUE_AFTER_FAILURE);
+  const end = db.query(END_IN_ERROR);
+  const tx = db.transaction(
+    (
+      jobId: number,
+      token: string,
+      failure: FailInput,
+      now: number,
+      policy: FailPolicy,
+    ): FailResult | false => {
+      const job = held.get(jobId, token);
       if (job === null) return false;
       const attempts = job.attempts + 1;
       const max = job.max_attempts ?? policy.maxAttempts;
@@ -49,10 +60,10 @@ export function failJob(
       insertAttempts(db, jobId, token, failure.attempts ?? [], now);
       if (failure.transient && attempts < max) {
         const availableAt = policy.retryAt(attempts, failure.retryAt);
-        db.query(REQUEUE_AFTER_FAILURE).run(jobId, attempts, availableAt, failure.reason, message, now);
+        requeue.run(jobId, attempts, availableAt, failure.reason, message, now);
         return { state: "queued", availableAt, attempts };
       }
-      db.query(END_IN_ERROR).run(jobId, attempts, failure.reason, message, now);
+      end.run(jobId, attempts, failure.reason, message, now);
       insertOutcome(
         db,
         {
@@ -67,6 +78,7 @@ export function failJob(
         { ...failure.detail, message },
       );
       return { state: "error", attempts };
-    })
-    .immediate();
+    },
+  );
+  return (jobId, token, failure, now, policy) => tx.immediate(jobId, token, failure, now, policy);
 }

@@ -7,8 +7,9 @@ import { parseArtifact, parseJson } from "./rows.ts";
 
 // INDEXED BY pins each branch to its partial index: with the planner's free choice, the state
 // index plus a sort over every ready row looks cheaper on a young database and is ruinous on a big one.
-// An expired lease counts as a finished try (the runner holding it crashed or stalled), so a job
-// that kills its runner cannot loop forever.
+// An expired lease counts as a finished try (the runner holding it crashed or stalled); one that
+// would be the job's last try is not re-leased but ended by reap.ts, so a job that kills its
+// runner cannot loop forever.
 const LEASE_JOBS = `
 UPDATE jobs SET
   state = 'in_progress',
@@ -28,7 +29,7 @@ WHERE id IN (
       UNION ALL
       SELECT id, priority, ready_at FROM (
         SELECT id, priority, lease_expires_at AS ready_at FROM jobs INDEXED BY jobs_lease_expiry_idx
-        WHERE state = 'in_progress' AND lease_expires_at <= $now
+        WHERE state = 'in_progress' AND lease_expires_at <= $now AND attempts + 1 < COALESCE(max_attempts, $max)
         ORDER BY lease_expires_at LIMIT $n)
       ORDER BY priority DESC, ready_at, id LIMIT $n))
   AND NOT EXISTS (SELECT 1 FROM settings WHERE key = 'paused' AND value = '1')
@@ -55,25 +56,36 @@ export interface LeaseParams {
   ttlMs: number;
   /** Random, unguessable; each job's token is `<base>.<job id>`, so tokens are per job and per lease. */
   tokenBase: string;
+  /** queue.max_attempts, for jobs without their own limit. */
+  maxAttempts: number;
 }
 
-export function leaseJobs(db: Database, p: LeaseParams): LeasedJob[] {
-  if (p.n <= 0) return [];
-  const rows = db
-    .query<LeasedRecord, Record<string, string | number>>(LEASE_JOBS)
-    .all({ $token: p.tokenBase, $owner: p.owner, $expires: p.now + p.ttlMs, $now: p.now, $n: p.n });
-  // RETURNING has no order; hand jobs out best first.
-  rows.sort((a, b) => b.priority - a.priority || a.available_at - b.available_at || a.id - b.id);
-  return rows.map((r) => ({
-    id: r.id,
-    artifactId: r.artifact_id,
-    artifact: parseArtifact(r.artifact, r.artifact_id),
-    priority: r.priority,
-    attempts: r.attempts,
-    maxAttempts: r.max_attempts,
-    token: r.lease_token,
-    owner: p.owner,
-    leaseExpiresAt: r.lease_expires_at,
-    progress: parseJson(r.progress),
-  }));
+/** The lease operation for one connection: ONE prepared statement, run as its own transaction. */
+export function prepareLease(db: Database): (p: LeaseParams) => LeasedJob[] {
+  const claim = db.query<LeasedRecord, Record<string, string | number>>(LEASE_JOBS);
+  return (p) => {
+    if (p.n <= 0) return [];
+    const rows = claim.all({
+      $token: p.tokenBase,
+      $owner: p.owner,
+      $expires: p.now + p.ttlMs,
+      $now: p.now,
+      $n: p.n,
+      $max: p.maxAttempts,
+    });
+    // RETURNING has no order; hand jobs out best first.
+    rows.sort((a, b) => b.priority - a.priority || a.available_at - b.available_at || a.id - b.id);
+    return rows.map((r) => ({
+      id: r.id,
+      artifactId: r.artifact_id,
+      artifact: parseArtifact(r.artifact, r.artifact_id),
+      priority: r.priority,
+      attempts: r.attempts,
+      maxAttempts: r.max_attempts,
+      token: r.lease_token,
+      owner: p.owner,
+      leaseExpiresAt: r.lease_expires_at,
+      progress: parseJson(r.progress),
+    }));
+  };
 }

@@ -11,35 +11,9 @@ function count(db: Database, sql: string, ...params: number[]): number {
   return db.query<{ n: number }, number[]>(sql).get(...params)?.n ?? 0;
 }
 
-/**
- * The number of outcomes finished after `since`. Outcomes are numbered in commit order and
- * finished_at follows it, so a binary search over seq finds the first recent one in O(log n)
- * primary-key reads, without an index every ack would have to maintain.
- */
+/** The number of outcomes finished after `since` (walks outcomes_finished_idx). */
 export function outcomesSince(db: Database, since: number): number {
-  const bounds = db
-    .query<{ lo: number | null; hi: number | null }, []>(
-      "SELECT min(seq) AS lo, max(seq) AS hi FROM outcomes",
-    )
-    .get();
-  if (!bounds || bounds.lo === null || bounds.hi === null) return 0;
-  const finishedAt = db.query<{ seq: number; finished_at: number }, [number]>(
-    "SELECT seq, finished_at FROM outcomes WHERE seq >= ?1 ORDER BY seq LIMIT 1",
-  );
-  let lo = bounds.lo;
-  let hi = bounds.hi + 1; // first seq with finished_at > since lies in [lo, hi]
-  while (lo < hi) {
-    const mid = Math.floor((lo + hi) / 2);
-    const row = finishedAt.get(mid);
-    if (!row) {
-      hi = mid;
-    } else if (row.finished_at > since) {
-      hi = Math.min(mid, row.seq);
-    } else {
-      lo = row.seq + 1;
-    }
-  }
-  return lo > bounds.hi ? 0 : count(db, "SELECT count(*) AS n FROM outcomes WHERE seq >= ?1", lo);
+  return count(db, "SELECT count(*) AS n FROM outcomes WHERE finished_at > ?1", since);
 }
 
 export function queueStats(db: Database, now: number): QueueStats {
