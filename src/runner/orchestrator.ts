@@ -3,6 +3,7 @@
 // job's work), and shuts down gracefully: stop leasing, let in-flight jobs finish within the grace
 // period, then abort and release the rest. The queue's pause flag stops leasing by itself.
 import type { JobQueue, LeasedJob } from "../store/types.ts";
+import { CommitBatcher, type Transactor } from "./commit-batch.ts";
 import { drainVerdict } from "./drain.ts";
 import type { JobStep } from "./step.ts";
 import { type HeldJob, type JobOutcome, runJob } from "./worker.ts";
@@ -12,6 +13,8 @@ export interface OrchestratorOptions {
   /** This runner's identity in lease rows. */
   owner: string;
   step: JobStep;
+  /** Group commit: jobs finishing together are written in one transaction (see commit-batch.ts). */
+  transact?: Transactor;
   maxWorkers: number;
   leaseBatch: number;
   heartbeatMs: number;
@@ -52,6 +55,7 @@ export class Orchestrator {
   private wakeup: (() => void) | undefined;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private readonly now: () => number;
+  private readonly batcher: CommitBatcher;
   private readonly summary: RunSummary = {
     acked: 0,
     failed: 0,
@@ -63,6 +67,7 @@ export class Orchestrator {
 
   constructor(private readonly o: OrchestratorOptions) {
     this.now = o.now ?? Date.now;
+    this.batcher = new CommitBatcher(o.queue, o.transact);
   }
 
   /** Jobs running now. */
@@ -185,6 +190,7 @@ export class Orchestrator {
   private start(h: HeldJob): void {
     const p: Promise<void> = runJob(h, {
       queue: this.o.queue,
+      commit: (job, commit) => this.batcher.write(job, commit),
       step: this.o.step,
       now: this.now,
       progressEveryMs: this.o.progressEveryMs ?? 1000,

@@ -24,6 +24,8 @@ export interface JobOutcome {
 
 export interface WorkerDeps {
   queue: JobQueue;
+  /** Writes a commit (default: at once; the orchestrator batches them). */
+  commit?: (job: LeasedJob, commit: Commit) => Promise<boolean>;
   step: JobStep;
   now: () => number;
   /** Least time between two progress saves of one job. */
@@ -70,7 +72,7 @@ export async function runJob(held: HeldJob, deps: WorkerDeps): Promise<JobOutcom
   }
   const commit = decideCommit(step, held.cause);
   held.committing = true;
-  const committed = await write(queue, job, commit);
+  const committed = await (deps.commit ? deps.commit(job, commit) : write(queue, job, commit));
   return { job, step, commit, committed };
 }
 

@@ -65,13 +65,35 @@ describe("orchestrator", () => {
       running--;
       return ok;
     };
-    const summary = await orchestrator(step).run();
+    // Group commit on: jobs finishing together share one transaction.
+    const summary = await orchestrator(step, { transact: (fn) => db.transaction(fn).immediate() }).run();
     expect(summary).toMatchObject({ acked: 50, end: "drained", lost: 0 });
     expect(new Set(seen).size).toBe(50);
     expect(seen.length).toBe(50);
     expect(peak).toBeLessThanOrEqual(4);
     expect(peak).toBeGreaterThan(1);
     expect((await queue.stats()).counts.done).toBe(50);
+  });
+
+  test("group commit: a stale token in a batch changes nothing and does not undo the others", async () => {
+    await queue.enqueue(works(4));
+    const step: JobStep = async (job) => {
+      // Job 2 is taken over by another runner while it works.
+      if (job.id === 2) db.run("UPDATE jobs SET lease_token = 'theirs' WHERE id = 2");
+      return ok;
+    };
+    let finished = 0;
+    const o: Orchestrator = orchestrator(step, {
+      drain: false,
+      transact: (fn) => db.transaction(fn).immediate(),
+      onOutcome: () => {
+        if (++finished === 4) o.stop();
+      },
+    });
+    const summary = await o.run();
+    expect(summary).toMatchObject({ acked: 3, lost: 1 });
+    expect(row(2)).toMatchObject({ state: "in_progress", lease_token: "theirs" });
+    expect([1, 3, 4].map((id) => row(id)?.state)).toEqual(["done", "done", "done"]);
   });
 
   test("a lease lost to another runner aborts the job's work and writes nothing", async () => {
