@@ -9,8 +9,8 @@ export const REPORT_SCHEMA_V4 = `
 -- the report counts those as artifact downloads (candidate tries are).
 ALTER TABLE attempts ADD COLUMN role TEXT;
 
--- Per-host aggregates and the ordered walk the rate-wait percentiles take, from the index alone.
-CREATE INDEX attempts_host_idx ON attempts (host, role, rate_wait_ms, http_status);
+-- The per-host rate-wait percentiles walk this index in order (no sort), and per-host counts use it.
+CREATE INDEX attempts_host_idx ON attempts (host, rate_wait_ms);
 
 CREATE TABLE host_breaker_openings (
   host           TEXT PRIMARY KEY,

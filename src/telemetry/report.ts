@@ -178,6 +178,10 @@ function yieldOf(db: Database, byState: Report["jobs"]["by_state"]): Report["yie
   return { finished, obtained, ratio: ratio(obtained, finished), by_resolver, by_tier };
 }
 
+/** Every limiter wait, host by host in ascending order: a walk of attempts_host_idx, no sort. */
+export const HOST_WAITS = `SELECT host, rate_wait_ms AS w FROM attempts
+  WHERE host IS NOT NULL AND rate_wait_ms IS NOT NULL ORDER BY host, rate_wait_ms`;
+
 function hostFigures(db: Database): HostFigures[] {
   const rows = db
     .query<{ host: string; requests: number; r429: number }, []>(
@@ -195,15 +199,10 @@ function hostFigures(db: Database): HostFigures[] {
       .map((r) => [r.host, r.n]),
   );
   const waits = groupedDistributions(
-    mapRows(
-      db
-        .query<{ host: string; w: number }, []>(
-          `SELECT host, rate_wait_ms AS w FROM attempts
-            WHERE host IS NOT NULL AND rate_wait_ms IS NOT NULL ORDER BY host, rate_wait_ms`,
-        )
-        .iterate(),
-      (r) => ({ key: r.host, value: r.w }),
-    ),
+    mapRows(db.query<{ host: string; w: number }, []>(HOST_WAITS).iterate(), (r) => ({
+      key: r.host,
+      value: r.w,
+    })),
     waitCounts,
   );
   const breakers = new Map(

@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { defaultConfig } from "../../src/config/schema.ts";
-import { buildReport, reportText } from "../../src/telemetry/report.ts";
+import { buildReport, HOST_WAITS, reportText } from "../../src/telemetry/report.ts";
 import { verifyLibrary } from "../../src/telemetry/verify.ts";
 import { tempDir } from "../support/temp.ts";
 import { buildReportFixture, type ReportFixture } from "./report-fixture.ts";
@@ -147,6 +147,16 @@ describe("report figures", () => {
     expect(text).toMatch(/^ {2}FAIL metadata_rate_wait_p95/m);
     expect(text).toMatch(/^ {2}-- {3}corruption/m);
   });
+});
+
+test("the per-host rate-wait walk reads an index in order, without sorting the attempts", () => {
+  const plan = fx.db
+    .query<{ detail: string }, []>(`EXPLAIN QUERY PLAN ${HOST_WAITS}`)
+    .all()
+    .map((r) => r.detail)
+    .join(" | ");
+  expect(plan).toContain("COVERING INDEX attempts_host_idx");
+  expect(plan).not.toContain("TEMP B-TREE");
 });
 
 describe("report --verify", () => {
