@@ -7,14 +7,15 @@ import { type BackoffPolicy, retryAvailableAt } from "./backoff.ts";
 import { openStateDatabase } from "./db.ts";
 import { prepareAck } from "./jobs/ack.ts";
 import { recordAttempts } from "./jobs/attempts.ts";
+import { type CommitMany, prepareCommitMany } from "./jobs/commit-many.ts";
 import { enqueueJobs } from "./jobs/enqueue.ts";
-import { type FailOperation, prepareFail } from "./jobs/fail.ts";
+import { type FailOperation, type FailPolicy, prepareFail } from "./jobs/fail.ts";
 import { prepareHeartbeat } from "./jobs/heartbeat.ts";
 import { type LeaseParams, prepareLease } from "./jobs/lease.ts";
 import { listJobs } from "./jobs/list.ts";
-import { saveProgress } from "./jobs/progress.ts";
+import { prepareSaveProgress, type SaveProgress } from "./jobs/progress.ts";
 import { prepareReap } from "./jobs/reap.ts";
-import { releaseJob } from "./jobs/release.ts";
+import { prepareRelease, type ReleaseStep } from "./jobs/release.ts";
 import { requeueJobs, retryFailedJobs } from "./jobs/requeue.ts";
 import { isPaused, setPaused } from "./jobs/settings.ts";
 import { showJob } from "./jobs/show.ts";
@@ -25,6 +26,8 @@ import type {
   EnqueueResult,
   FailInput,
   FailResult,
+  JobCommit,
+  JobCommitResult,
   JobDetail,
   JobPage,
   JobQueue,
@@ -75,6 +78,9 @@ export class SqliteJobQueue implements JobQueue {
   private readonly reapExhausted: (now: number, maxAttempts: number) => number;
   private readonly ackJob: (jobId: number, token: string, outcome: AckInput, now: number) => boolean;
   private readonly failJob: FailOperation;
+  private readonly releaseJob: ReleaseStep;
+  private readonly saveJobProgress: SaveProgress;
+  private readonly commitJobs: CommitMany;
   private readonly extendLeases: (
     leases: readonly { jobId: number; token: string }[],
     expiresAt: number,
@@ -92,6 +98,9 @@ export class SqliteJobQueue implements JobQueue {
     this.reapExhausted = prepareReap(db);
     this.ackJob = prepareAck(db);
     this.failJob = prepareFail(db);
+    this.releaseJob = prepareRelease(db);
+    this.saveJobProgress = prepareSaveProgress(db);
+    this.commitJobs = prepareCommitMany(db, (now) => this.failPolicy(now));
     this.extendLeases = prepareHeartbeat(db);
   }
 
@@ -121,7 +130,7 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   async saveProgress(jobId: number, token: string, progress: unknown): Promise<boolean> {
-    return saveProgress(this.db, jobId, token, progress, this.now());
+    return this.saveJobProgress(jobId, token, progress, this.now());
   }
 
   async ack(jobId: number, token: string, outcome: AckInput): Promise<boolean> {
@@ -130,16 +139,24 @@ export class SqliteJobQueue implements JobQueue {
 
   async fail(jobId: number, token: string, failure: FailInput): Promise<FailResult | false> {
     const now = this.now();
-    return this.failJob(jobId, token, failure, now, {
+    return this.failJob(jobId, token, failure, now, this.failPolicy(now));
+  }
+
+  private failPolicy(now: number): FailPolicy {
+    return {
       maxAttempts: this.policy.maxAttempts,
       retryAt: (attempt, retryAfter) =>
         retryAvailableAt(now, attempt, this.policy.backoff, this.random, retryAfter),
-    });
+    };
   }
 
   async release(jobId: number, token: string, until?: number): Promise<boolean> {
     const now = this.now();
-    return releaseJob(this.db, jobId, token, until ?? now, now);
+    return this.releaseJob(jobId, token, until ?? now, now);
+  }
+
+  async commitMany(commits: readonly JobCommit[]): Promise<JobCommitResult[]> {
+    return this.commitJobs(commits, this.now());
   }
 
   async pause(): Promise<void> {

@@ -167,6 +167,34 @@ export interface RequeueResult {
   inProgress: string[];
 }
 
+/** One finishing transition of a held job, for `commitMany`; each is fenced by its own lease token. */
+export type JobCommit =
+  | { kind: "ack"; jobId: number; token: string; outcome: AckInput }
+  | {
+      kind: "fail";
+      jobId: number;
+      token: string;
+      failure: FailInput;
+      /** Saved with the failure (same item, same all-or-nothing), so a retry continues from it. */
+      progress?: unknown;
+    }
+  | {
+      kind: "release";
+      jobId: number;
+      token: string;
+      /** Ready again at this time (default now). */
+      until?: number;
+      /** Candidates tried before giving the job back, recorded with the release. */
+      attempts?: readonly AttemptRecord[];
+      progress?: unknown;
+    };
+
+/**
+ * What one item of a batch came to: its own result (`false` on a stale token; a FailResult for a
+ * fail that took effect; `true` otherwise), or its own error, with its changes undone.
+ */
+export type JobCommitResult = { ok: true; value: boolean | FailResult } | { ok: false; error: unknown };
+
 export interface JobQueue {
   /** Insert new jobs; an artifact id already present is a duplicate and changes nothing. */
   enqueue(artifacts: readonly Artifact[]): Promise<EnqueueResult>;
@@ -184,6 +212,13 @@ export interface JobQueue {
   fail(jobId: number, token: string, failure: FailInput): Promise<FailResult | false>;
   /** Give the job back without counting a try, ready at `until` (default now); false on a stale token. */
   release(jobId: number, token: string, until?: number): Promise<boolean>;
+  /**
+   * Several acks, fails and releases in ONE transaction (group commit), applied in the given order.
+   * Each is its own compare-and-set on its token, exactly as the single calls: a stale token is
+   * `false` and changes nothing; an item that throws is undone alone and reported in its slot.
+   * Rejects only when the batch as a whole could not commit (then none of it took effect).
+   */
+  commitMany(commits: readonly JobCommit[]): Promise<JobCommitResult[]>;
   pause(): Promise<void>;
   resume(): Promise<void>;
   isPaused(): Promise<boolean>;

@@ -2,6 +2,7 @@
 // (integrity_check ok), no job is lost or duplicated, every transaction is all or nothing.
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
+import { CommitBatcher } from "../../src/store/commit-batcher.ts";
 import { openDatabase } from "../../src/store/db.ts";
 import { importStream } from "../../src/store/import.ts";
 import { SqliteJobQueue } from "../../src/store/sqlite-queue.ts";
@@ -156,6 +157,71 @@ test("three processes working one file: every job ends exactly once, no call is 
   const s = await new SqliteJobQueue(conn, POLICY, { now: Date.now }).stats();
   expect(s.counts.queued + s.counts.in_progress).toBe(0);
   expect(s.counts.done + s.counts.error).toBe(total);
+  expect(conn.query("SELECT count(*) AS n, count(DISTINCT job_id) AS d FROM outcomes").get()).toEqual({
+    n: total,
+    d: total,
+  });
+  conn.close();
+});
+
+test("kill -9 during group-committed acks: every job is acked with its outcome or still leased, never half", async () => {
+  const db = `${dir}/queue.db`;
+  const setup = openDatabase(db);
+  const total = 20_000;
+  await new SqliteJobQueue(setup, POLICY, { now: Date.now }).enqueue(
+    Array.from({ length: total }, (_, i) => ({ id: `job:${i}` })),
+  );
+  setup.close();
+
+  const printed = await killWhen(
+    ["batch", db, "doomed"],
+    // Killed right after a transaction of acks, while the next ones of the same lease are being
+    // written (transactions carry 64 acks and a lease 256: 2112 is not at a lease boundary).
+    (line) => /^committed (\d+)$/.test(line) && Number(line.split(" ")[1]) >= 2100,
+  );
+  const reported = Number(printed.at(-1)?.split(" ")[1]);
+  expect(integrity(db)).toBe("ok");
+
+  const conn = openDatabase(db);
+  const rows = conn
+    .query<{ state: string; n: number }, []>(
+      `SELECT CASE
+         WHEN state = 'done' AND outcomes = 1 AND good_sha = 1 AND attempts = 1 AND lease_token IS NULL
+           THEN 'acked whole'
+         WHEN state = 'in_progress' AND lease_token IS NOT NULL AND outcomes = 0 AND attempts = 0
+           THEN 'still leased'
+         WHEN state = 'queued' AND lease_token IS NULL AND outcomes = 0 AND attempts = 0 THEN 'never leased'
+         ELSE 'half' END AS state, count(*) AS n
+       FROM (SELECT j.state, j.lease_token,
+               (SELECT count(*) FROM outcomes o WHERE o.job_id = j.id) AS outcomes,
+               (SELECT count(*) FROM outcomes o WHERE o.job_id = j.id AND o.sha256 = printf('%064d', j.id)) AS good_sha,
+               (SELECT count(*) FROM attempts a WHERE a.job_id = j.id) AS attempts
+             FROM jobs j)
+       GROUP BY 1`,
+    )
+    .all();
+  const by = Object.fromEntries(rows.map((r) => [r.state, r.n]));
+  expect(by.half).toBeUndefined();
+  // Every ack the child saw committed survived the kill, and the kill did land mid-run.
+  expect(by["acked whole"]).toBeGreaterThanOrEqual(reported);
+  expect(by["acked whole"]).toBeLessThan(total);
+  expect((by["acked whole"] ?? 0) + (by["still leased"] ?? 0) + (by["never leased"] ?? 0)).toBe(total);
+
+  // After the dead runner's leases expire, a survivor finishes the rest through the batcher.
+  let clock = Date.now() + POLICY.leaseTtlMs;
+  const survivor = new SqliteJobQueue(conn, POLICY, { now: () => clock });
+  const batcher = new CommitBatcher(survivor);
+  for (;;) {
+    const jobs = await survivor.lease("survivor", 256);
+    if (jobs.length === 0) break;
+    const ok = await Promise.all(
+      jobs.map((j) => batcher.ack(j.id, j.token, { state: "done", reason: "ok" })),
+    );
+    expect(ok.every(Boolean)).toBe(true);
+    clock += 1;
+  }
+  await batcher.close();
+  expect((await survivor.stats()).counts.done).toBe(total);
   expect(conn.query("SELECT count(*) AS n, count(DISTINCT job_id) AS d FROM outcomes").get()).toEqual({
     n: total,
     d: total,

@@ -2,8 +2,9 @@
 // with a factory (SQLite today, Postgres later). Time is a fake clock; nothing sleeps.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { Artifact } from "../../src/artifact/artifact.ts";
+import { CommitBatcher, CommitBatcherClosedError } from "../../src/store/commit-batcher.ts";
 import type { QueuePolicy } from "../../src/store/sqlite-queue.ts";
-import type { JobQueue } from "../../src/store/types.ts";
+import type { JobCommit, JobQueue, LeasedJob } from "../../src/store/types.ts";
 
 export interface ContractQueue {
   queue: JobQueue;
@@ -486,6 +487,251 @@ export function describeJobQueueContract(name: string, factory: QueueFactory): v
       const redo = must(again.find((j) => j.id === must(jobs[0]).id));
       await q.ack(redo.id, redo.token, { state: "done", reason: "not_modified" });
       expect((await q.show(redo.id))?.outcomes.map((o) => o.reason)).toEqual(["ok", "not_modified"]);
+    });
+    // ---- Group commit: commitMany and the CommitBatcher over it ----
+
+    /** A job's row, attempts and outcomes, for "nothing changed" comparisons. */
+    async function snapshot(id: number) {
+      const d = must(await q.show(id));
+      return { job: d.job, attempts: d.attempts, outcomes: d.outcomes };
+    }
+
+    test("commitMany: ack, fail and release in one call, each with its own result", async () => {
+      await q.enqueue([art(1), art(2), art(3)]);
+      const [a, b, c] = (await q.lease("w", 3)).map(must);
+      clock += 100;
+      const results = await q.commitMany([
+        {
+          kind: "ack",
+          jobId: must(a).id,
+          token: must(a).token,
+          outcome: { state: "done", reason: "ok", sha256: "cd".repeat(32), attempts: [{ reason: "ok" }] },
+        },
+        {
+          kind: "fail",
+          jobId: must(b).id,
+          token: must(b).token,
+          failure: { reason: "timeout", transient: true, attempts: [{ reason: "timeout" }] },
+          progress: { next_tier: 2 },
+        },
+        {
+          kind: "release",
+          jobId: must(c).id,
+          token: must(c).token,
+          until: T0 + 5_000,
+          attempts: [{ reason: "host_cooldown", host: "example.org" }],
+          progress: { tried: ["direct"] },
+        },
+      ]);
+      expect(results).toEqual([
+        { ok: true, value: true },
+        // Same backoff as a single fail: attempt 1, ceiling 1000 ms, draw 0.5.
+        { ok: true, value: { state: "queued", availableAt: T0 + 100 + 500, attempts: 1 } },
+        { ok: true, value: true },
+      ]);
+      const da = await snapshot(must(a).id);
+      expect(da.job).toMatchObject({ state: "done", attempts: 1, leaseOwner: null });
+      expect(da.outcomes).toHaveLength(1);
+      expect(da.outcomes[0]).toMatchObject({ state: "done", sha256: "cd".repeat(32), finishedAt: T0 + 100 });
+      expect(da.attempts.map((x) => x.reason)).toEqual(["ok"]);
+      const db = await snapshot(must(b).id);
+      expect(db.job).toMatchObject({ state: "queued", attempts: 1, progress: { next_tier: 2 } });
+      expect(db.attempts.map((x) => x.reason)).toEqual(["timeout"]);
+      const dc = await snapshot(must(c).id);
+      expect(dc.job).toMatchObject({ state: "queued", attempts: 0, availableAt: T0 + 5_000 });
+      expect(dc.job.progress).toEqual({ tried: ["direct"] });
+      expect(dc.attempts.map((x) => x.host)).toEqual(["example.org"]);
+      expect(await q.commitMany([])).toEqual([]);
+    });
+
+    test("commitMany: stale and forged tokens are false and change nothing", async () => {
+      await q.enqueue([art(1), art(2), art(3)]);
+      const old = await q.lease("w1", 3);
+      clock += POLICY.leaseTtlMs;
+      const fresh = await q.lease("w2", 3); // the old leases expired: every job is w2's now
+      expect(fresh).toHaveLength(3);
+      const before = await Promise.all(old.map((j) => snapshot(j.id)));
+      const [j1, j2, j3] = old.map(must);
+      const results = await q.commitMany([
+        { kind: "ack", jobId: must(j1).id, token: must(j1).token, outcome: { state: "done", reason: "ok" } },
+        {
+          kind: "fail",
+          jobId: must(j2).id,
+          token: must(j2).token,
+          failure: { reason: "not_found", transient: false, attempts: [{ reason: "zombie" }] },
+          progress: { zombie: true },
+        },
+        {
+          kind: "release",
+          jobId: must(j3).id,
+          token: must(j3).token,
+          attempts: [{ reason: "zombie" }],
+          progress: { zombie: true },
+        },
+        { kind: "ack", jobId: must(j3).id, token: "forged", outcome: { state: "done", reason: "ok" } },
+      ]);
+      expect(results).toEqual([
+        { ok: true, value: false },
+        { ok: true, value: false },
+        { ok: true, value: false },
+        { ok: true, value: false },
+      ]);
+      expect(await Promise.all(old.map((j) => snapshot(j.id)))).toEqual(before);
+      // The holders' tokens still work.
+      const acks = await q.commitMany(
+        fresh.map((j) => ({
+          kind: "ack",
+          jobId: j.id,
+          token: j.token,
+          outcome: { state: "done", reason: "ok" },
+        })),
+      );
+      expect(acks.every((r) => r.ok && r.value === true)).toBe(true);
+    });
+
+    test("commitMany: a mixed batch — a throwing item is undone alone, the others stand", async () => {
+      await q.enqueue([1, 2, 3, 4, 5].map((n) => art(n)));
+      const jobs = (await q.lease("w", 5)).map(must);
+      const [a, b, c, d, e] = jobs as [LeasedJob, LeasedJob, LeasedJob, LeasedJob, LeasedJob];
+      const beforeC = await snapshot(c.id);
+      const ok = { state: "done", reason: "ok" } as const;
+      const results = await q.commitMany([
+        { kind: "ack", jobId: a.id, token: a.token, outcome: ok },
+        { kind: "ack", jobId: b.id, token: "stale", outcome: ok },
+        // Fails after the job row has changed (an attempt that cannot be stored): must be undone whole.
+        {
+          kind: "ack",
+          jobId: c.id,
+          token: c.token,
+          outcome: { ...ok, attempts: [{ url: new URL("https://example.org/") as unknown as string }] },
+        },
+        { kind: "fail", jobId: d.id, token: d.token, failure: { reason: "not_found", transient: false } },
+        { kind: "ack", jobId: a.id, token: a.token, outcome: ok }, // the same ack twice: only the first counts
+        { kind: "release", jobId: e.id, token: e.token },
+      ]);
+      expect(results.map((r) => (r.ok ? r.value : "error"))).toEqual([
+        true,
+        false,
+        "error",
+        { state: "error", attempts: 1 },
+        false,
+        true,
+      ]);
+      expect((results[2] as { error: unknown }).error).toBeInstanceOf(Error);
+      expect(await snapshot(c.id)).toEqual(beforeC);
+      expect((await snapshot(a.id)).outcomes).toHaveLength(1);
+      expect((await snapshot(b.id)).job).toMatchObject({ state: "in_progress", leaseOwner: "w" });
+      expect((await snapshot(d.id)).job.state).toBe("error");
+      expect((await snapshot(e.id)).job.state).toBe("queued");
+      // The undone job's lease is intact: its holder can still finish it.
+      expect(await q.ack(c.id, c.token, ok)).toBe(true);
+      expect(await q.ack(b.id, b.token, ok)).toBe(true);
+    });
+
+    test("commitMany applies items in the given order: outcomes are numbered in that order", async () => {
+      await q.enqueue([1, 2, 3, 4, 5, 6].map((n) => art(n)));
+      const jobs = await q.lease("w", 6);
+      const order = [...jobs].reverse();
+      await q.commitMany(
+        order.map((j) => ({
+          kind: "ack",
+          jobId: j.id,
+          token: j.token,
+          outcome: { state: "done", reason: "ok" },
+        })),
+      );
+      const seqs = await Promise.all(order.map(async (j) => must((await snapshot(j.id)).outcomes[0]).seq));
+      expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+      expect(new Set(seqs).size).toBe(6);
+    });
+
+    test("batcher: concurrent acks share transactions; every caller learns its own result", async () => {
+      await q.enqueue(Array.from({ length: 10 }, (_, i) => art(i)));
+      const jobs = await q.lease("w", 10);
+      const sizes: number[] = [];
+      const batcher = new CommitBatcher(
+        {
+          commitMany: (c: readonly JobCommit[]) => {
+            sizes.push(c.length);
+            return q.commitMany(c);
+          },
+        },
+        { maxBatch: 4 },
+      );
+      const ok = { state: "done", reason: "ok" } as const;
+      const results = await Promise.all(
+        jobs.map((j, i) => batcher.ack(j.id, i === 5 ? "stale" : j.token, ok)),
+      );
+      expect(results).toEqual(jobs.map((_, i) => i !== 5));
+      // Full batches go at once, the rest at the end of the turn; nobody waits behind a later arrival.
+      expect(sizes).toEqual([4, 4, 2]);
+      const seqs = await Promise.all(
+        jobs.filter((_, i) => i !== 5).map(async (j) => must((await snapshot(j.id)).outcomes[0]).seq),
+      );
+      expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+      expect((await snapshot(must(jobs[5]).id)).job.state).toBe("in_progress");
+      await batcher.close();
+    });
+
+    test("batcher: fail and release through the batch behave like the single calls", async () => {
+      await q.enqueue([art(1), art(2), art(3)]);
+      const [a, b, c] = (await q.lease("w", 3)).map(must) as [LeasedJob, LeasedJob, LeasedJob];
+      const batcher = new CommitBatcher(q);
+      const [fa, rb, fc] = await Promise.all([
+        batcher.fail(a.id, a.token, { reason: "timeout", transient: true }, { next: 1 }),
+        batcher.release(b.id, b.token, T0 + 7_000, { attempts: [{ reason: "host_cooldown" }] }),
+        batcher.fail(c.id, c.token, { reason: "not_found", transient: false }),
+      ]);
+      expect(fa).toEqual({ state: "queued", availableAt: T0 + 500, attempts: 1 });
+      expect(rb).toBe(true);
+      expect(fc).toEqual({ state: "error", attempts: 1 });
+      expect((await snapshot(a.id)).job.progress).toEqual({ next: 1 });
+      expect((await snapshot(b.id)).job).toMatchObject({ state: "queued", availableAt: T0 + 7_000 });
+      expect(await batcher.fail(a.id, a.token, { reason: "timeout", transient: true })).toBe(false);
+      await batcher.close();
+    });
+
+    test("batcher: a throwing commit rejects its own caller only", async () => {
+      await q.enqueue([art(1), art(2)]);
+      const [a, b] = (await q.lease("w", 2)).map(must) as [LeasedJob, LeasedJob];
+      const batcher = new CommitBatcher(q);
+      const bad = batcher.ack(a.id, a.token, {
+        state: "done",
+        reason: "ok",
+        attempts: [{ url: new URL("https://example.org/") as unknown as string }],
+      });
+      const good = batcher.ack(b.id, b.token, { state: "done", reason: "ok" });
+      const [badResult, goodResult] = await Promise.allSettled([bad, good]);
+      expect(goodResult).toEqual({ status: "fulfilled", value: true });
+      expect(badResult?.status).toBe("rejected");
+      expect((badResult as PromiseRejectedResult).reason).toBeInstanceOf(Error);
+      expect((await snapshot(a.id)).job.state).toBe("in_progress");
+      await batcher.close();
+    });
+
+    test("batcher: latency is bounded — a full batch goes at once, flush and close send the rest", async () => {
+      await q.enqueue([1, 2, 3, 4].map((n) => art(n)));
+      const jobs = (await q.lease("w", 4)).map(must);
+      // A delay far longer than the test: only a full batch or an explicit flush can resolve these.
+      const batcher = new CommitBatcher(q, { maxBatch: 2, maxDelayMs: 3_600_000 });
+      const ok = { state: "done", reason: "ok" } as const;
+      const full = [
+        batcher.ack(must(jobs[0]).id, must(jobs[0]).token, ok),
+        batcher.ack(must(jobs[1]).id, must(jobs[1]).token, ok),
+      ];
+      expect(await Promise.all(full)).toEqual([true, true]);
+      const lone = batcher.ack(must(jobs[2]).id, must(jobs[2]).token, ok);
+      expect(batcher.waiting).toBe(1);
+      await batcher.flush();
+      expect(await lone).toBe(true);
+      const last = batcher.ack(must(jobs[3]).id, must(jobs[3]).token, ok);
+      await batcher.close();
+      expect(await last).toBe(true);
+      expect((await q.stats()).counts.done).toBe(4);
+      await expect(batcher.ack(must(jobs[3]).id, must(jobs[3]).token, ok)).rejects.toBeInstanceOf(
+        CommitBatcherClosedError,
+      );
+      expect(() => new CommitBatcher(q, { maxBatch: 0 })).toThrow(/maxBatch/);
     });
   });
 }

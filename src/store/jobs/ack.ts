@@ -2,9 +2,10 @@
 // and only for the holder of the current lease token (a zombie's ack changes nothing).
 import type { Database } from "bun:sqlite";
 import type { AckInput } from "../types.ts";
-import { insertAttempts } from "./attempts.ts";
-import { insertOutcome } from "./outcome.ts";
+import { prepareInsertAttempts } from "./attempts.ts";
+import { prepareInsertOutcome } from "./outcome.ts";
 
+// RETURNING hands back what the outcome row needs, so the job is not read a second time.
 const COMPLETE_JOB = `UPDATE jobs SET state = ?3, attempts = attempts + 1, last_reason = ?4, last_error = ?5,
     lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?6
   WHERE id = ?1 AND lease_token = ?2 AND state = 'in_progress'
@@ -16,20 +17,19 @@ interface Completed {
   first_attempt_at: number | null;
 }
 
-/**
- * The ack operation for one connection: statements prepared and the transaction wrapped once,
- * because this runs once per job.
- */
-export function prepareAck(
-  db: Database,
-): (jobId: number, token: string, outcome: AckInput, now: number) => boolean {
+/** One ack's statements, to run inside a transaction the caller holds (alone, or one of a batch). */
+export type AckStep = (jobId: number, token: string, outcome: AckInput, now: number) => boolean;
+
+/** The ack statements for one connection, prepared once because they run once per job. */
+export function prepareAckStep(db: Database): AckStep {
   const complete = db.query<Completed, [number, string, string, string, string | null, number]>(COMPLETE_JOB);
-  const tx = db.transaction((jobId: number, token: string, outcome: AckInput, now: number): boolean => {
+  const insertAttempts = prepareInsertAttempts(db);
+  const insertOutcome = prepareInsertOutcome(db);
+  return (jobId, token, outcome, now) => {
     const done = complete.get(jobId, token, outcome.state, outcome.reason, outcome.message ?? null, now);
     if (done === null) return false;
-    insertAttempts(db, jobId, token, outcome.attempts ?? [], now);
+    insertAttempts(jobId, token, outcome.attempts ?? [], now);
     insertOutcome(
-      db,
       {
         jobId,
         artifactId: done.artifact_id,
@@ -42,6 +42,11 @@ export function prepareAck(
       outcome,
     );
     return true;
-  });
+  };
+}
+
+/** The ack operation as its own transaction. */
+export function prepareAck(db: Database): AckStep {
+  const tx = db.transaction(prepareAckStep(db));
   return (jobId, token, outcome, now) => tx.immediate(jobId, token, outcome, now);
 }

@@ -14,32 +14,35 @@ export function holdsLease(db: Database, jobId: number, token: string): boolean 
 }
 
 /** Insert attempt rows; call inside a transaction that has checked the lease. */
-export function insertAttempts(
-  db: Database,
+export type InsertAttempts = (
   jobId: number,
   token: string,
   attempts: readonly AttemptRecord[],
   now: number,
-): void {
-  if (attempts.length === 0) return;
+) => void;
+
+/** The attempt insert for one connection, prepared once (finishing jobs run it). */
+export function prepareInsertAttempts(db: Database): InsertAttempts {
   const insert = db.query(INSERT_ATTEMPT);
-  for (const a of attempts) {
-    insert.run(
-      jobId,
-      token,
-      a.resolver ?? null,
-      a.tier ?? null,
-      a.url ?? null,
-      a.host ?? null,
-      a.httpStatus ?? null,
-      a.reason ?? null,
-      a.bytes ?? null,
-      a.elapsedMs ?? null,
-      a.rateWaitMs ?? null,
-      a.at ?? now,
-      a.role ?? null,
-    );
-  }
+  return (jobId, token, attempts, now) => {
+    for (const a of attempts) {
+      insert.run(
+        jobId,
+        token,
+        a.resolver ?? null,
+        a.tier ?? null,
+        a.url ?? null,
+        a.host ?? null,
+        a.httpStatus ?? null,
+        a.reason ?? null,
+        a.bytes ?? null,
+        a.elapsedMs ?? null,
+        a.rateWaitMs ?? null,
+        a.at ?? now,
+        a.role ?? null,
+      );
+    }
+  };
 }
 
 /** Record attempts for a held lease; false (nothing written) when the lease is lost. */
@@ -50,10 +53,11 @@ export function recordAttempts(
   attempts: readonly AttemptRecord[],
   now: number,
 ): boolean {
+  const insert = prepareInsertAttempts(db);
   return db
     .transaction(() => {
       if (!holdsLease(db, jobId, token)) return false;
-      insertAttempts(db, jobId, token, attempts, now);
+      insert(jobId, token, attempts, now);
       return true;
     })
     .immediate();

@@ -3,8 +3,8 @@
 // Compare-and-set on the lease token like ack.
 import type { Database } from "bun:sqlite";
 import type { FailInput, FailResult } from "../types.ts";
-import { insertAttempts } from "./attempts.ts";
-import { insertOutcome } from "./outcome.ts";
+import { prepareInsertAttempts } from "./attempts.ts";
+import { prepareInsertOutcome } from "./outcome.ts";
 
 const HELD_JOB = `SELECT artifact_id, attempts, max_attempts, first_attempt_at FROM jobs
   WHERE id = ?1 AND lease_token = ?2 AND state = 'in_progress'`;
@@ -39,46 +39,44 @@ export type FailOperation = (
   policy: FailPolicy,
 ) => FailResult | false;
 
-/** The fail operation for one connection (prepared once; it runs once per failed try). */
-export function prepareFail(db: Database): FailOperation {
+/** One fail's statements, to run inside a transaction the caller holds (alone, or one of a batch). */
+export function prepareFailStep(db: Database): FailOperation {
   const held = db.query<HeldJob, [number, string]>(HELD_JOB);
   const requeue = db.query(REQUEUE_AFTER_FAILURE);
   const end = db.query(END_IN_ERROR);
-  const tx = db.transaction(
-    (
-      jobId: number,
-      token: string,
-      failure: FailInput,
-      now: number,
-      policy: FailPolicy,
-    ): FailResult | false => {
-      const job = held.get(jobId, token);
-      if (job === null) return false;
-      const attempts = job.attempts + 1;
-      const max = job.max_attempts ?? policy.maxAttempts;
-      const message = failure.message ?? null;
-      insertAttempts(db, jobId, token, failure.attempts ?? [], now);
-      if (failure.transient && attempts < max) {
-        const availableAt = policy.retryAt(attempts, failure.retryAt);
-        requeue.run(jobId, attempts, availableAt, failure.reason, message, now);
-        return { state: "queued", availableAt, attempts };
-      }
-      end.run(jobId, attempts, failure.reason, message, now);
-      insertOutcome(
-        db,
-        {
-          jobId,
-          artifactId: job.artifact_id,
-          state: "error",
-          reason: failure.reason,
-          firstAttemptAt: job.first_attempt_at,
-          finishedAt: now,
-          attempts,
-        },
-        { ...failure.detail, message },
-      );
-      return { state: "error", attempts };
-    },
-  );
+  const insertAttempts = prepareInsertAttempts(db);
+  const insertOutcome = prepareInsertOutcome(db);
+  return (jobId, token, failure, now, policy) => {
+    const job = held.get(jobId, token);
+    if (job === null) return false;
+    const attempts = job.attempts + 1;
+    const max = job.max_attempts ?? policy.maxAttempts;
+    const message = failure.message ?? null;
+    insertAttempts(jobId, token, failure.attempts ?? [], now);
+    if (failure.transient && attempts < max) {
+      const availableAt = policy.retryAt(attempts, failure.retryAt);
+      requeue.run(jobId, attempts, availableAt, failure.reason, message, now);
+      return { state: "queued", availableAt, attempts };
+    }
+    end.run(jobId, attempts, failure.reason, message, now);
+    insertOutcome(
+      {
+        jobId,
+        artifactId: job.artifact_id,
+        state: "error",
+        reason: failure.reason,
+        firstAttemptAt: job.first_attempt_at,
+        finishedAt: now,
+        attempts,
+      },
+      { ...failure.detail, message },
+    );
+    return { state: "error", attempts };
+  };
+}
+
+/** The fail operation as its own transaction (prepared once; it runs once per failed try). */
+export function prepareFail(db: Database): FailOperation {
+  const tx = db.transaction(prepareFailStep(db));
   return (jobId, token, failure, now, policy) => tx.immediate(jobId, token, failure, now, policy);
 }

@@ -18,25 +18,31 @@ export interface OutcomeFacts {
   attempts: number;
 }
 
-export function insertOutcome(db: Database, facts: OutcomeFacts, d: OutcomeDetail): void {
-  db.query(INSERT_OUTCOME).run(
-    facts.jobId,
-    facts.artifactId,
-    facts.state,
-    facts.reason,
-    d.message ?? null,
-    d.resolver ?? null,
-    d.tier ?? null,
-    d.url ?? null,
-    d.finalUrl ?? null,
-    d.sha256 ?? null,
-    d.bytes ?? null,
-    d.contentType ?? null,
-    d.path ?? null,
-    d.etag ?? null,
-    d.lastModified ?? null,
-    facts.firstAttemptAt,
-    facts.finishedAt,
-    facts.attempts,
-  );
+export type InsertOutcome = (facts: OutcomeFacts, detail: OutcomeDetail) => void;
+
+/** The outcome insert for one connection, prepared once (it runs once per finished job). */
+export function prepareInsertOutcome(db: Database): InsertOutcome {
+  const insert = db.query(INSERT_OUTCOME);
+  return (facts, d) => {
+    insert.run(
+      facts.jobId,
+      facts.artifactId,
+      facts.state,
+      facts.reason,
+      d.message ?? null,
+      d.resolver ?? null,
+      d.tier ?? null,
+      d.url ?? null,
+      d.finalUrl ?? null,
+      d.sha256 ?? null,
+      d.bytes ?? null,
+      d.contentType ?? null,
+      d.path ?? null,
+      d.etag ?? null,
+      d.lastModified ?? null,
+      facts.firstAttemptAt,
+      facts.finishedAt,
+      facts.attempts,
+    );
+  };
 }
