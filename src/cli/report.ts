@@ -2,9 +2,9 @@
 // optionally re-hash the library with a progress line, build the report, print it, and with
 // --check exit 1 naming each violated objective.
 import { defineCommand } from "citty";
-import { ProgressReporter } from "../telemetry/progress.ts";
+import { CLEAR_LINE } from "../telemetry/progress.ts";
 import { buildReport, reportText } from "../telemetry/report.ts";
-import { type VerifyProgress, verifyLibrary } from "../telemetry/verify.ts";
+import { type VerifyProgress, verifyLibrary, verifyProgressText } from "../telemetry/verify.ts";
 import { createContext, globalArgs, RuntimeFailure } from "./common.ts";
 import { openExistingState } from "./state-db.ts";
 
@@ -30,17 +30,14 @@ Examples:
     try {
       let verify = null;
       if (args.verify) {
-        let progress: VerifyProgress = { checked: 0, total: 0, bytes: 0 };
+        // A live line on a terminal; in JSON log mode a record every telemetry.progress_interval_s.
         const tty = process.stderr.isTTY === true;
-        const reporter = new ProgressReporter({
-          mode: tty ? "tty" : "json",
-          read: () => ({ done: progress.checked, total: progress.total, bytes: progress.bytes, inFlight: 0 }),
-          now: Date.now,
-          stream: process.stderr,
-          log: (record) => ctx.log.info({ message: "verifying", ...record }),
-          intervalMs: tty ? 250 : ctx.config.telemetry.progress_interval_s * 1000,
-        });
-        reporter.start();
+        let progress: VerifyProgress = { checked: 0, total: 0, bytes: 0 };
+        const show = () => {
+          if (tty) process.stderr.write(`${CLEAR_LINE}${verifyProgressText(progress)}`);
+          else ctx.log.info("verifying stored files", { ...progress });
+        };
+        const timer = setInterval(show, tty ? 250 : ctx.config.telemetry.progress_interval_s * 1000);
         try {
           verify = await verifyLibrary(db, {
             outDir: ctx.config.out_dir,
@@ -49,8 +46,15 @@ Examples:
             },
           });
         } finally {
-          reporter.stop();
+          clearInterval(timer);
+          if (tty) process.stderr.write(CLEAR_LINE);
         }
+        ctx.log.info("verified stored files", {
+          checked: verify.files,
+          ok: verify.ok,
+          missing: verify.missing,
+          corrupt: verify.corrupt,
+        });
       }
       const report = buildReport(db, { objectives: ctx.config.telemetry.objectives, now: Date.now, verify });
       process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : reportText(report));

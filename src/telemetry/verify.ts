@@ -7,6 +7,7 @@ import { statSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { hashFile, libraryPath } from "../download/finalize.ts";
 import type { StoredKind } from "../download/types.ts";
+import { formatBytes, formatCount } from "./format.ts";
 
 export interface VerifyProblem {
   problem: "missing" | "corrupt";
@@ -39,6 +40,12 @@ export interface VerifyOptions {
   onProgress?: (p: VerifyProgress) => void;
   maxProblems?: number;
   signal?: AbortSignal;
+}
+
+/** "verifying 1,234/5,000 files (24.7%) · 1.2 GB", for the progress line. */
+export function verifyProgressText(p: VerifyProgress): string {
+  const pct = p.total > 0 ? ` (${((100 * p.checked) / p.total).toFixed(1)}%)` : "";
+  return `verifying ${formatCount(p.checked)}/${formatCount(p.total)} files${pct} · ${formatBytes(p.bytes)}`;
 }
 
 /** The library directory of a recorded content type, or null when it is none the library keeps. */

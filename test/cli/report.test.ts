@@ -82,6 +82,8 @@ describe("docstokg report", () => {
       });
       expect(r.code).toBe(1);
       expect(r.stderr).toContain("objective violated: corruption (2 stored file(s) missing or not matching");
+      // Not a terminal: the progress is logged as JSON records, ending with the tally.
+      expect(r.stderr).toContain('"msg":"verified stored files","checked":9,"ok":7,"missing":0,"corrupt":2');
       const j = JSON.parse(r.stdout);
       expect(j.verify).toMatchObject({ files: 9, ok: 7, corrupt: 2, missing: 0 });
     } finally {

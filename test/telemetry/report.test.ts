@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { defaultConfig } from "../../src/config/schema.ts";
 import { buildReport, HOST_WAITS, reportText } from "../../src/telemetry/report.ts";
-import { verifyLibrary } from "../../src/telemetry/verify.ts";
+import { verifyLibrary, verifyProgressText } from "../../src/telemetry/verify.ts";
 import { tempDir } from "../support/temp.ts";
 import { buildReportFixture, type ReportFixture } from "./report-fixture.ts";
 
@@ -193,6 +193,13 @@ describe("report --verify", () => {
     const text = reportText(r);
     expect(text).toContain("verified 9 files");
     expect(text).toContain(`missing ${fx.files.D.path}`);
+  });
+
+  test("the progress line says files checked of planned, share and bytes", () => {
+    expect(verifyProgressText({ checked: 1234, total: 5000, bytes: 1_200_000_000 })).toBe(
+      "verifying 1,234/5,000 files (24.7%) · 1.2 GB",
+    );
+    expect(verifyProgressText({ checked: 0, total: 0, bytes: 0 })).toBe("verifying 0/0 files · 0 B");
   });
 
   test("a truncated file is corrupt from its size alone", async () => {
