@@ -1,7 +1,7 @@
 // Queue benchmarks (see bench/README.md): import throughput and peak RSS against a raw batched
 // INSERT, lease(64)+ack throughput against raw per-job UPDATEs, lease latency on a big table,
 // and 4 processes leasing/acking one file at once. Every figure is printed with its target.
-//   bun bench/queue.ts [--lines 1000000] [--jobs 200000] [--duration 30] [--skip import,ack,latency,concurrent]
+//   bun bench/queue.ts [--lines 1000000] [--jobs 200000] [--duration 30] [--skip import,ack,spread,latency,concurrent]
 //   (child modes: --child import|raw|worker …, used by the parent)
 import { Database } from "bun:sqlite";
 import { mkdirSync, rmSync } from "node:fs";
@@ -300,6 +300,92 @@ async function benchLeaseAck(dir: string, jobs: number): Promise<void> {
   );
 }
 
+/**
+ * Acks that do not arrive together: 64 workers share lease(64) batches, each "works" 0–2 ms (a
+ * timer) and then acks its job and takes the next, like a runner's downloads finishing at their
+ * own times. Per-ack transactions against the batcher flushing at the end of each event-loop turn.
+ */
+async function spreadAcks(
+  q: SqliteJobQueue,
+  ack: (job: LeasedJob) => Promise<boolean>,
+): Promise<{ rate: number; cpuRate: number; done: number; p99: number }> {
+  const ready: LeasedJob[] = [];
+  let leasing: Promise<void> | null = null;
+  let drained = false;
+  const take = async (): Promise<LeasedJob | undefined> => {
+    while (ready.length === 0 && !drained) {
+      // One lease at a time: the others wait for its jobs instead of leasing more.
+      leasing ??= q.lease("bench", 64).then((more) => {
+        if (more.length === 0) drained = true;
+        ready.push(...more);
+        leasing = null;
+      });
+      await leasing;
+    }
+    return ready.shift();
+  };
+  const latencies: number[] = [];
+  let done = 0;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      for (let job = await take(); job; job = await take()) {
+        await Bun.sleep(Math.random() * 2);
+        const s = performance.now();
+        if (await ack(job)) done++;
+        latencies.push(performance.now() - s);
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  return {
+    rate: done / ((performance.now() - t0) / 1000),
+    cpuRate: done / cpuSeconds(c0),
+    done,
+    p99: percentile(latencies, 99),
+  };
+}
+
+async function benchSpreadAcks(dir: string, n: number): Promise<void> {
+  const single = freshQueue(join(dir, "ack-spread.db"));
+  fill(single.db, n, 0);
+  const one = await spreadAcks(single, (job) => single.ack(job.id, job.token, OK));
+  single.db.close();
+  const grouped = freshQueue(join(dir, "ack-spread-group.db"));
+  fill(grouped.db, n, 0);
+  let transactions = 0;
+  const batcher = new CommitBatcher({
+    commitMany: (commits) => {
+      transactions++;
+      return grouped.commitMany(commits);
+    },
+  });
+  const group = await spreadAcks(grouped, (job) => batcher.ack(job.id, job.token, OK));
+  await batcher.close();
+  grouped.db.close();
+  if (one.done !== n || group.done !== n) throw new Error(`acked ${one.done} and ${group.done} of ${n}`);
+  report(
+    "acks arriving 0–2 ms apart, 64 workers",
+    `${fmt(group.rate)} jobs/s (${fmt(group.cpuRate)}/cpu-s)`,
+    "-",
+    true,
+  );
+  report(
+    "  group commit: acks per transaction",
+    `${(n / transactions).toFixed(1)}; ack p99 ${group.p99.toFixed(2)} ms`,
+    "-",
+    true,
+  );
+  report(
+    "  the same, one transaction per ack",
+    `${fmt(one.rate)} jobs/s (${fmt(one.cpuRate)}/cpu-s)`,
+    "-",
+    true,
+  );
+  report("    its ack p99", `${one.p99.toFixed(2)} ms`, "-", true);
+}
+
 async function benchLatency(dir: string): Promise<void> {
   const q = freshQueue(join(dir, "latency.db"));
   fill(q.db, 1_000_000, 1_000_000);
@@ -427,6 +513,7 @@ else {
   console.log(`docstokg queue bench — bun ${Bun.version}, ${navigator.hardwareConcurrency} cores`);
   if (!skip.has("import")) await benchImport(dir, Number(values.lines));
   if (!skip.has("ack")) await benchLeaseAck(dir, Number(values.jobs));
+  if (!skip.has("spread")) await benchSpreadAcks(dir, Math.min(Number(values.jobs), 50_000));
   if (!skip.has("latency")) await benchLatency(dir);
   if (!skip.has("concurrent")) await benchConcurrent(dir, Number(values.duration));
 }

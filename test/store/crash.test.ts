@@ -228,3 +228,28 @@ test("kill -9 during group-committed acks: every job is acked with its outcome o
   });
   conn.close();
 });
+
+test("two processes group-committing on one file: every job acked exactly once, none refused", async () => {
+  const db = `${dir}/queue.db`;
+  const setup = openDatabase(db);
+  const total = 6000;
+  await new SqliteJobQueue(setup, POLICY, { now: Date.now }).enqueue(
+    Array.from({ length: total }, (_, i) => ({ id: `job:${i}` })),
+  );
+  setup.close();
+  const children = [0, 1].map((i) =>
+    Bun.spawn([process.execPath, CHILD, "batch", db, `b${i}`], { stdout: "pipe", stderr: "inherit" }),
+  );
+  const outputs = await Promise.all(children.map((c) => new Response(c.stdout).text()));
+  expect(await Promise.all(children.map((c) => c.exited))).toEqual([0, 0]);
+  const finished = outputs.map((o) => Number(/^finished (\d+)$/m.exec(o)?.[1]));
+  // Every ack was true (no lease was lost or shared) and together they cover every job.
+  expect(finished.reduce((a, b) => a + b, 0)).toBe(total);
+  const conn = openDatabase(db);
+  expect(conn.query("SELECT count(*) AS n, count(DISTINCT job_id) AS d FROM outcomes").get()).toEqual({
+    n: total,
+    d: total,
+  });
+  expect(conn.query("SELECT count(*) AS n FROM jobs WHERE state = 'done'").get()).toEqual({ n: total });
+  conn.close();
+});
