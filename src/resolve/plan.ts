@@ -62,8 +62,8 @@ export interface PlanDeps<T> {
    */
   listOnly?: { scrapeLanding: boolean };
   /**
-   * Told whenever the progress changed (a resolver answered, a candidate failed) and after each tier,
-   * so the caller can persist it while the job runs; the object is live, serialize it before keeping it.
+   * Told after each tier and whenever the progress changed (a resolver answered, a candidate
+   * failed), so the runner can save it before the job ends; the object is live, serialize it to keep it.
    */
   onProgress?: (progress: PlanProgress) => void;
 }

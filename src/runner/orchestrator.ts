@@ -2,19 +2,21 @@
 // `maxWorkers` jobs running, extends held leases on a heartbeat (a lease found lost aborts that
 // job's work), and shuts down gracefully: stop leasing, let in-flight jobs finish within the grace
 // period, then abort and release the rest. The queue's pause flag stops leasing by itself.
+
+import { CommitBatcher } from "../store/commit-batcher.ts";
 import type { JobQueue, LeasedJob } from "../store/types.ts";
-import { CommitBatcher, type Transactor } from "./commit-batch.ts";
+import type { Commit } from "./decide.ts";
 import { drainVerdict } from "./drain.ts";
 import type { JobStep } from "./step.ts";
-import { type HeldJob, type JobOutcome, runJob } from "./worker.ts";
+import { type HeldJob, type JobOutcome, jobCommit, runJob, write } from "./worker.ts";
 
 export interface OrchestratorOptions {
   queue: JobQueue;
   /** This runner's identity in lease rows. */
   owner: string;
   step: JobStep;
-  /** Group commit: jobs finishing together are written in one transaction (see commit-batch.ts). */
-  transact?: Transactor;
+  /** Group commit: jobs finishing in the same turn of the event loop share one transaction. */
+  groupCommit?: boolean;
   maxWorkers: number;
   leaseBatch: number;
   heartbeatMs: number;
@@ -55,7 +57,7 @@ export class Orchestrator {
   private wakeup: (() => void) | undefined;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private readonly now: () => number;
-  private readonly batcher: CommitBatcher;
+  private readonly batcher: CommitBatcher | undefined;
   private readonly summary: RunSummary = {
     acked: 0,
     failed: 0,
@@ -67,7 +69,9 @@ export class Orchestrator {
 
   constructor(private readonly o: OrchestratorOptions) {
     this.now = o.now ?? Date.now;
-    this.batcher = new CommitBatcher(o.queue, o.transact);
+    this.batcher = o.groupCommit
+      ? new CommitBatcher(o.queue, { maxBatch: Math.max(64, o.maxWorkers) })
+      : undefined;
   }
 
   /** Jobs running now. */
@@ -91,6 +95,7 @@ export class Orchestrator {
     try {
       await this.dispatch();
       await this.shutdown();
+      await this.batcher?.close();
     } finally {
       clearInterval(this.heartbeatTimer);
     }
@@ -190,7 +195,7 @@ export class Orchestrator {
   private start(h: HeldJob): void {
     const p: Promise<void> = runJob(h, {
       queue: this.o.queue,
-      commit: (job, commit) => this.batcher.write(job, commit),
+      commit: (job, commit) => this.commit(job, commit),
       step: this.o.step,
       now: this.now,
       progressEveryMs: this.o.progressEveryMs ?? 1000,
@@ -210,6 +215,13 @@ export class Orchestrator {
         this.wake();
       });
     this.running.add(p);
+  }
+
+  private async commit(job: LeasedJob, commit: Commit): Promise<boolean> {
+    const c = jobCommit(job, commit);
+    if (!c) return false;
+    if (!this.batcher) return write(this.o.queue, job, commit);
+    return (await this.batcher.commit(c)) !== false;
   }
 
   private finished(h: HeldJob, outcome: JobOutcome): void {

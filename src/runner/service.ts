@@ -174,7 +174,7 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
       queue,
       owner,
       step,
-      transact: (fn) => db.transaction(fn).immediate(),
+      groupCommit: true,
       maxWorkers: config.orchestrator.max_workers,
       leaseBatch: config.orchestrator.lease_batch,
       heartbeatMs: config.queue.heartbeat_s * 1000,

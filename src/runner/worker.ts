@@ -1,7 +1,7 @@
 // One job from lease to commit: run the step with the job's persisted progress, then write its one
 // state change (ack / fail / release) guarded by the lease token. A lost token changes nothing and
 // the work is abandoned; the step's network work was already aborted by the orchestrator.
-import type { JobQueue, LeasedJob } from "../store/types.ts";
+import type { JobCommit, JobQueue, LeasedJob } from "../store/types.ts";
 import { type AbortCause, type Commit, decideCommit } from "./decide.ts";
 import type { JobStep, StepResult } from "./step.ts";
 
@@ -76,38 +76,60 @@ export async function runJob(held: HeldJob, deps: WorkerDeps): Promise<JobOutcom
   return { job, step, commit, committed };
 }
 
-/** Writes the commit; false when the lease token no longer matches. */
-export async function write(queue: JobQueue, job: LeasedJob, commit: Commit): Promise<boolean> {
+/** The store's form of a commit (null: nothing to write). */
+export function jobCommit(job: LeasedJob, commit: Commit): JobCommit | null {
   switch (commit.kind) {
     case "abandon":
-      return false;
+      return null;
     case "ack":
-      return queue.ack(job.id, job.token, {
-        state: commit.state,
-        reason: commit.reason,
-        ...commit.detail,
-        message: commit.message ?? commit.detail.message ?? null,
+      return {
+        kind: "ack",
+        jobId: job.id,
+        token: job.token,
+        outcome: {
+          state: commit.state,
+          reason: commit.reason,
+          ...commit.detail,
+          message: commit.message ?? commit.detail.message ?? null,
+          attempts: commit.attempts,
+        },
+      };
+    case "fail":
+      return {
+        kind: "fail",
+        jobId: job.id,
+        token: job.token,
+        failure: {
+          reason: commit.reason,
+          message: commit.message,
+          transient: commit.transient,
+          retryAt: commit.retryAt,
+          attempts: commit.attempts,
+          detail: commit.detail,
+        },
+        progress: commit.progress,
+      };
+    case "release":
+      return {
+        kind: "release",
+        jobId: job.id,
+        token: job.token,
+        until: commit.until,
         attempts: commit.attempts,
-      });
-    case "fail": {
-      if (commit.progress !== undefined && !(await queue.saveProgress(job.id, job.token, commit.progress)))
-        return false;
-      const r = await queue.fail(job.id, job.token, {
-        reason: commit.reason,
-        message: commit.message,
-        transient: commit.transient,
-        retryAt: commit.retryAt,
-        attempts: commit.attempts,
-        detail: commit.detail,
-      });
-      return r !== false;
-    }
-    case "release": {
-      if (commit.progress !== undefined && !(await queue.saveProgress(job.id, job.token, commit.progress)))
-        return false;
-      if (commit.attempts.length > 0 && !(await queue.recordAttempts(job.id, job.token, commit.attempts)))
-        return false;
-      return queue.release(job.id, job.token, commit.until);
-    }
+        progress: commit.progress,
+      };
   }
+}
+
+/** Writes the commit in one transaction; false when the lease token no longer matches. */
+export async function write(
+  queue: Pick<JobQueue, "commitMany">,
+  job: LeasedJob,
+  commit: Commit,
+): Promise<boolean> {
+  const c = jobCommit(job, commit);
+  if (!c) return false;
+  const [r] = await queue.commitMany([c]);
+  if (!r?.ok) throw r?.error ?? new Error("commitMany returned no result");
+  return r.value !== false;
 }

@@ -2,8 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { deriveArtifactId, normalizeArtifact } from "../../src/artifact/artifact.ts";
 import { artifactFromIdentifier, parseInputLine } from "../../src/artifact/input.ts";
 import { artifactFromOpenAlex } from "../../src/artifact/openalex.ts";
+import { FIXTURE_DIR } from "../support/fixtures.ts";
 
-const fixtures = "/work/shared/fixtures/api";
+const fixtures = FIXTURE_DIR;
 const load = async (name: string) =>
   (await Bun.file(`${fixtures}/${name}`).json()) as Record<string, unknown>;
 

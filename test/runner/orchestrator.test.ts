@@ -66,7 +66,7 @@ describe("orchestrator", () => {
       return ok;
     };
     // Group commit on: jobs finishing together share one transaction.
-    const summary = await orchestrator(step, { transact: (fn) => db.transaction(fn).immediate() }).run();
+    const summary = await orchestrator(step, { groupCommit: true }).run();
     expect(summary).toMatchObject({ acked: 50, end: "drained", lost: 0 });
     expect(new Set(seen).size).toBe(50);
     expect(seen.length).toBe(50);
@@ -85,7 +85,7 @@ describe("orchestrator", () => {
     let finished = 0;
     const o: Orchestrator = orchestrator(step, {
       drain: false,
-      transact: (fn) => db.transaction(fn).immediate(),
+      groupCommit: true,
       onOutcome: () => {
         if (++finished === 4) o.stop();
       },

@@ -5,6 +5,7 @@ import { defaultConfig } from "../../src/config/schema.ts";
 import { openDatabase } from "../../src/store/db.ts";
 import { type ImportOptions, type InvalidLine, importStream } from "../../src/store/import.ts";
 import { queuePolicy, SqliteJobQueue } from "../../src/store/sqlite-queue.ts";
+import { fixtureText } from "../support/fixtures.ts";
 import { tempDir } from "../support/temp.ts";
 
 let dir: string;
@@ -33,7 +34,7 @@ async function importBytes(bytes: Uint8Array | string, options: Partial<ImportOp
   return { summary, invalid };
 }
 
-const oaWork = readFileSync("/work/shared/fixtures/api/openalex-work-oa.json", "utf8");
+const oaWork = fixtureText("openalex-work-oa.json");
 
 const MIXED = [
   "# a comment",

@@ -1,8 +1,8 @@
-// The recorded API samples (read-only, shared) as parsed values, for resolver mapping tests.
+// The recorded API samples (test/fixtures/api, provenance in its SOURCES.md) for mapping tests.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-export const FIXTURE_DIR = process.env.DOCSTOKG_API_FIXTURES ?? "/work/shared/fixtures/api";
+export const FIXTURE_DIR = join(import.meta.dir, "..", "fixtures", "api");
 
 export function fixtureText(name: string): string {
   return readFileSync(join(FIXTURE_DIR, name), "utf8");
