@@ -1,7 +1,7 @@
 // Schema version 4: what the report needs beyond the queue and politeness tables. Attempts learn
-// their politeness role (the metadata rate-wait objective reads it), per-host figures get an index
-// they can be aggregated from, and breaker openings are counted by a trigger on host_state, so the
-// politeness code keeps writing its rows exactly as before.
+// their politeness role (the metadata rate-wait objective reads it), per-host waits and stored
+// digests get indexes to be walked in order, and breaker openings are counted by a trigger on
+// host_state, so the politeness code keeps writing its rows exactly as before.
 import type { Database } from "bun:sqlite";
 
 export const REPORT_SCHEMA_V4 = `
@@ -11,6 +11,9 @@ ALTER TABLE attempts ADD COLUMN role TEXT;
 
 -- The per-host rate-wait percentiles walk this index in order (no sort), and per-host counts use it.
 CREATE INDEX attempts_host_idx ON attempts (host, rate_wait_ms);
+
+-- report --verify walks the distinct stored digests in keyset pages from this index.
+CREATE INDEX outcomes_sha256_idx ON outcomes (sha256) WHERE sha256 IS NOT NULL;
 
 CREATE TABLE host_breaker_openings (
   host           TEXT PRIMARY KEY,

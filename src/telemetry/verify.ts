@@ -59,8 +59,8 @@ export function kindOfContentType(contentType: string | null): StoredKind | null
 
 const PAGE = 500;
 
-// Content-addressed copies: one per distinct digest among done outcomes.
-const DIGESTS = `SELECT sha256, max(content_type) AS content_type, max(bytes) AS bytes FROM outcomes
+/** Content-addressed copies, one per distinct digest among done outcomes: pages of outcomes_sha256_idx. */
+export const DIGESTS = `SELECT sha256, max(content_type) AS content_type, max(bytes) AS bytes FROM outcomes
   WHERE state = 'done' AND sha256 IS NOT NULL AND sha256 > ?1 GROUP BY sha256 ORDER BY sha256 LIMIT ${PAGE}`;
 // Each done job's latest outcome names its own path (the by-id link) too.
 const LINKS = `SELECT o.seq, o.sha256, o.content_type, o.bytes, o.path FROM outcomes o JOIN jobs j ON j.id = o.job_id

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { defaultConfig } from "../../src/config/schema.ts";
 import { buildReport, HOST_WAITS, reportText } from "../../src/telemetry/report.ts";
-import { verifyLibrary, verifyProgressText } from "../../src/telemetry/verify.ts";
+import { DIGESTS, verifyLibrary, verifyProgressText } from "../../src/telemetry/verify.ts";
 import { tempDir } from "../support/temp.ts";
 import { buildReportFixture, type ReportFixture } from "./report-fixture.ts";
 
@@ -159,6 +159,15 @@ test("the per-host rate-wait walk reads an index in order, without sorting the a
   expect(plan).not.toContain("TEMP B-TREE");
 });
 
+test("--verify pages through stored digests by index, not by scanning every outcome per page", () => {
+  const plan = fx.db
+    .query<{ detail: string }, []>(`EXPLAIN QUERY PLAN ${DIGESTS}`)
+    .all()
+    .map((r) => r.detail)
+    .join(" | ");
+  expect(plan).toContain("USING INDEX outcomes_sha256_idx (sha256>?)");
+});
+
 describe("report --verify", () => {
   test("an intact library: every copy and every by-id link checked, corruption objective met", async () => {
     const seen: number[] = [];
@@ -193,6 +202,22 @@ describe("report --verify", () => {
     const text = reportText(r);
     expect(text).toContain("verified 9 files");
     expect(text).toContain(`missing ${fx.files.D.path}`);
+  });
+
+  test("more digests than one page: each checked once, problems capped", async () => {
+    const insert = fx.db.query(
+      `INSERT INTO outcomes (job_id, artifact_id, state, reason, sha256, bytes, content_type, finished_at, attempts)
+       VALUES (1, 'doi:10.1/one', 'done', 'ok', ?, 10, 'application/pdf', 0, 1)`,
+    );
+    fx.db.transaction(() => {
+      for (let i = 0; i < 1200; i++) insert.run(i.toString(16).padStart(64, "0"));
+    })();
+    const v = await verifyLibrary(fx.db, { outDir: fx.outDir });
+    // 1200 missing copies plus the fixture's 4 copies and 5 links (job 1's latest outcome is now one
+    // of the new rows, with no path: its link is no longer checked).
+    expect(v.missing).toBe(1200);
+    expect(v.files).toBe(1200 + 4 + 4);
+    expect(v.problems).toHaveLength(100);
   });
 
   test("the progress line says files checked of planned, share and bytes", () => {
