@@ -8,11 +8,10 @@ import { formatBytes, formatCount } from "./format.ts";
 import {
   type Distribution,
   evaluateObjectives,
-  groupedDistributions,
+  GroupedPercentiles,
   type ObjectiveResult,
   type Objectives,
   ratio,
-  sortedDistribution,
 } from "./sli.ts";
 import type { VerifySummary } from "./verify.ts";
 
@@ -71,8 +70,10 @@ export interface Report {
   ok: boolean;
 }
 
-// Each job's latest outcome, for jobs that are done now (a requeued job may have ended before).
-const LATEST_DONE = `SELECT o.* FROM outcomes o JOIN jobs j ON j.id = o.job_id
+// Each job's latest outcome, for jobs that are done now (a requeued job may have ended before). A
+// full scan of outcomes in rowid order (NOT INDEXED) beats any index walk here: measured 4× faster
+// than the planner's choice of the sha256 index at 200,000 outcomes.
+const LATEST_DONE = `SELECT o.* FROM outcomes o NOT INDEXED JOIN jobs j ON j.id = o.job_id
   WHERE j.state = 'done' AND o.state = 'done'
     AND o.seq = (SELECT max(seq) FROM outcomes i WHERE i.job_id = o.job_id)`;
 
@@ -185,7 +186,8 @@ export const HOST_WAITS = `SELECT host, rate_wait_ms AS w FROM attempts
 function hostFigures(db: Database): HostFigures[] {
   const rows = db
     .query<{ host: string; requests: number; r429: number }, []>(
-      `SELECT host, count(*) AS requests, sum(http_status = 429) AS r429 FROM attempts
+      // A scan: the host index lacks status and reason, and lookups through it cost 4× more.
+      `SELECT host, count(*) AS requests, sum(http_status = 429) AS r429 FROM attempts NOT INDEXED
         WHERE host IS NOT NULL AND (${REACHED_HOST}) GROUP BY host ORDER BY host`,
     )
     .all();
@@ -198,13 +200,9 @@ function hostFigures(db: Database): HostFigures[] {
       .all()
       .map((r) => [r.host, r.n]),
   );
-  const waits = groupedDistributions(
-    mapRows(db.query<{ host: string; w: number }, []>(HOST_WAITS).iterate(), (r) => ({
-      key: r.host,
-      value: r.w,
-    })),
-    waitCounts,
-  );
+  const picker = new GroupedPercentiles(waitCounts);
+  for (const r of db.query<{ host: string; w: number }, []>(HOST_WAITS).iterate()) picker.push(r.host, r.w);
+  const waits = picker.result();
   const breakers = new Map(
     db
       .query<{ host: string; breaker: HostFigures["breaker"] }, []>("SELECT host, breaker FROM host_state")
@@ -237,18 +235,12 @@ function rateWaitByRole(db: Database): Report["rate_wait_ms"] {
       .all()
       .map((r) => [r.role, r.n]),
   );
-  const d = groupedDistributions(
-    mapRows(
-      db
-        .query<{ role: string; w: number }, []>(
-          `SELECT ${ROLE} AS role, rate_wait_ms AS w FROM attempts
-            WHERE rate_wait_ms IS NOT NULL ORDER BY 1, 2`,
-        )
-        .iterate(),
-      (r) => ({ key: r.role, value: r.w }),
-    ),
-    counts,
+  const picker = new GroupedPercentiles(counts);
+  const rows = db.query<{ role: string; w: number }, []>(
+    `SELECT ${ROLE} AS role, rate_wait_ms AS w FROM attempts WHERE rate_wait_ms IS NOT NULL ORDER BY 1, 2`,
   );
+  for (const r of rows.iterate()) picker.push(r.role, r.w);
+  const d = picker.result();
   const none: Distribution = { count: 0, p50: null, p95: null };
   return {
     metadata: d.get("metadata") ?? none,
@@ -263,8 +255,9 @@ const FIRST_PDF = `SELECT o.finished_at - o.first_attempt_at AS ms FROM outcomes
 
 function timeToFirstPdf(db: Database): Distribution {
   const n = db.query<{ n: number }, []>(`SELECT count(*) AS n FROM (${FIRST_PDF})`).get()?.n ?? 0;
-  const values = mapRows(db.query<{ ms: number }, []>(`${FIRST_PDF} ORDER BY ms`).iterate(), (r) => r.ms);
-  return sortedDistribution(values, n);
+  const picker = new GroupedPercentiles(new Map([["", n]]));
+  for (const r of db.query<{ ms: number }, []>(`${FIRST_PDF} ORDER BY ms`).iterate()) picker.push("", r.ms);
+  return picker.result().get("") ?? { count: 0, p50: null, p95: null };
 }
 
 function bytesOf(db: Database): Report["bytes"] {
@@ -277,10 +270,6 @@ function bytesOf(db: Database): Report["bytes"] {
   const stored = r?.stored ?? 0;
   const referenced = r?.referenced ?? 0;
   return { files: r?.files ?? 0, stored, referenced, saved_by_dedup: Math.max(0, referenced - stored) };
-}
-
-function* mapRows<T, U>(rows: Iterable<T>, f: (row: T) => U): Generator<U> {
-  for (const row of rows) yield f(row);
 }
 
 // ---------------------------------------------------------------------------------------------

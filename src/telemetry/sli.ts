@@ -32,39 +32,56 @@ export function distribution(values: readonly number[]): Distribution {
 }
 
 /**
- * Percentiles per group from rows sorted by (key, value), given each group's size up front (a
- * GROUP BY count). Holds one group's position at a time, so memory does not grow with the rows.
+ * Percentiles per group from (key, value) pairs pushed in (key, value) order, given each group's
+ * size up front (a GROUP BY count). Holds one group's position at a time, so memory does not grow
+ * with the rows; a push is a comparison or two.
  */
-export function groupedDistributions<K>(
-  rows: Iterable<{ key: K; value: number }>,
-  counts: ReadonlyMap<K, number>,
-  keyOf: (k: K) => string = String,
-): Map<string, Distribution> {
-  const out = new Map<string, Distribution>();
-  for (const [k, n] of counts) out.set(keyOf(k), { count: n, p50: null, p95: null });
-  let current: string | undefined;
-  let index = 0;
-  for (const row of rows) {
-    const key = keyOf(row.key);
-    if (key !== current) {
-      current = key;
-      index = 0;
-    }
-    index++;
-    const d = out.get(key);
-    if (!d) continue;
-    if (index === nearestRank(d.count, 50)) d.p50 = row.value;
-    if (index === nearestRank(d.count, 95)) d.p95 = row.value;
+export class GroupedPercentiles {
+  private readonly out = new Map<string, Distribution>();
+  private key: string | undefined;
+  private group: Distribution | undefined;
+  private index = 0;
+  private rank50 = 0;
+  private rank95 = 0;
+
+  constructor(counts: ReadonlyMap<string, number>) {
+    for (const [k, n] of counts) this.out.set(k, { count: n, p50: null, p95: null });
   }
-  return out;
+
+  push(key: string, value: number): void {
+    if (key !== this.key) {
+      this.key = key;
+      this.index = 0;
+      this.group = this.out.get(key);
+      this.rank50 = this.group ? nearestRank(this.group.count, 50) : 0;
+      this.rank95 = this.group ? nearestRank(this.group.count, 95) : 0;
+    }
+    this.index++;
+    if (!this.group) return;
+    if (this.index === this.rank50) this.group.p50 = value;
+    if (this.index === this.rank95) this.group.p95 = value;
+  }
+
+  result(): Map<string, Distribution> {
+    return this.out;
+  }
 }
 
-/** Percentiles of an ascending stream whose length is known (one group of groupedDistributions). */
+/** GroupedPercentiles over an iterable of rows. */
+export function groupedDistributions(
+  rows: Iterable<{ key: string; value: number }>,
+  counts: ReadonlyMap<string, number>,
+): Map<string, Distribution> {
+  const picker = new GroupedPercentiles(counts);
+  for (const row of rows) picker.push(row.key, row.value);
+  return picker.result();
+}
+
+/** Percentiles of an ascending stream whose length is known. */
 export function sortedDistribution(values: Iterable<number>, count: number): Distribution {
-  const rows = (function* () {
-    for (const value of values) yield { key: "", value };
-  })();
-  return groupedDistributions(rows, new Map([["", count]])).get("") ?? { count: 0, p50: null, p95: null };
+  const picker = new GroupedPercentiles(new Map([["", count]]));
+  for (const value of values) picker.push("", value);
+  return picker.result().get("") ?? { count: 0, p50: null, p95: null };
 }
 
 /** a / b, or null when b is 0 (a ratio of nothing is unknown, not zero). */
