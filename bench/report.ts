@@ -3,10 +3,10 @@
 // build the report and to stream every outcome as CSV, with the process's peak RSS while exporting.
 // Run: bun run bench/report.ts [N=200000]
 //
-// Latest figures (2 shared cores, the test machine, 2026-11-26):
-//   N =  50 000: report 0.67 s; CSV export 50 000 rows (18 MB) in 1.2 s, RSS 79 → peak 89 MB
-//   N = 200 000: report 3.3 s;  CSV export 200 000 rows (73 MB) in 2.9 s, RSS 80 → peak 102 MB
-//   N = 500 000: report 4.9 s;  CSV export 500 000 rows (184 MB) in 6.3 s, RSS 87 → peak 109 MB
+// Latest figures (2 cores shared with other work, load average 5–6, 2026-11-26):
+//   N =  50 000: report 0.6 s;  CSV export 50 000 rows (18 MB) in 0.7 s, RSS 80 → peak 88 MB
+//   N = 200 000: report 3.0 s;  CSV export 200 000 rows (73 MB) in 3.3 s, RSS 89 → peak 106 MB
+//   N = 500 000: report 10.3 s; CSV export 500 000 rows (184 MB) in 7.3 s, RSS 89 → peak 96 MB
 // The export's memory stays flat as rows grow tenfold (keyset pages, backpressure).
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
