@@ -1,6 +1,7 @@
 // Group commit for a runner: acks, fails and releases that arrive close together are written by one
 // `commitMany` (one transaction) instead of one transaction each. Every caller still gets the
-// result of ITS commit — its own token check, its own error — and waits at most one flush delay.
+// result of ITS commit — its own token check, its own error — and waits at most one flush delay
+// (or for the batch being written ahead of it).
 import type { AckInput, AttemptRecord, FailInput, FailResult, JobCommit, JobQueue } from "./types.ts";
 
 export interface CommitBatcherOptions {
@@ -32,8 +33,9 @@ export class CommitBatcher {
   private readonly maxDelayMs: number;
   private pending: Pending[] = [];
   private cancelTimer: (() => void) | undefined;
-  // Batches commit one after another, in arrival order, even on a store whose commit is asynchronous.
-  private tail: Promise<void> = Promise.resolve();
+  // One batch is written at a time, in arrival order. On a store whose commit takes a while
+  // (asynchronous), what arrives meanwhile gathers and goes as the next batch the moment it ends.
+  private writing: Promise<void> | null = null;
   private closed = false;
 
   constructor(
@@ -84,9 +86,9 @@ export class CommitBatcher {
   }
 
   /** Commit everything waiting now; resolves when it (and every earlier batch) has committed. */
-  flush(): Promise<void> {
+  async flush(): Promise<void> {
     this.startFlush();
-    return this.tail;
+    while (this.writing) await this.writing;
   }
 
   /** Flush what waits and refuse new commits. */
@@ -107,11 +109,14 @@ export class CommitBatcher {
   private startFlush(): void {
     this.cancelTimer?.();
     this.cancelTimer = undefined;
-    if (this.pending.length === 0) return;
-    // Never more than maxBatch: a commit that fills the batch starts its flush at once.
-    const batch = this.pending;
-    this.pending = [];
-    this.tail = this.tail.then(() => this.write(batch));
+    // A batch in flight takes the rest with it when it ends (see below).
+    if (this.writing || this.pending.length === 0) return;
+    const batch = this.pending.splice(0, this.maxBatch);
+    this.writing = this.write(batch).then(() => {
+      this.writing = null;
+      // What arrived during the write has waited a whole commit already: it goes at once.
+      this.startFlush();
+    });
   }
 
   private async write(batch: Pending[]): Promise<void> {

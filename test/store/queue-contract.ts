@@ -673,6 +673,41 @@ export function describeJobQueueContract(name: string, factory: QueueFactory): v
       await batcher.close();
     });
 
+    test("batcher: acks arriving while a batch is being written gather into the next one", async () => {
+      await q.enqueue([1, 2, 3, 4, 5].map((n) => art(n)));
+      const jobs = await q.lease("w", 5);
+      // The real queue behind a commit that takes as long as the test says (a slow, asynchronous store).
+      let open = () => {};
+      const gate = new Promise<void>((r) => {
+        open = r;
+      });
+      const sizes: number[] = [];
+      const batcher = new CommitBatcher({
+        async commitMany(c: readonly JobCommit[]) {
+          sizes.push(c.length);
+          if (sizes.length === 1) await gate;
+          return q.commitMany(c);
+        },
+      });
+      const ok = { state: "done", reason: "ok" } as const;
+      const first = batcher.ack(must(jobs[0]).id, must(jobs[0]).token, ok);
+      const turn = () => new Promise((r) => setImmediate(r));
+      await turn();
+      expect(sizes).toEqual([1]);
+      const rest: Promise<boolean>[] = [];
+      for (const j of jobs.slice(1)) {
+        rest.push(batcher.ack(j.id, j.token, ok));
+        await turn(); // each in its own turn of the event loop
+      }
+      expect(sizes).toEqual([1]);
+      expect(batcher.waiting).toBe(4);
+      open();
+      expect(await first).toBe(true);
+      expect(await Promise.all(rest)).toEqual([true, true, true, true]);
+      expect(sizes).toEqual([1, 4]);
+      await batcher.close();
+    });
+
     test("batcher: fail and release through the batch behave like the single calls", async () => {
       await q.enqueue([art(1), art(2), art(3)]);
       const [a, b, c] = (await q.lease("w", 3)).map(must) as [LeasedJob, LeasedJob, LeasedJob];
