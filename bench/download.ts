@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type DownloadDeps, downloadCandidate } from "../src/download/candidate.ts";
+import { createDiskSyncer } from "../src/download/syncer.ts";
 import { makeBenchClient } from "./download-client.ts";
 
 const MiB = 1024 * 1024;
@@ -34,8 +35,12 @@ const { values: args, positionals } = parseArgs({
   },
 });
 
+// One syncer for every download of the process, as the runner holds one.
+const syncer = createDiskSyncer();
+
 function deps(outDir: string): DownloadDeps {
   return {
+    syncer,
     http: makeBenchClient(4 * 1024 * MiB),
     outDir,
     download: {

@@ -7,8 +7,18 @@ import type { Config } from "../config/schema.ts";
 import type { Reason } from "../core/reasons.ts";
 import type { HttpClient, HttpResponse } from "../net/types.ts";
 import { classifyPayload } from "./classify.ts";
-import { fdatasync, hashFile, linkById, publishFile } from "./finalize.ts";
-import { abortReason, forEachChunk, parseContentRange, parseLength, receiveBody, Sniffer } from "./stream.ts";
+import { hashFile, linkById, publishFile } from "./finalize.ts";
+import { OFFLOAD_MIN_BYTES, OffThreadSink } from "./offload.ts";
+import {
+  abortReason,
+  forEachChunk,
+  parseContentRange,
+  parseLength,
+  receiveBody,
+  Sniffer,
+  ThreadSink,
+} from "./stream.ts";
+import { type DiskSyncer, poolSyncer } from "./syncer.ts";
 import {
   claimTempSlot,
   describePartial,
@@ -27,6 +37,11 @@ export interface DownloadDeps {
   download: Config["download"];
   /** Clock for timings, epoch ms. */
   now: () => number;
+  /**
+   * Where disk flushes run (syncer.ts). Give one long-lived syncer to all downloads of a process;
+   * without it flushes share the runtime's file thread pool with every write.
+   */
+  syncer?: DiskSyncer;
 }
 
 export interface CandidateRequest {
@@ -50,8 +65,14 @@ const MAX_ROUNDS = 3;
 export async function downloadCandidate(deps: DownloadDeps, req: CandidateRequest): Promise<DownloadResult> {
   const t0 = deps.now();
   const timings: Timings = { rateWaitMs: 0, headersMs: 0, bodyMs: 0, totalMs: 0 };
+  const syncer = deps.syncer ?? poolSyncer;
   const slot = await claimTempSlot(deps.outDir, req.url);
   let stored = false;
+  let released: Promise<void> | undefined;
+  const release = (published: boolean) => {
+    released ??= releaseTempSlot(slot, published);
+    return released;
+  };
   try {
     let allowResume = true;
     let allowConditional = req.prior !== undefined;
@@ -156,27 +177,40 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
       }
       const fd = await openFd(slot.part, start > 0 ? "a" : "w");
       const tBody = deps.now();
+      // A large body from its first byte is hashed and written on a thread of its own (offload.ts).
+      const sink =
+        start === 0 && total !== undefined && total >= OFFLOAD_MIN_BYTES
+          ? new OffThreadSink(fd)
+          : new ThreadSink(fd, hasher);
       let received: Awaited<ReturnType<typeof receiveBody>> | undefined;
+      let keepOpen = false;
+      let described: Promise<void> | undefined;
       try {
         // Described only once the old partial is truncated: a crash in between must never pair
-        // new validators with old bytes.
-        if (start === 0) await describePartial(slot, partialInfoFor(req.url, r, total, encoded));
+        // new validators with old bytes. Over an earlier attempt's description the new one is on disk
+        // before any new byte (nor old validators with new bytes); a fresh slot has nothing to
+        // mislead, so its description is written while the body arrives.
+        if (start === 0) {
+          const hadInfo = slot.info !== null;
+          described = describePartial(slot, partialInfoFor(req.url, r, total, encoded));
+          described.catch(() => {}); // awaited below
+          if (hadInfo) await described;
+        }
         received = await receiveBody({
           body: r.body,
-          fd,
-          hasher,
+          sink,
           sniffer,
           startBytes: start,
           maxBytes: deps.download.max_bytes,
           expectedTotal: total,
           signal: req.signal,
         });
-        // On the thread pool: a disk flush must not stall the other downloads' streams.
-        if (received.ok) await fdatasync(fd);
+        await described;
+        keepOpen = received.ok;
       } finally {
         // An exception before the body was read: drop the connection rather than leave it open.
         if (received === undefined) await r.body?.cancel().catch(() => {});
-        await closeFd(fd);
+        if (!keepOpen) await closeFd(fd);
         r.release();
         timings.bodyMs = deps.now() - tBody;
       }
@@ -193,6 +227,7 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
         { minPdfBytes: deps.download.min_pdf_bytes, acceptXml: deps.download.accept_xml },
       );
       if (!verdict.accept) {
+        await closeFd(fd); // a refused payload is deleted, never flushed
         return failure(verdict.reason, `${r.url}: ${verdict.detail}`, {
           status: r.status,
           finalUrl: r.url,
@@ -203,15 +238,28 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
               : undefined,
         });
       }
-      const sha256 = hasher.digest("hex");
-      const published = await publishFile({
-        outDir: deps.outDir,
-        tempPath: slot.part,
-        kind: verdict.kind,
-        sha256,
-        bytes: received.bytes,
-        artifactId: req.artifactId,
-      });
+      // The data flush runs while the file is published: publication waits for it before it
+      // answers, so nothing is reported stored before its bytes and names are on disk (finalize.ts).
+      const flushed = syncer.fdatasync(fd).finally(() => closeFd(fd));
+      flushed.catch(() => {}); // awaited by publishFile, or below when publication fails first
+      const sha256 = await sink.digest();
+      let published: Awaited<ReturnType<typeof publishFile>>;
+      try {
+        published = await publishFile({
+          outDir: deps.outDir,
+          tempPath: slot.part,
+          kind: verdict.kind,
+          sha256,
+          bytes: received.bytes,
+          artifactId: req.artifactId,
+          syncer,
+          flushed,
+          // Once the temp name is gone nothing can reopen it: the slot is given up during the flushes.
+          onTempRemoved: () => release(true),
+        });
+      } finally {
+        await flushed.catch(() => {});
+      }
       stored = true;
       timings.totalMs = deps.now() - t0;
       return {
@@ -240,7 +288,7 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
     if (req.signal?.aborted) return failure(abortReason(req.signal), `${req.url}: aborted by the caller`, {});
     throw err;
   } finally {
-    await releaseTempSlot(slot, stored);
+    await release(stored);
   }
 
   function failure(
@@ -254,7 +302,7 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
 
   async function notModified(r: HttpResponse, prior: PriorCopy): Promise<DownloadResult> {
     const kind = kindOfPath(prior.path);
-    const byIdPath = await linkById(deps.outDir, req.artifactId, kind, prior.path);
+    const byIdPath = await linkById(deps.outDir, req.artifactId, kind, prior.path, syncer);
     timings.totalMs = deps.now() - t0;
     return {
       ok: true,

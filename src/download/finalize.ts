@@ -3,10 +3,10 @@
 // Publishing is a hard link that refuses to overwrite, so of two downloads of identical bytes exactly
 // one stores them and the other learns it is a duplicate; nothing is ever copied twice.
 import { createHash, randomBytes } from "node:crypto";
-import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import { forEachChunk } from "./stream.ts";
+import { type DiskSyncer, poolSyncer } from "./syncer.ts";
 import { unlinkQuiet } from "./temp.ts";
 import type { StoredKind } from "./types.ts";
 
@@ -56,8 +56,16 @@ export interface PublishResult {
 }
 
 /**
- * Moves a complete, fsynced temp file into the library (or drops it when identical content is there
- * already, verified by hash), makes the by-id link, and fsyncs the directories so the names survive a crash.
+ * Moves a complete temp file into the library (or drops it when identical content is there already,
+ * verified by hash), makes the by-id link, and answers once the content and both names are on disk.
+ *
+ * Flushes overlap: the temp file's data flush (`flushed`, started by the caller as soon as the body
+ * is complete) runs while the names are made and their directories flushed; the answer waits for
+ * all of them. Publishing a name before its data is durable is safe because nothing trusts a stored
+ * name without a record, and a record is only written after this answers: a crash in between can
+ * leave a stored file with damaged bytes but no record, and the next download of that content finds
+ * it, checks it by SHA-256 and replaces it. The one reader that trusts a stored copy without a record,
+ * the duplicate check below, flushes that copy itself before answering.
  */
 export async function publishFile(o: {
   outDir: string;
@@ -66,10 +74,17 @@ export async function publishFile(o: {
   sha256: string;
   bytes: number;
   artifactId: string;
+  syncer?: DiskSyncer;
+  /** The temp file's data flush; without it the file must already be flushed. */
+  flushed?: Promise<void>;
+  /** Called once the temp name is removed (the caller may give up its temp slot then). */
+  onTempRemoved?: () => Promise<void>;
 }): Promise<PublishResult> {
+  const syncer = o.syncer ?? poolSyncer;
   const dest = libraryPath(o.outDir, o.kind, o.sha256);
   const destDir = join(dest, "..");
   let duplicate = false;
+  let copyFlushed: Promise<void> | undefined;
   try {
     await withDir(destDir, () => fsp.link(o.tempPath, dest));
   } catch (e) {
@@ -77,17 +92,36 @@ export async function publishFile(o: {
     // The name promises these bytes; check that the copy there keeps the promise before trusting it.
     if ((await fileSizeOrNull(dest)) === o.bytes && (await hashFile(dest)) === o.sha256) {
       duplicate = true;
+      // Another download may have linked it a moment ago and still be flushing it.
+      copyFlushed = flushFile(dest, syncer);
     } else {
       // A damaged copy is under this name: replace it atomically with the good bytes.
       await fsp.rename(o.tempPath, dest);
     }
   }
-  await unlinkQuiet(o.tempPath);
   const link = byIdPath(o.outDir, o.artifactId, o.kind);
-  const linked = await linkReplacing(dest, link);
-  // Both names become durable together: two directory flushes in parallel, not one after the other.
-  await Promise.all([fsyncDir(destDir), linked ? fsyncDir(join(link, "..")) : undefined]);
+  const [, linked] = await Promise.all([
+    unlinkQuiet(o.tempPath).then(o.onTempRemoved),
+    linkReplacing(dest, link),
+  ]);
+  // All flushes in parallel: the content, the store directory, the by-id directory.
+  await Promise.all([
+    o.flushed,
+    copyFlushed,
+    syncer.fsyncDir(destDir),
+    linked ? syncer.fsyncDir(join(link, "..")) : undefined,
+  ]);
   return { path: dest, byIdPath: link, duplicate };
+}
+
+/** Flushes the data of a file given by path. */
+async function flushFile(path: string, syncer: DiskSyncer): Promise<void> {
+  const handle = await fsp.open(path, "r");
+  try {
+    await syncer.fdatasync(handle.fd);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Makes (or repoints) the artifact's friendly by-id link to a stored file; returns the link's path. */
@@ -96,9 +130,10 @@ export async function linkById(
   artifactId: string,
   kind: StoredKind,
   target: string,
+  syncer: DiskSyncer = poolSyncer,
 ): Promise<string> {
   const link = byIdPath(outDir, artifactId, kind);
-  if (await linkReplacing(target, link)) await fsyncDir(join(link, ".."));
+  if (await linkReplacing(target, link)) await syncer.fsyncDir(join(link, ".."));
   return link;
 }
 
@@ -147,21 +182,6 @@ async function fileSizeOrNull(path: string): Promise<number | null> {
     return (await fsp.stat(path)).size;
   } catch {
     return null;
-  }
-}
-
-/** Flushes a file's data (and size) to disk on the thread pool. */
-export function fdatasync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
-}
-
-/** Makes the names in a directory durable (after a link or rename). */
-export async function fsyncDir(dir: string): Promise<void> {
-  const handle = await fsp.open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

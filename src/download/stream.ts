@@ -88,6 +88,12 @@ export function abortReason(signal: AbortSignal | undefined): Reason {
   return "cancelled";
 }
 
+/** An error of writing the temp file (`write`, `writev`), as opposed to reading the body. */
+export function isWriteError(err: unknown): boolean {
+  const syscall = (err as NodeJS.ErrnoException | null)?.syscall;
+  return syscall === "write" || syscall === "writev";
+}
+
 const TIMEOUT_HINT = /timed? ?out|timeout/i;
 const RESET_HINT = /reset|ECONNRESET|closed|terminated|socket|aborted|EPIPE|connection/i;
 
@@ -109,9 +115,8 @@ export function streamErrorReason(err: unknown, knownLength: boolean): Reason {
 
 export interface ReceiveOptions {
   body: ReadableStream<Uint8Array> | null;
-  /** Open file descriptor positioned at the end of what is already there. */
-  fd: number;
-  hasher: Bun.CryptoHasher;
+  /** Where the bytes go: hashed and written to the temp file (on this thread or another). */
+  sink: BodySink;
   sniffer: Sniffer;
   /** Bytes already in the file (a resumed prefix, already hashed and sniffed). */
   startBytes: number;
@@ -126,25 +131,47 @@ export type ReceiveResult =
   | { ok: false; reason: Reason; message: string; bytes: number };
 
 /** Flush to disk in the background every this many bytes, so the final fsync has little left to do. */
-const EARLY_SYNC_BYTES = 32 * 1024 * 1024;
+export const EARLY_SYNC_BYTES = 32 * 1024 * 1024;
 
 /**
- * Writes a stream of chunks to a file on the thread pool, one write in flight: while a chunk is
- * written, the next one arrives and is hashed on the main thread, so disk and hashing overlap.
- * Chunks are written as they come (no copy); the stream hands out a fresh buffer per chunk.
+ * Bytes gathered before one write. The body arrives in socket-sized chunks (≈ 64 KiB); one write per
+ * chunk costs a round trip through the runtime's file thread pool (as many threads as cores, shared
+ * with every other download). Chunks are gathered by reference and written with one `writev`: no
+ * copy, and a tenth of the round trips.
  */
-class ChunkWriter {
+export const WRITE_BATCH_BYTES = 1024 * 1024;
+
+/**
+ * Writes a stream of chunks to a file on the thread pool in batches of about WRITE_BATCH_BYTES, one
+ * write in flight: while a batch is written the next one gathers (constant memory: two batches).
+ * The stream hands out a fresh buffer per chunk, so holding a chunk until it is written is safe.
+ */
+class BatchWriter {
   private pending: Promise<void> | null = null;
   private syncing: Promise<void> | null = null;
   private unsynced = 0;
+  private batch: Uint8Array[] = [];
+  private batchBytes = 0;
 
   constructor(private readonly fd: number) {}
 
-  async write(chunk: Uint8Array): Promise<void> {
+  /** Takes a chunk; answers a promise only when a full batch has to wait for the write before it. */
+  write(chunk: Uint8Array): Promise<void> | undefined {
+    this.batch.push(chunk);
+    this.batchBytes += chunk.length;
+    return this.batchBytes >= WRITE_BATCH_BYTES ? this.flush() : undefined;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.batchBytes === 0) return;
+    const batch = this.batch;
+    const length = this.batchBytes;
+    this.batch = [];
+    this.batchBytes = 0;
     if (this.pending) await this.pending;
-    this.pending = writeFully(this.fd, chunk, chunk.length);
+    this.pending = writeAll(this.fd, batch, length);
     this.pending.catch(() => {}); // observed by the next write/finish; never unhandled
-    this.unsynced += chunk.length;
+    this.unsynced += length;
     if (this.unsynced >= EARLY_SYNC_BYTES && !this.syncing) {
       // Start writeback of what is on disk so far while the body keeps arriving.
       this.unsynced = 0;
@@ -157,8 +184,9 @@ class ChunkWriter {
     }
   }
 
-  /** Waits until the file has everything. */
+  /** Writes what is gathered and waits until the file has everything. */
   async finish(): Promise<void> {
+    await this.flush();
     await this.pending;
     await this.syncing;
     this.pending = null;
@@ -172,18 +200,78 @@ class ChunkWriter {
   }
 }
 
-function writeFully(fd: number, buf: Uint8Array, length: number): Promise<void> {
+/**
+ * Where a body's bytes go: each chunk is hashed (SHA-256) and appended to the temp file. The sink
+ * owns a chunk once given it (it may hold it until written, or move it to another thread).
+ */
+export interface BodySink {
+  /** Takes a chunk; answers a promise only when the caller must wait before the next one. */
+  write(chunk: Uint8Array): Promise<void> | undefined;
+  /** Waits until the file has every byte; a disk error is thrown from here or from `write`. */
+  finish(): Promise<void>;
+  /** After a failure: waits for the work in flight, so that the file can be closed. */
+  settle(): Promise<void>;
+  /** SHA-256 (hex) of everything written, once `finish` resolved. */
+  digest(): Promise<string>;
+}
+
+/** Hashes on this thread and writes on the runtime's file thread pool. */
+export class ThreadSink implements BodySink {
+  private readonly writer: BatchWriter;
+
+  /** `hasher` may already hold a resumed prefix. */
+  constructor(
+    fd: number,
+    private readonly hasher: Bun.CryptoHasher,
+  ) {
+    this.writer = new BatchWriter(fd);
+  }
+
+  write(chunk: Uint8Array): Promise<void> | undefined {
+    this.hasher.update(chunk);
+    return this.writer.write(chunk);
+  }
+  finish(): Promise<void> {
+    return this.writer.finish();
+  }
+  settle(): Promise<void> {
+    return this.writer.settle();
+  }
+  async digest(): Promise<string> {
+    return this.hasher.digest("hex");
+  }
+}
+
+/** One gathered write of `buffers` (`length` bytes in all), continued after a short write. */
+function writeAll(fd: number, buffers: Uint8Array[], length: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    let off = 0;
+    let left = buffers;
+    let remaining = length;
     const step = () =>
-      fs.write(fd, buf, off, length - off, null, (err, n) => {
+      fs.writev(fd, left, (err, n) => {
         if (err) return reject(err);
-        off += n;
-        if (off < length) step();
-        else resolve();
+        remaining -= n;
+        if (remaining <= 0) return resolve();
+        left = dropPrefix(left, n);
+        step();
       });
     step();
   });
+}
+
+/** The buffers that follow the first `n` bytes of `buffers`. */
+export function dropPrefix(buffers: Uint8Array[], n: number): Uint8Array[] {
+  const rest: Uint8Array[] = [];
+  let skip = n;
+  for (const b of buffers) {
+    if (skip >= b.length) {
+      skip -= b.length;
+      continue;
+    }
+    rest.push(skip > 0 ? b.subarray(skip) : b);
+    skip = 0;
+  }
+  return rest;
 }
 
 export async function receiveBody(o: ReceiveOptions): Promise<ReceiveResult> {
@@ -194,7 +282,7 @@ export async function receiveBody(o: ReceiveOptions): Promise<ReceiveResult> {
     reader.cancel(o.signal?.reason).catch(() => {});
   };
   o.signal?.addEventListener("abort", onAbort, { once: true });
-  const writer = new ChunkWriter(o.fd);
+  const sink = o.sink;
   let wrote = false;
   try {
     for (;;) {
@@ -207,21 +295,21 @@ export async function receiveBody(o: ReceiveOptions): Promise<ReceiveResult> {
         await reader.cancel().catch(() => {});
         return fail("too_large", `body exceeds download.max_bytes (${o.maxBytes})`);
       }
-      o.hasher.update(value);
       o.sniffer.push(value);
-      await writer.write(value);
+      const full = sink.write(value);
+      if (full) await full;
     }
-    await writer.finish();
+    await sink.finish();
     wrote = true;
     return finish();
   } catch (err) {
     // A failing disk is not the server's fault: it propagates (the job must not be marked failed).
-    if ((err as NodeJS.ErrnoException)?.syscall === "write") throw err;
+    if (isWriteError(err)) throw err;
     if (o.signal?.aborted) return fail(abortReason(o.signal), "aborted by the caller");
     const reason = streamErrorReason(err, o.expectedTotal !== undefined);
     return fail(reason, `body read failed after ${bytes} bytes: ${(err as Error)?.message ?? String(err)}`);
   } finally {
-    if (!wrote) await writer.settle();
+    if (!wrote) await sink.settle();
     o.signal?.removeEventListener("abort", onAbort);
     try {
       reader.releaseLock();

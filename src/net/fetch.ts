@@ -417,17 +417,33 @@ function guardBody(source: ReadableStream<Uint8Array>, o: GuardOptions): Readabl
     o.end();
     c.error(e);
   };
+  // One idle timer per body, not one per chunk: it is armed when a read starts waiting and, when it
+  // fires, either aborts (the read has waited idleMs) or re-arms for the rest of that wait.
+  let waitingSince: number | null = null;
+  let idle: ReturnType<typeof setTimeout> | null = null;
+  const onIdle = () => {
+    idle = null;
+    if (waitingSince === null) return;
+    const waited = performance.now() - waitingSince;
+    if (waited >= o.idleMs)
+      o.ac.abort(new HttpFailure("timeout", `no data for ${o.idleMs} ms: ${o.url.href}`));
+    else idle = unrefTimer(setTimeout(onIdle, o.idleMs - waited));
+  };
+  const stopIdle = () => {
+    waitingSince = null;
+    if (idle !== null) clearTimeout(idle);
+    idle = null;
+  };
   return new ReadableStream<Uint8Array>(
     {
       async pull(c) {
-        const idle = setTimeout(
-          () => o.ac.abort(new HttpFailure("timeout", `no data for ${o.idleMs} ms: ${o.url.href}`)),
-          o.idleMs,
-        );
+        waitingSince = performance.now();
+        idle ??= unrefTimer(setTimeout(onIdle, o.idleMs));
         let chunk: Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>>;
         try {
           chunk = await reader.read();
         } catch (error) {
+          stopIdle();
           const cause = o.ac.signal.aborted ? o.ac.signal.reason : error;
           let reason = outcomeReason({ error: cause });
           // A connection lost before the declared length is a short body, whatever the socket said.
@@ -444,10 +460,11 @@ function guardBody(source: ReadableStream<Uint8Array>, o: GuardOptions): Readabl
               : new HttpFailure(reason, message),
           );
           return;
-        } finally {
-          clearTimeout(idle);
         }
+        // The timer stays armed between chunks (cheap); it only acts while a read waits.
+        waitingSince = null;
         if (chunk.done) {
+          stopIdle();
           o.end();
           if (o.expected !== undefined && received < o.expected) {
             c.error(
@@ -463,12 +480,14 @@ function guardBody(source: ReadableStream<Uint8Array>, o: GuardOptions): Readabl
         }
         received += chunk.value.length;
         if (received > o.maxBytes) {
+          stopIdle();
           failWith(c, new HttpFailure("too_large", `body of ${o.url.href} exceeds ${o.maxBytes} bytes`));
           return;
         }
         c.enqueue(chunk.value);
       },
       cancel(reason) {
+        stopIdle();
         o.ac.abort(reason ?? new HttpFailure("cancelled", "body cancelled"));
         reader.cancel(reason).catch(() => {});
         o.end();
@@ -476,6 +495,12 @@ function guardBody(source: ReadableStream<Uint8Array>, o: GuardOptions): Readabl
     },
     { highWaterMark: 0 },
   );
+}
+
+/** A timer that does not keep the process alive by itself (a pending read does). */
+function unrefTimer(t: ReturnType<typeof setTimeout>): ReturnType<typeof setTimeout> {
+  (t as { unref?: () => void }).unref?.();
+  return t;
 }
 
 /** Pass a metadata body through while keeping a copy (up to `cap` bytes) to store when it completes. */

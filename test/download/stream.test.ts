@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { PDF_TRAILER_WINDOW, SNIFF_HEAD_BYTES } from "../../src/download/classify.ts";
 import {
   abortReason,
+  dropPrefix,
   parseContentRange,
   parseLength,
   Sniffer,
@@ -75,4 +76,17 @@ test("streamErrorReason", () => {
     "conn_error",
   );
   expect(streamErrorReason(new Error("Decompression error: ZlibError"), false)).toBe("not_pdf");
+});
+
+describe("dropPrefix (continuing a short gathered write)", () => {
+  const bufs = [new Uint8Array([1, 2, 3]), new Uint8Array([4, 5]), new Uint8Array([6, 7, 8, 9])];
+  const flat = (b: Uint8Array[]) => b.flatMap((x) => [...x]);
+  test("drops exactly n bytes across buffer boundaries", () => {
+    for (let n = 0; n <= 9; n++)
+      expect(flat(dropPrefix(bufs, n))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9].slice(n));
+  });
+  test("keeps whole buffers untouched and never yields empty ones", () => {
+    expect(dropPrefix(bufs, 3)[0]).toBe(bufs[1] as Uint8Array);
+    expect(dropPrefix(bufs, 5).every((b) => b.length > 0)).toBe(true);
+  });
 });
