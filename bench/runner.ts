@@ -136,7 +136,7 @@ async function benchNull(dir: string, n: number): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // (b) politeness-bound makespan
 
-interface HostPlan {
+export interface HostPlan {
   host: SimHost;
   rate: number; // requests per second
   concurrency: number;
@@ -172,7 +172,7 @@ function violations(p: HostPlan): number {
   return overConcurrency + overRate;
 }
 
-async function makespan(
+export async function makespan(
   dir: string,
   plans: HostPlan[],
   workers: number,
@@ -220,6 +220,11 @@ async function makespan(
   });
   const err = await new Response(proc.stderr).text();
   if ((await proc.exited) !== 0) throw new Error(`queue run failed: ${err.slice(-2000)}`);
+  const cpu = proc.resourceUsage()?.cpuTime;
+  if (cpu)
+    process.stdout.write(
+      `      runner CPU ${(Number(cpu.user + cpu.system) / 1e6).toFixed(1)} s (user ${(Number(cpu.user) / 1e6).toFixed(1)} s) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+    );
   const db = new Database(join(dir, "state", "queue.db"), { readonly: true });
   const finishedAt = new Map<SimHost, number>();
   let end = t0;
@@ -463,4 +468,4 @@ async function main(): Promise<void> {
   if (only.has("d")) await benchRss(dir);
 }
 
-await main();
+if (import.meta.main) await main();

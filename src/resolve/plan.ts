@@ -61,10 +61,7 @@ export interface PlanDeps<T> {
    * downloaded, and landing pages are fetched for scraping only when `scrapeLanding` is set.
    */
   listOnly?: { scrapeLanding: boolean };
-  /**
-   * Told after each tier and whenever the progress changed (a resolver answered, a candidate
-   * failed), so the runner can save it before the job ends; the object is live, serialize it to keep it.
-   */
+  /** Called after each tier with the progress so far (the runner may save it before the job ends). */
   onProgress?: (progress: PlanProgress) => void;
 }
 
@@ -213,10 +210,6 @@ class Plan<T> {
     for (const w of waiters) w();
   }
 
-  private changed(): void {
-    this.deps.onProgress?.(this.progress);
-  }
-
   private stopped(): boolean {
     return this.winner !== undefined || this.cancelled || this.budgetHit || this.abort.signal.aborted;
   }
@@ -354,7 +347,6 @@ class Plan<T> {
     const found = addSeeds(name, answer.mapping.candidates);
     const fromIds = this.learn(answer.mapping.derived, name, addSeeds);
     this.progress.resolvers[name] = record(answer, found + fromIds);
-    this.changed();
   }
 
   /** Merge identifiers a resolver found; new arXiv ids/PMCIDs become `direct` candidates. */
@@ -408,7 +400,6 @@ class Plan<T> {
         if (!answer) return;
         const found = addSeeds("wayback", answer.mapping.candidates);
         this.progress.resolvers[key] = record(answer, found);
-        this.changed();
       }),
     );
   }
@@ -497,7 +488,6 @@ class Plan<T> {
     if (signal.aborted && !this.winner && (res.reason === "cancelled" || this.cancelled)) return;
     if (this.winner) return;
     fail(rec, res.reason, res.message, res.retryAt);
-    this.changed();
     // An HTML page where a PDF was expected is scraped like a landing page, one level deep.
     if (res.html && rec.depth === 0) {
       const found = await this.scrapeText(rec, res.html.text, res.html.url, tier, enqueue, 1);

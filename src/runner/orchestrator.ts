@@ -35,6 +35,13 @@ export interface OrchestratorOptions {
   onDrainExit?(info: { delayed: number; nextAvailableAt: number | null }): void;
   /** Free space on the library's disk (src/download/disk-space.ts): no leasing while not ready. */
   space?: { ready(): boolean };
+  /**
+   * A politeness deferral due within this many ms stays leased here and runs again when due (no
+   * worker held meanwhile, no database round trip); later ones are released to the queue. 0: never.
+   */
+  parkMaxMs?: number;
+  /** Most jobs parked at once (default 4 × maxWorkers); beyond it deferrals are released. */
+  parkLimit?: number;
 }
 
 export interface RunSummary {
@@ -52,6 +59,8 @@ export interface RunSummary {
 export class Orchestrator {
   private readonly held = new Map<number, HeldJob>();
   private readonly backlog: HeldJob[] = [];
+  /** Deferred jobs kept leased, with the timer that brings each back. */
+  private readonly parked = new Map<HeldJob, ReturnType<typeof setTimeout>>();
   private readonly running = new Set<Promise<void>>();
   private stopping = false;
   private wakeup: (() => void) | undefined;
@@ -153,7 +162,7 @@ export class Orchestrator {
       while (this.running.size < maxWorkers && this.backlog.length > 0)
         this.start(this.backlog.shift() as HeldJob);
 
-      if (leased === 0 && this.running.size === 0 && this.backlog.length === 0) {
+      if (leased === 0 && this.running.size === 0 && this.backlog.length === 0 && this.parked.size === 0) {
         if (this.o.drain) {
           let verdict: ReturnType<typeof drainVerdict>;
           try {
@@ -200,6 +209,7 @@ export class Orchestrator {
       now: this.now,
       progressEveryMs: this.o.progressEveryMs ?? 1000,
       onLeaseLost: (x) => this.leaseLost(x),
+      park: (x, until, progress) => this.park(x, until, progress),
       onError: (_job, e) => this.o.onError?.("job", e),
     })
       .then(
@@ -210,7 +220,7 @@ export class Orchestrator {
         },
       )
       .finally(() => {
-        this.held.delete(h.job.id);
+        if (!this.parked.has(h)) this.held.delete(h.job.id);
         this.running.delete(p);
         this.wake();
       });
@@ -224,7 +234,29 @@ export class Orchestrator {
     return (await this.batcher.commit(c)) !== false;
   }
 
+  private park(h: HeldJob, until: number, progress: unknown): boolean {
+    const max = this.o.parkMaxMs ?? 0;
+    const delay = until - this.now();
+    if (this.stopping || delay > max || this.parked.size >= (this.o.parkLimit ?? 4 * this.o.maxWorkers))
+      return false;
+    if (progress !== undefined) h.job.progress = progress;
+    h.committing = false;
+    const timer = setTimeout(
+      () => {
+        this.parked.delete(h);
+        if (h.cause) return;
+        this.backlog.unshift(h);
+        this.wake();
+      },
+      Math.max(0, delay),
+    );
+    this.parked.set(h, timer);
+    h.until = until;
+    return true;
+  }
+
   private finished(h: HeldJob, outcome: JobOutcome): void {
+    if (outcome.parked) return;
     if (!outcome.committed) {
       this.summary.lost++;
       if (outcome.commit.kind !== "abandon" || h.cause === "lease_lost") this.o.onLeaseLost?.(h.job);
@@ -238,10 +270,15 @@ export class Orchestrator {
     if (h.cause || h.committing) return;
     h.cause = "lease_lost";
     h.controller.abort("lease_lost");
+    const timer = this.parked.get(h);
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      this.parked.delete(h);
+    }
     const i = this.backlog.indexOf(h);
-    if (i >= 0) {
-      // Never started: nothing to abort, just forget it.
-      this.backlog.splice(i, 1);
+    if (i >= 0 || timer !== undefined) {
+      if (i >= 0) this.backlog.splice(i, 1);
+      // Not running: nothing to abort, just forget it.
       this.held.delete(h.job.id);
       this.summary.lost++;
       this.o.onLeaseLost?.(h.job);
@@ -265,11 +302,19 @@ export class Orchestrator {
   }
 
   private async shutdown(): Promise<void> {
-    // Leased but never started: straight back to the queue, no attempt counted.
-    for (const h of this.backlog.splice(0)) {
+    // Parked: back to the queue until they were due. Leased but never started: back at once.
+    // No attempt counted either way.
+    const waiting: { h: HeldJob; until?: number }[] = [];
+    for (const [h, timer] of this.parked) {
+      clearTimeout(timer);
+      waiting.push({ h, until: h.until });
+    }
+    this.parked.clear();
+    for (const h of this.backlog.splice(0)) waiting.push({ h, until: h.until });
+    for (const { h, until } of waiting) {
       this.held.delete(h.job.id);
       try {
-        if (await this.o.queue.release(h.job.id, h.job.token)) this.summary.released++;
+        if (await this.o.queue.release(h.job.id, h.job.token, until)) this.summary.released++;
       } catch (e) {
         this.o.onError?.("release", e);
       }

@@ -56,6 +56,8 @@ export interface RunOptions {
 /** How often the status page's throughput chart gets a sample, and the manifest is flushed. */
 const SAMPLE_EVERY_MS = 5000;
 const MANIFEST_FLUSH_MS = 1000;
+/** Politeness deferrals due within this long stay leased by this runner (see Orchestrator). */
+const PARK_MAX_MS = 5000;
 
 export class StatusListenError extends Error {
   override name = "StatusListenError";
@@ -175,6 +177,9 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
       owner,
       step,
       groupCommit: true,
+      // Short politeness waits are waited out here without a worker; longer ones go back to the
+      // queue, where a job released later than the ready backlog would be taken up only after it.
+      parkMaxMs: PARK_MAX_MS,
       maxWorkers: config.orchestrator.max_workers,
       leaseBatch: config.orchestrator.lease_batch,
       heartbeatMs: config.queue.heartbeat_s * 1000,

@@ -12,6 +12,8 @@ export interface HeldJob {
   cause?: AbortCause;
   /** Set while the commit is being written: a heartbeat miss then is the commit itself. */
   committing?: boolean;
+  /** Parked after a politeness deferral: when it may run again (epoch ms). */
+  until?: number;
 }
 
 export interface JobOutcome {
@@ -20,6 +22,8 @@ export interface JobOutcome {
   commit: Commit;
   /** False when the commit found the lease gone (nothing was written). */
   committed: boolean;
+  /** Kept leased by this runner to run again shortly, instead of released (nothing was written). */
+  parked?: boolean;
 }
 
 export interface WorkerDeps {
@@ -33,6 +37,11 @@ export interface WorkerDeps {
   /** The lease was found lost while working (a progress save was refused). */
   onLeaseLost(held: HeldJob): void;
   onError?(job: LeasedJob, error: unknown): void;
+  /**
+   * Offered a politeness deferral (a release until `until` with nothing tried): true when the
+   * runner keeps the job leased and runs it again at `until` without holding a worker meanwhile.
+   */
+  park?(held: HeldJob, until: number, progress: unknown): boolean;
 }
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -40,7 +49,9 @@ const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 export async function runJob(held: HeldJob, deps: WorkerDeps): Promise<JobOutcome> {
   const { job } = held;
   const { queue } = deps;
-  let lastSave = Number.NEGATIVE_INFINITY;
+  // A job that finishes within progressEveryMs never writes progress mid-way (one write less per
+  // job); a longer one saves at most that often, so a crash loses at most that much of its work.
+  let lastSave = deps.now();
   const saveProgress = (progress: unknown) => {
     const now = deps.now();
     if (now - lastSave < deps.progressEveryMs || held.controller.signal.aborted) return;
@@ -71,6 +82,14 @@ export async function runJob(held: HeldJob, deps: WorkerDeps): Promise<JobOutcom
     };
   }
   const commit = decideCommit(step, held.cause);
+  if (
+    commit.kind === "release" &&
+    commit.until !== undefined &&
+    commit.attempts.length === 0 &&
+    !held.cause &&
+    deps.park?.(held, commit.until, commit.progress)
+  )
+    return { job, step, commit, committed: true, parked: true };
   held.committing = true;
   const committed = await (deps.commit ? deps.commit(job, commit) : write(queue, job, commit));
   return { job, step, commit, committed };

@@ -67,7 +67,11 @@ describe("exit codes and one-line errors", () => {
       "error: --log-level: expected one of silent, error, warn",
     ],
     [["queue", "list", "--state"], 2, "error: option --state needs a value"],
-    [["queue", "run"], 1, "error: queue run is not available in this build yet"],
+    [
+      ["queue", "stats", "--state-dir", "/dev/null/state"],
+      1,
+      "error: cannot open the queue database in /dev/null/state: ENOTDIR",
+    ],
   ])("%p → exit %d", async (args, code, message) => {
     const r = await runBinary(args);
     expect(r.code).toBe(code);
@@ -84,11 +88,11 @@ describe("exit codes and one-line errors", () => {
   });
 
   test("--debug adds the stack trace, mapped to the sources", async () => {
-    const r = await runBinary(["queue", "run", "--debug"]);
+    const r = await runBinary(["queue", "stats", "--state-dir", "/dev/null/state", "--debug"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toStartWith("error: queue run is not available in this build yet\n");
-    expect(r.stderr).toContain("RuntimeFailure: queue run is not available");
-    expect(r.stderr).toMatch(/ {4}at .*src\/cli\/common\.ts:\d+/);
+    expect(r.stderr).toStartWith("error: cannot open the queue database in /dev/null/state");
+    expect(r.stderr).toContain("RuntimeFailure: cannot open the queue database");
+    expect(r.stderr).toMatch(/ {4}at .*src\/cli\/queue\.ts:\d+/);
   });
 
   test("global options work before the command words", async () => {

@@ -160,6 +160,65 @@ describe("orchestrator", () => {
     });
   });
 
+  test("a short politeness wait is waited out without a worker or a release, then the job runs again", async () => {
+    await queue.enqueue(works(1));
+    let calls = 0;
+    const step: JobStep = async () => {
+      calls++;
+      if (calls === 1)
+        return {
+          ok: false,
+          reason: "rate_limited",
+          transient: true,
+          deferred: true,
+          retryAt: clock + 30,
+          message: "next token in 30 ms",
+          attempts: [],
+          progress: {
+            version: 1,
+            resolvers: { direct: { state: "settled", found: 1 } },
+            candidates: [],
+            derived: {},
+          },
+        };
+      return ok;
+    };
+    const seen: unknown[] = [];
+    const wrapped: JobStep = (job, ctx) => {
+      seen.push(job.progress);
+      return step(job, ctx);
+    };
+    const summary = await orchestrator(wrapped, { parkMaxMs: 1000 }).run();
+    expect(calls).toBe(2);
+    expect(summary).toMatchObject({ acked: 1, released: 0, end: "drained" });
+    expect(row(1)).toMatchObject({ state: "done", attempts: 1 });
+    // The second run continued from the first one's progress.
+    expect(seen[1]).toMatchObject({ resolvers: { direct: { state: "settled" } } });
+  });
+
+  test("shutdown releases parked jobs until they were due, no attempt counted", async () => {
+    await queue.enqueue(works(1));
+    const until = clock + 60_000;
+    const o = orchestrator(
+      async () => ({
+        ok: false,
+        reason: "rate_limited",
+        transient: true,
+        deferred: true,
+        retryAt: until,
+        message: "later",
+        attempts: [],
+      }),
+      { parkMaxMs: 120_000, drain: false },
+    );
+    const done = o.run();
+    while (row(1)?.state !== "in_progress" || o.inFlight > 0) await Bun.sleep(1);
+    await Bun.sleep(5);
+    o.stop();
+    expect((await done).released).toBe(1);
+    expect(row(1)).toMatchObject({ state: "queued", attempts: 0, available_at: until });
+  });
+
   test("transient failures retry with backoff; a permanent one ends in error with its outcome", async () => {
     await queue.enqueue(works(2));
     const step: JobStep = async (job) =>
