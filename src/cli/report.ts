@@ -1,6 +1,12 @@
-// `docstokg report`: run summary and service-level indicators.
+// `docstokg report`: run summary and service-level indicators. Thin: open the state database,
+// optionally re-hash the library with a progress line, build the report, print it, and with
+// --check exit 1 naming each violated objective.
 import { defineCommand } from "citty";
-import { globalArgs, notAvailable } from "./common.ts";
+import { CLEAR_LINE } from "../telemetry/progress.ts";
+import { buildReport, reportText } from "../telemetry/report.ts";
+import { type VerifyProgress, verifyLibrary, verifyProgressText } from "../telemetry/verify.ts";
+import { createContext, globalArgs, RuntimeFailure } from "./common.ts";
+import { openExistingState } from "./state-db.ts";
 
 export const reportCommand = defineCommand({
   meta: {
@@ -14,9 +20,54 @@ Examples:
   },
   args: {
     ...globalArgs,
-    json: { type: "boolean", description: "Print JSON" },
+    json: { type: "boolean", description: "Print JSON (version 1, fields in the README)" },
     check: { type: "boolean", description: "Exit 1 when an objective is violated" },
     verify: { type: "boolean", description: "Re-hash every stored file against its recorded SHA-256" },
   },
-  run: () => notAvailable("report"),
+  async run({ args }) {
+    const ctx = await createContext(args);
+    const db = openExistingState(ctx.config.state_dir);
+    try {
+      let verify = null;
+      if (args.verify) {
+        // A live line on a terminal; in JSON log mode a record every telemetry.progress_interval_s.
+        const tty = process.stderr.isTTY === true;
+        let progress: VerifyProgress = { checked: 0, total: 0, bytes: 0 };
+        const show = () => {
+          if (tty) process.stderr.write(`${CLEAR_LINE}${verifyProgressText(progress)}`);
+          else ctx.log.info("verifying stored files", { ...progress });
+        };
+        const timer = setInterval(show, tty ? 250 : ctx.config.telemetry.progress_interval_s * 1000);
+        try {
+          verify = await verifyLibrary(db, {
+            outDir: ctx.config.out_dir,
+            onProgress: (p) => {
+              progress = p;
+            },
+          });
+        } finally {
+          clearInterval(timer);
+          if (tty) process.stderr.write(CLEAR_LINE);
+        }
+        ctx.log.info("verified stored files", {
+          checked: verify.files,
+          ok: verify.ok,
+          missing: verify.missing,
+          corrupt: verify.corrupt,
+        });
+      }
+      const report = buildReport(db, { objectives: ctx.config.telemetry.objectives, now: Date.now, verify });
+      process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : reportText(report));
+      if (args.check) {
+        const violated = report.objectives.filter((o) => o.status === "violated");
+        if (violated.length > 0) {
+          throw new RuntimeFailure(
+            `objective${violated.length > 1 ? "s" : ""} violated: ${violated.map((o) => `${o.name} (${o.detail})`).join("; ")}`,
+          );
+        }
+      }
+    } finally {
+      db.close();
+    }
+  },
 });

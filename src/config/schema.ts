@@ -93,6 +93,16 @@ export const ConfigSchema = v.strictObject({
       lease_batch: int(64, "Jobs leased per database round trip."),
       shutdown_grace_s: seconds(30, "Time in-flight jobs get to finish after SIGINT/SIGTERM."),
       poll_interval_s: seconds(1, "Pause between lease attempts when nothing is ready.", 0.01),
+      min_free_bytes: int(
+        256 * 1024 * 1024,
+        "Free space kept on the library's filesystem: below it (or after a download hit ENOSPC) runners lease nothing until space returns.",
+        0,
+      ),
+      disk_check_s: seconds(
+        5,
+        "How often a runner measures free space on the library's filesystem; a job released for a full disk waits this long.",
+        0.01,
+      ),
       drain_max_delay_s: seconds(
         120,
         "With --drain, how far ahead a delayed job (backoff, Retry-After, politeness release) is waited for; later ones stay queued.",

@@ -26,6 +26,9 @@ export const TRANSIENT_REASONS = [
   "rate_limited",
   "lease_lost",
   "cancelled",
+  // The library's filesystem ran out of space (ENOSPC/EDQUOT): the runner releases the job without
+  // counting an attempt and stops leasing until space returns.
+  "disk_full",
 ] as const;
 
 export type NamedReason = (typeof PERMANENT_REASONS)[number] | (typeof TRANSIENT_REASONS)[number];

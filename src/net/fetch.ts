@@ -343,7 +343,16 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
           res.release();
           const refreshed = cache.refresh(cacheKey, res.headers, now());
           const entry = refreshed ?? cached.entry;
-          return { ok: true, response: { ...fromCache(entry, res.url), redirects: res.redirects } };
+          // A revalidation did go out: it keeps its limiter wait and is not a cache hit.
+          return {
+            ok: true,
+            response: {
+              ...fromCache(entry, res.url),
+              redirects: res.redirects,
+              rateWaitMs: res.rateWaitMs,
+              fromCache: false,
+            },
+          };
         }
         if (cache && res.status === 200 && res.body) {
           res.body = teeIntoCache(res.body, cache.maxBodyBytes, (bytes) =>
@@ -379,6 +388,7 @@ function fromCache(entry: { status: number; headers: Headers; body: Uint8Array }
       },
     }),
     rateWaitMs: 0,
+    fromCache: true,
     release() {},
   };
 }

@@ -33,6 +33,8 @@ export interface OrchestratorOptions {
   onLeaseLost?(job: LeasedJob): void;
   onError?(what: string, error: unknown): void;
   onDrainExit?(info: { delayed: number; nextAvailableAt: number | null }): void;
+  /** Free space on the library's disk (src/download/disk-space.ts): no leasing while not ready. */
+  space?: { ready(): boolean };
   /**
    * A politeness deferral due within this many ms stays leased here and runs again when due (no
    * worker held meanwhile, no database round trip); later ones are released to the queue. 0: never.
@@ -134,6 +136,13 @@ export class Orchestrator {
     const { maxWorkers, leaseBatch } = this.o;
     const lowWater = Math.max(1, Math.min(leaseBatch, maxWorkers));
     while (!this.stopping) {
+      if (this.o.space && !this.o.space.ready()) {
+        // The library's disk is full: lease and start nothing until space returns (no attempt is
+        // spent on a download that cannot be stored); leased jobs not yet started go back at once.
+        await this.releaseBacklog();
+        await this.idle(this.o.pollMs);
+        continue;
+      }
       let leased = -1;
       if (this.backlog.length < lowWater) {
         try {
@@ -177,6 +186,17 @@ export class Orchestrator {
       } else if (leased === 0 || this.running.size >= maxWorkers || this.backlog.length >= lowWater) {
         // Nothing more to lease right now, or every worker is busy: wait for a job to finish.
         await this.idle(this.o.pollMs);
+      }
+    }
+  }
+
+  private async releaseBacklog(): Promise<void> {
+    for (const h of this.backlog.splice(0)) {
+      this.held.delete(h.job.id);
+      try {
+        if (await this.o.queue.release(h.job.id, h.job.token)) this.summary.released++;
+      } catch (e) {
+        this.o.onError?.("release", e);
       }
     }
   }

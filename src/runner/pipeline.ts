@@ -4,6 +4,7 @@
 import { relative } from "node:path";
 import type { Config } from "../config/schema.ts";
 import type { Reason } from "../core/reasons.ts";
+import { isDiskFullError } from "../download/disk-space.ts";
 import type { DownloadResult, DownloadSuccess } from "../download/types.ts";
 import type { HttpClient, HttpRequest, HttpResult } from "../net/types.ts";
 import { hostKey } from "../net/url.ts";
@@ -24,6 +25,8 @@ export interface PipelineDeps {
   settings: ResolverSettings;
   now: () => number;
   metrics?: ProductMetrics;
+  /** Told when a download meets a full disk, so the runner stops leasing. */
+  space?: { reportFull(): void };
 }
 
 /** Reasons a request gets when this process's limiter would not wait long enough for the host. */
@@ -53,6 +56,26 @@ export function attemptRecord(c: Candidate, r: DownloadResult, at: number): Atte
   };
 }
 
+/**
+ * The attempt row of a metadata or landing request that went out: a fresh cache hit and a refusal
+ * by this process's limiter sent nothing and give none. The URL is left out: API URLs carry contact
+ * addresses and keys; the host says where it went.
+ */
+export function requestAttempt(req: HttpRequest, r: HttpResult, at: number): AttemptRecord | null {
+  if (r.ok && r.response.fromCache) return null;
+  if (!r.ok && r.status === undefined && (POLITENESS_WAITS.has(r.reason) || r.reason === "cancelled"))
+    return null;
+  return {
+    role: req.role,
+    resolver: req.resolver ?? null,
+    host: safeHost(req.url),
+    httpStatus: r.ok ? r.response.status : (r.status ?? null),
+    reason: r.ok ? null : r.reason,
+    rateWaitMs: r.ok ? Math.round(r.response.rateWaitMs) : null,
+    at,
+  };
+}
+
 /** A refusal by the limiter (no request was sent): not a try, not a request. */
 function isRefusal(r: DownloadResult): boolean {
   return !r.ok && r.status === undefined && (POLITENESS_WAITS.has(r.reason) || r.reason === "cancelled");
@@ -73,11 +96,21 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
   return async (job, ctx) => {
     const attempts: AttemptRecord[] = [];
     let served429 = false;
+    // A full disk ends the job's work at once: every other candidate would meet it too.
+    let diskFull: string | undefined;
+    const stopForDisk = new AbortController();
+    const signal = AbortSignal.any([ctx.signal, stopForDisk.signal]);
     let bytes = 0;
     // Per job: notice an origin's own 429 (a real try, counted) and feed the request metrics.
     const http: HttpClient = {
       async request(req: HttpRequest): Promise<HttpResult> {
         const r = await deps.http.request(req);
+        // Metadata and landing requests are attempts too (role set), so the report can state their
+        // rate waits and 429s per host; candidate downloads are recorded by onAttempt below.
+        if (req.role !== "artifact") {
+          const a = requestAttempt(req, r, deps.now());
+          if (a) attempts.push(a);
+        }
         if (r.ok) metrics?.recordRequest(req.role, r.response.status, r.response.rateWaitMs);
         else if (r.status !== undefined) {
           if (r.status === 429) served429 = true;
@@ -88,7 +121,7 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
         return r;
       },
     };
-    const tryCandidate = downloadTrier(
+    const download = downloadTrier(
       { http, outDir: config.out_dir, download: config.download, now: deps.now },
       {
         artifactId: job.artifactId,
@@ -108,15 +141,53 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
         settings: deps.settings,
         http,
         slots: deps.slots,
-        signal: ctx.signal,
+        signal,
         maxWaitMs,
         now: deps.now,
-        tryCandidate,
+        tryCandidate: async (candidate, sig) => {
+          try {
+            return await download(candidate, sig);
+          } catch (e) {
+            // A full disk is this machine's trouble, not the URL's (the download removed its temp
+            // file): record the try, stop the job's other work, and tell the runner to stop leasing.
+            if (!isDiskFullError(e)) throw e;
+            const message = `${candidate.url}: no space left on the library's filesystem (${config.out_dir})`;
+            attempts.push({
+              resolver: candidate.resolver,
+              tier: candidate.tier + 1,
+              url: candidate.url,
+              host: safeHost(candidate.url),
+              reason: "disk_full",
+              at: deps.now(),
+            });
+            if (diskFull === undefined) {
+              diskFull = message;
+              deps.space?.reportFull();
+              stopForDisk.abort();
+            }
+            return { ok: false, reason: "disk_full", message };
+          }
+        },
         onProgress: (p) => ctx.saveProgress(p),
       },
       job.progress ?? undefined,
     );
     metrics?.bytes.inc(undefined, bytes);
+    if (diskFull !== undefined && !r.ok && !ctx.signal.aborted) {
+      return {
+        ok: false,
+        reason: "disk_full",
+        transient: true,
+        message: diskFull,
+        // Not offered to any runner before this one measures the disk again.
+        retryAt: deps.now() + config.orchestrator.disk_check_s * 1000,
+        deferred: false,
+        attempts,
+        bytes,
+        progress: r.progress,
+        detail: { message: diskFull },
+      };
+    }
     return stepResult(r, config.out_dir, attempts, bytes, served429);
   };
 }

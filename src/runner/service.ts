@@ -6,6 +6,7 @@ import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import type { ConsolaInstance } from "consola";
 import type { Config } from "../config/schema.ts";
+import { DiskSpaceGate, type SpaceVerdict } from "../download/disk-space.ts";
 import { sweepTempFiles } from "../download/temp.ts";
 import { createMetadataCache } from "../net/cache.ts";
 import { createHttpClient, type Transport } from "../net/fetch.ts";
@@ -18,6 +19,7 @@ import { queueControls, queueReadModel } from "../status/queue-read-model.ts";
 import { type StatusServer, startStatusServer } from "../status/server.ts";
 import { openStateDatabase } from "../store/db.ts";
 import { queuePolicy, randomToken, SqliteJobQueue } from "../store/sqlite-queue.ts";
+import { formatBytes } from "../telemetry/format.ts";
 import { ManifestWriter, manifestPath, sqliteOutboxStore } from "../telemetry/manifest.ts";
 import { createProductMetrics } from "../telemetry/product-metrics.ts";
 import { ProgressReporter } from "../telemetry/progress.ts";
@@ -61,6 +63,22 @@ export class StatusListenError extends Error {
   override name = "StatusListenError";
 }
 
+/** The log line for a change of the disk-space gate. */
+export function diskSpaceLine(
+  v: SpaceVerdict & { reason: "low" | "full" | "recovered" },
+  config: Config,
+): string {
+  const free = v.freeBytes === null ? "unknown space" : formatBytes(v.freeBytes);
+  const floor = formatBytes(config.orchestrator.min_free_bytes);
+  if (v.reason === "full") {
+    return `disk full: a download into ${config.out_dir} failed with no space left on the device; the job was released without counting an attempt, and leasing is paused until ${floor} (orchestrator.min_free_bytes) are free`;
+  }
+  if (v.reason === "low") {
+    return `low disk space: ${free} free under ${config.out_dir}, below orchestrator.min_free_bytes (${floor}); leasing is paused until space returns`;
+  }
+  return `disk space back: ${free} free under ${config.out_dir}; leasing resumed`;
+}
+
 export async function runQueue(o: RunOptions): Promise<RunSummary> {
   const { config, log } = o;
   const now = o.now ?? Date.now;
@@ -91,6 +109,13 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
       configuredHosts: Object.keys(config.politeness.hosts),
       onCollectError: (e) => log.debug("metrics collection failed", e),
     });
+    const space = new DiskSpaceGate({
+      dir: config.out_dir,
+      minFreeBytes: config.orchestrator.min_free_bytes,
+      checkEveryMs: config.orchestrator.disk_check_s * 1000,
+      now,
+      onChange: (v) => log[v.ok ? "info" : v.reason === "full" ? "error" : "warn"](diskSpaceLine(v, config)),
+    });
     let step = o.step;
     if (!step) {
       const settings = resolverSettings(config, o.env ?? {});
@@ -105,7 +130,15 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
         lookup: o.lookup,
         transport: o.transport,
       });
-      step = resolveAndDownload({ config, http, slots: resolverSlots(config), settings, now, metrics });
+      step = resolveAndDownload({
+        config,
+        http,
+        slots: resolverSlots(config),
+        settings,
+        now,
+        metrics,
+        space,
+      });
     }
 
     const manifest = config.telemetry.manifest
@@ -155,6 +188,7 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
       drain: o.drain,
       drainMaxDelayMs: config.orchestrator.drain_max_delay_s * 1000,
       now,
+      space,
       onOutcome: ({ job, commit, committed, failed, step: result }) => {
         bytes += result?.bytes ?? 0;
         if (!committed) return;

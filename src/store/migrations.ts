@@ -1,6 +1,7 @@
 // Ordered schema migrations. Each entry moves the database from version-1 to version; entries are
 // never edited once released — a change is a new entry at the end.
 import type { Database } from "bun:sqlite";
+import { createReportSchema } from "../telemetry/report-schema.ts";
 import { createQueueSchema } from "./queue-schema.ts";
 
 export interface Migration {
@@ -14,6 +15,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 1, name: "queue", up: createQueueSchema },
   // 2: politeness (host rate budgets, cool-downs, breakers, host slots) — src/politeness/hostStore.ts
   // 3: http_cache (metadata HTTP cache) — src/net/cache.ts
+  // 4: report (attempt roles, per-host index, breaker openings) — src/telemetry/report-schema.ts
   {
     version: 2,
     name: "politeness",
@@ -73,4 +75,5 @@ export const MIGRATIONS: Migration[] = [
       ) WITHOUT ROWID`);
     },
   },
+  { version: 4, name: "report", up: createReportSchema },
 ];

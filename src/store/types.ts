@@ -29,6 +29,8 @@ export interface LeasedJob {
 
 /** One candidate tried while processing a job (SPEC 9). */
 export interface AttemptRecord {
+  /** Politeness role of the request; absent means a candidate download (artifact). */
+  role?: "metadata" | "landing" | "artifact" | null;
   resolver?: string | null;
   tier?: number | null;
   url?: string | null;

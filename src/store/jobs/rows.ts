@@ -77,6 +77,7 @@ export interface AttemptRecordRow {
   elapsed_ms: number | null;
   rate_wait_ms: number | null;
   at: number;
+  role: "metadata" | "landing" | "artifact" | null;
 }
 
 export function toAttemptRow(r: AttemptRecordRow): AttemptRow {
@@ -92,6 +93,7 @@ export function toAttemptRow(r: AttemptRecordRow): AttemptRow {
     bytes: r.bytes,
     elapsedMs: r.elapsed_ms,
     rateWaitMs: r.rate_wait_ms,
+    role: r.role ?? null,
     at: r.at,
   };
 }

@@ -1,0 +1,222 @@
+// `docstokg manifest export`: outcomes streamed from the database as JSONL (the manifest line format,
+// version 1) or CSV (RFC 4180, the column set below, version 1). Rows are read in keyset pages by
+// seq, so no read transaction stays open while the consumer is slow, and written with backpressure,
+// so memory stays constant whatever the number of outcomes.
+import type { Database } from "bun:sqlite";
+import { once } from "node:events";
+import type { Writable } from "node:stream";
+import { type ManifestOutcome, manifestLine } from "./manifest.ts";
+
+export const EXPORT_FORMATS = ["jsonl", "csv"] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/**
+ * CSV columns, version 1 (header row first). Flattened from the manifest line: `v` is the column-set
+ * version, the work's identifiers and title follow the outcome fields, and `meta` is the artifact's
+ * meta object as JSON text. Empty cell = null. Times are ISO-8601 UTC.
+ */
+export const CSV_COLUMNS = [
+  "v",
+  "seq",
+  "artifact_id",
+  "job_id",
+  "state",
+  "reason",
+  "message",
+  "resolver",
+  "tier",
+  "url",
+  "final_url",
+  "sha256",
+  "bytes",
+  "content_type",
+  "path",
+  "etag",
+  "last_modified",
+  "attempts",
+  "first_attempt_at",
+  "finished_at",
+  "doi",
+  "pmid",
+  "pmcid",
+  "arxiv",
+  "openalex",
+  "title",
+  "year",
+  "meta",
+] as const;
+
+export interface ExportFilter {
+  /** Outcomes finished at or after this epoch-ms time. */
+  since?: number;
+  state?: "done" | "skipped" | "error";
+}
+
+/** One CSV field per RFC 4180: quoted when it holds a comma, quote, CR or LF; quotes doubled. */
+export function csvField(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  const text = typeof value === "object" ? JSON.stringify(value) : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** A CSV record with its CRLF line break (RFC 4180). */
+export function csvRecord(fields: readonly unknown[]): string {
+  return `${fields.map(csvField).join(",")}\r\n`;
+}
+
+/** The CSV record of one outcome, from its manifest line (one source of truth for the fields). */
+export function csvOfOutcome(o: ManifestOutcome): string {
+  const line = JSON.parse(manifestLine(o)) as Record<string, unknown> & { work: Record<string, unknown> };
+  const flat: Record<string, unknown> = { ...line, ...line.work };
+  return csvRecord(CSV_COLUMNS.map((c) => flat[c]));
+}
+
+interface Row {
+  seq: number;
+  job_id: number;
+  artifact_id: string;
+  state: "done" | "skipped" | "error";
+  reason: string;
+  message: string | null;
+  resolver: string | null;
+  tier: number | null;
+  url: string | null;
+  final_url: string | null;
+  sha256: string | null;
+  bytes: number | null;
+  content_type: string | null;
+  path: string | null;
+  etag: string | null;
+  last_modified: string | null;
+  first_attempt_at: number | null;
+  finished_at: number;
+  attempts: number;
+  artifact: string | null;
+}
+
+const PAGE = 1000;
+
+// Keyset pages by seq; the filters take neutral values (0, '') when not asked for.
+const PAGE_QUERY = `SELECT o.seq, o.job_id, o.artifact_id, o.state, o.reason, o.message, o.resolver, o.tier, o.url,
+    o.final_url, o.sha256, o.bytes, o.content_type, o.path, o.etag, o.last_modified,
+    o.first_attempt_at, o.finished_at, o.attempts, j.artifact
+  FROM outcomes o LEFT JOIN jobs j ON j.id = o.job_id
+  WHERE o.seq > ?1 AND o.finished_at >= ?2 AND (?3 = '' OR o.state = ?3)
+  ORDER BY o.seq LIMIT ${PAGE}`;
+
+function toOutcome(r: Row): ManifestOutcome {
+  let artifact: Record<string, unknown> | null = null;
+  try {
+    const a = r.artifact ? (JSON.parse(r.artifact) as unknown) : null;
+    artifact = a && typeof a === "object" ? (a as Record<string, unknown>) : null;
+  } catch {
+    artifact = null;
+  }
+  return {
+    seq: r.seq,
+    jobId: r.job_id,
+    artifactId: r.artifact_id,
+    state: r.state,
+    reason: r.reason,
+    message: r.message,
+    resolver: r.resolver,
+    tier: r.tier,
+    url: r.url,
+    finalUrl: r.final_url,
+    sha256: r.sha256,
+    bytes: r.bytes,
+    contentType: r.content_type,
+    path: r.path,
+    etag: r.etag,
+    lastModified: r.last_modified,
+    firstAttemptAt: r.first_attempt_at,
+    finishedAt: r.finished_at,
+    attempts: r.attempts,
+    artifact,
+  };
+}
+
+/** The destination closed early (e.g. `| head`): stop quietly, it wants no more. */
+export class SinkClosed extends Error {
+  override name = "SinkClosed";
+}
+
+const isBrokenPipe = (e: unknown) => (e as NodeJS.ErrnoException | null)?.code === "EPIPE";
+
+/** Write with backpressure: wait for `drain` when the stream's buffer is full. */
+async function writeChunk(out: Writable, chunk: string): Promise<void> {
+  if (out.destroyed || out.writableEnded) throw new SinkClosed("output closed");
+  let flowing: boolean;
+  try {
+    flowing = out.write(chunk);
+  } catch (e) {
+    if (isBrokenPipe(e)) throw new SinkClosed("output closed");
+    throw e;
+  }
+  if (flowing) return;
+  // events.once rejects when the stream emits `error` meanwhile: EPIPE means the reader left.
+  try {
+    await Promise.race([
+      once(out, "drain"),
+      once(out, "close").then(() => {
+        throw new SinkClosed("output closed");
+      }),
+    ]);
+  } catch (e) {
+    throw isBrokenPipe(e) ? new SinkClosed("output closed") : e;
+  }
+}
+
+/** Streams matching outcomes in seq order; returns how many were written. */
+export async function exportOutcomes(
+  db: Database,
+  out: Writable,
+  format: ExportFormat,
+  filter: ExportFilter = {},
+): Promise<number> {
+  const page = db.query<Row, [number, number, string]>(PAGE_QUERY);
+  // A stream error (EPIPE when the reader went away) arrives as an event after a write that looked
+  // fine; remember it and stop at the next write instead of exporting into the void.
+  let failed: unknown;
+  const onError = (e: unknown) => {
+    failed = e;
+  };
+  out.on("error", onError);
+  const write = async (chunk: string) => {
+    if (failed !== undefined) throw isBrokenPipe(failed) ? new SinkClosed("output closed") : failed;
+    await writeChunk(out, chunk);
+  };
+  try {
+    if (format === "csv") await write(csvRecord(CSV_COLUMNS));
+    let written = 0;
+    for (let after = 0; ; ) {
+      const rows = page.all(after, filter.since ?? 0, filter.state ?? "");
+      if (rows.length === 0) break;
+      let chunk = "";
+      for (const r of rows) {
+        const o = toOutcome(r);
+        chunk += format === "csv" ? csvOfOutcome(o) : manifestLine(o);
+      }
+      await write(chunk);
+      // Let queued stream events (errors, drain) arrive between pages.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      written += rows.length;
+      after = rows[rows.length - 1]?.seq ?? after;
+      if (rows.length < PAGE) break;
+    }
+    return written;
+  } finally {
+    out.off("error", onError);
+  }
+}
+
+/** `--since`: an ISO-8601 date or date-time (UTC unless it says otherwise), as epoch ms; null if not one. */
+export function parseSince(text: string): number | null {
+  const t = text.trim();
+  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(t)) return null;
+  // A bare date-time without a zone is read as UTC, like a bare date, so the result never depends on TZ.
+  const zoned =
+    /T|\s/.test(t) && !/(Z|[+-]\d{2}:?\d{2})$/.test(t) ? `${t.replace(" ", "T")}Z` : t.replace(" ", "T");
+  const ms = Date.parse(zoned);
+  return Number.isFinite(ms) ? ms : null;
+}

@@ -1,0 +1,192 @@
+// Service-level indicators as pure functions over rows: nearest-rank percentiles (also picked from a
+// sorted stream in constant memory), ratios, and the objectives check. The report gathers rows from
+// the database and hands them here, so every figure can be tested with numbers worked out by hand.
+
+/** Percentiles the report states. */
+export const PERCENTILES = [50, 95] as const;
+export type Percentile = (typeof PERCENTILES)[number];
+
+export interface Distribution {
+  count: number;
+  p50: number | null;
+  p95: number | null;
+}
+
+/** 1-based nearest rank of percentile p among n sorted values: ceil(p/100 · n), at least 1. */
+export function nearestRank(n: number, p: number): number {
+  if (n <= 0) return 0;
+  return Math.min(n, Math.max(1, Math.ceil((p / 100) * n - 1e-9)));
+}
+
+/** The nearest-rank percentile of ascending values (null when empty). */
+export function percentile(sorted: ArrayLike<number>, p: number): number | null {
+  const n = sorted.length;
+  if (n === 0) return null;
+  return sorted[nearestRank(n, p) - 1] ?? null;
+}
+
+/** p50 and p95 of values in any order (sorts a copy). */
+export function distribution(values: readonly number[]): Distribution {
+  const sorted = Float64Array.from(values).sort();
+  return { count: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95) };
+}
+
+/**
+ * Percentiles per group from (key, value) pairs pushed in (key, value) order, given each group's
+ * size up front (a GROUP BY count). Holds one group's position at a time, so memory does not grow
+ * with the rows; a push is a comparison or two.
+ */
+export class GroupedPercentiles {
+  private readonly out = new Map<string, Distribution>();
+  private key: string | undefined;
+  private group: Distribution | undefined;
+  private index = 0;
+  private rank50 = 0;
+  private rank95 = 0;
+
+  constructor(counts: ReadonlyMap<string, number>) {
+    for (const [k, n] of counts) this.out.set(k, { count: n, p50: null, p95: null });
+  }
+
+  push(key: string, value: number): void {
+    if (key !== this.key) {
+      this.key = key;
+      this.index = 0;
+      this.group = this.out.get(key);
+      this.rank50 = this.group ? nearestRank(this.group.count, 50) : 0;
+      this.rank95 = this.group ? nearestRank(this.group.count, 95) : 0;
+    }
+    this.index++;
+    if (!this.group) return;
+    if (this.index === this.rank50) this.group.p50 = value;
+    if (this.index === this.rank95) this.group.p95 = value;
+  }
+
+  result(): Map<string, Distribution> {
+    return this.out;
+  }
+}
+
+/** GroupedPercentiles over an iterable of rows. */
+export function groupedDistributions(
+  rows: Iterable<{ key: string; value: number }>,
+  counts: ReadonlyMap<string, number>,
+): Map<string, Distribution> {
+  const picker = new GroupedPercentiles(counts);
+  for (const row of rows) picker.push(row.key, row.value);
+  return picker.result();
+}
+
+/** Percentiles of an ascending stream whose length is known. */
+export function sortedDistribution(values: Iterable<number>, count: number): Distribution {
+  const picker = new GroupedPercentiles(new Map([["", count]]));
+  for (const value of values) picker.push("", value);
+  return picker.result().get("") ?? { count: 0, p50: null, p95: null };
+}
+
+/** a / b, or null when b is 0 (a ratio of nothing is unknown, not zero). */
+export function ratio(a: number, b: number): number | null {
+  return b === 0 ? null : a / b;
+}
+
+export interface Objectives {
+  max_corruption: number;
+  max_429_ratio: number;
+  max_metadata_rate_wait_p95_ms: number;
+}
+
+export type ObjectiveName = "corruption" | "429_ratio" | "metadata_rate_wait_p95";
+
+export interface ObjectiveResult {
+  name: ObjectiveName;
+  /** `unmeasured`: the figure is unknown (no --verify, no requests of that kind). */
+  status: "met" | "violated" | "unmeasured";
+  /** The bound from `telemetry.objectives`. */
+  target: number;
+  /** The measured figure (worst host for the 429 ratio); null when unmeasured. */
+  actual: number | null;
+  /** One line for people: what was measured, and what broke the bound. */
+  detail: string;
+}
+
+export interface ObjectiveInputs {
+  /** Missing plus corrupt files found by --verify; null when files were not verified. */
+  corruptFiles: number | null;
+  hosts: readonly { host: string; requests: number; responses429: number }[];
+  metadataRateWaitP95Ms: number | null;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2).replace(/\.?0+$/, "")} %`;
+
+/** Each objective met, violated or unmeasured, in a fixed order. */
+export function evaluateObjectives(inputs: ObjectiveInputs, o: Objectives): ObjectiveResult[] {
+  const results: ObjectiveResult[] = [];
+
+  const bad = inputs.corruptFiles;
+  results.push(
+    bad === null
+      ? {
+          name: "corruption",
+          status: "unmeasured",
+          target: o.max_corruption,
+          actual: null,
+          detail: "stored files not verified (run with --verify)",
+        }
+      : {
+          name: "corruption",
+          status: bad <= o.max_corruption ? "met" : "violated",
+          target: o.max_corruption,
+          actual: bad,
+          detail: `${bad} stored file(s) missing or not matching their SHA-256 (allowed ${o.max_corruption})`,
+        },
+  );
+
+  const measured = inputs.hosts.filter((h) => h.requests > 0);
+  if (measured.length === 0) {
+    results.push({
+      name: "429_ratio",
+      status: "unmeasured",
+      target: o.max_429_ratio,
+      actual: null,
+      detail: "no requests recorded",
+    });
+  } else {
+    const over = measured
+      .map((h) => ({ host: h.host, r: h.responses429 / h.requests, h }))
+      .filter((x) => x.r > o.max_429_ratio)
+      .sort((a, b) => b.r - a.r || a.host.localeCompare(b.host));
+    const worst = Math.max(...measured.map((h) => h.responses429 / h.requests));
+    results.push({
+      name: "429_ratio",
+      status: over.length === 0 ? "met" : "violated",
+      target: o.max_429_ratio,
+      actual: worst,
+      detail:
+        over.length === 0
+          ? `every host at or under ${pct(o.max_429_ratio)} (worst ${pct(worst)})`
+          : `over ${pct(o.max_429_ratio)}: ${over
+              .map((x) => `${x.host} ${pct(x.r)} (${x.h.responses429}/${x.h.requests})`)
+              .join(", ")}`,
+    });
+  }
+
+  const p95 = inputs.metadataRateWaitP95Ms;
+  results.push(
+    p95 === null
+      ? {
+          name: "metadata_rate_wait_p95",
+          status: "unmeasured",
+          target: o.max_metadata_rate_wait_p95_ms,
+          actual: null,
+          detail: "no metadata requests recorded",
+        }
+      : {
+          name: "metadata_rate_wait_p95",
+          status: p95 <= o.max_metadata_rate_wait_p95_ms ? "met" : "violated",
+          target: o.max_metadata_rate_wait_p95_ms,
+          actual: p95,
+          detail: `metadata rate wait p95 ${p95} ms (allowed ${o.max_metadata_rate_wait_p95_ms} ms)`,
+        },
+  );
+  return results;
+}
