@@ -224,7 +224,10 @@ export class Politeness implements PolitenessGate {
 
       // 2. Concurrency: resolver, then host (always in this order, so waiters cannot deadlock). Each
       // step tries without waiting first: the common case stays free of timers and extra promises.
-      if (req.resolver !== undefined) {
+      // A resolver's limit bounds its own requests (API calls, landing pages); downloading the files
+      // it found is bounded by their hosts alone, or one resolver's candidates spread over many hosts
+      // would queue behind a handful of slots.
+      if (req.resolver !== undefined && req.role !== "artifact") {
         const limit = this.resolverLimit(req.resolver);
         const r =
           this.resolverSlots.tryAcquire(req.resolver, limit) ??

@@ -479,6 +479,18 @@ describe("concurrency", () => {
     other.release();
   });
 
+  test("per-resolver limit: file downloads are bounded by their hosts, not by the resolver that found them", async () => {
+    const { p } = setup({ resolvers: { direct: { max_concurrent: 1 } } }, { auto: false });
+    const a = permit(
+      await p.acquire({ host: "a.example", role: "artifact", resolver: "direct", maxWaitMs: MIN }),
+    );
+    const b = permit(
+      await p.acquire({ host: "b.example", role: "artifact", resolver: "direct", maxWaitMs: MIN }),
+    );
+    a.release();
+    b.release();
+  });
+
   test("two instances on one database share the host's slots (cross-process limit)", async () => {
     const shared = openPolitenessDb();
     const cfg = { politeness: { hosts: { "one.example": { max_concurrent: 1, rate: "1000/s" } } } };
