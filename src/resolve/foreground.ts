@@ -6,6 +6,7 @@ import { mkdirSync } from "node:fs";
 import type { Config, ResolverName } from "../config/schema.ts";
 import type { Reason } from "../core/reasons.ts";
 import { sweepTempFiles } from "../download/temp.ts";
+import { type DownloadThreads, startDownloadThreads } from "../download/threads.ts";
 import type { DownloadSuccess } from "../download/types.ts";
 import { createMetadataCache } from "../net/cache.ts";
 import { createHttpClient, type Transport } from "../net/fetch.ts";
@@ -28,6 +29,8 @@ export interface Pipeline {
   settings: ResolverSettings;
   /** Resolvers that cannot run with this configuration (log each once). */
   warnings: string[];
+  /** The process's flush and hashing threads, shared by every download. */
+  threads: DownloadThreads;
   close(): void;
 }
 
@@ -56,13 +59,16 @@ export function openPipeline(config: Config, o: PipelineOptions = {}): Pipeline 
     transport: o.transport,
   });
   const settings = resolverSettings(config, o.env ?? {});
+  const threads = startDownloadThreads();
   return {
     config,
     http,
     slots: resolverSlots(config),
     settings,
     warnings: resolverWarnings(config, settings),
+    threads,
     close() {
+      threads.close();
       politeness.close();
       db.close();
     },
@@ -94,7 +100,7 @@ export async function fetchWork(
 ): Promise<FetchOutcome> {
   const maxWaitMs = p.config.politeness.max_wait_s * 1000;
   const tryCandidate = downloadTrier(
-    { http: p.http, outDir: p.config.out_dir, download: p.config.download, now: Date.now },
+    { http: p.http, outDir: p.config.out_dir, download: p.config.download, now: Date.now, ...p.threads },
     { artifactId: work.id, maxWaitMs },
   );
   const r = await runPlan<DownloadSuccess>(work, {

@@ -4,6 +4,7 @@
 import { relative } from "node:path";
 import type { Config } from "../config/schema.ts";
 import type { Reason } from "../core/reasons.ts";
+import type { DownloadDeps } from "../download/candidate.ts";
 import { isDiskFullError } from "../download/disk-space.ts";
 import type { DownloadResult, DownloadSuccess } from "../download/types.ts";
 import type { HttpClient, HttpRequest, HttpResult } from "../net/types.ts";
@@ -27,6 +28,8 @@ export interface PipelineDeps {
   metrics?: ProductMetrics;
   /** Told when a download meets a full disk, so the runner stops leasing. */
   space?: { reportFull(): void };
+  /** The process's flush and hashing threads, shared by every download. */
+  threads?: Pick<DownloadDeps, "syncer" | "hashers">;
 }
 
 /** Reasons a request gets when this process's limiter would not wait long enough for the host. */
@@ -122,7 +125,7 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
       },
     };
     const download = downloadTrier(
-      { http, outDir: config.out_dir, download: config.download, now: deps.now },
+      { http, outDir: config.out_dir, download: config.download, now: deps.now, ...deps.threads },
       {
         artifactId: job.artifactId,
         maxWaitMs,

@@ -8,6 +8,7 @@ import type { ConsolaInstance } from "consola";
 import type { Config } from "../config/schema.ts";
 import { DiskSpaceGate, type SpaceVerdict } from "../download/disk-space.ts";
 import { sweepTempFiles } from "../download/temp.ts";
+import { startDownloadThreads } from "../download/threads.ts";
 import { createMetadataCache } from "../net/cache.ts";
 import { createHttpClient, type Transport } from "../net/fetch.ts";
 import type { Lookup } from "../net/gate.ts";
@@ -130,6 +131,8 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
         lookup: o.lookup,
         transport: o.transport,
       });
+      const threads = startDownloadThreads();
+      cleanups.push(() => threads.close());
       step = resolveAndDownload({
         config,
         http,
@@ -138,6 +141,7 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
         now,
         metrics,
         space,
+        threads,
       });
     }
 
