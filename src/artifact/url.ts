@@ -1,18 +1,19 @@
-// Canonical URL form (SPEC 2.3): the dedupe key of candidate URLs and the basis of host keys.
-// The WHATWG URL parser already lowercases scheme and host, converts IDN to punycode, drops default
-// ports and removes dot segments; what is left is the fragment and the http(s)-only rule.
+// Canonical form of an artifact's http(s) links (SPEC 2.3) for import and dedupe. The rules live in
+// src/core/url.ts, the one canonicalizer every part uses; this adds the http(s)-only rule and a fast
+// path for bulk input, where most URLs are canonical already and can skip the parser.
+import { parseUrl } from "../core/url.ts";
 
-// URLs that are canonical already (the vast majority in bulk input) skip the parser: lowercase
-// scheme, a plain lowercase DNS name whose last label cannot be read as an IPv4 number, no port,
-// no userinfo, a path of characters the parser leaves alone, no dot segments, no fragment.
+// Canonical already: lowercase scheme, a plain lowercase DNS name whose last label cannot be read as
+// an IPv4 number, no port, no userinfo, a path of characters the parser leaves alone and without
+// percent-escapes (those are normalized), no dot segments, no fragment.
 const ALREADY_CANONICAL = /^https?:\/\/(?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*\/[A-Za-z0-9\-._~!$&()*+,;=:@/%?]*$/;
-const DOT_SEGMENT = /\/\.{1,2}(?:[/?]|$)|%2e/i;
+const DOT_SEGMENT = /\/\.{1,2}(?:[/?]|$)/;
 
 function isAlreadyCanonical(text: string): boolean {
   if (!ALREADY_CANONICAL.test(text)) return false;
   const query = text.indexOf("?");
   const path = query === -1 ? text : text.slice(0, query);
-  return !DOT_SEGMENT.test(path) && !text.includes("xn--");
+  return !path.includes("%") && !DOT_SEGMENT.test(path) && !text.includes("xn--");
 }
 
 /** The canonical form of an http(s) URL, or null when `raw` is not an absolute http(s) URL. */
@@ -24,20 +25,10 @@ export function canonicalUrl(raw: string): string | null {
 /** The same as canonicalUrl, always through the parser (the reference the fast path is tested against). */
 export function canonicalUrlSlow(raw: string): string | null {
   const text = raw.trim();
-  if (text === "" || !/^https?:\/\//i.test(text)) return null;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return null;
-  }
+  if (!/^https?:\/\//i.test(text)) return null;
+  const parsed = parseUrl(text);
+  if (!parsed.ok) return null;
+  const { url } = parsed;
   if ((url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") return null;
-  url.hash = "";
   return url.href;
-}
-
-/** Host key of a URL: the canonical hostname, with the port only when it is not the default. */
-export function hostKey(raw: string): string | null {
-  const canonical = canonicalUrl(raw);
-  return canonical === null ? null : new URL(canonical).host;
 }

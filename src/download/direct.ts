@@ -3,9 +3,9 @@
 // Politeness state lives in a private in-memory database here; runners share the state database.
 import { Database } from "bun:sqlite";
 import type { Config } from "../config/schema.ts";
+import { canonicalUrl } from "../core/url.ts";
 import { createHttpClient } from "../net/fetch.ts";
 import type { HttpClient } from "../net/types.ts";
-import { canonicalUrl } from "../net/url.ts";
 import { Politeness } from "../politeness/politeness.ts";
 import { MIGRATIONS } from "../store/migrations.ts";
 import { downloadCandidate } from "./candidate.ts";

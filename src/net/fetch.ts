@@ -4,6 +4,7 @@
 // body; metadata requests are cached and retried; every outcome gets its reason in outcome.ts.
 import type { Config } from "../config/schema.ts";
 import type { Reason } from "../core/reasons.ts";
+import { hostKey, originOf, parseUrl } from "../core/url.ts";
 import type { MetadataCache } from "./cache.ts";
 import { createUrlGate, type Lookup } from "./gate.ts";
 import { urlHostOf } from "./ip.ts";
@@ -12,7 +13,6 @@ import type { PolitenessGate } from "./politeness-port.ts";
 import { backoffMs, parseRetryAfter } from "./retry.ts";
 import { createRobotsCache, ROBOTS_MAX_BYTES, type RobotsFetch } from "./robots.ts";
 import type { HttpClient, HttpRequest, HttpResponse, HttpResult, Role } from "./types.ts";
-import { hostKey, originOf, parseUrl } from "./url.ts";
 
 export type { PolitenessGate } from "./politeness-port.ts";
 

@@ -4,7 +4,7 @@
 import type { Role } from "./types.ts";
 
 export interface AcquireRequest {
-  /** Host key (src/net/url.ts `hostKey`): lowercase, punycode, port only when non-default. */
+  /** Host key (src/core/url.ts `hostKey`): lowercase, punycode, port only when non-default. */
   host: string;
   role: Role;
   /** Resolver on whose behalf the request is made (per-resolver concurrency). */

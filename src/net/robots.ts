@@ -2,7 +2,7 @@
 // ties, `*` and `$`, Crawl-delay), and a per-origin cache with a TTL that turns a robots.txt fetch
 // into a verdict: 2xx parse, 4xx allow all, 5xx/429 or unreachable disallow for now and ask again later.
 import type { Reason } from "../core/reasons.ts";
-import { normalizePercentEncoding } from "./url.ts";
+import { normalizePercentEncoding } from "../core/url.ts";
 
 export interface RobotsRule {
   allow: boolean;

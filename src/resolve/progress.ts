@@ -4,7 +4,7 @@
 // permanently failed candidates are not tried again.
 import type { ResolverName } from "../config/schema.ts";
 import { isTransient, type Reason } from "../core/reasons.ts";
-import { canonicalUrl } from "../net/url.ts";
+import { canonicalUrl } from "../core/url.ts";
 import type { Candidate, DerivedIds, ResolverReason } from "./types.ts";
 
 export interface ResolverRecord {

@@ -4,11 +4,11 @@
 import { relative } from "node:path";
 import type { Config } from "../config/schema.ts";
 import type { Reason } from "../core/reasons.ts";
+import { hostKey } from "../core/url.ts";
 import type { DownloadDeps } from "../download/candidate.ts";
 import { isDiskFullError } from "../download/disk-space.ts";
 import type { DownloadResult, DownloadSuccess } from "../download/types.ts";
 import type { HttpClient, HttpRequest, HttpResult } from "../net/types.ts";
-import { hostKey } from "../net/url.ts";
 import { downloadTrier } from "../resolve/attempt.ts";
 import { runPlan } from "../resolve/plan.ts";
 import type { PlanProgress } from "../resolve/progress.ts";

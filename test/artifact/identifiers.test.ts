@@ -6,7 +6,7 @@ import {
   normalizePmcid,
   normalizePmid,
 } from "../../src/artifact/identifiers.ts";
-import { canonicalUrl, canonicalUrlSlow, hostKey } from "../../src/artifact/url.ts";
+import { canonicalUrl, canonicalUrlSlow } from "../../src/artifact/url.ts";
 
 describe("normalizeDoi", () => {
   test.each([
@@ -114,11 +114,6 @@ describe("canonicalUrl", () => {
       expect(canonicalUrl(raw)).toBeNull();
     },
   );
-  test("host keys keep only non-default ports", () => {
-    expect(hostKey("https://Example.org:443/a")).toBe("example.org");
-    expect(hostKey("http://127.0.0.2:8080/a")).toBe("127.0.0.2:8080");
-    expect(hostKey("nope")).toBeNull();
-  });
 });
 
 describe("canonicalUrl fast path", () => {
@@ -136,6 +131,9 @@ describe("canonicalUrl fast path", () => {
       "https://a.b.123/",
       "https://xn--zz.org/",
       "https://xn--bcher-kva.example/",
+      "https://example.org/%7euser/%2f",
+      "https://example.org/a%20b?q=%7e",
+      "https://example.org./a",
       "https://example.org",
       "https://example.org/it's",
       "https://example.org/a b",

@@ -1,7 +1,7 @@
 // Canonical URLs and host keys: the dedupe and politeness keys must not split one resource in two
 // or merge two into one.
 import { describe, expect, test } from "bun:test";
-import { canonicalUrl, hostKey, normalizePercentEncoding, originOf, parseUrl } from "../../src/net/url.ts";
+import { canonicalUrl, hostKey, normalizePercentEncoding, originOf, parseUrl } from "../../src/core/url.ts";
 
 describe("canonicalUrl", () => {
   const cases: [string, string | undefined, string][] = [
