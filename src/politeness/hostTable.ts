@@ -1,5 +1,5 @@
 // The host table: how fast and how wide docstokg may talk to each host. Role defaults from config,
-// replaced by the built-in facts about known services (RESOLVERS.md), replaced in turn by
+// replaced by the built-in facts about known services (docs/resolvers.md), replaced in turn by
 // `politeness.hosts.<host>` in config; limits a host announces itself can only tighten the result.
 // Pure: built from the config once, asked per request.
 import type { Config } from "../config/schema.ts";
@@ -37,7 +37,7 @@ export interface HostTableOptions {
   ncbiApiKey?: string;
 }
 
-/** Published or recorded limits of the services the resolvers call (RESOLVERS.md). */
+/** Published or recorded limits of the services the resolvers call (docs/resolvers.md). */
 export function builtinHosts(opts: HostTableOptions): Record<string, BuiltinHost> {
   const arxiv: BuiltinHost = { rate: "1/3s", maxConcurrent: 1, burst: 1 };
   const ncbi: BuiltinHost = { rate: opts.ncbiApiKey ? "10/s" : "3/s" };

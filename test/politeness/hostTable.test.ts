@@ -10,7 +10,7 @@ import {
 import { RateError } from "../../src/politeness/rate.ts";
 
 const config = (input: ConfigInput) => v.parse(ConfigSchema, input);
-// Rate-limit headers as recorded from the live services (shared/fixtures/api/http-headers.json).
+// Rate-limit headers as recorded from the live services (test/fixtures/api/http-headers.json).
 const SAMPLES: Record<string, Record<string, string>> = {
   crossref_public_2026: {
     "x-api-pool": "public",
@@ -80,7 +80,7 @@ describe("host table: defaults and built-ins", () => {
     expect([polite.intervalMs.metadata, polite.maxConcurrent]).toEqual([100, 3]);
   });
 
-  test("the other services of RESOLVERS.md", () => {
+  test("the other services of docs/resolvers.md", () => {
     expect(table.policyFor("api.unpaywall.org").intervalMs.metadata).toBe(100);
     expect(table.policyFor("api.openalex.org").intervalMs.metadata).toBe(100);
     expect(table.policyFor("api.semanticscholar.org").intervalMs.metadata).toBe(1000);

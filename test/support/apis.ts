@@ -1,7 +1,7 @@
 // The simulated scholarly APIs (Unpaywall, Crossref, Europe PMC, the PMC ID converter, Semantic
 // Scholar, DOAJ, OpenAlex, doi.org, Wayback availability and captures) plus the publisher and
 // repository sites, as loopback hosts of the simulated web answering in the exact shape of the
-// recorded samples in shared/fixtures/api, driven by the catalogue's known truth.
+// recorded samples in test/fixtures/api, driven by the catalogue's known truth.
 //
 //   await using web = await startWeb();
 //   const sim = await startApis(web, buildCatalogue());

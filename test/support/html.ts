@@ -1,5 +1,5 @@
 // Real-looking HTML pages of the simulated scholarly web: publisher landing pages (modelled on the
-// Manubot page in shared/fixtures/api), a bot-challenge page and a cookie interstitial.
+// Manubot page in test/fixtures/api), a bot-challenge page and a cookie interstitial.
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
 
