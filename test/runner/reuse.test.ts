@@ -182,6 +182,26 @@ describe("URL index: conditional re-fetch of the same artifact", () => {
 });
 
 describe("URL index: written only with the ack", () => {
+  test("an ack with a stale lease token writes no entry", async () => {
+    const r = newRunner();
+    try {
+      const job = await r.lease("art-z", "http://127.0.0.9:9/z.pdf");
+      const stored = {
+        url: "http://127.0.0.9:9/z.pdf",
+        sha256: "ab".repeat(32),
+        path: "pdf/ab/z.pdf",
+        bytes: 9,
+        kind: "pdf" as const,
+      };
+      expect(await r.queue.ack(job.id, "not-the-token", { state: "done", reason: "ok", stored })).toBe(false);
+      expect(indexRows(r)).toEqual([]);
+      expect(await r.queue.ack(job.id, job.token, { state: "done", reason: "ok", stored })).toBe(true);
+      expect(indexRows(r)).toMatchObject([{ url: stored.url, artifact_id: "art-z" }]);
+    } finally {
+      r.close();
+    }
+  });
+
   async function killChild(dir: string, url: string, mode: string): Promise<string> {
     const child = Bun.spawn([process.execPath, join(import.meta.dir, "reuse-child.ts"), dir, url, mode], {
       stdout: "pipe",
