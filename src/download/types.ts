@@ -52,7 +52,10 @@ export type DownloadSuccess = {
   /** `ok`: newly stored; `duplicate_content`: identical bytes were already stored; `not_modified`: 304. */
   reason: "ok" | "duplicate_content" | "not_modified";
   file: StoredFile;
+  /** HTTP status of the final response; 0 when no request was made (`reused`). */
   status: number;
+  /** The library already held this URL's file from another artifact's download: nothing was sent. */
+  reused?: boolean;
   /** Bytes already on disk from an interrupted earlier attempt that this one continued (0 if none). */
   resumedFrom: number;
   timings: Timings;

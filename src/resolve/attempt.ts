@@ -1,7 +1,13 @@
 // The bridge from the plan to the download pipeline: a candidate is tried by downloading it, and a
-// landing page met instead of a file is handed back for scraping. Used by `fetch` and the runner.
+// landing page met instead of a file is handed back for scraping. Before any request the library's
+// URL index is consulted (download/reuse.ts): reuse, conditional re-fetch, or a plain download.
+// Used by `fetch` and the runner.
+import { join } from "node:path";
+import { canonicalUrl } from "../core/url.ts";
 import { type DownloadDeps, downloadCandidate } from "../download/candidate.ts";
-import type { DownloadFailure, DownloadResult, DownloadSuccess } from "../download/types.ts";
+import { decideReuse, reuseStored, sizeOnDisk } from "../download/reuse.ts";
+import type { DownloadFailure, DownloadResult, DownloadSuccess, PriorCopy } from "../download/types.ts";
+import type { StoredUrls } from "../store/stored-urls.ts";
 import type { CandidateTry } from "./plan.ts";
 import type { Candidate } from "./types.ts";
 
@@ -10,6 +16,8 @@ export interface TrierOptions {
   maxWaitMs?: number;
   /** Every finished try (attempt records, telemetry). */
   onAttempt?: (candidate: Candidate, result: DownloadResult) => void;
+  /** The library's index by canonical URL; without it every candidate is downloaded. */
+  storedUrls?: StoredUrls;
 }
 
 export function downloadTrier(
@@ -17,10 +25,27 @@ export function downloadTrier(
   o: TrierOptions,
 ): (candidate: Candidate, signal: AbortSignal) => Promise<CandidateTry<DownloadSuccess>> {
   return async (candidate, signal) => {
+    let prior: PriorCopy | undefined;
+    if (o.storedUrls) {
+      const key = canonicalUrl(candidate.url) ?? candidate.url;
+      const entry = o.storedUrls.find(key);
+      const size = entry ? await sizeOnDisk(join(deps.outDir, entry.path)) : undefined;
+      const d = decideReuse(entry, o.artifactId, deps.outDir, size);
+      if (d.action === "reuse") {
+        const r = await reuseStored(deps.outDir, o.artifactId, candidate.url, d, deps.syncer);
+        if (r) {
+          o.onAttempt?.(candidate, r);
+          return { ok: true, outcome: r };
+        }
+        o.storedUrls.forget(key, d.entry.sha256);
+      } else if (d.action === "conditional") prior = d.prior;
+      else if (d.stale) o.storedUrls.forget(key, d.stale.sha256);
+    }
     const r = await downloadCandidate(deps, {
       url: candidate.url,
       artifactId: o.artifactId,
       resolver: candidate.resolver,
+      prior,
       signal,
       maxWaitMs: o.maxWaitMs,
     });

@@ -2,6 +2,7 @@
 // error), release (back to the queue without counting an attempt) or abandon (the lease is gone,
 // so nothing may be written). Pure, so every combination is unit-tested.
 import type { Reason } from "../core/reasons.ts";
+import type { StoredUrlInput } from "../store/stored-urls.ts";
 import type { AttemptRecord, OutcomeDetail } from "../store/types.ts";
 import type { StepResult } from "./step.ts";
 
@@ -19,6 +20,7 @@ export type Commit =
       message?: string;
       detail: OutcomeDetail;
       attempts: AttemptRecord[];
+      stored?: StoredUrlInput;
     }
   | {
       kind: "fail";
@@ -36,7 +38,14 @@ export type Commit =
 export function decideCommit(step: StepResult, cause: AbortCause | undefined): Commit {
   if (cause === "lease_lost") return { kind: "abandon" };
   if (step.ok) {
-    return { kind: "ack", state: "done", reason: step.reason, detail: step.detail, attempts: step.attempts };
+    return {
+      kind: "ack",
+      state: "done",
+      reason: step.reason,
+      detail: step.detail,
+      attempts: step.attempts,
+      ...(step.stored ? { stored: step.stored } : {}),
+    };
   }
   // Work cut short by shutdown is handed back whole: the next runner continues from its progress.
   if (cause === "shutdown") return { kind: "release", attempts: step.attempts, progress: step.progress };

@@ -4,7 +4,7 @@
 import { relative } from "node:path";
 import type { Config } from "../config/schema.ts";
 import type { Reason } from "../core/reasons.ts";
-import { hostKey } from "../core/url.ts";
+import { canonicalUrl, hostKey } from "../core/url.ts";
 import type { DownloadDeps } from "../download/candidate.ts";
 import { isDiskFullError } from "../download/disk-space.ts";
 import type { DownloadResult, DownloadSuccess } from "../download/types.ts";
@@ -15,6 +15,7 @@ import type { PlanProgress } from "../resolve/progress.ts";
 import type { ResolverSettings } from "../resolve/resolver.ts";
 import type { ResolverSlots } from "../resolve/slots.ts";
 import type { Candidate } from "../resolve/types.ts";
+import type { StoredUrls } from "../store/stored-urls.ts";
 import type { AttemptRecord } from "../store/types.ts";
 import type { ProductMetrics } from "../telemetry/product-metrics.ts";
 import type { JobStep, StepResult } from "./step.ts";
@@ -30,6 +31,8 @@ export interface PipelineDeps {
   space?: { reportFull(): void };
   /** The process's flush and hashing threads, shared by every download. */
   threads?: Pick<DownloadDeps, "syncer" | "hashers">;
+  /** The library's index by canonical URL (reuse, conditional re-fetch); without it all is downloaded. */
+  storedUrls?: StoredUrls;
 }
 
 /** Reasons a request gets when this process's limiter would not wait long enough for the host. */
@@ -50,13 +53,20 @@ export function attemptRecord(c: Candidate, r: DownloadResult, at: number): Atte
     tier: c.tier + 1,
     url: c.url,
     host: safeHost(c.url),
-    httpStatus: r.ok ? r.status : (r.status ?? null),
+    httpStatus: r.ok ? (r.reused ? null : r.status) : (r.status ?? null),
     reason: r.reason,
-    bytes: r.ok ? r.file.bytes : r.bytes,
+    bytes: receivedBytes(r),
     elapsedMs: Math.round(r.timings.totalMs),
     rateWaitMs: Math.round(r.timings.rateWaitMs),
     at,
   };
+}
+
+/** Body bytes that came over the network: none for a reused file or a 304, only the rest of a resumed one. */
+export function receivedBytes(r: DownloadResult): number {
+  if (!r.ok) return r.bytes;
+  if (r.reused || r.reason === "not_modified") return 0;
+  return r.file.bytes - r.resumedFrom;
 }
 
 /**
@@ -129,9 +139,10 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
       {
         artifactId: job.artifactId,
         maxWaitMs,
+        storedUrls: deps.storedUrls,
         onAttempt: (candidate, r) => {
-          bytes += r.ok ? r.file.bytes - r.resumedFrom : r.bytes;
-          if (r.ok)
+          bytes += receivedBytes(r);
+          if (r.ok && !r.reused)
             metrics?.downloadSeconds.observe(undefined, (r.timings.headersMs + r.timings.bodyMs) / 1000);
           if (!isRefusal(r)) attempts.push(attemptRecord(candidate, r, deps.now()));
         },
@@ -224,6 +235,19 @@ export function stepResult(
         etag: f.etag ?? null,
         lastModified: f.lastModified ?? null,
       },
+      // A reused file stays indexed under the download that stored it (a re-fetch by that artifact
+      // stays conditional); anything that came from the server (re)indexes its canonical URL.
+      stored: r.outcome.reused
+        ? undefined
+        : {
+            url: canonicalUrl(f.url) ?? f.url,
+            sha256: f.sha256,
+            path: relative(outDir, f.path),
+            bytes: f.bytes,
+            kind: f.kind,
+            etag: f.etag ?? null,
+            lastModified: f.lastModified ?? null,
+          },
     };
   }
   const deferred = r.transient && !served429 && onlyPolitenessWaits(r.progress);

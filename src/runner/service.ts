@@ -20,6 +20,7 @@ import { queueControls, queueReadModel } from "../status/queue-read-model.ts";
 import { type StatusServer, startStatusServer } from "../status/server.ts";
 import { openStateDatabase } from "../store/db.ts";
 import { queuePolicy, randomToken, SqliteJobQueue } from "../store/sqlite-queue.ts";
+import { storedUrls } from "../store/stored-urls.ts";
 import { formatBytes } from "../telemetry/format.ts";
 import { ManifestWriter, manifestPath, sqliteOutboxStore } from "../telemetry/manifest.ts";
 import { createProductMetrics } from "../telemetry/product-metrics.ts";
@@ -142,6 +143,7 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
         metrics,
         space,
         threads,
+        storedUrls: storedUrls(db),
       });
     }
 

@@ -2,6 +2,7 @@
 // injected: the product wires the tier plan and the download pipeline (pipeline.ts); benchmarks
 // and tests wire their own, while lease, heartbeat and commit stay real.
 import type { Reason } from "../core/reasons.ts";
+import type { StoredUrlInput } from "../store/stored-urls.ts";
 import type { AttemptRecord, LeasedJob, OutcomeDetail } from "../store/types.ts";
 
 export interface StepContext {
@@ -24,6 +25,8 @@ export interface StepObtained extends StepCommon {
   ok: true;
   reason: "ok" | "duplicate_content" | "not_modified";
   detail: OutcomeDetail;
+  /** The URL index entry to commit with the ack (absent when a stored file was reused as is). */
+  stored?: StoredUrlInput;
 }
 
 export interface StepFailed extends StepCommon {

@@ -113,6 +113,7 @@ export function jobCommit(job: LeasedJob, commit: Commit): JobCommit | null {
           ...commit.detail,
           message: commit.message ?? commit.detail.message ?? null,
           attempts: commit.attempts,
+          ...(commit.stored ? { stored: commit.stored } : {}),
         },
       };
     case "fail":

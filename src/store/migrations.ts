@@ -3,6 +3,7 @@
 import type { Database } from "bun:sqlite";
 import { createReportSchema } from "../telemetry/report-schema.ts";
 import { createQueueSchema } from "./queue-schema.ts";
+import { createStoredUrlsSchema } from "./stored-urls.ts";
 
 export interface Migration {
   version: number;
@@ -16,6 +17,7 @@ export const MIGRATIONS: Migration[] = [
   // 2: politeness (host rate budgets, cool-downs, breakers, host slots) — src/politeness/hostStore.ts
   // 3: http_cache (metadata HTTP cache) — src/net/cache.ts
   // 4: report (attempt roles, per-host index, breaker openings) — src/telemetry/report-schema.ts
+  // 5: stored_urls (canonical URL -> stored file, for reuse and conditional requests) — src/store/stored-urls.ts
   {
     version: 2,
     name: "politeness",
@@ -76,4 +78,5 @@ export const MIGRATIONS: Migration[] = [
     },
   },
   { version: 4, name: "report", up: createReportSchema },
+  { version: 5, name: "stored_urls", up: createStoredUrlsSchema },
 ];

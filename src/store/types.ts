@@ -2,6 +2,7 @@
 // the SQLite implementation is the first, and the contract tests take any implementation, so a
 // Postgres store can follow without touching its callers.
 import type { Artifact } from "../artifact/artifact.ts";
+import type { StoredUrlInput } from "./stored-urls.ts";
 
 export const JOB_STATES = ["queued", "in_progress", "done", "skipped", "error"] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -63,6 +64,11 @@ export interface AckInput extends OutcomeDetail {
   reason: string;
   /** Attempt rows written in the same transaction as the outcome. */
   attempts?: readonly AttemptRecord[];
+  /**
+   * The file this job downloaded (or had confirmed by a 304), indexed by canonical URL in the same
+   * transaction, so later jobs reuse it and a re-fetch can ask conditionally (stored-urls.ts).
+   */
+  stored?: StoredUrlInput;
 }
 
 export interface FailInput {

@@ -1,6 +1,8 @@
-// Completing a job: done/skipped, its outcome row and its attempts commit together or not at all,
-// and only for the holder of the current lease token (a zombie's ack changes nothing).
+// Completing a job: done/skipped, its outcome row, its attempts and the URL index entry of its
+// stored file commit together or not at all, and only for the holder of the current lease token
+// (a zombie's ack changes nothing).
 import type { Database } from "bun:sqlite";
+import { prepareRecordStoredUrl } from "../stored-urls.ts";
 import type { AckInput } from "../types.ts";
 import { prepareInsertAttempts } from "./attempts.ts";
 import { prepareInsertOutcome } from "./outcome.ts";
@@ -25,6 +27,7 @@ export function prepareAckStep(db: Database): AckStep {
   const complete = db.query<Completed, [number, string, string, string, string | null, number]>(COMPLETE_JOB);
   const insertAttempts = prepareInsertAttempts(db);
   const insertOutcome = prepareInsertOutcome(db);
+  const recordStoredUrl = prepareRecordStoredUrl(db);
   return (jobId, token, outcome, now) => {
     const done = complete.get(jobId, token, outcome.state, outcome.reason, outcome.message ?? null, now);
     if (done === null) return false;
@@ -41,6 +44,7 @@ export function prepareAckStep(db: Database): AckStep {
       },
       outcome,
     );
+    if (outcome.stored && outcome.state === "done") recordStoredUrl(outcome.stored, done.artifact_id, now);
     return true;
   };
 }
