@@ -11,7 +11,7 @@ let binary: string;
 
 beforeAll(async () => {
   dir = emptyDir("docstokg-serve-");
-  const fx = await statusFixture(defaultConfig(), join(dir, "state", "queue.db"));
+  const fx = await statusFixture(defaultConfig(), join(dir, "state", "queue.db"), Date.now());
   fx.db.close();
   binary = await builtBinary();
 }, 120_000);

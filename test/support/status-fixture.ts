@@ -22,9 +22,11 @@ export interface StatusFixture {
 export async function statusFixture(
   config: Config = defaultConfig(),
   path = ":memory:",
+  /** The fixture's clock; a test that runs the binary passes the real time (it shows the last hour). */
+  now = NOW,
 ): Promise<StatusFixture> {
   const db = openDatabase(path);
-  const queue = new SqliteJobQueue(db, queuePolicy(config.queue), { now: () => NOW });
+  const queue = new SqliteJobQueue(db, queuePolicy(config.queue), { now: () => now });
   await queue.enqueue(
     Array.from({ length: 22 }, (_, i) => ({
       id: `doi:10.1000/${i + 1}`,
@@ -55,14 +57,14 @@ export async function statusFixture(
       await queue.fail(job.id, job.token, { reason: k < 13 ? "http_500" : "not_found", transient: false });
     }
   }
-  const politeness = new Politeness({ db, config, now: () => NOW, renewEveryMs: 0 });
-  politeness.store.updateHost("arxiv.org", NOW, (row) => ({ ...row, failures: 1 }));
-  politeness.store.updateHost("slow.example", NOW, (row) => ({
+  const politeness = new Politeness({ db, config, now: () => now, renewEveryMs: 0 });
+  politeness.store.updateHost("arxiv.org", now, (row) => ({ ...row, failures: 1 }));
+  politeness.store.updateHost("slow.example", now, (row) => ({
     ...row,
     breaker: "open",
     failures: 5,
-    open_until: NOW + 60_000,
-    cooldown_until: NOW + 90_000,
+    open_until: now + 60_000,
+    cooldown_until: now + 90_000,
     count_429: 4,
   }));
   return { db, queue, politeness, config };
