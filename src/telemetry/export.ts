@@ -5,6 +5,11 @@
 import type { Database } from "bun:sqlite";
 import { once } from "node:events";
 import type { Writable } from "node:stream";
+import {
+  OUTCOME_WITH_ARTIFACT_COLUMNS,
+  type OutcomeWithArtifactRecordRow,
+  toOutcomeWithArtifact,
+} from "../store/jobs/rows.ts";
 import { type ManifestOutcome, manifestLine } from "./manifest.ts";
 
 export const EXPORT_FORMATS = ["jsonl", "csv"] as const;
@@ -71,70 +76,13 @@ export function csvOfOutcome(o: ManifestOutcome): string {
   return csvRecord(CSV_COLUMNS.map((c) => flat[c]));
 }
 
-interface Row {
-  seq: number;
-  job_id: number;
-  artifact_id: string;
-  state: "done" | "skipped" | "error";
-  reason: string;
-  message: string | null;
-  resolver: string | null;
-  tier: number | null;
-  url: string | null;
-  final_url: string | null;
-  sha256: string | null;
-  bytes: number | null;
-  content_type: string | null;
-  path: string | null;
-  etag: string | null;
-  last_modified: string | null;
-  first_attempt_at: number | null;
-  finished_at: number;
-  attempts: number;
-  artifact: string | null;
-}
-
 const PAGE = 1000;
 
 // Keyset pages by seq; the filters take neutral values (0, '') when not asked for.
-const PAGE_QUERY = `SELECT o.seq, o.job_id, o.artifact_id, o.state, o.reason, o.message, o.resolver, o.tier, o.url,
-    o.final_url, o.sha256, o.bytes, o.content_type, o.path, o.etag, o.last_modified,
-    o.first_attempt_at, o.finished_at, o.attempts, j.artifact
+const PAGE_QUERY = `SELECT ${OUTCOME_WITH_ARTIFACT_COLUMNS}
   FROM outcomes o LEFT JOIN jobs j ON j.id = o.job_id
   WHERE o.seq > ?1 AND o.finished_at >= ?2 AND (?3 = '' OR o.state = ?3)
   ORDER BY o.seq LIMIT ${PAGE}`;
-
-function toOutcome(r: Row): ManifestOutcome {
-  let artifact: Record<string, unknown> | null = null;
-  try {
-    const a = r.artifact ? (JSON.parse(r.artifact) as unknown) : null;
-    artifact = a && typeof a === "object" ? (a as Record<string, unknown>) : null;
-  } catch {
-    artifact = null;
-  }
-  return {
-    seq: r.seq,
-    jobId: r.job_id,
-    artifactId: r.artifact_id,
-    state: r.state,
-    reason: r.reason,
-    message: r.message,
-    resolver: r.resolver,
-    tier: r.tier,
-    url: r.url,
-    finalUrl: r.final_url,
-    sha256: r.sha256,
-    bytes: r.bytes,
-    contentType: r.content_type,
-    path: r.path,
-    etag: r.etag,
-    lastModified: r.last_modified,
-    firstAttemptAt: r.first_attempt_at,
-    finishedAt: r.finished_at,
-    attempts: r.attempts,
-    artifact,
-  };
-}
 
 /** The destination closed early (e.g. `| head`): stop quietly, it wants no more. */
 export class SinkClosed extends Error {
@@ -174,7 +122,7 @@ export async function exportOutcomes(
   format: ExportFormat,
   filter: ExportFilter = {},
 ): Promise<number> {
-  const page = db.query<Row, [number, number, string]>(PAGE_QUERY);
+  const page = db.query<OutcomeWithArtifactRecordRow, [number, number, string]>(PAGE_QUERY);
   // A stream error (EPIPE when the reader went away) arrives as an event after a write that looked
   // fine; remember it and stop at the next write instead of exporting into the void.
   let failed: unknown;
@@ -194,7 +142,7 @@ export async function exportOutcomes(
       if (rows.length === 0) break;
       let chunk = "";
       for (const r of rows) {
-        const o = toOutcome(r);
+        const o = toOutcomeWithArtifact(r);
         chunk += format === "csv" ? csvOfOutcome(o) : manifestLine(o);
       }
       await write(chunk);

@@ -24,6 +24,11 @@
 import type { Database } from "bun:sqlite";
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import {
+  OUTCOME_WITH_ARTIFACT_COLUMNS,
+  type OutcomeWithArtifactRecordRow,
+  toOutcomeWithArtifact,
+} from "../store/jobs/rows.ts";
 
 export const MANIFEST_FILE = "manifest.jsonl";
 export const MANIFEST_VERSION = 1;
@@ -203,38 +208,13 @@ export class ManifestMismatchError extends Error {
   override name = "ManifestMismatchError";
 }
 
-interface OutcomeSqlRow {
-  seq: number;
-  job_id: number;
-  artifact_id: string;
-  state: "done" | "skipped" | "error";
-  reason: string;
-  message: string | null;
-  resolver: string | null;
-  tier: number | null;
-  url: string | null;
-  final_url: string | null;
-  sha256: string | null;
-  bytes: number | null;
-  content_type: string | null;
-  path: string | null;
-  etag: string | null;
-  last_modified: string | null;
-  first_attempt_at: number | null;
-  finished_at: number;
-  attempts: number;
-  artifact: string | null;
-}
-
 /** The outbox over the queue database: `outcomes` (seq), `jobs` (artifact) and `outbox` (mark). */
 export function sqliteOutboxStore(db: Database, name = "manifest"): OutboxStore {
   const readMark = db.query<{ high_water: number }, [string]>("SELECT high_water FROM outbox WHERE name = ?");
   const writeMark = db.query<unknown, [number, string]>("UPDATE outbox SET high_water = ? WHERE name = ?");
   const newest = db.query<{ s: number | null }, []>("SELECT max(seq) AS s FROM outcomes");
-  const after = db.query<OutcomeSqlRow, [number, number]>(
-    `SELECT o.seq, o.job_id, o.artifact_id, o.state, o.reason, o.message, o.resolver, o.tier, o.url,
-            o.final_url, o.sha256, o.bytes, o.content_type, o.path, o.etag, o.last_modified,
-            o.first_attempt_at, o.finished_at, o.attempts, j.artifact
+  const after = db.query<OutcomeWithArtifactRecordRow, [number, number]>(
+    `SELECT ${OUTCOME_WITH_ARTIFACT_COLUMNS}
        FROM outcomes o LEFT JOIN jobs j ON j.id = o.job_id
       WHERE o.seq > ? ORDER BY o.seq LIMIT ?`,
   );
@@ -245,40 +225,8 @@ export function sqliteOutboxStore(db: Database, name = "manifest"): OutboxStore 
       writeMark.run(seq, name);
     },
     maxSeq: () => newest.get()?.s ?? 0,
-    outcomesAfter: (seq, limit) =>
-      after.all(seq, limit).map((r) => ({
-        seq: r.seq,
-        jobId: r.job_id,
-        artifactId: r.artifact_id,
-        state: r.state,
-        reason: r.reason,
-        message: r.message,
-        resolver: r.resolver,
-        tier: r.tier,
-        url: r.url,
-        finalUrl: r.final_url,
-        sha256: r.sha256,
-        bytes: r.bytes,
-        contentType: r.content_type,
-        path: r.path,
-        etag: r.etag,
-        lastModified: r.last_modified,
-        firstAttemptAt: r.first_attempt_at,
-        finishedAt: r.finished_at,
-        attempts: r.attempts,
-        artifact: parseArtifact(r.artifact),
-      })),
+    outcomesAfter: (seq, limit) => after.all(seq, limit).map(toOutcomeWithArtifact),
   };
-}
-
-function parseArtifact(json: string | null): Record<string, unknown> | null {
-  if (!json) return null;
-  try {
-    const a = JSON.parse(json) as unknown;
-    return a && typeof a === "object" ? (a as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
 }
 
 export interface ManifestWriterOptions {

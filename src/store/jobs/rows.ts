@@ -143,3 +143,29 @@ export function toOutcomeRow(r: OutcomeRecordRow): OutcomeRow {
     attempts: r.attempts,
   };
 }
+
+/** An outcome with its job's artifact: what the manifest and `manifest export` write per line. */
+export const OUTCOME_WITH_ARTIFACT_COLUMNS = `o.seq, o.job_id, o.artifact_id, o.state, o.reason, o.message,
+    o.resolver, o.tier, o.url, o.final_url, o.sha256, o.bytes, o.content_type, o.path, o.etag,
+    o.last_modified, o.first_attempt_at, o.finished_at, o.attempts, j.artifact`;
+
+export interface OutcomeWithArtifactRecordRow extends OutcomeRecordRow {
+  artifact: string | null;
+}
+
+export interface OutcomeWithArtifact extends OutcomeRow {
+  /** The artifact (SPEC 2.1) the job was created from, when known. */
+  artifact: Record<string, unknown> | null;
+}
+
+export function toOutcomeWithArtifact(r: OutcomeWithArtifactRecordRow): OutcomeWithArtifact {
+  return { ...toOutcomeRow(r), artifact: artifactObject(r.artifact) };
+}
+
+/** The stored artifact JSON as an object (null when absent or not an object). */
+function artifactObject(json: string | null): Record<string, unknown> | null {
+  const value = parseJson(json);
+  return value !== null && typeof value === "object" && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : null;
+}
