@@ -71,7 +71,7 @@ describe("PDF signature windows", () => {
 
 describe("real HTML pages", () => {
   test("a landing page with citation_pdf_url is html_only (to be scraped)", () => {
-    const v = classifyPayload(payloadOf(fixture("html", "manubot-landing-citation-pdf-url.html")), opts);
+    const v = classifyPayload(payloadOf(fixture("api", "landing-page-citation-pdf-url.html")), opts);
     expect(v).toMatchObject({ accept: false, reason: "html_only", looksLike: "html" });
   });
   test("DocBook HTML 4.01 with upper-case tags and the nginx welcome page are HTML", () => {
