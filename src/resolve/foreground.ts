@@ -9,7 +9,7 @@ import { sweepTempFiles } from "../download/temp.ts";
 import { type DownloadThreads, startDownloadThreads } from "../download/threads.ts";
 import type { DownloadSuccess } from "../download/types.ts";
 import { createMetadataCache } from "../net/cache.ts";
-import { createHttpClient, type Transport } from "../net/fetch.ts";
+import { createHttpClient, type PolitenessGate, type Transport } from "../net/fetch.ts";
 import type { Lookup } from "../net/gate.ts";
 import type { HttpClient } from "../net/types.ts";
 import { createPoliteness } from "../politeness/politeness.ts";
@@ -41,6 +41,25 @@ export interface PipelineOptions {
   now?: () => number;
 }
 
+/** The HTTP client over a state database: its politeness gate and metadata cache (runner and fetch). */
+export function stateHttpClient(
+  db: Database,
+  config: Config,
+  politeness: PolitenessGate,
+  o: PipelineOptions & { now: () => number },
+): HttpClient {
+  const cache = createMetadataCache(db, { defaultTtlMs: config.network.cache_ttl_s * 1000 });
+  return createHttpClient({
+    config,
+    politeness,
+    version: VERSION,
+    cache,
+    now: o.now,
+    lookup: o.lookup,
+    transport: o.transport,
+  });
+}
+
 export function openPipeline(config: Config, o: PipelineOptions = {}): Pipeline {
   mkdirSync(config.state_dir, { recursive: true });
   // Temp files an interrupted earlier run left behind (partial downloads younger than this resume).
@@ -48,16 +67,7 @@ export function openPipeline(config: Config, o: PipelineOptions = {}): Pipeline 
   const db: Database = openStateDatabase(config.state_dir);
   const now = o.now ?? Date.now;
   const politeness = createPoliteness({ db, config, now });
-  const cache = createMetadataCache(db, { defaultTtlMs: config.network.cache_ttl_s * 1000 });
-  const http = createHttpClient({
-    config,
-    politeness,
-    version: VERSION,
-    cache,
-    now,
-    lookup: o.lookup,
-    transport: o.transport,
-  });
+  const http = stateHttpClient(db, config, politeness, { ...o, now });
   const settings = resolverSettings(config, o.env ?? {});
   const threads = startDownloadThreads();
   return {

@@ -9,10 +9,10 @@ import type { Config } from "../config/schema.ts";
 import { DiskSpaceGate, type SpaceVerdict } from "../download/disk-space.ts";
 import { sweepTempFiles } from "../download/temp.ts";
 import { startDownloadThreads } from "../download/threads.ts";
-import { createMetadataCache } from "../net/cache.ts";
-import { createHttpClient, type Transport } from "../net/fetch.ts";
+import type { Transport } from "../net/fetch.ts";
 import type { Lookup } from "../net/gate.ts";
 import { createPoliteness } from "../politeness/politeness.ts";
+import { stateHttpClient } from "../resolve/foreground.ts";
 import { resolverSlots, resolverWarnings } from "../resolve/plan.ts";
 import { resolverSettings } from "../resolve/resolver.ts";
 import { createStatusApp } from "../status/app.ts";
@@ -27,7 +27,6 @@ import { createProductMetrics } from "../telemetry/product-metrics.ts";
 import { ProgressReporter } from "../telemetry/progress.ts";
 import { terminalJobs, totalJobs } from "../telemetry/snapshots.ts";
 import { ThroughputSampler } from "../telemetry/throughput.ts";
-import { VERSION } from "../version.ts";
 import { Orchestrator, type RunSummary } from "./orchestrator.ts";
 import { resolveAndDownload } from "./pipeline.ts";
 import type { JobStep } from "./step.ts";
@@ -122,16 +121,7 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
     if (!step) {
       const settings = resolverSettings(config, o.env ?? {});
       for (const w of resolverWarnings(config, settings)) log.warn(w);
-      const cache = createMetadataCache(db, { defaultTtlMs: config.network.cache_ttl_s * 1000 });
-      const http = createHttpClient({
-        config,
-        politeness,
-        version: VERSION,
-        cache,
-        now,
-        lookup: o.lookup,
-        transport: o.transport,
-      });
+      const http = stateHttpClient(db, config, politeness, { now, lookup: o.lookup, transport: o.transport });
       const threads = startDownloadThreads();
       cleanups.push(() => threads.close());
       step = resolveAndDownload({
