@@ -15,7 +15,7 @@ import {
   verdictOf,
 } from "./breaker.ts";
 import { type CooldownSettings, cooldownAfter } from "./cooldown.ts";
-import { gcraNextAt } from "./gcra.ts";
+import { gcraNextAt, gcraReserve } from "./gcra.ts";
 import { emptyHostRow, type HostRow, HostStore, sameHostRow } from "./hostStore.ts";
 import {
   type AnnouncedLimits,
@@ -115,6 +115,13 @@ const LATE_MS = 20;
 /** How long a healthy reading of a host's row lets a success skip the read in `observe`. */
 const CLEAN_FOR_MS = 2000;
 const CLEAN_HOSTS_MAX = 4096;
+/**
+ * How much earlier than its pace allows a request may still go (ms): the tolerance of the in-process
+ * pacing, so a request held back a moment does not add its timer's own lateness to every later one.
+ */
+const PACE_SLACK_MS = 1;
+/** Rate keys whose in-process pace is remembered; beyond it the ones longest past are dropped. */
+const PACED_KEYS_MAX = 4096;
 
 /** An answer that, on a healthy host, changes no state: not a failure, not a slow-down, not neutral. */
 function isPlainSuccess(o: Observation): boolean {
@@ -148,6 +155,11 @@ export class Politeness implements PolitenessGate {
   private sweeper: { cancel(): void } | undefined;
   private readonly setTimer: Timer;
   private seq = 0;
+  /**
+   * In-process GCRA over the times requests of this process actually went out (host + rate key →
+   * theoretical arrival time), next to the reservations in the database (see `pace`).
+   */
+  private readonly paced = new Map<string, number>();
 
   constructor(opts: PolitenessOptions) {
     this.config = opts.config;
@@ -257,13 +269,16 @@ export class Politeness implements PolitenessGate {
       // 3. The rate: reserve the earliest start the budget allows and sleep until it. A cool-down that
       // began meanwhile (another request got a 429) voids the reservation: wait it out, reserve again.
       let retaken = false;
+      let key: string;
+      let interval: number;
+      let burst: number;
       for (;;) {
         const useRobots = role !== "metadata" && (row?.min_interval_ms ?? 0) > 0;
-        const key = useRobots ? "robots" : role;
-        const interval = useRobots
+        key = useRobots ? "robots" : role;
+        interval = useRobots
           ? Math.max(policy.intervalMs[role], row?.min_interval_ms ?? 0)
           : policy.intervalMs[role];
-        const burst = useRobots ? 1 : policy.burst;
+        burst = useRobots ? 1 : policy.burst;
         const now = this.now();
         const d = this.store.reserveRate(host, key, now, interval, burst, deadline - now);
         if (!d.allowed) return refuse("rate_limited", d.startAt);
@@ -283,6 +298,12 @@ export class Politeness implements PolitenessGate {
         if (retaken || woke - d.startAt <= LATE_MS) break;
         retaken = true;
       }
+
+      // 4. The actual start: a request that went out later than its reserved time (a late timer, a
+      // busy event loop) must not be followed closer than the interval by the ones reserved behind
+      // it, or the host would see a window holding one request too many.
+      const paced = await this.pace(`${host}\n${key}`, interval, burst, deadline, signal);
+      if (paced !== true) return refuse("rate_limited", paced);
     } catch (e) {
       if (signal?.aborted) return refuse("cancelled", this.now());
       releaseAll();
@@ -318,6 +339,40 @@ export class Politeness implements PolitenessGate {
     if (sameHostRow(current, apply(current))) return;
     this.clean.delete(host);
     this.store.updateHost(host, now, apply);
+  }
+
+  /**
+   * Hold a request until its start is `interval` after the previous request of this process that
+   * really went out (GCRA over actual starts, burst as configured, `PACE_SLACK_MS` of tolerance),
+   * then record its start; true, or the time it could go when that is past the deadline. The
+   * reservations in the database space the *reserved* times; this spaces the *actual* ones: after a
+   * late request the later ones shift back by its lateness. On time — the common case — it neither
+   * waits nor touches the database. The check and the record happen in one synchronous step right
+   * before the permit is returned, so two requests waking together cannot both pass.
+   */
+  private async pace(
+    id: string,
+    interval: number,
+    burst: number,
+    deadline: number,
+    signal?: AbortSignal,
+  ): Promise<true | number> {
+    for (;;) {
+      const now = this.now();
+      const tat = this.paced.get(id) ?? 0;
+      const next = gcraNextAt(tat, now, interval, burst) - PACE_SLACK_MS;
+      if (next <= now) {
+        this.paced.delete(id); // re-inserted last: the map stays ordered by last use
+        this.paced.set(id, gcraReserve(tat, Math.max(now, next), interval, burst).tat);
+        if (this.paced.size > PACED_KEYS_MAX) {
+          const oldest = this.paced.keys().next().value;
+          if (oldest !== undefined) this.paced.delete(oldest);
+        }
+        return true;
+      }
+      if (next > deadline) return next;
+      await this.sleep(next - now, signal);
+    }
   }
 
   /**
