@@ -116,10 +116,16 @@ const LATE_MS = 20;
 const CLEAN_FOR_MS = 2000;
 const CLEAN_HOSTS_MAX = 4096;
 /**
- * How much earlier than its pace allows a request may still go (ms): the tolerance of the in-process
- * pacing, so a request held back a moment does not add its timer's own lateness to every later one.
+ * How much earlier than its pace allows a request may still go: a tenth of the interval, at most 5 ms.
+ * Without it every request held back a moment would add its own timer's lateness (1–10 ms on a busy
+ * machine) to all the later ones, and a saturated host would drift ever further behind its rate.
  */
-const PACE_SLACK_MS = 1;
+const paceSlackMs = (intervalMs: number) => Math.min(5, intervalMs / 10);
+/**
+ * Headroom left inside `maxWaitMs` when reserving, for the pacing wait behind a late request: a
+ * reservation at the very edge of the caller's wait would otherwise be spent and then refused.
+ */
+const PACE_HEADROOM_MS = LATE_MS;
 /** Rate keys whose in-process pace is remembered; beyond it the ones longest past are dropped. */
 const PACED_KEYS_MAX = 4096;
 
@@ -280,7 +286,7 @@ export class Politeness implements PolitenessGate {
           : policy.intervalMs[role];
         burst = useRobots ? 1 : policy.burst;
         const now = this.now();
-        const d = this.store.reserveRate(host, key, now, interval, burst, deadline - now);
+        const d = this.store.reserveRate(host, key, now, interval, burst, deadline - now - PACE_HEADROOM_MS);
         if (!d.allowed) return refuse("rate_limited", d.startAt);
         if (d.waitMs <= 0) break;
         await this.sleep(d.startAt - now, signal);
@@ -343,7 +349,7 @@ export class Politeness implements PolitenessGate {
 
   /**
    * Hold a request until its start is `interval` after the previous request of this process that
-   * really went out (GCRA over actual starts, burst as configured, `PACE_SLACK_MS` of tolerance),
+   * really went out (GCRA over actual starts, burst as configured, `paceSlackMs` of tolerance),
    * then record its start; true, or the time it could go when that is past the deadline. The
    * reservations in the database space the *reserved* times; this spaces the *actual* ones: after a
    * late request the later ones shift back by its lateness. On time — the common case — it neither
@@ -360,10 +366,10 @@ export class Politeness implements PolitenessGate {
     for (;;) {
       const now = this.now();
       const tat = this.paced.get(id) ?? 0;
-      const next = gcraNextAt(tat, now, interval, burst) - PACE_SLACK_MS;
+      const next = gcraNextAt(tat, now, interval, burst) - paceSlackMs(interval);
       if (next <= now) {
         this.paced.delete(id); // re-inserted last: the map stays ordered by last use
-        this.paced.set(id, gcraReserve(tat, Math.max(now, next), interval, burst).tat);
+        this.paced.set(id, gcraReserve(tat, now, interval, burst).tat);
         if (this.paced.size > PACED_KEYS_MAX) {
           const oldest = this.paced.keys().next().value;
           if (oldest !== undefined) this.paced.delete(oldest);
