@@ -126,6 +126,20 @@ const paceSlackMs = (intervalMs: number) => Math.min(5, intervalMs / 10);
  * reservation at the very edge of the caller's wait would otherwise be spent and then refused.
  */
 const PACE_HEADROOM_MS = LATE_MS;
+/** A rate key idle this long is cold: its next request likely opens a new connection. */
+const COLD_AFTER_MS = 5000;
+/** The longest the requests behind a cold key's first one wait for its answer to begin. */
+const COLD_WAIT_MAX_MS = 1000;
+
+/** The first request on a cold rate key, until its answer begins (see `pace`). */
+interface Opening {
+  id: string;
+  intervalMs: number;
+  since: number;
+  /** Identity of the acquire that went. */
+  by: object;
+  answered: AbortController;
+}
 /** Rate keys whose in-process pace is remembered; beyond it the ones longest past are dropped. */
 const PACED_KEYS_MAX = 4096;
 
@@ -166,6 +180,8 @@ export class Politeness implements PolitenessGate {
    * theoretical arrival time), next to the reservations in the database (see `pace`).
    */
   private readonly paced = new Map<string, number>();
+  /** Host → the cold rate key whose first request's answer is awaited (see `pace`, `observe`). */
+  private readonly opening = new Map<string, Opening>();
 
   constructor(opts: PolitenessOptions) {
     this.config = opts.config;
@@ -202,6 +218,7 @@ export class Politeness implements PolitenessGate {
     const { host, role, signal } = req;
     const started = this.now();
     const deadline = started + Math.max(0, req.maxWaitMs);
+    const me = {};
     const held: Slot[] = [];
     let token: string | undefined;
     let trial = false;
@@ -308,7 +325,7 @@ export class Politeness implements PolitenessGate {
       // 4. The actual start: a request that went out later than its reserved time (a late timer, a
       // busy event loop) must not be followed closer than the interval by the ones reserved behind
       // it, or the host would see a window holding one request too many.
-      const paced = await this.pace(`${host}\n${key}`, interval, burst, deadline, signal);
+      const paced = await this.pace(host, `${host}\n${key}`, interval, burst, deadline, me, signal);
       if (paced !== true) return refuse("rate_limited", paced);
     } catch (e) {
       if (signal?.aborted) return refuse("cancelled", this.now());
@@ -327,6 +344,8 @@ export class Politeness implements PolitenessGate {
         released = true;
         // A trial whose answer was never reported must not block the host until the trial expires.
         if (trial && this.trials.get(host) === permitToken) this.abandonTrial(host);
+        // Ended without an answer (cancelled, failed): the followers of a cold key wait no longer.
+        if (this.opening.get(host)?.by === me) this.opened(host);
         releaseAll(true);
       },
     };
@@ -334,6 +353,7 @@ export class Politeness implements PolitenessGate {
 
   observe(host: string, o: Observation): void {
     const now = this.now();
+    this.opened(host, now);
     const announced = o.headers ? parseAnnouncedLimits(o.headers) : undefined;
     if (this.trials.has(host) && verdictOf(o) !== "neutral") this.trials.delete(host);
     // A success on a host that was healthy when its request set out changes nothing: no read, no write.
@@ -355,19 +375,56 @@ export class Politeness implements PolitenessGate {
    * late request the later ones shift back by its lateness. On time — the common case — it neither
    * waits nor touches the database. The check and the record happen in one synchronous step right
    * before the permit is returned, so two requests waking together cannot both pass.
+   *
+   * A request on a cold key (none in a while) usually opens a new connection and reaches the host
+   * well after it left (connect, first use of a connection: 15–35 ms on a busy loopback): until its
+   * answer begins, that answer's time counts as its start (`observe`).
    */
   private async pace(
+    host: string,
     id: string,
     interval: number,
     burst: number,
     deadline: number,
+    me: object,
     signal?: AbortSignal,
   ): Promise<true | number> {
     for (;;) {
+      const opening = this.opening.get(host);
+      if (opening && opening.id === id) {
+        const until = opening.since + COLD_WAIT_MAX_MS;
+        const t = this.now();
+        if (t >= until) this.opened(host);
+        else if (t >= deadline) return Math.min(until, t + interval);
+        else {
+          const wake = AbortSignal.any(
+            signal ? [signal, opening.answered.signal] : [opening.answered.signal],
+          );
+          try {
+            await this.sleep(Math.min(until, deadline) - t, wake);
+          } catch (e) {
+            if (signal?.aborted) throw e;
+          }
+          continue;
+        }
+      }
       const now = this.now();
       const tat = this.paced.get(id) ?? 0;
       const next = gcraNextAt(tat, now, interval, burst) - paceSlackMs(interval);
       if (next <= now) {
+        if (tat < now - COLD_AFTER_MS) {
+          this.opening.set(host, {
+            id,
+            intervalMs: interval,
+            since: now,
+            by: me,
+            answered: new AbortController(),
+          });
+          if (this.opening.size > PACED_KEYS_MAX) {
+            const oldest = this.opening.keys().next().value;
+            if (oldest !== undefined) this.opening.delete(oldest);
+          }
+        }
         this.paced.delete(id); // re-inserted last: the map stays ordered by last use
         this.paced.set(id, gcraReserve(tat, now, interval, burst).tat);
         if (this.paced.size > PACED_KEYS_MAX) {
@@ -379,6 +436,20 @@ export class Politeness implements PolitenessGate {
       if (next > deadline) return next;
       await this.sleep(next - now, signal);
     }
+  }
+
+  /**
+   * The answer of a cold key's first request began at `answeredAt`: it reached the host by then at
+   * the latest, so the requests behind it keep the interval from then. Without a time (it ended
+   * without an answer, or its answer is overdue) they just stop waiting.
+   */
+  private opened(host: string, answeredAt?: number): void {
+    const o = this.opening.get(host);
+    if (!o) return;
+    this.opening.delete(host);
+    if (answeredAt !== undefined)
+      this.paced.set(o.id, Math.max(this.paced.get(o.id) ?? 0, answeredAt + o.intervalMs));
+    o.answered.abort();
   }
 
   /**

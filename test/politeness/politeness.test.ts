@@ -151,6 +151,40 @@ describe("rate", () => {
     expect(windowShortfallMs(starts, 50, 1)).toBeLessThanOrEqual(5);
   });
 
+  test("on a cold host the next request waits for the first one's answer, then keeps the interval from it", async () => {
+    // The first request opens a connection and reaches the host late; a second one on another
+    // connection could arrive right behind it. Its answer bounds when it arrived.
+    const { p, clock } = setup(
+      { politeness: { hosts: { "fast.example": { rate: "20/s", burst: 1, max_concurrent: 3 } } } },
+      { auto: false },
+    );
+    const t0 = clock.t;
+    const req = { host: "fast.example", role: "artifact" as const, maxWaitMs: MIN };
+    const first = permit(await p.acquire(req));
+    let secondAt = -1;
+    let thirdAt = -1;
+    const second = p.acquire(req).then((r) => {
+      secondAt = clock.t - t0;
+      return permit(r);
+    });
+    await clock.advance(60);
+    expect(secondAt).toBe(-1); // its slot (50) has passed: it waits for the answer
+    await clock.advance(10);
+    p.observe("fast.example", { status: 200, role: "artifact" }); // the answer begins at 70
+    await clock.advance(100);
+    expect(secondAt).toBe(115); // 70 + 50, less the 5 ms tolerance
+    first.release();
+    (await second).release();
+    // the host is warm now: the next one waits only for its own slot
+    const third = p.acquire(req).then((r) => {
+      thirdAt = clock.t - t0;
+      permit(r).release();
+    });
+    await clock.advance(100);
+    await third;
+    expect(thirdAt).toBe(170);
+  });
+
   test("on time, pacing the actual starts adds no wait", async () => {
     const { p, clock } = setup({
       politeness: { hosts: { "fast.example": { rate: "20/s", burst: 2, max_concurrent: 10 } } },
