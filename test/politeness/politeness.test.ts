@@ -185,6 +185,40 @@ describe("rate", () => {
     expect(thirdAt).toBe(170);
   });
 
+  test("a cold host's first request ending without an answer frees the ones behind it", async () => {
+    const { p, clock } = setup(
+      { politeness: { hosts: { "fast.example": { rate: "20/s", burst: 1, max_concurrent: 3 } } } },
+      { auto: false },
+    );
+    const t0 = clock.t;
+    const req = { host: "fast.example", role: "artifact" as const, maxWaitMs: MIN };
+    const first = permit(await p.acquire(req));
+    let secondAt = -1;
+    const second = p.acquire(req).then((r) => {
+      secondAt = clock.t - t0;
+      permit(r).release();
+    });
+    await clock.advance(80);
+    expect(secondAt).toBe(-1);
+    first.release(); // failed or cancelled: no answer, and no time it is known to have arrived by
+    await clock.advance(0);
+    await second;
+    expect(secondAt).toBe(80);
+    // without an answer for a whole second, the followers stop waiting
+    const ac = new AbortController();
+    await clock.advance(10_000);
+    const third = permit(await p.acquire(req)); // cold again after 5 s idle
+    const fourth = p.acquire({ ...req, signal: ac.signal });
+    await clock.advance(999);
+    ac.abort();
+    expect(await fourth).toMatchObject({ ok: false, reason: "cancelled" });
+    const fifth = p.acquire(req);
+    await clock.advance(1);
+    expect((await fifth).ok).toBe(true);
+    expect(clock.t - t0).toBe(80 + 10_000 + 1000);
+    third.release();
+  });
+
   test("on time, pacing the actual starts adds no wait", async () => {
     const { p, clock } = setup({
       politeness: { hosts: { "fast.example": { rate: "20/s", burst: 2, max_concurrent: 10 } } },
