@@ -15,7 +15,7 @@ import {
   verdictOf,
 } from "./breaker.ts";
 import { type CooldownSettings, cooldownAfter } from "./cooldown.ts";
-import { gcraNextAt } from "./gcra.ts";
+import { gcraNextAt, gcraReserve } from "./gcra.ts";
 import { emptyHostRow, type HostRow, HostStore, sameHostRow } from "./hostStore.ts";
 import {
   type AnnouncedLimits,
@@ -115,6 +115,33 @@ const LATE_MS = 20;
 /** How long a healthy reading of a host's row lets a success skip the read in `observe`. */
 const CLEAN_FOR_MS = 2000;
 const CLEAN_HOSTS_MAX = 4096;
+/**
+ * How much earlier than its pace allows a request may still go: a tenth of the interval, at most 5 ms.
+ * Without it every request held back a moment would add its own timer's lateness (1–10 ms on a busy
+ * machine) to all the later ones, and a saturated host would drift ever further behind its rate.
+ */
+const paceSlackMs = (intervalMs: number) => Math.min(5, intervalMs / 10);
+/**
+ * Headroom left inside `maxWaitMs` when reserving, for the pacing wait behind a late request: a
+ * reservation at the very edge of the caller's wait would otherwise be spent and then refused.
+ */
+const PACE_HEADROOM_MS = LATE_MS;
+/** A rate key idle this long is cold: its next request likely opens a new connection. */
+const COLD_AFTER_MS = 5000;
+/** The longest the requests behind a cold key's first one wait for its answer to begin. */
+const COLD_WAIT_MAX_MS = 1000;
+
+/** The first request on a cold rate key, until its answer begins (see `pace`). */
+interface Opening {
+  id: string;
+  intervalMs: number;
+  since: number;
+  /** Identity of the acquire that went. */
+  by: object;
+  answered: AbortController;
+}
+/** Rate keys whose in-process pace is remembered; beyond it the ones longest past are dropped. */
+const PACED_KEYS_MAX = 4096;
 
 /** An answer that, on a healthy host, changes no state: not a failure, not a slow-down, not neutral. */
 function isPlainSuccess(o: Observation): boolean {
@@ -148,6 +175,13 @@ export class Politeness implements PolitenessGate {
   private sweeper: { cancel(): void } | undefined;
   private readonly setTimer: Timer;
   private seq = 0;
+  /**
+   * In-process GCRA over the times requests of this process actually went out (host + rate key →
+   * theoretical arrival time), next to the reservations in the database (see `pace`).
+   */
+  private readonly paced = new Map<string, number>();
+  /** Host → the cold rate key whose first request's answer is awaited (see `pace`, `observe`). */
+  private readonly opening = new Map<string, Opening>();
 
   constructor(opts: PolitenessOptions) {
     this.config = opts.config;
@@ -184,6 +218,7 @@ export class Politeness implements PolitenessGate {
     const { host, role, signal } = req;
     const started = this.now();
     const deadline = started + Math.max(0, req.maxWaitMs);
+    const me = {};
     const held: Slot[] = [];
     let token: string | undefined;
     let trial = false;
@@ -257,15 +292,18 @@ export class Politeness implements PolitenessGate {
       // 3. The rate: reserve the earliest start the budget allows and sleep until it. A cool-down that
       // began meanwhile (another request got a 429) voids the reservation: wait it out, reserve again.
       let retaken = false;
+      let key: string;
+      let interval: number;
+      let burst: number;
       for (;;) {
         const useRobots = role !== "metadata" && (row?.min_interval_ms ?? 0) > 0;
-        const key = useRobots ? "robots" : role;
-        const interval = useRobots
+        key = useRobots ? "robots" : role;
+        interval = useRobots
           ? Math.max(policy.intervalMs[role], row?.min_interval_ms ?? 0)
           : policy.intervalMs[role];
-        const burst = useRobots ? 1 : policy.burst;
+        burst = useRobots ? 1 : policy.burst;
         const now = this.now();
-        const d = this.store.reserveRate(host, key, now, interval, burst, deadline - now);
+        const d = this.store.reserveRate(host, key, now, interval, burst, deadline - now - PACE_HEADROOM_MS);
         if (!d.allowed) return refuse("rate_limited", d.startAt);
         if (d.waitMs <= 0) break;
         await this.sleep(d.startAt - now, signal);
@@ -283,6 +321,12 @@ export class Politeness implements PolitenessGate {
         if (retaken || woke - d.startAt <= LATE_MS) break;
         retaken = true;
       }
+
+      // 4. The actual start: a request that went out later than its reserved time (a late timer, a
+      // busy event loop) must not be followed closer than the interval by the ones reserved behind
+      // it, or the host would see a window holding one request too many.
+      const paced = await this.pace(host, `${host}\n${key}`, interval, burst, deadline, me, signal);
+      if (paced !== true) return refuse("rate_limited", paced);
     } catch (e) {
       if (signal?.aborted) return refuse("cancelled", this.now());
       releaseAll();
@@ -300,6 +344,8 @@ export class Politeness implements PolitenessGate {
         released = true;
         // A trial whose answer was never reported must not block the host until the trial expires.
         if (trial && this.trials.get(host) === permitToken) this.abandonTrial(host);
+        // Ended without an answer (cancelled, failed): the followers of a cold key wait no longer.
+        if (this.opening.get(host)?.by === me) this.opened(host);
         releaseAll(true);
       },
     };
@@ -307,6 +353,7 @@ export class Politeness implements PolitenessGate {
 
   observe(host: string, o: Observation): void {
     const now = this.now();
+    this.opened(host, now);
     const announced = o.headers ? parseAnnouncedLimits(o.headers) : undefined;
     if (this.trials.has(host) && verdictOf(o) !== "neutral") this.trials.delete(host);
     // A success on a host that was healthy when its request set out changes nothing: no read, no write.
@@ -318,6 +365,91 @@ export class Politeness implements PolitenessGate {
     if (sameHostRow(current, apply(current))) return;
     this.clean.delete(host);
     this.store.updateHost(host, now, apply);
+  }
+
+  /**
+   * Hold a request until its start is `interval` after the previous request of this process that
+   * really went out (GCRA over actual starts, burst as configured, `paceSlackMs` of tolerance),
+   * then record its start; true, or the time it could go when that is past the deadline. The
+   * reservations in the database space the *reserved* times; this spaces the *actual* ones: after a
+   * late request the later ones shift back by its lateness. On time — the common case — it neither
+   * waits nor touches the database. The check and the record happen in one synchronous step right
+   * before the permit is returned, so two requests waking together cannot both pass.
+   *
+   * A request on a cold key (none in a while) usually opens a new connection and reaches the host
+   * well after it left (connect, first use of a connection: 15–35 ms on a busy loopback): until its
+   * answer begins, that answer's time counts as its start (`observe`).
+   */
+  private async pace(
+    host: string,
+    id: string,
+    interval: number,
+    burst: number,
+    deadline: number,
+    me: object,
+    signal?: AbortSignal,
+  ): Promise<true | number> {
+    for (;;) {
+      const opening = this.opening.get(host);
+      if (opening && opening.id === id) {
+        const until = opening.since + COLD_WAIT_MAX_MS;
+        const t = this.now();
+        if (t >= until) this.opened(host);
+        else if (t >= deadline) return Math.min(until, t + interval);
+        else {
+          const wake = AbortSignal.any(
+            signal ? [signal, opening.answered.signal] : [opening.answered.signal],
+          );
+          try {
+            await this.sleep(Math.min(until, deadline) - t, wake);
+          } catch (e) {
+            if (signal?.aborted) throw e;
+          }
+          continue;
+        }
+      }
+      const now = this.now();
+      const tat = this.paced.get(id) ?? 0;
+      const next = gcraNextAt(tat, now, interval, burst) - paceSlackMs(interval);
+      if (next <= now) {
+        if (tat < now - COLD_AFTER_MS) {
+          this.opening.set(host, {
+            id,
+            intervalMs: interval,
+            since: now,
+            by: me,
+            answered: new AbortController(),
+          });
+          if (this.opening.size > PACED_KEYS_MAX) {
+            const oldest = this.opening.keys().next().value;
+            if (oldest !== undefined) this.opening.delete(oldest);
+          }
+        }
+        this.paced.delete(id); // re-inserted last: the map stays ordered by last use
+        this.paced.set(id, gcraReserve(tat, now, interval, burst).tat);
+        if (this.paced.size > PACED_KEYS_MAX) {
+          const oldest = this.paced.keys().next().value;
+          if (oldest !== undefined) this.paced.delete(oldest);
+        }
+        return true;
+      }
+      if (next > deadline) return next;
+      await this.sleep(next - now, signal);
+    }
+  }
+
+  /**
+   * The answer of a cold key's first request began at `answeredAt`: it reached the host by then at
+   * the latest, so the requests behind it keep the interval from then. Without a time (it ended
+   * without an answer, or its answer is overdue) they just stop waiting.
+   */
+  private opened(host: string, answeredAt?: number): void {
+    const o = this.opening.get(host);
+    if (!o) return;
+    this.opening.delete(host);
+    if (answeredAt !== undefined)
+      this.paced.set(o.id, Math.max(this.paced.get(o.id) ?? 0, answeredAt + o.intervalMs));
+    o.answered.abort();
   }
 
   /**

@@ -5,6 +5,7 @@ import type { Permit, Refusal } from "../../src/net/politeness-port.ts";
 import { Politeness, type PolitenessOptions } from "../../src/politeness/politeness.ts";
 import { openPolitenessDb } from "./db.ts";
 import { FakeClock, settle } from "./fakeClock.ts";
+import { windowShortfallMs } from "./windows.ts";
 
 const MIN = 60_000;
 
@@ -114,6 +115,125 @@ describe("rate", () => {
     const req = { host: "arxiv.org", role: "artifact" as const, maxWaitMs: MIN };
     permit(await p.acquire(req)).release();
     expect(permit(await p.acquire(req)).waitedMs).toBe(6100);
+  });
+
+  test("a request that went out late pushes the ones reserved behind it back: no window holds one too many", async () => {
+    // 20/s, burst 1: slots every 50 ms. The first request that sleeps wakes 15 ms late (within the
+    // lateness a reservation keeps its slot), every later one wakes on time. Without pacing the actual
+    // starts, the next one would follow it after 35 ms and a window of t would hold 1 + (t + 15) / 50.
+    const clock = new FakeClock(1_700_000_000_000, false);
+    let late = 1;
+    const sleep = (ms: number, s?: AbortSignal) => clock.sleep(ms + (ms > 0 && late-- > 0 ? 15 : 0), s);
+    const p = new Politeness({
+      db: openPolitenessDb(),
+      config: v.parse(ConfigSchema, {
+        politeness: { hosts: { "fast.example": { rate: "20/s", burst: 1, max_concurrent: 10 } } },
+      }),
+      now: clock.now,
+      sleep,
+      setTimer: clock.setTimeout,
+      renewEveryMs: 0,
+    });
+    const t0 = clock.t;
+    const starts: number[] = [];
+    const pending = Array.from({ length: 6 }, () =>
+      p.acquire({ host: "fast.example", role: "artifact", maxWaitMs: MIN }).then((r) => {
+        starts.push(clock.t - t0);
+        permit(r).release();
+      }),
+    );
+    for (let i = 0; i < 40; i++) await clock.advance(10);
+    await Promise.all(pending);
+    expect(starts.length).toBe(6);
+    // reserved 0, 50, 100, 150, 200, 250; the second left at 65, so the rest keep 50 ms (less the 5 ms
+    // tolerance of the pacing) from it instead of their reserved times
+    expect(starts).toEqual([0, 65, 110, 160, 210, 260]);
+    expect(windowShortfallMs(starts, 50, 1)).toBeLessThanOrEqual(5);
+  });
+
+  test("on a cold host the next request waits for the first one's answer, then keeps the interval from it", async () => {
+    // The first request opens a connection and reaches the host late; a second one on another
+    // connection could arrive right behind it. Its answer bounds when it arrived.
+    const { p, clock } = setup(
+      { politeness: { hosts: { "fast.example": { rate: "20/s", burst: 1, max_concurrent: 3 } } } },
+      { auto: false },
+    );
+    const t0 = clock.t;
+    const req = { host: "fast.example", role: "artifact" as const, maxWaitMs: MIN };
+    const first = permit(await p.acquire(req));
+    let secondAt = -1;
+    let thirdAt = -1;
+    const second = p.acquire(req).then((r) => {
+      secondAt = clock.t - t0;
+      return permit(r);
+    });
+    await clock.advance(60);
+    expect(secondAt).toBe(-1); // its slot (50) has passed: it waits for the answer
+    await clock.advance(10);
+    p.observe("fast.example", { status: 200, role: "artifact" }); // the answer begins at 70
+    await clock.advance(100);
+    expect(secondAt).toBe(115); // 70 + 50, less the 5 ms tolerance
+    first.release();
+    (await second).release();
+    // the host is warm now: the next one waits only for its own slot
+    const third = p.acquire(req).then((r) => {
+      thirdAt = clock.t - t0;
+      permit(r).release();
+    });
+    await clock.advance(100);
+    await third;
+    expect(thirdAt).toBe(170);
+  });
+
+  test("a cold host's first request ending without an answer frees the ones behind it", async () => {
+    const { p, clock } = setup(
+      { politeness: { hosts: { "fast.example": { rate: "20/s", burst: 1, max_concurrent: 3 } } } },
+      { auto: false },
+    );
+    const t0 = clock.t;
+    const req = { host: "fast.example", role: "artifact" as const, maxWaitMs: MIN };
+    const first = permit(await p.acquire(req));
+    let secondAt = -1;
+    const second = p.acquire(req).then((r) => {
+      secondAt = clock.t - t0;
+      permit(r).release();
+    });
+    await clock.advance(80);
+    expect(secondAt).toBe(-1);
+    first.release(); // failed or cancelled: no answer, and no time it is known to have arrived by
+    await clock.advance(0);
+    await second;
+    expect(secondAt).toBe(80);
+    // without an answer for a whole second, the followers stop waiting
+    const ac = new AbortController();
+    await clock.advance(10_000);
+    const third = permit(await p.acquire(req)); // cold again after 5 s idle
+    const fourth = p.acquire({ ...req, signal: ac.signal });
+    await clock.advance(999);
+    ac.abort();
+    expect(await fourth).toMatchObject({ ok: false, reason: "cancelled" });
+    const fifth = p.acquire(req);
+    await clock.advance(1);
+    expect((await fifth).ok).toBe(true);
+    expect(clock.t - t0).toBe(80 + 10_000 + 1000);
+    third.release();
+  });
+
+  test("on time, pacing the actual starts adds no wait", async () => {
+    const { p, clock } = setup({
+      politeness: { hosts: { "fast.example": { rate: "20/s", burst: 2, max_concurrent: 10 } } },
+    });
+    const t0 = clock.t;
+    const waited: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = permit(await p.acquire({ host: "fast.example", role: "artifact", maxWaitMs: MIN }));
+      waited.push(r.waitedMs);
+      r.release();
+    }
+    // burst 2: two at once, then one every 50 ms, each after a single sleep for its reservation
+    expect(waited).toEqual([0, 0, 50, 50, 50]);
+    expect(clock.sleeps).toEqual([50, 50, 50]);
+    expect(clock.t - t0).toBe(150);
   });
 
   test("fractional config rates work end to end: 1 per 3 s", async () => {
