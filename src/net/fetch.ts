@@ -76,7 +76,7 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
   const transport: Transport = deps.transport ?? ((url, init) => fetch(url, init));
-  const gate = createUrlGate({ allowPrivate: net.allow_private, lookup: deps.lookup });
+  const gate = createUrlGate({ allowPrivate: net.allow_private, lookup: deps.lookup, now });
   const ua = userAgent(config, deps.version);
   const retryAfterCapMs = config.politeness.retry_after_cap_s * 1000;
   const robots = createRobotsCache({
@@ -108,7 +108,8 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
     for (;;) {
       visited.push(url.href);
       seen.add(url.href);
-      const verdict = await gate.check(url);
+      const checked = gate.check(url);
+      const verdict = checked instanceof Promise ? await checked : checked;
       if (!verdict.ok) return fail(verdict.reason, verdict.message, url.href);
       if (hop.checkRobots && config.politeness.robots) {
         const r = await robots.check(url, originOf(url));
@@ -238,7 +239,7 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
       ...extraHeaders,
     };
     // Connect to the address the gate vetted, naming the host in Host (and SNI for https).
-    const literal = url.hostname.startsWith("[") || /^[\d.]+$/.test(url.hostname);
+    const literal = address === url.hostname || url.hostname.startsWith("[");
     let target = url.href;
     const init: RequestInit & { tls?: { serverName?: string } } = {
       method: "GET",
@@ -311,7 +312,7 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
     }
   }
 
-  async function request(req: HttpRequest): Promise<HttpResult> {
+  function request(req: HttpRequest): Promise<HttpResult> {
     const startedAt = now();
     const hop: HopOptions = {
       role: req.role,

@@ -1,7 +1,8 @@
 // The URL gate (SPEC 6 step 1): only http/https, no credentials, and a host whose every resolved
 // address is public (or inside `network.allow_private`). It answers the address to connect to, so
 // the client connects to the vetted address itself and a DNS answer that changes between check and
-// connect (rebinding) cannot smuggle a request into private space.
+// connect (rebinding) cannot smuggle a request into private space. A name's vetted answer is reused
+// for 30 s, so the per-request path needs no DNS question and no promise.
 import { lookup as dnsLookup } from "node:dns/promises";
 import { type Cidr, inCidr, parseCidr, parseIp, specialRange } from "./ip.ts";
 
@@ -16,8 +17,26 @@ export type GateVerdict =
   | { ok: false; reason: "url_refused" | "conn_error"; message: string };
 
 export interface UrlGate {
-  check(url: URL): Promise<GateVerdict>;
+  /**
+   * The verdict on `url`: synchronous when no DNS question is needed (a refused shape, an IP
+   * literal, a name whose answer is still cached), else a promise.
+   */
+  check(url: URL): GateVerdict | Promise<GateVerdict>;
 }
+
+export interface UrlGateOptions {
+  allowPrivate: readonly string[];
+  lookup?: Lookup;
+  now?: () => number;
+  /** How long a name's vetted answer is reused (the connection still goes to the vetted address). */
+  cacheTtlMs?: number;
+}
+
+/** A vetted host: the address to connect to, or why none may be contacted. */
+type HostVerdict = { address: string; problem?: undefined } | { address?: undefined; problem: string };
+
+const CACHE_TTL_MS = 30_000;
+const CACHE_MAX = 2048;
 
 /** Compile `network.allow_private`; a malformed entry is a configuration error naming it. */
 export function compileAllowList(cidrs: readonly string[]): Cidr[] {
@@ -53,34 +72,61 @@ export function addressProblem(address: string, allow: readonly Cidr[]): string 
   return `${address} is a ${range} address (allow it with network.allow_private)`;
 }
 
-export function createUrlGate(opts: { allowPrivate: readonly string[]; lookup?: Lookup }): UrlGate {
+export function createUrlGate(opts: UrlGateOptions): UrlGate {
   const allow = compileAllowList(opts.allowPrivate);
   const lookup = opts.lookup ?? systemLookup;
+  const now = opts.now ?? Date.now;
+  const ttlMs = opts.cacheTtlMs ?? CACHE_TTL_MS;
+  // hostname → verdict and until when it holds (an IP literal's holds forever); bounded, oldest out.
+  const cache = new Map<string, { verdict: HostVerdict; until: number }>();
+  const remember = (hostname: string, verdict: HostVerdict, until: number) => {
+    cache.delete(hostname);
+    cache.set(hostname, { verdict, until });
+    if (cache.size > CACHE_MAX) {
+      const oldest = cache.keys().next().value;
+      if (oldest !== undefined) cache.delete(oldest);
+    }
+    return verdict;
+  };
+  // Every answer must pass: a name that maps to one public and one private address is refused.
+  const vet = (addresses: readonly string[]): HostVerdict => {
+    for (const address of addresses) {
+      const problem = addressProblem(address, allow);
+      if (problem) return { problem };
+    }
+    return { address: addresses[0] as string };
+  };
+  const answer = (url: URL, v: HostVerdict): GateVerdict =>
+    v.problem === undefined
+      ? { ok: true, url, address: v.address }
+      : { ok: false, reason: "url_refused", message: `${url.href}: ${v.problem}` };
+
+  async function resolve(url: URL): Promise<GateVerdict> {
+    let addresses: string[];
+    try {
+      addresses = await lookup(url.hostname);
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? (e as Error).message;
+      return { ok: false, reason: "conn_error", message: `${url.hostname} did not resolve (${code})` };
+    }
+    if (addresses.length === 0) {
+      return { ok: false, reason: "conn_error", message: `${url.hostname} resolved to no address` };
+    }
+    return answer(url, remember(url.hostname, vet(addresses), now() + ttlMs));
+  }
+
   return {
-    async check(url) {
+    check(url) {
       const shape = urlShapeProblem(url);
       if (shape) return { ok: false, reason: "url_refused", message: `${url.href}: ${shape}` };
-      const literal = parseIp(url.hostname);
-      let addresses: string[];
-      if (literal) {
-        addresses = [url.hostname.replace(/^\[|\]$/g, "")];
-      } else {
-        try {
-          addresses = await lookup(url.hostname);
-        } catch (e) {
-          const code = (e as { code?: string }).code ?? (e as Error).message;
-          return { ok: false, reason: "conn_error", message: `${url.hostname} did not resolve (${code})` };
-        }
-        if (addresses.length === 0) {
-          return { ok: false, reason: "conn_error", message: `${url.hostname} resolved to no address` };
-        }
+      const hit = cache.get(url.hostname);
+      if (hit && hit.until > now()) return answer(url, hit.verdict);
+      if (parseIp(url.hostname)) {
+        const verdict = vet([url.hostname.replace(/^\[|\]$/g, "")]);
+        return answer(url, remember(url.hostname, verdict, Number.POSITIVE_INFINITY));
       }
-      // Every answer must pass: a name that maps to one public and one private address is refused.
-      for (const address of addresses) {
-        const problem = addressProblem(address, allow);
-        if (problem) return { ok: false, reason: "url_refused", message: `${url.href}: ${problem}` };
-      }
-      return { ok: true, url, address: addresses[0] as string };
+      if (hit) cache.delete(url.hostname);
+      return resolve(url);
     },
   };
 }

@@ -325,8 +325,12 @@ export class Politeness implements PolitenessGate {
       // 4. The actual start: a request that went out later than its reserved time (a late timer, a
       // busy event loop) must not be followed closer than the interval by the ones reserved behind
       // it, or the host would see a window holding one request too many.
-      const paced = await this.pace(host, `${host}\n${key}`, interval, burst, deadline, me, signal);
-      if (paced !== true) return refuse("rate_limited", paced);
+      // On time — the common case — the start is recorded without a wait or an extra promise hop.
+      const id = `${host}\n${key}`;
+      if (!this.startIfDue(host, id, interval, burst, me)) {
+        const paced = await this.pace(host, id, interval, burst, deadline, me, signal);
+        if (paced !== true) return refuse("rate_limited", paced);
+      }
     } catch (e) {
       if (signal?.aborted) return refuse("cancelled", this.now());
       releaseAll();
@@ -412,29 +416,54 @@ export class Politeness implements PolitenessGate {
       const tat = this.paced.get(id) ?? 0;
       const next = gcraNextAt(tat, now, interval, burst) - paceSlackMs(interval);
       if (next <= now) {
-        if (tat < now - COLD_AFTER_MS) {
-          this.opening.set(host, {
-            id,
-            intervalMs: interval,
-            since: now,
-            by: me,
-            answered: new AbortController(),
-          });
-          if (this.opening.size > PACED_KEYS_MAX) {
-            const oldest = this.opening.keys().next().value;
-            if (oldest !== undefined) this.opening.delete(oldest);
-          }
-        }
-        this.paced.delete(id); // re-inserted last: the map stays ordered by last use
-        this.paced.set(id, gcraReserve(tat, now, interval, burst).tat);
-        if (this.paced.size > PACED_KEYS_MAX) {
-          const oldest = this.paced.keys().next().value;
-          if (oldest !== undefined) this.paced.delete(oldest);
-        }
+        this.recordStart(host, id, interval, burst, tat, now, me);
         return true;
       }
       if (next > deadline) return next;
       await this.sleep(next - now, signal);
+    }
+  }
+
+  /** `pace` without waiting: records the start and answers true when it may go now, else false. */
+  private startIfDue(host: string, id: string, interval: number, burst: number, me: object): boolean {
+    const opening = this.opening.get(host);
+    const now = this.now();
+    if (opening && opening.id === id && now < opening.since + COLD_WAIT_MAX_MS) return false;
+    const tat = this.paced.get(id) ?? 0;
+    if (gcraNextAt(tat, now, interval, burst) - paceSlackMs(interval) > now) return false;
+    if (opening && opening.id === id) this.opened(host);
+    this.recordStart(host, id, interval, burst, tat, now, me);
+    return true;
+  }
+
+  /** A request on `id` goes now: move its pace on, and mark a cold key's first request (`pace`). */
+  private recordStart(
+    host: string,
+    id: string,
+    interval: number,
+    burst: number,
+    tat: number,
+    now: number,
+    me: object,
+  ): void {
+    if (tat < now - COLD_AFTER_MS) {
+      this.opening.set(host, {
+        id,
+        intervalMs: interval,
+        since: now,
+        by: me,
+        answered: new AbortController(),
+      });
+      if (this.opening.size > PACED_KEYS_MAX) {
+        const oldest = this.opening.keys().next().value;
+        if (oldest !== undefined) this.opening.delete(oldest);
+      }
+    }
+    this.paced.delete(id); // re-inserted last: the map stays ordered by last use
+    this.paced.set(id, gcraReserve(tat, now, interval, burst).tat);
+    if (this.paced.size > PACED_KEYS_MAX) {
+      const oldest = this.paced.keys().next().value;
+      if (oldest !== undefined) this.paced.delete(oldest);
     }
   }
 

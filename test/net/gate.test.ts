@@ -220,4 +220,40 @@ describe("createUrlGate", () => {
       reason: "url_refused",
     });
   });
+  test("a name's vetted answer is reused until its TTL, then asked again; failures are not kept", async () => {
+    let clock = 0;
+    const asked: string[] = [];
+    const answers: Record<string, string[]> = { "pub.example": ["93.184.216.34"] };
+    const cached = createUrlGate({
+      allowPrivate: [],
+      now: () => clock,
+      cacheTtlMs: 1000,
+      lookup: async (h) => {
+        asked.push(h);
+        const a = answers[h];
+        if (!a) throw Object.assign(new Error("nope"), { code: "ENOTFOUND" });
+        return a;
+      },
+    });
+    expect(await cached.check(new URL("https://pub.example/a"))).toMatchObject({ ok: true });
+    // Within the TTL: answered without DNS and without a promise, still with the vetted address.
+    const again = cached.check(new URL("https://pub.example/b"));
+    expect(again).toMatchObject({ ok: true, address: "93.184.216.34" });
+    expect(asked).toEqual(["pub.example"]);
+    // After it, the name is resolved and vetted again: a rebound private answer is refused.
+    answers["pub.example"] = ["10.0.0.7"];
+    clock = 1001;
+    expect(await cached.check(new URL("https://pub.example/c"))).toMatchObject({
+      ok: false,
+      reason: "url_refused",
+    });
+    expect(asked).toEqual(["pub.example", "pub.example"]);
+    expect(await cached.check(new URL("https://gone.example/"))).toMatchObject({ reason: "conn_error" });
+    expect(await cached.check(new URL("https://gone.example/"))).toMatchObject({ reason: "conn_error" });
+    expect(asked.filter((h) => h === "gone.example")).toHaveLength(2);
+    // A refusal is kept too, and still names the URL that asked.
+    const refused = cached.check(new URL("https://pub.example/d"));
+    expect(refused).toMatchObject({ ok: false, reason: "url_refused" });
+    if (!(refused instanceof Promise) && !refused.ok) expect(refused.message).toContain("/d");
+  });
 });
