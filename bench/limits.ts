@@ -14,7 +14,7 @@ import { createHttpClient } from "../src/net/fetch.ts";
 import type { PolitenessGate } from "../src/net/politeness-port.ts";
 import { Politeness } from "../src/politeness/politeness.ts";
 import { MIGRATIONS } from "../src/store/migrations.ts";
-import type { HammerJob, HammerResult } from "../test/politeness/hammer.ts";
+import { accuracyJob, type HammerJob, type HammerResult } from "../test/politeness/hammer.ts";
 import { windowShortfallMs } from "../test/politeness/windows.ts";
 import { type SimHost, startWeb } from "../test/support/web.ts";
 
@@ -175,24 +175,15 @@ async function accuracy(seconds: number) {
     db.close();
     const startAt = Date.now() + 1500;
     const durationMs = seconds * 1000;
-    const job: HammerJob = {
+    const job: HammerJob = accuracyJob(
       dbPath,
-      config: {
-        politeness: {
-          hosts: {
-            [key(paced)]: { rate: "20/s", burst: 3, max_concurrent: 4 },
-            [key(narrow)]: { rate: "50/s", max_concurrent: 2 },
-          },
-        },
+      {
+        paced: { host: key(paced), url: paced.url("/a.pdf") },
+        narrow: { host: key(narrow), url: narrow.url("/b.pdf") },
       },
-      targets: [
-        { host: key(paced), url: paced.url("/a.pdf"), role: "artifact", workers: 3 },
-        { host: key(narrow), url: narrow.url("/b.pdf"), role: "artifact", workers: 3 },
-      ],
       startAt,
-      endAt: startAt + durationMs,
-      maxWaitMs: 1000,
-    };
+      durationMs,
+    );
     const script = join(import.meta.dir, "../test/politeness/hammer.ts");
     const children = [1, 2, 3].map(() =>
       Bun.spawn([process.execPath, script], {

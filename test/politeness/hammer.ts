@@ -25,6 +25,43 @@ export interface HammerResult {
   errors: number;
 }
 
+/** Where two simulated hosts are hammered: `paced` (rate-bound) and `narrow` (concurrency-bound). */
+export interface HammerHosts {
+  paced: { host: string; url: string };
+  narrow: { host: string; url: string };
+}
+
+/**
+ * The shared accuracy scenario of the multi-process test and bench/limits.ts: `paced` at 20/s with
+ * burst 3 and 4 connections, `narrow` at 50/s with 2 connections, 3 loops per host per process.
+ */
+export function accuracyJob(
+  dbPath: string,
+  hosts: HammerHosts,
+  startAt: number,
+  durationMs: number,
+): HammerJob {
+  const { paced, narrow } = hosts;
+  return {
+    dbPath,
+    config: {
+      politeness: {
+        hosts: {
+          [paced.host]: { rate: "20/s", burst: 3, max_concurrent: 4 },
+          [narrow.host]: { rate: "50/s", max_concurrent: 2 },
+        },
+      },
+    },
+    targets: [
+      { host: paced.host, url: paced.url, role: "artifact", workers: 3 },
+      { host: narrow.host, url: narrow.url, role: "artifact", workers: 3 },
+    ],
+    startAt,
+    endAt: startAt + durationMs,
+    maxWaitMs: 1000,
+  };
+}
+
 export async function hammer(job: HammerJob): Promise<HammerResult> {
   const db = new Database(job.dbPath);
   db.run("PRAGMA busy_timeout = 10000");

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type SimHost, startWeb } from "../support/web.ts";
 import { openPolitenessDb } from "./db.ts";
-import type { HammerJob, HammerResult } from "./hammer.ts";
+import { accuracyJob, type HammerJob, type HammerResult } from "./hammer.ts";
 import { windowShortfallMs } from "./windows.ts";
 
 // Arrivals are stamped by the server, so they carry the senders' scheduling jitter: a process that
@@ -28,24 +28,15 @@ test("3 processes on one database obey one rate budget and one concurrency limit
   openPolitenessDb(dbPath).close();
   const durationMs = 2000;
   const startAt = Date.now() + 1200; // time for the children to start
-  const job: HammerJob = {
+  const job: HammerJob = accuracyJob(
     dbPath,
-    config: {
-      politeness: {
-        hosts: {
-          [key(paced)]: { rate: "20/s", burst: 3, max_concurrent: 4 },
-          [key(narrow)]: { rate: "50/s", max_concurrent: 2 },
-        },
-      },
+    {
+      paced: { host: key(paced), url: paced.url("/a.pdf") },
+      narrow: { host: key(narrow), url: narrow.url("/b.pdf") },
     },
-    targets: [
-      { host: key(paced), url: paced.url("/a.pdf"), role: "artifact", workers: 3 },
-      { host: key(narrow), url: narrow.url("/b.pdf"), role: "artifact", workers: 3 },
-    ],
     startAt,
-    endAt: startAt + durationMs,
-    maxWaitMs: 1000,
-  };
+    durationMs,
+  );
   const children = [1, 2, 3].map(() =>
     Bun.spawn([process.execPath, join(import.meta.dir, "hammer.ts")], {
       env: { ...process.env, HAMMER_JOB: JSON.stringify(job) },
