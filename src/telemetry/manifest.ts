@@ -29,6 +29,7 @@ import {
   type OutcomeWithArtifactRecordRow,
   toOutcomeWithArtifact,
 } from "../store/jobs/rows.ts";
+import type { OutcomeDetail } from "../store/types.ts";
 
 export const MANIFEST_FILE = "manifest.jsonl";
 export const MANIFEST_VERSION = 1;
@@ -37,24 +38,13 @@ export function manifestPath(stateDir: string): string {
   return join(stateDir, MANIFEST_FILE);
 }
 
-/** One terminal outcome as the store holds it (camelCase, epoch ms). */
-export interface ManifestOutcome {
+/** One terminal outcome as the store holds it (camelCase, epoch ms); details may be left out. */
+export interface ManifestOutcome extends OutcomeDetail {
   seq: number;
   jobId: number;
   artifactId: string;
   state: "done" | "skipped" | "error";
   reason: string;
-  message?: string | null;
-  resolver?: string | null;
-  tier?: number | null;
-  url?: string | null;
-  finalUrl?: string | null;
-  sha256?: string | null;
-  bytes?: number | null;
-  contentType?: string | null;
-  path?: string | null;
-  etag?: string | null;
-  lastModified?: string | null;
   attempts: number;
   firstAttemptAt?: number | null;
   finishedAt: number;

@@ -5,20 +5,15 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { Artifact } from "../../src/artifact/artifact.ts";
 import { Orchestrator, type OrchestratorOptions } from "../../src/runner/orchestrator.ts";
 import type { JobStep, StepResult } from "../../src/runner/step.ts";
-import { openDatabase } from "../../src/store/db.ts";
-import { SqliteJobQueue } from "../../src/store/sqlite-queue.ts";
+import type { SqliteJobQueue } from "../../src/store/sqlite-queue.ts";
+import { FIXED_CLOCK, memoryQueue } from "../support/memory-queue.ts";
 
 let db: Database;
 let queue: SqliteJobQueue;
-const clock = 1_700_000_000_000;
+const clock = FIXED_CLOCK;
 
 beforeEach(() => {
-  db = openDatabase(":memory:");
-  queue = new SqliteJobQueue(
-    db,
-    { leaseTtlMs: 60_000, maxAttempts: 3, backoff: { baseMs: 1000, capMs: 1000 } },
-    { now: () => clock },
-  );
+  ({ db, queue } = memoryQueue());
 });
 afterEach(() => db.close());
 
