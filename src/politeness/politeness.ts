@@ -55,6 +55,12 @@ export interface PolitenessOptions {
   setTimer?: Timer;
   /** Pause between looks at the slot table while other processes hold every slot of a host. */
   slotPollMs?: number;
+  /**
+   * How long a reading of a host's shared state (its row: cool-down, breaker, crawl delay; whether
+   * other processes wait for its slots) is trusted before reading it again. What another process
+   * changes is seen within this; what this process changes, at once. 0 reads before every use.
+   */
+  sharedStateFreshMs?: number;
 }
 
 /** One host as the status page shows it. */
@@ -142,6 +148,18 @@ interface Opening {
 }
 /** Rate keys whose in-process pace is remembered; beyond it the ones longest past are dropped. */
 const PACED_KEYS_MAX = 4096;
+/** Hosts whose shared state (row, waiters) is remembered; beyond it the least recent are dropped. */
+const SEEN_HOSTS_MAX = 4096;
+
+/** `map.set`, keeping the map ordered by last use and at most `max` entries (oldest dropped). */
+function setRecent<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > max) {
+    const oldest = map.keys().next().value;
+    if (oldest !== undefined) map.delete(oldest);
+  }
+}
 
 /** An answer that, on a healthy host, changes no state: not a failure, not a slow-down, not neutral. */
 function isPlainSuccess(o: Observation): boolean {
@@ -182,6 +200,11 @@ export class Politeness implements PolitenessGate {
   private readonly paced = new Map<string, number>();
   /** Host → the cold rate key whose first request's answer is awaited (see `pace`, `observe`). */
   private readonly opening = new Map<string, Opening>();
+  private readonly sharedStateFreshMs: number;
+  /** Host → its row as last read or written, and when. */
+  private readonly rowSeen = new Map<string, { row: HostRow | null; at: number }>();
+  /** Host → whether other processes waited for its slots at the last look, and when. */
+  private readonly waitersSeen = new Map<string, { waiting: boolean; at: number }>();
 
   constructor(opts: PolitenessOptions) {
     this.config = opts.config;
@@ -200,6 +223,7 @@ export class Politeness implements PolitenessGate {
     this.slotPollMs = opts.slotPollMs ?? 25;
     this.slotLingerMs = opts.slotLingerMs ?? 250;
     this.setTimer = opts.setTimer ?? realTimer;
+    this.sharedStateFreshMs = opts.sharedStateFreshMs ?? 50;
     const p = opts.config.politeness;
     this.capMs = p.retry_after_cap_s * 1000;
     this.breakerSettings = {
@@ -239,7 +263,7 @@ export class Politeness implements PolitenessGate {
 
     try {
       if (signal?.aborted) return refuse("cancelled", this.now());
-      let row = this.store.readHost(host);
+      let row = this.hostRow(host, started);
       this.noteClean(host, row, started);
 
       // 1. Breaker and cool-down, before any slot is taken: a cooling host holds nobody's slots. An
@@ -248,7 +272,7 @@ export class Politeness implements PolitenessGate {
       if (row && row.cooldown_until > started) {
         const cooled = await this.waitCooldown(row, deadline, signal);
         if (typeof cooled === "number") return refuse("rate_limited", cooled);
-        row = this.store.readHost(host);
+        row = this.hostRow(host, this.now(), true);
       }
       if (row && row.breaker !== "closed") {
         const admission = this.admitBreaker(host);
@@ -307,12 +331,12 @@ export class Politeness implements PolitenessGate {
         if (!d.allowed) return refuse("rate_limited", d.startAt);
         if (d.waitMs <= 0) break;
         await this.sleep(d.startAt - now, signal);
-        row = this.store.readHost(host);
         const woke = this.now();
+        row = this.hostRow(host, woke, true);
         if (row && row.cooldown_until > woke) {
           const again = await this.waitCooldown(row, deadline, signal);
           if (typeof again === "number") return refuse("rate_limited", again);
-          row = this.store.readHost(host);
+          row = this.hostRow(host, this.now(), true);
           continue;
         }
         // A process stalled past its slot (overloaded machine, long pause) would now arrive on top of
@@ -365,10 +389,35 @@ export class Politeness implements PolitenessGate {
       return;
     const apply = (row: HostRow) => this.applyObservation(row, o, announced, now);
     // Otherwise most answers still change nothing: find out with a read, write only if not.
-    const current = this.store.readHost(host) ?? emptyHostRow(host);
+    const current = this.hostRow(host, now, true) ?? emptyHostRow(host);
     if (sameHostRow(current, apply(current))) return;
     this.clean.delete(host);
-    this.store.updateHost(host, now, apply);
+    this.updateHost(host, now, apply);
+  }
+
+  /** The host's row: as last seen when that is fresh enough (`sharedStateFreshMs`), else read now. */
+  private hostRow(host: string, now: number, fresh = false): HostRow | null {
+    const seen = this.rowSeen.get(host);
+    if (!fresh && seen && now >= seen.at && now - seen.at < this.sharedStateFreshMs) return seen.row;
+    const row = this.store.readHost(host);
+    setRecent(this.rowSeen, host, { row, at: now }, SEEN_HOSTS_MAX);
+    return row;
+  }
+
+  /** `HostStore.updateHost`, remembering the row it leaves. */
+  private updateHost(host: string, now: number, change: (row: HostRow) => HostRow): HostRow {
+    const row = this.store.updateHost(host, now, change);
+    setRecent(this.rowSeen, host, { row, at: now }, SEEN_HOSTS_MAX);
+    return row;
+  }
+
+  /** Whether other processes queue for the host's slots (as last seen, when fresh enough). */
+  private othersWaiting(host: string, now: number): boolean {
+    const seen = this.waitersSeen.get(host);
+    if (seen && now >= seen.at && now - seen.at < this.sharedStateFreshMs) return seen.waiting;
+    const waiting = this.store.waiters(host, now) > 0;
+    setRecent(this.waitersSeen, host, { waiting, at: now }, SEEN_HOSTS_MAX);
+    return waiting;
   }
 
   /**
@@ -447,24 +496,10 @@ export class Politeness implements PolitenessGate {
     me: object,
   ): void {
     if (tat < now - COLD_AFTER_MS) {
-      this.opening.set(host, {
-        id,
-        intervalMs: interval,
-        since: now,
-        by: me,
-        answered: new AbortController(),
-      });
-      if (this.opening.size > PACED_KEYS_MAX) {
-        const oldest = this.opening.keys().next().value;
-        if (oldest !== undefined) this.opening.delete(oldest);
-      }
+      const opening = { id, intervalMs: interval, since: now, by: me, answered: new AbortController() };
+      setRecent(this.opening, host, opening, PACED_KEYS_MAX);
     }
-    this.paced.delete(id); // re-inserted last: the map stays ordered by last use
-    this.paced.set(id, gcraReserve(tat, now, interval, burst).tat);
-    if (this.paced.size > PACED_KEYS_MAX) {
-      const oldest = this.paced.keys().next().value;
-      if (oldest !== undefined) this.paced.delete(oldest);
-    }
+    setRecent(this.paced, id, gcraReserve(tat, now, interval, burst).tat, PACED_KEYS_MAX);
   }
 
   /**
@@ -488,17 +523,14 @@ export class Politeness implements PolitenessGate {
   private noteClean(host: string, row: HostRow | null, now: number): void {
     this.clean.delete(host);
     if (row && (row.failures !== 0 || row.backoff_ms !== 0 || row.breaker !== "closed")) return;
-    this.clean.set(host, now);
-    if (this.clean.size > CLEAN_HOSTS_MAX) {
-      const oldest = this.clean.keys().next().value;
-      if (oldest !== undefined) this.clean.delete(oldest);
-    }
+    setRecent(this.clean, host, now, CLEAN_HOSTS_MAX);
   }
 
   setMinInterval(host: string, ms: number): void {
     const value = Math.max(0, Number.isFinite(ms) ? ms : 0);
-    if ((this.store.readHost(host)?.min_interval_ms ?? 0) === value) return;
-    this.store.updateHost(host, this.now(), (row) => ({ ...row, min_interval_ms: value }));
+    const now = this.now();
+    if ((this.hostRow(host, now, true)?.min_interval_ms ?? 0) === value) return;
+    this.updateHost(host, now, (row) => ({ ...row, min_interval_ms: value }));
   }
 
   /** Per-host state for the status page: this process's slots plus what the database holds. */
@@ -563,7 +595,7 @@ export class Politeness implements PolitenessGate {
     const list = this.idle.get(host);
     if (!list) return undefined;
     const now = this.now();
-    if (this.store.waiters(host, now) > 0) {
+    if (this.othersWaiting(host, now)) {
       this.idle.delete(host);
       for (const e of list) this.store.releaseSlot(host, e.token);
       return undefined;
@@ -578,7 +610,7 @@ export class Politeness implements PolitenessGate {
   /** Give a host slot back: to the database if anyone waits for it, else keep it a moment for reuse. */
   private parkSlot(host: string, token: string): void {
     const now = this.now();
-    if (this.slotLingerMs <= 0 || this.store.waiters(host, now) > 0) {
+    if (this.slotLingerMs <= 0 || this.othersWaiting(host, now)) {
       this.store.releaseSlot(host, token);
       return;
     }
@@ -651,7 +683,7 @@ export class Politeness implements PolitenessGate {
       admit: true,
       trial: false,
     };
-    this.store.updateHost(host, this.now(), (row) => {
+    this.updateHost(host, this.now(), (row) => {
       const a = breakerAdmit(toBreaker(row), this.now(), this.breakerSettings);
       result = a.admit ? { admit: true, trial: a.trial } : { admit: false, retryAt: a.retryAt };
       if (!a.admit || !a.trial) return row;
@@ -662,7 +694,7 @@ export class Politeness implements PolitenessGate {
 
   private abandonTrial(host: string): void {
     this.trials.delete(host);
-    this.store.updateHost(host, this.now(), (row) =>
+    this.updateHost(host, this.now(), (row) =>
       row.trial_owner === this.owner
         ? { ...row, ...fromBreaker(breakerReleaseTrial(toBreaker(row)), row) }
         : row,
@@ -733,6 +765,7 @@ export class Politeness implements PolitenessGate {
     let refreshed = now;
     let holding = false;
     this.store.enqueueWaiter(host, token, this.owner, since, waiterTtl);
+    this.waitersSeen.delete(host);
     try {
       for (;;) {
         await this.sleep(Math.min(deadline - now, this.slotPollMs * (0.5 + Math.random())), signal);

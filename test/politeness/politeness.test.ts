@@ -245,6 +245,50 @@ describe("rate", () => {
   });
 });
 
+describe("shared state seen by other processes", () => {
+  test("another process's cool-down is seen within sharedStateFreshMs (50 ms by default); with 0, at once", async () => {
+    const cfg = { politeness: { hosts: { "pub.example": { rate: "1000/s", max_concurrent: 10 } } } };
+    for (const fresh of [undefined, 0]) {
+      const shared = openPolitenessDb();
+      const A = setup(cfg, { db: shared, owner: "A", auto: false, sharedStateFreshMs: fresh });
+      const B = new Politeness({
+        db: shared,
+        config: A.config,
+        now: A.clock.now,
+        sleep: A.clock.sleep,
+        setTimer: A.clock.setTimeout,
+        renewEveryMs: 0,
+        owner: "B",
+      });
+      const t0 = A.clock.t;
+      const req = { host: "pub.example", role: "metadata" as const, maxWaitMs: 0 };
+      permit(await A.p.acquire(req)).release(); // A reads the host's row: healthy
+      B.observe("pub.example", { status: 429, retryAfterMs: 60_000 });
+      await A.clock.advance(10);
+      const soon = await A.p.acquire(req);
+      if (fresh === 0) {
+        expect(soon).toEqual({ ok: false, reason: "rate_limited", retryAt: t0 + 60_000 });
+        continue;
+      }
+      permit(soon).release(); // A still trusts its reading from 10 ms ago
+      await A.clock.advance(40);
+      expect(await A.p.acquire(req)).toEqual({ ok: false, reason: "rate_limited", retryAt: t0 + 60_000 });
+    }
+  });
+
+  test("this process's own 429 is seen at once", async () => {
+    const { p, clock } = setup(
+      { politeness: { hosts: { "pub.example": { rate: "1000/s" } } } },
+      { auto: false },
+    );
+    const req = { host: "pub.example", role: "metadata" as const, maxWaitMs: 0 };
+    permit(await p.acquire(req)).release();
+    p.observe("pub.example", { status: 429, retryAfterMs: 60_000 });
+    await clock.advance(1);
+    expect(await p.acquire(req)).toMatchObject({ ok: false, reason: "rate_limited" });
+  });
+});
+
 describe("crawl-delay", () => {
   test("landing and artifact requests share one minimum interval; metadata is not subject to robots", async () => {
     const { p } = setup();
@@ -548,11 +592,13 @@ describe("concurrency", () => {
     const pending = B.acquire(req).then((r) => {
       got = r;
     });
+    // A looked for waiters at 10 ms and trusts that look for 50 ms (sharedStateFreshMs)
     await A.clock.advance(10);
     expect(slots()).toEqual([
       { owner: "A", waiting: 0 },
       { owner: "B", waiting: 1 },
     ]);
+    await A.clock.advance(40);
     again.release(); // B waits: the slot goes back at once instead of lingering
     expect(slots()).toEqual([{ owner: "B", waiting: 1 }]);
     await A.clock.advance(50);
