@@ -25,6 +25,20 @@ function setup(input: ConfigInput = {}, o: { auto?: boolean } & Partial<Politene
   return { clock, db, p, config };
 }
 
+/** A second process's gate: the same database file, config and clock as `a`. */
+function sibling(a: ReturnType<typeof setup>, o: Partial<PolitenessOptions> = {}): Politeness {
+  return new Politeness({
+    db: a.db,
+    config: a.config,
+    now: a.clock.now,
+    sleep: a.clock.sleep,
+    setTimer: a.clock.setTimeout,
+    renewEveryMs: 0,
+    owner: "B",
+    ...o,
+  });
+}
+
 function permit(r: Permit | Refusal): Permit {
   if (!r.ok) throw new Error(`expected a permit, got ${r.reason}`);
   return r;
@@ -63,17 +77,10 @@ describe("rate", () => {
   });
 
   test("the budget lives in the database: a new instance (restart, other process) continues it", async () => {
-    const { p, db, clock } = setup();
-    const t0 = clock.t;
-    permit(await p.acquire({ host: "arxiv.org", role: "artifact", maxWaitMs: 0 })).release();
-    const other = new Politeness({
-      db,
-      config: v.parse(ConfigSchema, {}),
-      now: clock.now,
-      sleep: clock.sleep,
-      setTimer: clock.setTimeout,
-      renewEveryMs: 0,
-    });
+    const A = setup();
+    const t0 = A.clock.t;
+    permit(await A.p.acquire({ host: "arxiv.org", role: "artifact", maxWaitMs: 0 })).release();
+    const other = sibling(A);
     expect(await other.acquire({ host: "arxiv.org", role: "artifact", maxWaitMs: 1000 })).toMatchObject({
       ok: false,
       reason: "rate_limited",
@@ -251,15 +258,7 @@ describe("shared state seen by other processes", () => {
     for (const fresh of [undefined, 0]) {
       const shared = openPolitenessDb();
       const A = setup(cfg, { db: shared, owner: "A", auto: false, sharedStateFreshMs: fresh });
-      const B = new Politeness({
-        db: shared,
-        config: A.config,
-        now: A.clock.now,
-        sleep: A.clock.sleep,
-        setTimer: A.clock.setTimeout,
-        renewEveryMs: 0,
-        owner: "B",
-      });
+      const B = sibling(A);
       const t0 = A.clock.t;
       const req = { host: "pub.example", role: "metadata" as const, maxWaitMs: 0 };
       permit(await A.p.acquire(req)).release(); // A reads the host's row: healthy
@@ -572,15 +571,7 @@ describe("concurrency", () => {
     const shared = openPolitenessDb();
     const cfg = { politeness: { hosts: { "one.example": { max_concurrent: 1, rate: "1000/s" } } } };
     const A = setup(cfg, { auto: false, db: shared, owner: "A" });
-    const B = new Politeness({
-      db: shared,
-      config: A.config,
-      now: A.clock.now,
-      sleep: A.clock.sleep,
-      setTimer: A.clock.setTimeout,
-      renewEveryMs: 0,
-      owner: "B",
-    });
+    const B = sibling(A);
     const req = { host: "one.example", role: "artifact" as const, maxWaitMs: MIN };
     const slots = () => shared.query("SELECT owner, waiting FROM host_slot ORDER BY owner").all();
     permit(await A.p.acquire(req)).release();
@@ -661,15 +652,7 @@ describe("concurrency", () => {
     const shared = openPolitenessDb();
     const cfg = { politeness: { hosts: { "one.example": { max_concurrent: 1, rate: "1000/s" } } } };
     const A = setup(cfg, { auto: false, db: shared, owner: "A" });
-    const B = new Politeness({
-      db: shared,
-      config: A.config,
-      now: A.clock.now,
-      sleep: A.clock.sleep,
-      setTimer: A.clock.setTimeout,
-      renewEveryMs: 0,
-      owner: "B",
-    });
+    const B = sibling(A);
     const held = permit(await A.p.acquire({ host: "one.example", role: "artifact", maxWaitMs: MIN }));
     let got: Permit | Refusal | undefined;
     const pending = B.acquire({ host: "one.example", role: "artifact", maxWaitMs: MIN }).then((r) => {
@@ -687,16 +670,7 @@ describe("concurrency", () => {
     const shared = openPolitenessDb();
     const cfg = { politeness: { hosts: { "one.example": { max_concurrent: 1, rate: "1000/s" } } } };
     const A = setup(cfg, { auto: false, db: shared, owner: "A", slotTtlMs: 10_000 });
-    const B = new Politeness({
-      db: shared,
-      config: A.config,
-      now: A.clock.now,
-      sleep: A.clock.sleep,
-      setTimer: A.clock.setTimeout,
-      renewEveryMs: 0,
-      owner: "B",
-      slotTtlMs: 10_000,
-    });
+    const B = sibling(A, { slotTtlMs: 10_000 });
     const t0 = A.clock.t;
     permit(await A.p.acquire({ host: "one.example", role: "artifact", maxWaitMs: MIN })); // never released
     await A.clock.advance(8000);
