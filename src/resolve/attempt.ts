@@ -2,12 +2,12 @@
 // landing page met instead of a file is handed back for scraping. Before any request the library's
 // URL index is consulted (download/reuse.ts): reuse, conditional re-fetch, or a plain download.
 // Used by `fetch` and the runner.
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { canonicalUrl } from "../core/url.ts";
 import { type DownloadDeps, downloadCandidate } from "../download/candidate.ts";
 import { decideReuse, reuseStored, sizeOnDisk } from "../download/reuse.ts";
 import type { DownloadFailure, DownloadResult, DownloadSuccess, PriorCopy } from "../download/types.ts";
-import type { StoredUrls } from "../store/stored-urls.ts";
+import type { StoredUrlInput, StoredUrls } from "../store/stored-urls.ts";
 import type { CandidateTry } from "./plan.ts";
 import type { Candidate } from "./types.ts";
 
@@ -62,5 +62,24 @@ function failureTry(r: DownloadFailure): CandidateTry<DownloadSuccess> {
     message: r.message,
     retryAt: r.retryAt,
     html: r.landing ? { url: r.landing.url, text: r.landing.html } : undefined,
+  };
+}
+
+/**
+ * The URL index entry a success leaves: its canonical URL names the stored file and validators.
+ * None for a reused file: it stays indexed under the download that stored it, so a re-fetch by that
+ * artifact stays conditional; anything that came from the server (re)indexes its canonical URL.
+ */
+export function storedUrlEntry(outcome: DownloadSuccess, outDir: string): StoredUrlInput | undefined {
+  if (outcome.reused) return undefined;
+  const f = outcome.file;
+  return {
+    url: canonicalUrl(f.url) ?? f.url,
+    sha256: f.sha256,
+    path: relative(outDir, f.path),
+    bytes: f.bytes,
+    kind: f.kind,
+    etag: f.etag ?? null,
+    lastModified: f.lastModified ?? null,
   };
 }

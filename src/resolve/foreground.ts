@@ -14,8 +14,14 @@ import type { Lookup } from "../net/gate.ts";
 import type { HttpClient } from "../net/types.ts";
 import { createPoliteness } from "../politeness/politeness.ts";
 import { openStateDatabase } from "../store/db.ts";
+import {
+  prepareRecordStoredUrl,
+  type RecordStoredUrl,
+  type StoredUrls,
+  storedUrls,
+} from "../store/stored-urls.ts";
 import { VERSION } from "../version.ts";
-import { downloadTrier } from "./attempt.ts";
+import { downloadTrier, storedUrlEntry } from "./attempt.ts";
 import { resolverSlots, resolverWarnings, runPlan } from "./plan.ts";
 import type { PlanProgress } from "./progress.ts";
 import { type ResolverSettings, resolverSettings } from "./resolver.ts";
@@ -31,6 +37,9 @@ export interface Pipeline {
   warnings: string[];
   /** The process's flush and hashing threads, shared by every download. */
   threads: DownloadThreads;
+  /** The library's index by canonical URL, shared with the runner: reuse and conditional requests. */
+  storedUrls: StoredUrls;
+  recordStoredUrl: RecordStoredUrl;
   close(): void;
 }
 
@@ -77,6 +86,8 @@ export function openPipeline(config: Config, o: PipelineOptions = {}): Pipeline 
     settings,
     warnings: resolverWarnings(config, settings),
     threads,
+    storedUrls: storedUrls(db),
+    recordStoredUrl: prepareRecordStoredUrl(db),
     close() {
       threads.close();
       politeness.close();
@@ -111,7 +122,7 @@ export async function fetchWork(
   const maxWaitMs = p.config.politeness.max_wait_s * 1000;
   const tryCandidate = downloadTrier(
     { http: p.http, outDir: p.config.out_dir, download: p.config.download, now: Date.now, ...p.threads },
-    { artifactId: work.id, maxWaitMs },
+    { artifactId: work.id, maxWaitMs, storedUrls: p.storedUrls },
   );
   const r = await runPlan<DownloadSuccess>(work, {
     config: p.config,
@@ -123,6 +134,9 @@ export async function fetchWork(
     tryCandidate,
   });
   if (!r.ok) return { id: work.id, ok: false, reason: r.reason, transient: r.transient, message: r.message };
+  // No queue to ack here: the file is already durable, so its index entry is written at once.
+  const stored = storedUrlEntry(r.outcome, p.config.out_dir);
+  if (stored) p.recordStoredUrl(stored, work.id, Date.now());
   const f = r.outcome.file;
   return {
     id: work.id,

@@ -4,12 +4,12 @@
 import { relative } from "node:path";
 import type { Config } from "../config/schema.ts";
 import type { Reason } from "../core/reasons.ts";
-import { canonicalUrl, hostKey } from "../core/url.ts";
+import { hostKey } from "../core/url.ts";
 import type { DownloadDeps } from "../download/candidate.ts";
 import { isDiskFullError } from "../download/disk-space.ts";
 import type { DownloadResult, DownloadSuccess } from "../download/types.ts";
 import type { HttpClient, HttpRequest, HttpResult } from "../net/types.ts";
-import { downloadTrier } from "../resolve/attempt.ts";
+import { downloadTrier, storedUrlEntry } from "../resolve/attempt.ts";
 import { runPlan } from "../resolve/plan.ts";
 import type { PlanProgress } from "../resolve/progress.ts";
 import type { ResolverSettings } from "../resolve/resolver.ts";
@@ -235,19 +235,7 @@ export function stepResult(
         etag: f.etag ?? null,
         lastModified: f.lastModified ?? null,
       },
-      // A reused file stays indexed under the download that stored it (a re-fetch by that artifact
-      // stays conditional); anything that came from the server (re)indexes its canonical URL.
-      stored: r.outcome.reused
-        ? undefined
-        : {
-            url: canonicalUrl(f.url) ?? f.url,
-            sha256: f.sha256,
-            path: relative(outDir, f.path),
-            bytes: f.bytes,
-            kind: f.kind,
-            etag: f.etag ?? null,
-            lastModified: f.lastModified ?? null,
-          },
+      stored: storedUrlEntry(r.outcome, outDir),
     };
   }
   const deferred = r.transient && !served429 && onlyPolitenessWaits(r.progress);
