@@ -16,13 +16,20 @@ export function parseUrl(input: string, base?: string): ParsedUrl {
     const where = base === undefined ? "" : ` relative to ${JSON.stringify(base)}`;
     return { ok: false, message: `${JSON.stringify(input)} is not a valid URL${where}` };
   }
-  if (url.protocol === "http:" || url.protocol === "https:") {
-    if (url.hostname.endsWith(".") && !url.hostname.startsWith("["))
-      url.hostname = url.hostname.replace(/\.+$/, "");
-    if (url.port === DEFAULT_PORTS[url.protocol]) url.port = "";
-    url.pathname = normalizePercentEncoding(url.pathname);
+  // Each setter makes the URL serialize itself again: only what needs a change is set (every
+  // request of the HTTP client parses its URL).
+  const protocol = url.protocol;
+  if (protocol === "http:" || protocol === "https:") {
+    const hostname = url.hostname;
+    if (hostname.endsWith(".") && !hostname.startsWith("[")) url.hostname = hostname.replace(/\.+$/, "");
+    if (url.port === DEFAULT_PORTS[protocol]) url.port = "";
+    const path = url.pathname;
+    if (path.includes("%")) {
+      const normal = normalizePercentEncoding(path);
+      if (normal !== path) url.pathname = normal;
+    }
   }
-  url.hash = "";
+  if (url.hash !== "") url.hash = "";
   return { ok: true, url };
 }
 
@@ -36,9 +43,10 @@ export function canonicalUrl(input: string, base?: string): string | undefined {
 export function hostKey(url: URL | string): string {
   const u = typeof url === "string" ? parseUrl(url) : { ok: true as const, url };
   if (!u.ok) throw new TypeError(u.message);
-  const host = u.url.hostname.replace(/\.+$/, "");
-  const port = u.url.port && u.url.port !== DEFAULT_PORTS[u.url.protocol] ? `:${u.url.port}` : "";
-  return host + port;
+  const hostname = u.url.hostname;
+  const host = hostname.endsWith(".") ? hostname.replace(/\.+$/, "") : hostname;
+  const port = u.url.port;
+  return port && port !== DEFAULT_PORTS[u.url.protocol] ? `${host}:${port}` : host;
 }
 
 /** `scheme://host[:port]`: the unit robots.txt applies to. */
