@@ -330,6 +330,8 @@ try {
     `${"all".padEnd(16)} curl ${fmt(bytesTotal, curlMsTotal).padStart(10)}   docstokg ${fmt(bytesTotal, oursMsTotal).padStart(10)}   ratio ${((curlMsTotal / oursMsTotal) * 100).toFixed(0)} % (target ≥ 80 %)`,
   );
 
+  client.close();
+
   if (!args["no-rss"]) {
     for (const f of fs.readdirSync(www)) fs.rmSync(join(www, f));
     const size = Number(args["rss-gib"]) * 1024 * MiB;
