@@ -3,11 +3,18 @@
 // temp directory removed at the end), then in the same run:
 //   1. curl --parallel (8) fetches every file to disk: the baseline;
 //   2. docstokg's pipeline (stream + SHA-256 + classify + fsync + publish) fetches the same files
-//      with 8 concurrent downloads into a fresh library, one disk syncer shared by all of them;
+//      into a fresh library, 8 transfers at a time (see below), one disk syncer shared by all;
 //   3. a child process downloads two 1 GiB files concurrently and reports its peak RSS (VmHWM).
 // Each set is fetched `--rounds` times by both, who goes first alternating per round, after a `sync`
 // each time, and the times are summed, so load from other processes hits both sides alike.
-// Usage: bun bench/download.ts [--small N] [--big-mib N] [--rss-gib N] [--parallel N] [--rounds N] [--no-rss]
+// Parallelism: both sides move at most `--parallel` (8) bodies at a time. curl runs 8 transfers;
+// docstokg runs `--callers` (24) downloads through the real politeness gate with the server's host
+// limited to 8 concurrent requests, as a runner's workers share a host's slots: a host slot is held
+// from the request until the body has arrived, so a finished body's flushes and publication run
+// while another transfer uses the slot. The gate counts the transfers in flight; a set that ever
+// had more than `--parallel` at once fails the benchmark.
+// Usage: bun bench/download.ts [--small N] [--big N] [--big-mib N] [--rss-gib N] [--parallel N]
+//   [--callers N] [--rounds N] [--no-rss] [--verbose]
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,9 +23,11 @@ import { parseArgs } from "node:util";
 import { type DownloadDeps, downloadCandidate } from "../src/download/candidate.ts";
 import { HashingThreads } from "../src/download/offload.ts";
 import { createDiskSyncer } from "../src/download/syncer.ts";
-import { makeBenchClient } from "./download-client.ts";
+import { type BenchClient, makeBenchClient } from "./download-client.ts";
 
 const MiB = 1024 * 1024;
+/** Files fetched once by each side, untimed, before the first timed round. */
+const WARM_UP_FILES = 64;
 
 const { values: args, positionals } = parseArgs({
   args: Bun.argv.slice(2),
@@ -30,8 +39,10 @@ const { values: args, positionals } = parseArgs({
     "big-mib": { type: "string", default: "512" },
     "rss-gib": { type: "string", default: "1" },
     parallel: { type: "string", default: "8" },
+    callers: { type: "string", default: "24" },
     rounds: { type: "string", default: "2" },
     "no-rss": { type: "boolean", default: false },
+    verbose: { type: "boolean", default: false },
     "rss-child": { type: "boolean", default: false },
   },
 });
@@ -40,11 +51,11 @@ const { values: args, positionals } = parseArgs({
 const syncer = createDiskSyncer();
 const hashers = new HashingThreads();
 
-function deps(outDir: string): DownloadDeps {
+function deps(outDir: string, client: BenchClient): DownloadDeps {
   return {
     syncer,
     hashers,
-    http: makeBenchClient(4 * 1024 * MiB),
+    http: client.http,
     outDir,
     download: {
       max_bytes: 4 * 1024 * MiB,
@@ -61,8 +72,9 @@ function deps(outDir: string): DownloadDeps {
 if (args["rss-child"]) {
   // Child mode: download the given URLs concurrently, then report peak resident memory.
   const [out, ...urls] = positionals as [string, ...string[]];
+  const client = makeBenchClient(4 * 1024 * MiB, urls[0] as string, urls.length);
   const rs = await Promise.all(
-    urls.map((url, i) => downloadCandidate(deps(out), { url, artifactId: `rss-${i}` })),
+    urls.map((url, i) => downloadCandidate(deps(out, client), { url, artifactId: `rss-${i}` })),
   );
   const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync("/proc/self/status", "utf8"))?.[1];
   console.log(JSON.stringify({ reasons: rs.map((r) => r.reason), peakRssBytes: Number(hwm) * 1024 }));
@@ -163,12 +175,17 @@ function curlAll(urls: string[], dir: string, parallel: number): number {
   return ms;
 }
 
-async function pipelineAll(urls: string[], out: string, parallel: number): Promise<number> {
-  const d = deps(out);
+async function pipelineAll(
+  urls: string[],
+  out: string,
+  callers: number,
+  client: BenchClient,
+): Promise<number> {
+  const d = deps(out, client);
   let next = 0;
   const t0 = performance.now();
   await Promise.all(
-    Array.from({ length: parallel }, async () => {
+    Array.from({ length: callers }, async () => {
       while (next < urls.length) {
         const i = next++;
         const r = await downloadCandidate(d, { url: urls[i] as string, artifactId: `bench:${i}` });
@@ -177,6 +194,39 @@ async function pipelineAll(urls: string[], out: string, parallel: number): Promi
     }),
   );
   return performance.now() - t0;
+}
+
+/** CPU ticks of the machine (/proc/stat) and of this process's threads by name, for `--verbose`. */
+function cpuSnapshot(): { sys: number[]; threads: Map<string, number> } {
+  const sys = (fs.readFileSync("/proc/stat", "utf8").split("\n")[0] as string)
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const threads = new Map<string, number>();
+  for (const t of fs.readdirSync("/proc/self/task")) {
+    try {
+      const st = fs.readFileSync(`/proc/self/task/${t}/stat`, "utf8");
+      const comm = st.slice(st.indexOf("(") + 1, st.lastIndexOf(")"));
+      const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
+      const ticks = Number(f[11]) + Number(f[12]);
+      threads.set(comm, (threads.get(comm) ?? 0) + ticks);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return { sys, threads };
+}
+
+/** How busy the machine was between two snapshots, and which of this process's threads used the CPU. */
+function cpuDiff(a: ReturnType<typeof cpuSnapshot>, b: ReturnType<typeof cpuSnapshot>): string {
+  const d = b.sys.map((v, i) => v - (a.sys[i] ?? 0));
+  const total = d.reduce((x, y) => x + y, 0);
+  const idle = (d[3] ?? 0) + (d[4] ?? 0);
+  const parts = [...b.threads]
+    .map(([k, v]) => [k, v - (a.threads.get(k) ?? 0)] as const)
+    .filter(([, v]) => v > 0);
+  return `machine busy ${(((total - idle) / total) * 100).toFixed(0)} % (user ${d[0]} sys ${d[2]} iowait ${d[4]} softirq ${d[6]} ticks); this process ${parts.map(([k, v]) => `${k}:${v}`).join(" ")}`;
 }
 
 const fmt = (bytes: number, ms: number) => `${(bytes / MiB / (ms / 1000)).toFixed(0)} MiB/s`;
@@ -210,8 +260,13 @@ try {
   addFiles(sets[0] as (typeof sets)[number], "small", Number(args.small), Number(args["small-mib"]) * MiB);
   addFiles(sets[1] as (typeof sets)[number], "big", Number(args.big), Number(args["big-mib"]) * MiB);
   nginx = await startNginx(root, www);
-  console.log(`nginx on ${nginx.origin}; parallelism ${parallel}; ${navigator.hardwareConcurrency} cores`);
+  const callers = Number(args.callers);
+  const client = makeBenchClient(4 * 1024 * MiB, nginx.origin, parallel);
+  console.log(
+    `nginx on ${nginx.origin}; ${parallel} transfers at a time (curl --parallel-max, docstokg's host slots); ${callers} docstokg downloads started at a time; ${navigator.hardwareConcurrency} cores`,
+  );
 
+  let warmedUp = false;
   let curlMsTotal = 0;
   let oursMsTotal = 0;
   let bytesTotal = 0;
@@ -221,19 +276,42 @@ try {
     spawnSync("curl", ["--silent", "--parallel", "--config", "/dev/stdin", "-o", "/dev/null"], {
       input: urls.map((u) => `url = "${u}"\noutput = "/dev/null"\n`).join(""),
     }); // warm the page cache so neither side pays for the first read
+    if (!warmedUp) {
+      // One untimed pass of each side over the first files: a runner is a long-lived process, so
+      // what is measured is the steady state, not the JIT's first compilations and thread starts.
+      warmedUp = true;
+      const some = urls.slice(0, WARM_UP_FILES);
+      curlAll(some, join(root, "curl-out"), parallel);
+      fs.rmSync(join(root, "curl-out"), { recursive: true, force: true });
+      await pipelineAll(some, join(root, "library"), callers, client);
+      fs.rmSync(join(root, "library"), { recursive: true, force: true });
+    }
     let curlMs = 0;
     let oursMs = 0;
+    client.gate.maxInFlight = 0;
     const perRound: { curl: number; ours: number }[] = [];
     const runCurl = () => {
       spawnSync("sync"); // neither side inherits the other's dirty pages
+      const cpu0 = args.verbose ? cpuSnapshot() : undefined;
       const ms = curlAll(urls, join(root, "curl-out"), parallel);
+      if (args.verbose)
+        console.log(
+          `  curl ${ms.toFixed(0)} ms; cpu ${cpuDiff(cpu0 as ReturnType<typeof cpuSnapshot>, cpuSnapshot())}`,
+        );
       curlMs += ms;
       (perRound.at(-1) as { curl: number }).curl = ms;
       fs.rmSync(join(root, "curl-out"), { recursive: true, force: true });
     };
     const runOurs = async () => {
       spawnSync("sync");
-      const ms = await pipelineAll(urls, join(root, "library"), parallel);
+      const cpu0 = args.verbose ? cpuSnapshot() : undefined;
+      const p0 = client.gate.permits;
+      const h0 = client.gate.heldMs;
+      const ms = await pipelineAll(urls, join(root, "library"), callers, client);
+      if (args.verbose)
+        console.log(
+          `  ${ms.toFixed(0)} ms, ${client.gate.permits - p0} transfers, mean held ${((client.gate.heldMs - h0) / (client.gate.permits - p0)).toFixed(1)} ms, mean in flight ${((client.gate.heldMs - h0) / ms).toFixed(2)}; cpu ${cpuDiff(cpu0 as ReturnType<typeof cpuSnapshot>, cpuSnapshot())}`,
+        );
       oursMs += ms;
       (perRound.at(-1) as { ours: number }).ours = ms;
       fs.rmSync(join(root, "library"), { recursive: true, force: true });
@@ -254,12 +332,18 @@ try {
     oursMsTotal += oursMs;
     bytesTotal += set.bytes;
     console.log(
-      `${set.name.padEnd(16)} curl ${fmt(set.bytes, curlMs).padStart(10)}   docstokg ${fmt(set.bytes, oursMs).padStart(10)}   ratio ${((curlMs / oursMs) * 100).toFixed(0)} %   (per round: ${perRound.map((r) => `${((r.curl / r.ours) * 100).toFixed(0)} %`).join(", ")})`,
+      `${set.name.padEnd(16)} curl ${fmt(set.bytes, curlMs).padStart(10)}   docstokg ${fmt(set.bytes, oursMs).padStart(10)}   ratio ${((curlMs / oursMs) * 100).toFixed(0)} %   (per round: ${perRound.map((r) => `${((r.curl / r.ours) * 100).toFixed(0)} %`).join(", ")}; at most ${client.gate.maxInFlight} docstokg transfers at once)`,
     );
+    if (client.gate.maxInFlight > parallel)
+      throw new Error(
+        `${client.gate.maxInFlight} transfers in flight at once, over the limit of ${parallel}`,
+      );
   }
   console.log(
     `${"all".padEnd(16)} curl ${fmt(bytesTotal, curlMsTotal).padStart(10)}   docstokg ${fmt(bytesTotal, oursMsTotal).padStart(10)}   ratio ${((curlMsTotal / oursMsTotal) * 100).toFixed(0)} % (target ≥ 80 %)`,
   );
+
+  client.close();
 
   if (!args["no-rss"]) {
     for (const f of fs.readdirSync(www)) fs.rmSync(join(www, f));

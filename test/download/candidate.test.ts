@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { type CandidateRequest, downloadCandidate } from "../../src/download/candidate.ts";
+import { type DiskSyncer, poolSyncer } from "../../src/download/syncer.ts";
 import { claimTempSlot, TEMP_DIR, urlKey } from "../../src/download/temp.ts";
 import { makePdf } from "../support/pdf.ts";
 import { MemoryPoliteness } from "../support/politeness.ts";
@@ -101,6 +102,44 @@ describe("a PDF candidate", () => {
     for (const r of rs) expect(r.ok && r.file.sha256).toBe(sha256(bytes));
     expect(storedFiles(out)).toHaveLength(1);
     expect(tempFiles(out)).toEqual([]);
+  });
+
+  test("the host slot is given back once the body has arrived: another transfer runs during the flushes", async () => {
+    // One slot for the host; the first download's content flush is held until the second is done.
+    politeness = new MemoryPoliteness(1);
+    const pdfB = makePdf("Paper B", { minBytes: 300_000 });
+    host.pdf("/first.pdf", pdfA).pdf("/second.pdf", pdfB);
+    let letFlush!: () => void;
+    const flushGate = new Promise<void>((resolve) => {
+      letFlush = resolve;
+    });
+    let flushStarted!: (slotsHeld: number) => void;
+    const firstFlush = new Promise<number>((resolve) => {
+      flushStarted = resolve;
+    });
+    let flushes = 0;
+    const syncer: DiskSyncer = {
+      ...poolSyncer,
+      async fdatasync(fd) {
+        if (flushes++ === 0) {
+          flushStarted(politeness.held());
+          await flushGate;
+        }
+        return poolSyncer.fdatasync(fd);
+      },
+    };
+    const deps = { ...makeDeps(out, {}, politeness), syncer };
+    const first = downloadCandidate(deps, req("/first.pdf"));
+    try {
+      expect(await firstFlush).toBe(0);
+      const second = await downloadCandidate(deps, req("/second.pdf"));
+      expect(second.ok && second.file.sha256).toBe(sha256(pdfB));
+    } finally {
+      letFlush();
+    }
+    const r = await first;
+    expect(r.ok && r.file.sha256).toBe(sha256(pdfA));
+    expect([host.hits("/first.pdf").length, host.hits("/second.pdf").length]).toEqual([1, 1]);
   });
 });
 
