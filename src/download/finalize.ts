@@ -4,7 +4,7 @@
 // one stores them and the other learns it is a duplicate; nothing is ever copied twice.
 import { createHash, randomBytes } from "node:crypto";
 import * as fsp from "node:fs/promises";
-import { join, relative, resolve, sep } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { forEachChunk } from "./stream.ts";
 import { type DiskSyncer, poolSyncer } from "./syncer.ts";
 import { unlinkQuiet } from "./temp.ts";
@@ -86,7 +86,7 @@ export async function publishFile(o: {
   let duplicate = false;
   let copyFlushed: Promise<void> | undefined;
   try {
-    await withDir(destDir, () => fsp.link(o.tempPath, dest));
+    await withDir(destDir, () => fsp.link(o.tempPath, dest), syncer);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
     // The name promises these bytes; check that the copy there keeps the promise before trusting it.
@@ -102,7 +102,7 @@ export async function publishFile(o: {
   const link = byIdPath(o.outDir, o.artifactId, o.kind);
   const [, linked] = await Promise.all([
     unlinkQuiet(o.tempPath).then(o.onTempRemoved),
-    linkReplacing(dest, link),
+    linkReplacing(dest, link, syncer),
   ]);
   // All flushes in parallel: the content, the store directory, the by-id directory.
   await Promise.all([
@@ -133,7 +133,7 @@ export async function linkById(
   syncer: DiskSyncer = poolSyncer,
 ): Promise<string> {
   const link = byIdPath(outDir, artifactId, kind);
-  if (await linkReplacing(target, link)) await syncer.fsyncDir(join(link, ".."));
+  if (await linkReplacing(target, link, syncer)) await syncer.fsyncDir(join(link, ".."));
   return link;
 }
 
@@ -141,10 +141,10 @@ export async function linkById(
  * Points `link` at `target`, replacing an older link atomically (link to a temp name, then rename).
  * Returns whether the directory changed (and needs a flush).
  */
-async function linkReplacing(target: string, link: string): Promise<boolean> {
+async function linkReplacing(target: string, link: string, syncer: DiskSyncer): Promise<boolean> {
   const dir = join(link, "..");
   try {
-    await withDir(dir, () => fsp.link(target, link));
+    await withDir(dir, () => fsp.link(target, link), syncer);
     return true;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -166,14 +166,26 @@ async function linkReplacing(target: string, link: string): Promise<boolean> {
   return true;
 }
 
-/** Runs a file operation in `dir`, creating the directory only when the operation says it is missing. */
-async function withDir(dir: string, op: () => Promise<void>): Promise<void> {
+/**
+ * Runs a file operation in `dir`, creating the directory only when the operation says it is missing.
+ * A directory it creates is flushed into its parent (each level it created), so a name published in
+ * it cannot be lost with the directory itself in a crash.
+ */
+async function withDir(dir: string, op: () => Promise<void>, syncer: DiskSyncer): Promise<void> {
   try {
     await op();
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-    await fsp.mkdir(dir, { recursive: true });
+    // The levels this call created; when another download created `dir` a moment ago, its parent is
+    // flushed here too, as that download's flush may still be under way.
+    const first = resolve(((await fsp.mkdir(dir, { recursive: true })) as string | undefined) ?? dir);
+    const created: string[] = [];
+    for (let d = resolve(dir); ; d = dirname(d)) {
+      created.push(d);
+      if (d === first || dirname(d) === d) break;
+    }
     await op();
+    await Promise.all(created.map((d) => syncer.fsyncDir(dirname(d))));
   }
 }
 

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { byIdName, byIdPath, hashFile, libraryPath, publishFile } from "../../src/download/finalize.ts";
+import { poolSyncer } from "../../src/download/syncer.ts";
 import { claimTempSlot, releaseTempSlot, sweepTempFiles, tempDir } from "../../src/download/temp.ts";
 
 let out: string;
@@ -78,6 +79,36 @@ describe("publishFile", () => {
     expect(fs.statSync(r.byIdPath).ino).toBe(fs.statSync(r.path).ino);
     expect(fs.existsSync(t)).toBe(false);
   });
+  test("a directory it creates is flushed into its parent; names in existing directories flush only their own", async () => {
+    const flushed: string[] = [];
+    const syncer = { ...poolSyncer, fsyncDir: async (d: string) => void flushed.push(resolve(d)) };
+    const publish = (bytes: Uint8Array, artifactId: string) =>
+      publishFile({
+        outDir: out,
+        tempPath: temp(bytes),
+        kind: "pdf",
+        sha256: sha(bytes),
+        bytes: bytes.length,
+        artifactId,
+        syncer,
+      });
+    const bytes = new TextEncoder().encode("%PDF-1.4 first %%EOF");
+    const r = await publish(bytes, "a");
+    const shard = join(resolve(out), "pdf", sha(bytes).slice(0, 2));
+    // created: pdf/, pdf/<ab>/, by-id/ — each flushed into its parent — then the two names' directories
+    expect(flushed.sort()).toEqual(
+      [resolve(out), resolve(out), join(resolve(out), "pdf"), shard, join(resolve(out), "by-id")].sort(),
+    );
+    expect(r.path.startsWith(shard)).toBe(true);
+    flushed.length = 0;
+    await publish(new TextEncoder().encode("%PDF-1.4 second %%EOF"), "b");
+    const second = sha(new TextEncoder().encode("%PDF-1.4 second %%EOF")).slice(0, 2);
+    const shardFlushes = second === sha(bytes).slice(0, 2) ? [] : [join(resolve(out), "pdf")];
+    expect(flushed.sort()).toEqual(
+      [...shardFlushes, join(resolve(out), "pdf", second), join(resolve(out), "by-id")].sort(),
+    );
+  });
+
   test("identical bytes a second time: duplicate, one stored copy, both ids linked", async () => {
     const bytes = new TextEncoder().encode("same bytes");
     const a = await publishFile({
