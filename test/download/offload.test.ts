@@ -71,8 +71,9 @@ describe.each([
     expect(new Uint8Array(fs.readFileSync(r.file.path))).toEqual(large);
     expect(fs.statSync(r.file.byIdPath).ino).toBe(fs.statSync(r.file.path).ino);
     expect(tempFiles(out)).toEqual([]);
-    // The content, its store directory and the by-id directory.
-    expect(syncer.stats()).toEqual({ files: 1, dirs: 2 });
+    // The content, its store directory and the by-id directory; in this fresh library also the
+    // parents of the three directories it created (pdf/, pdf/<ab>/, by-id/).
+    expect(syncer.stats()).toEqual({ files: 1, dirs: 5 });
   });
 
   test("two concurrent large downloads of the same bytes: one stored, one duplicate, both intact", async () => {
