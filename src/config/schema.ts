@@ -160,7 +160,10 @@ export const ConfigSchema = v.strictObject({
       breaker_failures: int(5, "Consecutive failures (5xx, timeouts, resets) that open a host's breaker."),
       breaker_reset_s: seconds(60, "Time an open breaker waits before one trial request."),
       robots: bool(true, "Obey robots.txt for landing pages and artifacts."),
-      robots_ttl_s: seconds(3600, "How long a robots.txt answer is cached."),
+      robots_ttl_s: seconds(
+        3600,
+        "How long a robots.txt answer is cached (shared by the processes on one state database).",
+      ),
       crawl_delay_cap_s: seconds(30, "Longest Crawl-delay honoured."),
     }),
     {},

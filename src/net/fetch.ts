@@ -12,6 +12,7 @@ import { HttpFailure, isRetryable, outcomeReason } from "./outcome.ts";
 import type { PolitenessGate } from "./politeness-port.ts";
 import { backoffMs, parseRetryAfter } from "./retry.ts";
 import { createRobotsCache, ROBOTS_MAX_BYTES, type RobotsFetch } from "./robots.ts";
+import type { RobotsStore } from "./robots-store.ts";
 import type { HttpClient, HttpRequest, HttpResponse, HttpResult, Role } from "./types.ts";
 
 export type { PolitenessGate } from "./politeness-port.ts";
@@ -32,6 +33,8 @@ export interface HttpClientDeps {
   transport?: Transport;
   /** Metadata cache; without it metadata is not cached. */
   cache?: MetadataCache;
+  /** robots.txt verdicts shared with other processes; without it each client keeps its own. */
+  robotsStore?: RobotsStore;
   random?: () => number;
 }
 
@@ -86,6 +89,7 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
     now,
     fetchRobots,
     onCrawlDelay: (origin, ms) => politeness.setMinInterval(hostKey(origin), ms),
+    store: deps.robotsStore,
   });
 
   /**

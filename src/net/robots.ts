@@ -1,8 +1,11 @@
 // robots.txt (RFC 9309): a pure parser and matcher (groups by user-agent, longest match, Allow wins
 // ties, `*` and `$`, Crawl-delay), and a per-origin cache with a TTL that turns a robots.txt fetch
 // into a verdict: 2xx parse, 4xx allow all, 5xx/429 or unreachable disallow for now and ask again later.
+// Verdicts also go to an optional shared store (robots-store.ts), so processes on one database
+// fetch each robots.txt once per TTL between them.
 import type { Reason } from "../core/reasons.ts";
 import { normalizePercentEncoding } from "../core/url.ts";
+import type { RobotsStore, StoredRobots } from "./robots-store.ts";
 
 export interface RobotsRule {
   allow: boolean;
@@ -112,12 +115,7 @@ export type RobotsVerdict =
   /** robots.txt could not be read: disallowed for now, transient, ask again at `retryAt`. */
   | { allowed: false; reason: Reason; message: string; retryAt: number };
 
-interface Entry {
-  expires: number;
-  kind: "rules" | "allow_all" | "unavailable";
-  group?: RobotsGroup;
-  failure?: { reason: Reason; message: string };
-}
+type Entry = StoredRobots;
 
 export interface RobotsCacheOptions {
   productToken: string;
@@ -129,6 +127,8 @@ export interface RobotsCacheOptions {
   fetchRobots(origin: string): Promise<RobotsFetch>;
   /** Told the (capped) Crawl-delay of an origin's host whenever its robots.txt is read. */
   onCrawlDelay?(origin: string, ms: number): void;
+  /** Verdicts shared with other processes: consulted before fetching, written after. */
+  store?: RobotsStore;
 }
 
 export interface RobotsCache {
@@ -151,13 +151,13 @@ export function createRobotsCache(o: RobotsCacheOptions): RobotsCache {
         failure: { reason: got.failure, message: got.message },
       };
     } else if (got.status >= 200 && got.status < 300) {
-      const group = groupFor(parseRobots(got.body), o.productToken);
-      entry = { expires: now + o.ttlMs, kind: "rules", group };
-      const delayMs = Math.min((group.crawlDelay ?? 0) * 1000, o.crawlDelayCapMs);
-      o.onCrawlDelay?.(origin, delayMs);
+      entry = {
+        expires: now + o.ttlMs,
+        kind: "rules",
+        group: groupFor(parseRobots(got.body), o.productToken),
+      };
     } else if (got.status >= 400 && got.status < 500 && got.status !== 429) {
       entry = { expires: now + o.ttlMs, kind: "allow_all" };
-      o.onCrawlDelay?.(origin, 0);
     } else {
       const message = `robots.txt of ${origin} answered ${got.status}`;
       entry = {
@@ -166,13 +166,25 @@ export function createRobotsCache(o: RobotsCacheOptions): RobotsCache {
         failure: { reason: `http_${got.status}`, message },
       };
     }
+    o.store?.put(origin, entry);
+    return remember(origin, entry);
+  };
+
+  /** Keep a verdict in process, and pass its Crawl-delay on (a readable robots.txt sets or clears it). */
+  const remember = (origin: string, entry: Entry): Entry => {
     entries.set(origin, entry);
+    if (entry.kind === "rules")
+      o.onCrawlDelay?.(origin, Math.min((entry.group.crawlDelay ?? 0) * 1000, o.crawlDelayCapMs));
+    else if (entry.kind === "allow_all") o.onCrawlDelay?.(origin, 0);
     return entry;
   };
 
   const entryFor = (origin: string): Promise<Entry> => {
+    const now = o.now();
     const cached = entries.get(origin);
-    if (cached && cached.expires > o.now()) return Promise.resolve(cached);
+    if (cached && cached.expires > now) return Promise.resolve(cached);
+    const shared = o.store?.get(origin);
+    if (shared && shared.expires > now) return Promise.resolve(remember(origin, shared));
     let p = pending.get(origin);
     if (!p) {
       p = load(origin).finally(() => pending.delete(origin));
@@ -186,7 +198,7 @@ export function createRobotsCache(o: RobotsCacheOptions): RobotsCache {
       const entry = await entryFor(origin);
       if (entry.kind === "allow_all") return { allowed: true };
       if (entry.kind === "unavailable") {
-        const f = entry.failure as { reason: Reason; message: string };
+        const f = entry.failure;
         return {
           allowed: false,
           reason: f.reason,
@@ -194,7 +206,7 @@ export function createRobotsCache(o: RobotsCacheOptions): RobotsCache {
           retryAt: entry.expires,
         };
       }
-      const group = entry.group as RobotsGroup;
+      const group = entry.group;
       if (isAllowed(group, url.pathname + url.search)) {
         if (!group.crawlDelay) return { allowed: true };
         return { allowed: true, crawlDelayMs: Math.min(group.crawlDelay * 1000, o.crawlDelayCapMs) };

@@ -11,6 +11,7 @@ import type { DownloadSuccess } from "../download/types.ts";
 import { createMetadataCache } from "../net/cache.ts";
 import { createHttpClient, type PolitenessGate, type Transport } from "../net/fetch.ts";
 import type { Lookup } from "../net/gate.ts";
+import { sqliteRobotsStore } from "../net/robots-store.ts";
 import type { HttpClient } from "../net/types.ts";
 import { createPoliteness } from "../politeness/politeness.ts";
 import { openStateDatabase } from "../store/db.ts";
@@ -50,7 +51,10 @@ export interface PipelineOptions {
   now?: () => number;
 }
 
-/** The HTTP client over a state database: its politeness gate and metadata cache (runner and fetch). */
+/**
+ * The HTTP client over a state database: its politeness gate, metadata cache and shared robots.txt
+ * verdicts (runner and fetch).
+ */
 export function stateHttpClient(
   db: Database,
   config: Config,
@@ -63,6 +67,7 @@ export function stateHttpClient(
     politeness,
     version: VERSION,
     cache,
+    robotsStore: sqliteRobotsStore(db),
     now: o.now,
     lookup: o.lookup,
     transport: o.transport,

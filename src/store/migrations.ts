@@ -1,6 +1,7 @@
 // Ordered schema migrations. Each entry moves the database from version-1 to version; entries are
 // never edited once released — a change is a new entry at the end.
 import type { Database } from "bun:sqlite";
+import { createRobotsSchema } from "../net/robots-store.ts";
 import { createReportSchema } from "../telemetry/report-schema.ts";
 import { createQueueSchema } from "./queue-schema.ts";
 import { createStoredUrlsSchema } from "./stored-urls.ts";
@@ -18,6 +19,7 @@ export const MIGRATIONS: Migration[] = [
   // 3: http_cache (metadata HTTP cache) — src/net/cache.ts
   // 4: report (attempt roles, per-host index, breaker openings) — src/telemetry/report-schema.ts
   // 5: stored_urls (canonical URL -> stored file, for reuse and conditional requests) — src/store/stored-urls.ts
+  // 6: robots_cache (robots.txt verdicts shared by the processes of one database) — src/net/robots-store.ts
   {
     version: 2,
     name: "politeness",
@@ -79,4 +81,5 @@ export const MIGRATIONS: Migration[] = [
   },
   { version: 4, name: "report", up: createReportSchema },
   { version: 5, name: "stored_urls", up: createStoredUrlsSchema },
+  { version: 6, name: "robots_cache", up: createRobotsSchema },
 ];

@@ -35,6 +35,7 @@ describe("fetch and the library's URL index", () => {
       out_dir: join(dir, "library"),
       network: { allow_private: ["127.0.0.0/8"] },
       politeness: { robots: false },
+      resolvers: { tiers: [["direct"]] },
     });
     const work = { id: "work-a", pdf_urls: [url] };
     const p = openPipeline(config, { env: {} });
@@ -62,6 +63,32 @@ describe("fetch and the library's URL index", () => {
       expect(await fetchWork(later, work)).toMatchObject({ ok: true, reason: "not_modified" });
     } finally {
       later.close();
+    }
+  });
+
+  test("two pipelines on one state directory (two runners) read a host's robots.txt once between them", async () => {
+    const host = await web.host();
+    host.route("/robots.txt", () => new Response("User-agent: *\nDisallow: /private/\n"));
+    host.pdf("/a.pdf").pdf("/b.pdf");
+    const config = v.parse(ConfigSchema, {
+      state_dir: join(dir, "state-robots"),
+      out_dir: join(dir, "library-robots"),
+      network: { allow_private: ["127.0.0.0/8"] },
+      resolvers: { tiers: [["direct"]] }, // no archive fallback: nothing but the simulated host is asked
+    });
+    const one = openPipeline(config, { env: {} });
+    const two = openPipeline(config, { env: {} });
+    try {
+      expect(await fetchWork(one, { id: "w1", pdf_urls: [host.url("/a.pdf")] })).toMatchObject({ ok: true });
+      expect(await fetchWork(two, { id: "w2", pdf_urls: [host.url("/b.pdf")] })).toMatchObject({ ok: true });
+      expect(await fetchWork(two, { id: "w3", pdf_urls: [host.url("/private/c.pdf")] })).toMatchObject({
+        ok: false,
+        reason: "robots_disallowed",
+      });
+      expect(host.requests.map((r) => r.path)).toEqual(["/robots.txt", "/a.pdf", "/b.pdf"]);
+    } finally {
+      one.close();
+      two.close();
     }
   });
 });

@@ -1,0 +1,63 @@
+// robots.txt verdicts shared by every process on one state database (migration 6, robots_cache):
+// several runners on one host read each origin's robots.txt once per TTL between them, not once
+// each. Rows hold the verdict, not the file: the group of rules that applies to our product token
+// (JSON), "allow all", or why the file could not be read, each with its expiry.
+import type { Database, Statement } from "bun:sqlite";
+import type { Reason } from "../core/reasons.ts";
+import type { RobotsGroup } from "./robots.ts";
+
+export type StoredRobots =
+  | { kind: "rules"; group: RobotsGroup; expires: number }
+  | { kind: "allow_all"; expires: number }
+  | { kind: "unavailable"; failure: { reason: Reason; message: string }; expires: number };
+
+export interface RobotsStore {
+  /** The stored verdict of `origin`, if any (expired ones too: the caller decides). */
+  get(origin: string): StoredRobots | undefined;
+  put(origin: string, entry: StoredRobots): void;
+}
+
+export function createRobotsSchema(db: Database): void {
+  db.run(`CREATE TABLE robots_cache (
+    origin TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('rules', 'allow_all', 'unavailable')),
+    detail TEXT,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID`);
+}
+
+interface Row {
+  kind: StoredRobots["kind"];
+  detail: string | null;
+  expires_at: number;
+}
+
+export function sqliteRobotsStore(db: Database): RobotsStore {
+  const select: Statement<Row, [string]> = db.query(
+    "SELECT kind, detail, expires_at FROM robots_cache WHERE origin = ?1",
+  );
+  const upsert = db.query(
+    `INSERT INTO robots_cache (origin, kind, detail, expires_at) VALUES (?1, ?2, ?3, ?4)
+     ON CONFLICT (origin) DO UPDATE SET kind = excluded.kind, detail = excluded.detail,
+       expires_at = excluded.expires_at`,
+  );
+  return {
+    get(origin) {
+      const row = select.get(origin);
+      if (!row) return undefined;
+      try {
+        if (row.kind === "allow_all") return { kind: "allow_all", expires: row.expires_at };
+        const detail = JSON.parse(row.detail ?? "null");
+        if (row.kind === "rules")
+          return { kind: "rules", group: detail as RobotsGroup, expires: row.expires_at };
+        return { kind: "unavailable", failure: detail, expires: row.expires_at };
+      } catch {
+        return undefined; // an unreadable row is as good as none: the file is fetched again
+      }
+    },
+    put(origin, e) {
+      const detail = e.kind === "rules" ? e.group : e.kind === "unavailable" ? e.failure : null;
+      upsert.run(origin, e.kind, detail === null ? null : JSON.stringify(detail), e.expires);
+    },
+  };
+}
