@@ -1,5 +1,6 @@
 // robots.txt per RFC 9309: the examples of the RFC, grouping, longest match, wildcards, and the
 // per-origin cache's answers to 2xx/4xx/5xx/unreachable with a fake clock.
+import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import {
   createRobotsCache,
@@ -9,6 +10,7 @@ import {
   parseRobots,
   type RobotsFetch,
 } from "../../src/net/robots.ts";
+import { createRobotsSchema, type RobotsStore, sqliteRobotsStore } from "../../src/net/robots-store.ts";
 
 // RFC 9309 section 5.1.
 const RFC_5_1 = `User-Agent: *
@@ -134,24 +136,28 @@ describe("parsing", () => {
 });
 
 describe("robots cache", () => {
-  function setup(answers: RobotsFetch[]) {
+  /** A cache over scripted answers; `another()` is a second process's cache on the same store and clock. */
+  function setup(answers: RobotsFetch[], store?: RobotsStore) {
     let t = 1_000_000;
     const fetched: string[] = [];
     const delays: [string, number][] = [];
-    const cache = createRobotsCache({
-      productToken: "docstokg",
-      ttlMs: 3_600_000,
-      retryMs: 60_000,
-      crawlDelayCapMs: 10_000,
-      now: () => t,
-      fetchRobots: async (origin) => {
-        fetched.push(origin);
-        return answers.shift() ?? { status: 404, body: "" };
-      },
-      onCrawlDelay: (origin, ms) => delays.push([origin, ms]),
-    });
+    const another = () =>
+      createRobotsCache({
+        productToken: "docstokg",
+        ttlMs: 3_600_000,
+        retryMs: 60_000,
+        crawlDelayCapMs: 10_000,
+        now: () => t,
+        fetchRobots: async (origin) => {
+          fetched.push(origin);
+          return answers.shift() ?? { status: 404, body: "" };
+        },
+        onCrawlDelay: (origin, ms) => delays.push([origin, ms]),
+        store,
+      });
     return {
-      cache,
+      cache: another(),
+      another,
       fetched,
       delays,
       advance: (ms: number) => {
@@ -162,6 +168,50 @@ describe("robots cache", () => {
   }
   const origin = "https://pub.example";
   const url = (p: string) => new URL(origin + p);
+
+  describe("shared through the state database (two processes)", () => {
+    const sharedStore = () => {
+      const d = new Database(":memory:");
+      createRobotsSchema(d);
+      return sqliteRobotsStore(d);
+    };
+
+    test("the second uses the first one's verdict, crawl delay included; after the TTL it is fetched again", async () => {
+      const robots = "User-agent: *\nDisallow: /private/\nCrawl-delay: 3\n";
+      const answers = [
+        { status: 200, body: robots },
+        { status: 200, body: "User-agent: *\nAllow: /\n" },
+      ];
+      const p = setup(answers, sharedStore());
+      const b = p.another();
+      expect(await p.cache.check(url("/paper.pdf"), origin)).toEqual({ allowed: true, crawlDelayMs: 3000 });
+      expect(await b.check(url("/private/x.pdf"), origin)).toMatchObject({
+        allowed: false,
+        reason: "robots_disallowed",
+      });
+      expect(p.fetched).toEqual([origin]);
+      expect(p.delays).toEqual([
+        [origin, 3000],
+        [origin, 3000],
+      ]);
+      p.advance(3_600_001);
+      expect(await b.check(url("/private/x.pdf"), origin)).toEqual({ allowed: true });
+      expect(await p.cache.check(url("/private/x.pdf"), origin)).toEqual({ allowed: true });
+      expect(p.fetched).toEqual([origin, origin]);
+    });
+
+    test("an unreadable robots.txt closes the origin for both until its retry time", async () => {
+      const p = setup([{ failure: "conn_error", message: "refused" }], sharedStore());
+      const b = p.another();
+      const first = await p.cache.check(url("/a.pdf"), origin);
+      expect(first).toMatchObject({ allowed: false, reason: "conn_error", retryAt: 1_060_000 });
+      expect(await b.check(url("/a.pdf"), origin)).toEqual(first);
+      expect(p.fetched).toEqual([origin]);
+      p.advance(60_001);
+      expect(await b.check(url("/a.pdf"), origin)).toEqual({ allowed: true }); // 404 now: allow all
+      expect(p.fetched).toEqual([origin, origin]);
+    });
+  });
 
   test("2xx is parsed and cached for the TTL, then fetched again", async () => {
     const s = setup([
