@@ -115,8 +115,6 @@ export type RobotsVerdict =
   /** robots.txt could not be read: disallowed for now, transient, ask again at `retryAt`. */
   | { allowed: false; reason: Reason; message: string; retryAt: number };
 
-type Entry = StoredRobots;
-
 export interface RobotsCacheOptions {
   productToken: string;
   ttlMs: number;
@@ -136,14 +134,16 @@ export interface RobotsCache {
 }
 
 export function createRobotsCache(o: RobotsCacheOptions): RobotsCache {
-  const entries = new Map<string, Entry>();
-  const pending = new Map<string, Promise<Entry>>();
+  const entries = new Map<string, StoredRobots>();
+  const pending = new Map<string, Promise<StoredRobots>>();
   const retryMs = o.retryMs ?? Math.min(o.ttlMs, 5 * 60_000);
+  /** A group's Crawl-delay in ms, capped. */
+  const crawlDelayMs = (group: RobotsGroup) => Math.min((group.crawlDelay ?? 0) * 1000, o.crawlDelayCapMs);
 
-  const load = async (origin: string): Promise<Entry> => {
+  const load = async (origin: string): Promise<StoredRobots> => {
     const got = await o.fetchRobots(origin);
     const now = o.now();
-    let entry: Entry;
+    let entry: StoredRobots;
     if ("failure" in got) {
       entry = {
         expires: now + retryMs,
@@ -171,15 +171,14 @@ export function createRobotsCache(o: RobotsCacheOptions): RobotsCache {
   };
 
   /** Keep a verdict in process, and pass its Crawl-delay on (a readable robots.txt sets or clears it). */
-  const remember = (origin: string, entry: Entry): Entry => {
+  const remember = (origin: string, entry: StoredRobots): StoredRobots => {
     entries.set(origin, entry);
-    if (entry.kind === "rules")
-      o.onCrawlDelay?.(origin, Math.min((entry.group.crawlDelay ?? 0) * 1000, o.crawlDelayCapMs));
+    if (entry.kind === "rules") o.onCrawlDelay?.(origin, crawlDelayMs(entry.group));
     else if (entry.kind === "allow_all") o.onCrawlDelay?.(origin, 0);
     return entry;
   };
 
-  const entryFor = (origin: string): Promise<Entry> => {
+  const entryFor = (origin: string): Promise<StoredRobots> => {
     const now = o.now();
     const cached = entries.get(origin);
     if (cached && cached.expires > now) return Promise.resolve(cached);
@@ -209,7 +208,7 @@ export function createRobotsCache(o: RobotsCacheOptions): RobotsCache {
       const group = entry.group;
       if (isAllowed(group, url.pathname + url.search)) {
         if (!group.crawlDelay) return { allowed: true };
-        return { allowed: true, crawlDelayMs: Math.min(group.crawlDelay * 1000, o.crawlDelayCapMs) };
+        return { allowed: true, crawlDelayMs: crawlDelayMs(group) };
       }
       return {
         allowed: false,

@@ -150,6 +150,11 @@ interface Opening {
 const PACED_KEYS_MAX = 4096;
 /** Hosts whose shared state (row, waiters) is remembered; beyond it the least recent are dropped. */
 const SEEN_HOSTS_MAX = 4096;
+/** What was read of a host's shared state, and when. */
+interface Reading<T> {
+  value: T;
+  at: number;
+}
 
 /** `map.set`, keeping the map ordered by last use and at most `max` entries (oldest dropped). */
 function setRecent<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
@@ -202,9 +207,9 @@ export class Politeness implements PolitenessGate {
   private readonly opening = new Map<string, Opening>();
   private readonly sharedStateFreshMs: number;
   /** Host → its row as last read or written, and when. */
-  private readonly rowSeen = new Map<string, { row: HostRow | null; at: number }>();
+  private readonly rowSeen = new Map<string, Reading<HostRow | null>>();
   /** Host → whether other processes waited for its slots at the last look, and when. */
-  private readonly waitersSeen = new Map<string, { waiting: boolean; at: number }>();
+  private readonly waitersSeen = new Map<string, Reading<boolean>>();
 
   constructor(opts: PolitenessOptions) {
     this.config = opts.config;
@@ -395,29 +400,39 @@ export class Politeness implements PolitenessGate {
     this.updateHost(host, now, apply);
   }
 
-  /** The host's row: as last seen when that is fresh enough (`sharedStateFreshMs`), else read now. */
+  /**
+   * A reading of shared state for `host`: the one in `seen` when younger than `sharedStateFreshMs`
+   * (and not `forced`), else `read()` now, remembered.
+   */
+  private shared<T>(
+    seen: Map<string, Reading<T>>,
+    host: string,
+    now: number,
+    read: () => T,
+    forced = false,
+  ): T {
+    const last = seen.get(host);
+    if (!forced && last && now >= last.at && now - last.at < this.sharedStateFreshMs) return last.value;
+    const value = read();
+    setRecent(seen, host, { value, at: now }, SEEN_HOSTS_MAX);
+    return value;
+  }
+
+  /** The host's row, as `shared` reads it; `fresh` reads it from the database in any case. */
   private hostRow(host: string, now: number, fresh = false): HostRow | null {
-    const seen = this.rowSeen.get(host);
-    if (!fresh && seen && now >= seen.at && now - seen.at < this.sharedStateFreshMs) return seen.row;
-    const row = this.store.readHost(host);
-    setRecent(this.rowSeen, host, { row, at: now }, SEEN_HOSTS_MAX);
-    return row;
+    return this.shared(this.rowSeen, host, now, () => this.store.readHost(host), fresh);
   }
 
   /** `HostStore.updateHost`, remembering the row it leaves. */
   private updateHost(host: string, now: number, change: (row: HostRow) => HostRow): HostRow {
     const row = this.store.updateHost(host, now, change);
-    setRecent(this.rowSeen, host, { row, at: now }, SEEN_HOSTS_MAX);
+    setRecent(this.rowSeen, host, { value: row, at: now }, SEEN_HOSTS_MAX);
     return row;
   }
 
-  /** Whether other processes queue for the host's slots (as last seen, when fresh enough). */
+  /** Whether other processes queue for the host's slots, as `shared` reads it. */
   private othersWaiting(host: string, now: number): boolean {
-    const seen = this.waitersSeen.get(host);
-    if (seen && now >= seen.at && now - seen.at < this.sharedStateFreshMs) return seen.waiting;
-    const waiting = this.store.waiters(host, now) > 0;
-    setRecent(this.waitersSeen, host, { waiting, at: now }, SEEN_HOSTS_MAX);
-    return waiting;
+    return this.shared(this.waitersSeen, host, now, () => this.store.waiters(host, now) > 0);
   }
 
   /**
