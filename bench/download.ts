@@ -62,6 +62,7 @@ function deps(outDir: string, client: BenchClient): DownloadDeps {
       min_pdf_bytes: 1024,
       accept_xml: false,
       max_candidates: 24,
+      retries: 3,
       job_budget_s: 3600,
       temp_max_age_s: 86400,
     },

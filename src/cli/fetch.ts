@@ -12,6 +12,7 @@ import {
   openPipeline,
   type Pipeline,
 } from "../resolve/foreground.ts";
+import { formatDuration } from "../telemetry/format.ts";
 import {
   type AppContext,
   createContext,
@@ -54,7 +55,13 @@ function interruptible<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> 
 }
 
 function withPipeline<T>(ctx: AppContext, work: (p: Pipeline) => Promise<T>): Promise<T> {
-  const p = openPipeline(ctx.config, { env: process.env });
+  const p = openPipeline(ctx.config, {
+    env: process.env,
+    onSlowDown: (n) =>
+      ctx.log.info(
+        `${n.host} answered ${n.status} for ${n.url}; asking again (${n.retry} of ${n.of}) after ${n.retryAfterMs !== undefined ? `its Retry-After of ${formatDuration(n.retryAfterMs / 1000)}` : "the host's backoff"}`,
+      ),
+  });
   for (const w of p.warnings) ctx.log.warn(w);
   return work(p).finally(() => p.close());
 }

@@ -195,6 +195,11 @@ export const ConfigSchema = v.strictObject({
       max_candidates: int(24, "Candidates tried per job before `budget_exhausted`."),
       job_budget_s: seconds(600, "Longest time spent on one job.", 1),
       temp_max_age_s: seconds(86400, "Temp files older than this are swept at start."),
+      retries: int(
+        3,
+        "Per candidate (file or landing page): how many 429/503 answers are asked again within the same attempt, each after the host's Retry-After (or its backoff).",
+        0,
+      ),
     }),
     {},
   ),

@@ -60,6 +60,8 @@ export interface CandidateRequest {
   /** Aborting it ends the download with its reason (`lease_lost`, else `cancelled`). */
   signal?: AbortSignal;
   maxWaitMs?: number;
+  /** 429/503 answers that may be asked again (what is left of `download.retries` for this candidate). */
+  slowDownRetries?: number;
 }
 
 /** Attempts per candidate: a 416, a mismatched 206 or a vanished stored copy each cost one more request. */
@@ -111,6 +113,7 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
           headers,
           signal: req.signal,
           maxWaitMs: req.maxWaitMs,
+          slowDownRetries: req.slowDownRetries,
         });
         let slot: TempSlot;
         try {
@@ -132,6 +135,7 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
             status: res.status,
             retryAt: res.retryAt,
             finalUrl: res.url,
+            slowDowns: res.slowDowns,
           });
         }
         const r = res.response;
@@ -337,7 +341,9 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
   function failure(
     reason: Reason,
     message: string,
-    extra: Partial<Pick<DownloadFailure, "status" | "retryAt" | "finalUrl" | "bytes" | "landing">>,
+    extra: Partial<
+      Pick<DownloadFailure, "status" | "retryAt" | "finalUrl" | "bytes" | "landing" | "slowDowns">
+    >,
   ): DownloadFailure {
     timings.totalMs = deps.now() - t0;
     return { ok: false, reason, message, url: req.url, bytes: 0, timings, ...extra };

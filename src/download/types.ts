@@ -75,6 +75,8 @@ export type DownloadFailure = {
   bytes: number;
   /** An HTML landing page met instead of a file (reason `html_only`): its text, bounded, for link extraction. */
   landing?: { url: string; html: string };
+  /** 429/503 answers met (see HttpResult). */
+  slowDowns?: number;
   timings: Timings;
 };
 

@@ -13,7 +13,7 @@ import type { PolitenessGate } from "./politeness-port.ts";
 import { backoffMs, parseRetryAfter } from "./retry.ts";
 import { createRobotsCache, ROBOTS_MAX_BYTES, type RobotsFetch } from "./robots.ts";
 import type { RobotsStore } from "./robots-store.ts";
-import type { HttpClient, HttpRequest, HttpResponse, HttpResult, Role } from "./types.ts";
+import type { HttpClient, HttpRequest, HttpResponse, HttpResult, Role, SlowDownNotice } from "./types.ts";
 
 export type { PolitenessGate } from "./politeness-port.ts";
 
@@ -35,6 +35,8 @@ export interface HttpClientDeps {
   cache?: MetadataCache;
   /** robots.txt verdicts shared with other processes; without it each client keeps its own. */
   robotsStore?: RobotsStore;
+  /** Told before a 429/503 of a landing page or file is asked again (`fetch` says what it waits for). */
+  onSlowDown?: (notice: SlowDownNotice) => void;
   random?: () => number;
 }
 
@@ -324,8 +326,39 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
       checkRobots: req.role !== "metadata",
       maxRedirects: net.max_redirects,
     };
-    if (req.role !== "metadata") return exchange(req, hop, startedAt);
+    if (req.role !== "metadata") return slowDownRequest(req, hop);
     return metadataRequest(req, hop, startedAt);
+  }
+
+  /**
+   * Landing pages and files: a 429 or 503 is back-pressure, not an answer. Its observation set the
+   * host's cool-down (Retry-After, else the host backoff), so the next exchange's politeness wait
+   * honours it for every process; the same request asks again up to `slowDownRetries` times. A wait
+   * longer than the caller's ends it with the limiter's refusal (the job is parked or released).
+   */
+  async function slowDownRequest(req: HttpRequest, hop: HopOptions): Promise<HttpResult> {
+    const allowed = req.slowDownRetries ?? config.download.retries;
+    let slowDowns = 0;
+    for (;;) {
+      const r = await exchange(req, hop, now());
+      if (r.ok) {
+        if (slowDowns > 0) r.response.slowDowns = slowDowns;
+        return r;
+      }
+      const { retryAfterMs: _, ...result } = r;
+      const slowDown = r.status === 429 || r.status === 503;
+      if (slowDown) slowDowns++;
+      if (slowDowns > 0) result.slowDowns = slowDowns;
+      if (!slowDown || slowDowns > allowed || req.signal?.aborted) return result;
+      deps.onSlowDown?.({
+        url: r.url,
+        host: hostKey(r.url),
+        status: r.status as number,
+        retryAfterMs: r.retryAfterMs,
+        retry: slowDowns,
+        of: allowed,
+      });
+    }
   }
 
   /** Metadata: cache first (a fresh hit spends no token), revalidate when stale, retry 429/5xx/network. */

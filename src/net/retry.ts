@@ -3,7 +3,8 @@
 
 /**
  * Milliseconds to wait per a Retry-After header at time `now`, capped at `capMs`; undefined when
- * absent or unparseable. A date in the past means no wait.
+ * absent or unparseable. Zero, or a date that is not in the future, counts as absent: a host that
+ * says "now" is treated like one that said nothing, so the host backoff applies instead of none.
  */
 export function parseRetryAfter(
   value: string | null | undefined,
@@ -23,7 +24,7 @@ export function parseRetryAfter(
     if (Number.isNaN(at)) return undefined;
     ms = at - now;
   }
-  return Math.min(Math.max(0, ms), capMs);
+  return ms > 0 ? Math.min(ms, capMs) : undefined;
 }
 
 /** Full jitter: uniform in [0, min(cap, base × 2^attempt)) (attempt 0 is the first retry). */

@@ -16,6 +16,11 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Longest the caller will wait for politeness (rate/cooldown/crawl-delay) before giving up with `rate_limited`. */
   maxWaitMs?: number;
+  /**
+   * Landing pages and files: how many 429/503 answers are asked again within this request, each after
+   * the host's announced wait (or its backoff). Default `download.retries`.
+   */
+  slowDownRetries?: number;
 }
 
 export interface HttpResponse {
@@ -31,6 +36,8 @@ export interface HttpResponse {
   rateWaitMs: number;
   /** Answered from a fresh metadata cache entry: nothing was sent (telemetry counts no request). */
   fromCache?: boolean;
+  /** 429/503 answers asked again before this one (landing pages and files). */
+  slowDowns?: number;
   /** Release the host/resolver slots early (called automatically when the body ends or errors). */
   release(): void;
 }
@@ -51,7 +58,24 @@ export type HttpResult =
       /** When the host asked us to come back (Retry-After, cooldown, breaker reset), epoch ms. */
       retryAt?: number;
       url: string;
+      /**
+       * 429/503 answers this request met (landing pages and files). With `status` 429/503 the retries
+       * are used up; without a status the wait before the next retry was longer than the caller's.
+       */
+      slowDowns?: number;
     };
+
+/** A host asked to be left alone and the request will be asked again after the wait. */
+export interface SlowDownNotice {
+  url: string;
+  host: string;
+  status: number;
+  /** The announced wait; undefined when the host gave none (its backoff applies). */
+  retryAfterMs?: number;
+  /** This retry's number (1-based) and how many are allowed. */
+  retry: number;
+  of: number;
+}
 
 export interface HttpClient {
   request(req: HttpRequest): Promise<HttpResult>;

@@ -51,15 +51,23 @@ export function breakerAdmit(s: BreakerState, now: number, cfg: BreakerSettings)
 export type Verdict = "success" | "failure" | "neutral";
 
 /**
- * 5xx, timeouts and connection/TLS errors are failures; any other answer proves the host is up (a 404
- * or 403 is the host working), except 429, which says nothing about health and is left to cooldowns.
+ * What shows a broken host is a failure: refused or reset connections, timeouts, TLS errors, and 5xx
+ * without Retry-After. Back-pressure is not: a 429, or a 5xx that says when to come back (503 +
+ * Retry-After), is left to the host's cool-down. Any other answer proves the host is up (a 404 or 403
+ * is the host working).
  */
 export function verdictOf(o: Observation): Verdict {
   if (o.failure !== undefined) return "failure";
   if (o.status === undefined) return "neutral";
-  if (o.status >= 500) return "failure";
   if (o.status === 429) return "neutral";
+  if (o.status >= 500) return o.retryAfterMs !== undefined ? "neutral" : "failure";
   return "success";
+}
+
+/** Why an answer counted as a breaker failure, in reason words (`timeout`, `http_502`, …). */
+export function failureCause(o: Observation): string | null {
+  if (o.failure !== undefined) return o.failure;
+  return o.status !== undefined && o.status >= 500 ? `http_${o.status}` : null;
 }
 
 /** Record an answer. Answers arriving while open came from requests sent before it opened: ignored. */

@@ -17,6 +17,8 @@ export interface HostRow {
   trial_until: number;
   trial_owner: string | null;
   count_429: number;
+  /** The failure that last opened the breaker (`timeout`, `conn_error`, `http_502`, …). */
+  breaker_reason: string | null;
   min_interval_ms: number;
   announced_interval_ms: number;
   announced_concurrency: number;
@@ -34,6 +36,7 @@ export function emptyHostRow(host: string): HostRow {
     trial_until: 0,
     trial_owner: null,
     count_429: 0,
+    breaker_reason: null,
     min_interval_ms: 0,
     announced_interval_ms: 0,
     announced_concurrency: 0,
@@ -51,6 +54,7 @@ const HOST_COLUMNS = [
   "trial_until",
   "trial_owner",
   "count_429",
+  "breaker_reason",
   "min_interval_ms",
   "announced_interval_ms",
   "announced_concurrency",

@@ -12,6 +12,7 @@ import {
   breakerAdmit,
   breakerRecord,
   breakerReleaseTrial,
+  failureCause,
   verdictOf,
 } from "./breaker.ts";
 import { type CooldownSettings, cooldownAfter } from "./cooldown.ts";
@@ -84,7 +85,8 @@ export interface HostSnapshot {
   /** When each role's next request could go without waiting (epoch ms). */
   nextAllowedAt: Record<Role, number>;
   cooldownUntil: number;
-  breaker: { state: BreakerState["phase"]; failures: number; openUntil: number };
+  /** `reason`: the failure that last opened it (`timeout`, `conn_error`, `http_502`, …). */
+  breaker: { state: BreakerState["phase"]; failures: number; openUntil: number; reason: string | null };
   count429: number;
 }
 
@@ -586,7 +588,12 @@ export class Politeness implements PolitenessGate {
         },
         nextAllowedAt,
         cooldownUntil: row.cooldown_until,
-        breaker: { state: row.breaker, failures: row.failures, openUntil: row.open_until },
+        breaker: {
+          state: row.breaker,
+          failures: row.failures,
+          openUntil: row.open_until,
+          reason: row.breaker_reason,
+        },
         count429: row.count_429,
       };
     });
@@ -678,12 +685,14 @@ export class Politeness implements PolitenessGate {
     const cfg: CooldownSettings = { initialBackoffMs: policy.initialBackoffMs, capMs: this.capMs };
     const cd = cooldownAfter({ until: row.cooldown_until, backoffMs: row.backoff_ms }, o, now, cfg);
     const br = breakerRecord(toBreaker(row), verdictOf(o), now, this.breakerSettings);
+    const opened = br.phase === "open" && row.breaker !== "open";
     const next: HostRow = {
       ...row,
       cooldown_until: cd.until,
       backoff_ms: cd.backoffMs,
       ...fromBreaker(br, row),
       count_429: row.count_429 + (o.status === 429 ? 1 : 0),
+      breaker_reason: opened ? failureCause(o) : row.breaker_reason,
     };
     if (a) {
       next.announced_interval_ms = a.intervalMs ?? 0;

@@ -23,8 +23,12 @@ export interface TrierOptions {
 export function downloadTrier(
   deps: DownloadDeps,
   o: TrierOptions,
-): (candidate: Candidate, signal: AbortSignal) => Promise<CandidateTry<DownloadSuccess>> {
-  return async (candidate, signal) => {
+): (
+  candidate: Candidate,
+  signal: AbortSignal,
+  slowDownRetries?: number,
+) => Promise<CandidateTry<DownloadSuccess>> {
+  return async (candidate, signal, slowDownRetries) => {
     let prior: PriorCopy | undefined;
     if (o.storedUrls) {
       const key = canonicalUrl(candidate.url) ?? candidate.url;
@@ -48,6 +52,7 @@ export function downloadTrier(
       prior,
       signal,
       maxWaitMs: o.maxWaitMs,
+      slowDownRetries,
     });
     o.onAttempt?.(candidate, r);
     if (r.ok) return { ok: true, outcome: r };
@@ -61,6 +66,7 @@ function failureTry(r: DownloadFailure): CandidateTry<DownloadSuccess> {
     reason: r.reason,
     message: r.message,
     retryAt: r.retryAt,
+    slowDowns: r.slowDowns,
     html: r.landing ? { url: r.landing.url, text: r.landing.html } : undefined,
   };
 }

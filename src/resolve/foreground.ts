@@ -12,7 +12,7 @@ import { createMetadataCache } from "../net/cache.ts";
 import { createHttpClient, type PolitenessGate, type Transport } from "../net/fetch.ts";
 import type { Lookup } from "../net/gate.ts";
 import { sqliteRobotsStore } from "../net/robots-store.ts";
-import type { HttpClient } from "../net/types.ts";
+import type { HttpClient, SlowDownNotice } from "../net/types.ts";
 import { createPoliteness } from "../politeness/politeness.ts";
 import { openStateDatabase } from "../store/db.ts";
 import {
@@ -49,6 +49,8 @@ export interface PipelineOptions {
   lookup?: Lookup;
   transport?: Transport;
   now?: () => number;
+  /** Told before a 429/503 of a landing page or file is asked again. */
+  onSlowDown?: (notice: SlowDownNotice) => void;
 }
 
 /**
@@ -71,6 +73,7 @@ export function stateHttpClient(
     now: o.now,
     lookup: o.lookup,
     transport: o.transport,
+    onSlowDown: o.onSlowDown,
   });
 }
 

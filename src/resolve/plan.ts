@@ -40,6 +40,8 @@ export type CandidateTry<T> =
       reason: Reason;
       message?: string;
       retryAt?: number;
+      /** 429/503 answers met on the way (counted against `download.retries` across attempts). */
+      slowDowns?: number;
       /** The page the candidate answered with (bounded), to scrape one level deep. */
       html?: { url: string; text: string };
     };
@@ -48,7 +50,8 @@ export interface PlanDeps<T> {
   config: Config;
   settings: ResolverSettings;
   http: HttpClient;
-  tryCandidate(candidate: Candidate, signal: AbortSignal): Promise<CandidateTry<T>>;
+  /** `slowDownRetries`: the 429/503 retries this candidate has left (`download.retries` less those used). */
+  tryCandidate(candidate: Candidate, signal: AbortSignal, slowDownRetries: number): Promise<CandidateTry<T>>;
   /** Process-wide per-resolver slots; a private set is made when absent. */
   slots?: ResolverSlots;
   /** Cancels the whole job (lease loss, shutdown). */
@@ -464,6 +467,10 @@ class Plan<T> {
   // ---------------------------------------------------------------------------------------------
   // Candidates.
 
+  private slowDownRetriesLeft(rec: CandidateRecord): number {
+    return Math.max(0, this.deps.config.download.retries - (rec.slow_downs ?? 0));
+  }
+
   private async tryPdf(
     rec: CandidateRecord,
     tier: number,
@@ -472,7 +479,7 @@ class Plan<T> {
     const signal = this.abort.signal;
     let res: CandidateTry<T>;
     try {
-      res = await this.deps.tryCandidate(publicCandidate(rec), signal);
+      res = await this.deps.tryCandidate(publicCandidate(rec), signal, this.slowDownRetriesLeft(rec));
     } catch (e) {
       if (signal.aborted) return; // a sibling won or the job ended: leave it pending
       res = { ok: false, reason: "conn_error", message: e instanceof Error ? e.message : String(e) };
@@ -487,6 +494,7 @@ class Plan<T> {
     }
     if (signal.aborted && !this.winner && (res.reason === "cancelled" || this.cancelled)) return;
     if (this.winner) return;
+    countSlowDowns(rec, res.slowDowns);
     fail(rec, res.reason, res.message, res.retryAt);
     // An HTML page where a PDF was expected is scraped like a landing page, one level deep.
     if (res.html && rec.depth === 0) {
@@ -512,12 +520,14 @@ class Plan<T> {
       resolver: rec.resolver,
       signal,
       maxWaitMs: this.deps.maxWaitMs,
+      slowDownRetries: this.slowDownRetriesLeft(rec),
     });
     if (signal.aborted) {
       if (res.ok) await discard(res.response);
       return;
     }
     if (!res.ok) {
+      countSlowDowns(rec, res.slowDowns);
       fail(rec, res.reason, res.message, res.retryAt);
       return;
     }
@@ -657,6 +667,15 @@ class Plan<T> {
       progress,
     };
   }
+}
+
+/**
+ * 429/503 answers are remembered with the candidate across attempts: a job released while a host
+ * asked for a long wait continues with the retries it had left, so a host that always answers 503
+ * cannot keep a job cycling forever.
+ */
+function countSlowDowns(rec: CandidateRecord, n: number | undefined): void {
+  if (n) rec.slow_downs = (rec.slow_downs ?? 0) + n;
 }
 
 function fail(rec: CandidateRecord, reason: Reason, message?: string, retryAt?: number): void {

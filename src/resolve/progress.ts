@@ -31,6 +31,8 @@ export interface CandidateRecord extends Candidate {
   depth: number;
   /** Final URL of a fetched landing page (after redirects). */
   final_url?: string;
+  /** 429/503 answers met so far, over all attempts (`download.retries` bounds them). */
+  slow_downs?: number;
 }
 
 export interface PlanProgress {

@@ -19,6 +19,7 @@ import { createStatusApp } from "../status/app.ts";
 import { queueControls, queueReadModel } from "../status/queue-read-model.ts";
 import { type StatusServer, startStatusServer } from "../status/server.ts";
 import { openStateDatabase } from "../store/db.ts";
+import { heartbeatRunner, removeRunner } from "../store/runners.ts";
 import { queuePolicy, randomToken, SqliteJobQueue } from "../store/sqlite-queue.ts";
 import { storedUrls } from "../store/stored-urls.ts";
 import { formatBytes } from "../telemetry/format.ts";
@@ -27,8 +28,11 @@ import { createProductMetrics } from "../telemetry/product-metrics.ts";
 import { ProgressReporter } from "../telemetry/progress.ts";
 import { terminalJobs, totalJobs } from "../telemetry/snapshots.ts";
 import { ThroughputSampler } from "../telemetry/throughput.ts";
+import { VERSION } from "../version.ts";
+import { selfIdentity } from "./identity.ts";
 import { Orchestrator, type RunSummary } from "./orchestrator.ts";
 import { resolveAndDownload } from "./pipeline.ts";
+import { reclaimAndRegister } from "./reclaim.ts";
 import type { JobStep } from "./step.ts";
 
 export interface RunOptions {
@@ -88,7 +92,8 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
   const db: Database = openStateDatabase(config.state_dir);
   const owner = `${hostname()}:${process.pid}:${randomToken().slice(0, 8)}`;
   const queue = new SqliteJobQueue(db, queuePolicy(config.queue), { now });
-  const politeness = createPoliteness({ db, config, now });
+  // The runner id also owns this process's host slots, so a successor can free them after a crash.
+  const politeness = createPoliteness({ db, config, now, owner });
   const cleanups: (() => unknown)[] = [() => db.close(), () => politeness.close()];
   const cleanup = async () => {
     for (const c of cleanups.splice(0).reverse()) {
@@ -100,6 +105,21 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
     }
   };
   try {
+    const reclaimed = reclaimAndRegister({
+      db,
+      id: owner,
+      host: hostname(),
+      version: VERSION,
+      identity: selfIdentity(process.env),
+      now: now(),
+    });
+    cleanups.push(() => removeRunner(db, owner));
+    if (reclaimed.runners.length > 0)
+      log.info(
+        `took back ${reclaimed.jobs} job(s) and the host slots held by ${reclaimed.runners.length} runner(s) of this machine whose process is gone (pid ${reclaimed.runners.map((r) => r.pid).join(", ")})`,
+        { reclaimedJobs: reclaimed.jobs, runners: reclaimed.runners.map((r) => r.id) },
+      );
+
     const swept = sweepTempFiles(config.out_dir, config.download.temp_max_age_s * 1000, now());
     if (swept > 0) log.info(`removed ${swept} stale temp file(s) left by interrupted downloads`);
 
@@ -214,6 +234,14 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
       },
     });
     o.onStart?.(orchestrator);
+    const registryBeat = setInterval(() => {
+      try {
+        heartbeatRunner(db, owner, now(), orchestrator.inFlight);
+      } catch (e) {
+        log.debug("runner registry heartbeat failed", e);
+      }
+    }, config.queue.heartbeat_s * 1000);
+    cleanups.push(() => clearInterval(registryBeat));
     metrics.registry.onCollect(() => metrics.inFlight.set(undefined, orchestrator.inFlight));
 
     let server: StatusServer | undefined;

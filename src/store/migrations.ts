@@ -4,6 +4,7 @@ import type { Database } from "bun:sqlite";
 import { createRobotsSchema } from "../net/robots-store.ts";
 import { createReportSchema } from "../telemetry/report-schema.ts";
 import { createQueueSchema } from "./queue-schema.ts";
+import { createRunnersSchema } from "./runners.ts";
 import { createStoredUrlsSchema } from "./stored-urls.ts";
 
 export interface Migration {
@@ -20,6 +21,8 @@ export const MIGRATIONS: Migration[] = [
   // 4: report (attempt roles, per-host index, breaker openings) — src/telemetry/report-schema.ts
   // 5: stored_urls (canonical URL -> stored file, for reuse and conditional requests) — src/store/stored-urls.ts
   // 6: robots_cache (robots.txt verdicts shared by the processes of one database) — src/net/robots-store.ts
+  // 7: runners (the runner registry, crash reclaim) — src/store/runners.ts
+  // 8: breaker_reason (why a host's breaker last opened) — below
   {
     version: 2,
     name: "politeness",
@@ -82,4 +85,14 @@ export const MIGRATIONS: Migration[] = [
   { version: 4, name: "report", up: createReportSchema },
   { version: 5, name: "stored_urls", up: createStoredUrlsSchema },
   { version: 6, name: "robots_cache", up: createRobotsSchema },
+  { version: 7, name: "runners", up: createRunnersSchema },
+  {
+    // The failure that last opened a host's breaker (`timeout`, `conn_error`, `http_502`, …), for the
+    // report and /api/hosts.
+    version: 8,
+    name: "breaker_reason",
+    up(db) {
+      db.run("ALTER TABLE host_state ADD COLUMN breaker_reason TEXT");
+    },
+  },
 ];

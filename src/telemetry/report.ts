@@ -30,6 +30,8 @@ export interface HostFigures {
   rate_wait_ms: Distribution;
   breaker: "closed" | "open" | "half_open" | null;
   breaker_openings: number;
+  /** The failure that last opened the breaker (`timeout`, `conn_error`, `http_502`, …). */
+  breaker_reason: string | null;
 }
 
 export interface Report {
@@ -205,9 +207,11 @@ function hostFigures(db: Database): HostFigures[] {
   const waits = picker.result();
   const breakers = new Map(
     db
-      .query<{ host: string; breaker: HostFigures["breaker"] }, []>("SELECT host, breaker FROM host_state")
+      .query<{ host: string; breaker: HostFigures["breaker"]; breaker_reason: string | null }, []>(
+        "SELECT host, breaker, breaker_reason FROM host_state",
+      )
       .all()
-      .map((r) => [r.host, r.breaker]),
+      .map((r) => [r.host, r]),
   );
   const openings = new Map(
     db
@@ -221,8 +225,9 @@ function hostFigures(db: Database): HostFigures[] {
     responses_429: r.r429,
     ratio_429: ratio(r.r429, r.requests),
     rate_wait_ms: waits.get(r.host) ?? { count: 0, p50: null, p95: null },
-    breaker: breakers.get(r.host) ?? null,
+    breaker: breakers.get(r.host)?.breaker ?? null,
     breaker_openings: openings.get(r.host) ?? 0,
+    breaker_reason: breakers.get(r.host)?.breaker_reason ?? null,
   }));
 }
 
@@ -356,7 +361,7 @@ export function reportText(r: Report, o: { maxHosts?: number } = {}): string {
     out.push(
       ...indent(
         table(
-          ["host", "requests", "429", "429 %", "wait p50", "wait p95", "breaker", "opened"],
+          ["host", "requests", "429", "429 %", "wait p50", "wait p95", "breaker", "opened", "why"],
           hosts
             .slice(0, max)
             .map((h) => [
@@ -368,6 +373,7 @@ export function reportText(r: Report, o: { maxHosts?: number } = {}): string {
               ms(h.rate_wait_ms.p95),
               h.breaker ?? "–",
               formatCount(h.breaker_openings),
+              h.breaker_openings > 0 ? (h.breaker_reason ?? "–") : "",
             ]),
         ),
       ),

@@ -135,10 +135,10 @@ describe("statuses map to reasons", () => {
     [418, "http_418"],
   ];
   for (const [status, reason] of table) {
-    test(`${status} → ${reason}, asked once for an artifact`, async () => {
+    test(`${status} → ${reason}, asked once for an artifact (no slow-down retries left)`, async () => {
       const h = await web.host();
       h.fault("/x.pdf", { kind: "status", status });
-      const r = await client().request({ url: h.url("/x.pdf"), role: "artifact" });
+      const r = await client().request({ url: h.url("/x.pdf"), role: "artifact", slowDownRetries: 0 });
       expect(r).toMatchObject({ ok: false, reason, status });
       expect(h.hits("/x.pdf")).toHaveLength(1);
       expect(politeness.observations.at(-1)?.o.status).toBe(status);
@@ -190,7 +190,7 @@ describe("Retry-After and retries", () => {
     expect(ms).toBeLessThanOrEqual(90_000);
   });
 
-  test("metadata retries a 503 burst and succeeds; artifacts are not retried", async () => {
+  test("metadata retries a 503 burst and succeeds; an artifact asks a 429/503 again up to download.retries times", async () => {
     const h = await web.host();
     h.route("/m", () => Response.json({ ok: true }));
     h.fault("/m", { kind: "status", status: 503, times: 2 });
@@ -198,11 +198,26 @@ describe("Retry-After and retries", () => {
     expect(r.ok).toBe(true);
     if (r.ok) await drain(r.response);
     expect(h.hits("/m")).toHaveLength(3);
-    h.fault("/p.pdf", { kind: "status", status: 503, times: 2 });
-    expect(await client().request({ url: h.url("/p.pdf"), role: "artifact" })).toMatchObject({
+    h.pdf("/p.pdf").fault("/p.pdf", { kind: "status", status: 503, times: 2 });
+    const p = await client().request({ url: h.url("/p.pdf"), role: "artifact" });
+    expect(p).toMatchObject({ ok: true, response: { status: 200, slowDowns: 2 } });
+    if (p.ok) await drain(p.response);
+    expect(h.hits("/p.pdf")).toHaveLength(3);
+    // A host that keeps answering 503: 1 + download.retries (3) requests, then its answer with the count.
+    h.fault("/q.pdf", { kind: "status", status: 503 });
+    expect(await client().request({ url: h.url("/q.pdf"), role: "artifact" })).toMatchObject({
+      ok: false,
       reason: "http_503",
+      status: 503,
+      slowDowns: 4,
     });
-    expect(h.hits("/p.pdf")).toHaveLength(1);
+    expect(h.hits("/q.pdf")).toHaveLength(4);
+    // Other failures are answers, not back-pressure: asked once.
+    h.fault("/r.pdf", { kind: "status", status: 502 });
+    expect(await client().request({ url: h.url("/r.pdf"), role: "landing" })).toMatchObject({
+      reason: "http_502",
+    });
+    expect(h.hits("/r.pdf")).toHaveLength(1);
   });
 
   test("metadata retries stop after network.metadata_retries and never retry a 404", async () => {

@@ -10,14 +10,16 @@ describe("parseRetryAfter", () => {
   const cases: [string | null, number | undefined][] = [
     [null, undefined],
     ["", undefined],
-    ["0", 0],
+    // Zero or a past date says "now": treated as absent, so the host backoff applies.
+    ["0", undefined],
     ["120", 120_000],
     [" 7 ", 7_000],
     ["86400", cap],
     ["Thu, 26 Nov 2026 12:01:30 GMT", 90_000],
     ["Thursday, 26-Nov-26 12:01:30 GMT", 90_000],
     ["Thu Nov 26 12:01:30 2026", 90_000],
-    ["Thu, 26 Nov 2026 11:00:00 GMT", 0],
+    ["Thu, 26 Nov 2026 11:00:00 GMT", undefined],
+    ["Thu, 26 Nov 2026 12:00:00 GMT", undefined],
     ["Fri, 27 Nov 2026 12:00:00 GMT", cap],
     ["-5", undefined],
     ["1.5", undefined],

@@ -6,6 +6,7 @@ import {
   breakerRecord,
   breakerReleaseTrial,
   CLOSED,
+  failureCause,
   type Verdict,
   verdictOf,
 } from "../../src/politeness/breaker.ts";
@@ -17,10 +18,18 @@ function record(s: BreakerState, verdicts: Verdict[], now: number): BreakerState
 }
 
 describe("verdictOf", () => {
-  test("5xx and network failures are failures", () => {
+  test("5xx without Retry-After and network failures are failures", () => {
     for (const status of [500, 502, 503, 504, 599]) expect(verdictOf({ status })).toBe("failure");
     for (const failure of ["timeout", "conn_error", "tls_error"] as const)
       expect(verdictOf({ failure })).toBe("failure");
+    expect(failureCause({ status: 502 })).toBe("http_502");
+    expect(failureCause({ failure: "timeout" })).toBe("timeout");
+    expect(failureCause({ status: 404 })).toBeNull();
+  });
+  test("back-pressure is not failure: a 503 or 429 that says when to come back is neutral", () => {
+    expect(verdictOf({ status: 503, retryAfterMs: 1000 })).toBe("neutral");
+    expect(verdictOf({ status: 500, retryAfterMs: 1000 })).toBe("neutral");
+    expect(verdictOf({ status: 429, retryAfterMs: 1000 })).toBe("neutral");
   });
   test("404, 403 and other 4xx prove the host is up; 429 says nothing about health", () => {
     for (const status of [200, 204, 301, 304, 400, 401, 403, 404, 410, 451])

@@ -31,8 +31,13 @@ describe("politeness behind the HTTP client", () => {
       .pdf("/a.pdf")
       .fault("/a.pdf", { kind: "status", status: 429, headers: { "retry-after": "30" }, times: 1 });
     const { http, politeness } = client();
+    // The retry would wait the announced 30 s, longer than max_wait_s (10 s): the request ends with
+    // the limiter's refusal (the job is released until then) and nothing goes out inside the wait.
     const first = await http.request({ url: host.url("/a.pdf"), role: "artifact" });
-    expect(first).toMatchObject({ ok: false, reason: "rate_limited", status: 429 });
+    expect(first).toMatchObject({ ok: false, reason: "rate_limited", slowDowns: 1 });
+    if (first.ok) throw new Error("unreachable");
+    expect(first.status).toBeUndefined();
+    expect(host.hits("/a.pdf")).toHaveLength(1);
     const hits = host.hits("/a.pdf").length;
     const before = Date.now();
     const second = await http.request({ url: host.url("/a.pdf"), role: "artifact", maxWaitMs: 1000 });
@@ -41,6 +46,24 @@ describe("politeness behind the HTTP client", () => {
     expect(second.retryAt ?? 0).toBeGreaterThanOrEqual(before + 29_000);
     expect(host.hits("/a.pdf").length).toBe(hits);
     expect(politeness.hostsSnapshot().find((h) => h.host === key(host))?.count429).toBe(1);
+  });
+
+  test("503 + Retry-After twice: the same request waits each announced second and gets the file; the breaker stays closed", async () => {
+    const host = await web.host();
+    host.robots("User-agent: *\nAllow: /\n");
+    host
+      .pdf("/busy.pdf")
+      .fault("/busy.pdf", { kind: "status", status: 503, headers: { "retry-after": "1" }, times: 2 });
+    const { http, politeness } = client({ politeness: { breaker_failures: 2 } });
+    const r = await http.request({ url: host.url("/busy.pdf"), role: "artifact" });
+    expect(r).toMatchObject({ ok: true, response: { status: 200, slowDowns: 2 } });
+    if (r.ok) await new Response(r.response.body).arrayBuffer();
+    const at = host.hits("/busy.pdf").map((h) => h.at);
+    expect(at).toHaveLength(3);
+    // No request inside an announced wait (a little slack for timer granularity).
+    expect((at[1] as number) - (at[0] as number)).toBeGreaterThanOrEqual(990);
+    expect((at[2] as number) - (at[1] as number)).toBeGreaterThanOrEqual(990);
+    expect(politeness.hostsSnapshot().find((h) => h.host === key(host))?.breaker.state).toBe("closed");
   });
 
   test("consecutive 5xx open the breaker; 404s never do", async () => {

@@ -1,4 +1,5 @@
-// A database with the politeness tables only (migration 2), independent of the queue's migration.
+// A database with the politeness tables only (migration 2 and the later ones that extend them),
+// independent of the queue's migration.
 import { Database } from "bun:sqlite";
 import { MIGRATIONS } from "../../src/store/migrations.ts";
 
@@ -16,6 +17,9 @@ export function openPolitenessDb(path = ":memory:", migrate = true): Database {
     db.run("PRAGMA journal_mode = WAL");
     db.run("PRAGMA synchronous = NORMAL");
   }
-  if (migrate) politenessMigration().up(db);
+  if (migrate) {
+    politenessMigration().up(db);
+    for (const m of MIGRATIONS) if (m.name === "breaker_reason") m.up(db);
+  }
   return db;
 }

@@ -401,7 +401,7 @@ describe("circuit breaker", () => {
       reason: "breaker_open",
       retryAt: openedAt + 60_000,
     });
-    expect(p.hostsSnapshot()[0]?.breaker.state).toBe("open");
+    expect(p.hostsSnapshot()[0]?.breaker).toMatchObject({ state: "open", reason: "http_503" });
 
     clock.t = openedAt + 60_000;
     const trial = permit(await p.acquire(req));
@@ -410,7 +410,13 @@ describe("circuit breaker", () => {
     expect(await p.acquire(req)).toMatchObject({ ok: false, reason: "breaker_open" });
     p.observe(host, { status: 200 });
     trial.release();
-    expect(p.hostsSnapshot()[0]?.breaker).toEqual({ state: "closed", failures: 0, openUntil: 0 });
+    // Closed again; why it last opened stays readable.
+    expect(p.hostsSnapshot()[0]?.breaker).toEqual({
+      state: "closed",
+      failures: 0,
+      openUntil: 0,
+      reason: "http_503",
+    });
     permit(await p.acquire(req)).release();
   });
 
@@ -758,7 +764,7 @@ describe("hostsSnapshot", () => {
       },
       nextAllowedAt: { metadata: clock.t, landing: clock.t, artifact: clock.t + 3000 },
       cooldownUntil: clock.t + 30_000,
-      breaker: { state: "closed", failures: 0, openUntil: 0 },
+      breaker: { state: "closed", failures: 0, openUntil: 0, reason: null },
       count429: 1,
     });
   });

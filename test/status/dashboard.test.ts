@@ -20,7 +20,7 @@ function host(name: string, over: Partial<HostSnapshot> = {}): HostSnapshot {
     },
     nextAllowedAt: { metadata: 0, landing: 0, artifact: 0 },
     cooldownUntil: 0,
-    breaker: { state: "closed", failures: 0, openUntil: 0 },
+    breaker: { state: "closed", failures: 0, openUntil: 0, reason: null },
     count429: 0,
     ...over,
   } as HostSnapshot;
@@ -82,7 +82,9 @@ describe("dashboard", () => {
   test("busiest and troubled hosts first; the table is capped with a pointer to the API", () => {
     const hosts = [
       host("quiet.example"),
-      host("open.example", { breaker: { state: "open", failures: 5, openUntil: NOW + 1000 } }),
+      host("open.example", {
+        breaker: { state: "open", failures: 5, openUntil: NOW + 1000, reason: "timeout" },
+      }),
       host("busy.example", { inFlightAll: 3 }),
       host("cooling.example", { cooldownUntil: NOW + 60_000 }),
     ];

@@ -216,13 +216,13 @@ export function buildReportFixture(root: string): ReportFixture {
 
   // c.example's breaker: closed → open → (rewritten while open) → half-open → open: two openings.
   const writeHost = db.query(
-    "INSERT OR REPLACE INTO host_state (host, breaker, failures, updated_at) VALUES ('c.example', ?, ?, ?)",
+    "INSERT OR REPLACE INTO host_state (host, breaker, failures, updated_at, breaker_reason) VALUES ('c.example', ?, ?, ?, ?)",
   );
-  writeHost.run("closed", 4, T0);
-  writeHost.run("open", 5, T0 + 1);
-  writeHost.run("open", 5, T0 + 2);
-  writeHost.run("half_open", 5, T0 + 3);
-  writeHost.run("open", 6, T0 + 4);
+  writeHost.run("closed", 4, T0, null);
+  writeHost.run("open", 5, T0 + 1, "conn_error");
+  writeHost.run("open", 5, T0 + 2, "conn_error");
+  writeHost.run("half_open", 5, T0 + 3, "conn_error");
+  writeHost.run("open", 6, T0 + 4, "timeout");
 
   return { db, stateDir, outDir, files, links };
 }

@@ -71,6 +71,7 @@ describe("report figures", () => {
       rate_wait_ms: { count: 20, p50: 10, p95: 19 },
       breaker: null,
       breaker_openings: 0,
+      breaker_reason: null,
     });
     // b: 50 metadata requests, 45 waits of 0 then 5 of 300: p50 = 25th (0), p95 = ceil(47.5) = 48th (300).
     expect(b?.requests).toBe(50);
@@ -80,6 +81,7 @@ describe("report figures", () => {
     expect(c?.requests).toBe(2);
     expect(c?.breaker).toBe("open");
     expect(c?.breaker_openings).toBe(2);
+    expect(c?.breaker_reason).toBe("timeout");
     expect(d).toMatchObject({ requests: 2, responses_429: 0, rate_wait_ms: { count: 2, p50: 40, p95: 80 } });
   });
 
@@ -141,7 +143,7 @@ describe("report figures", () => {
     expect(text).toMatch(/^jobs 11: done 5, skipped 1, error 3, queued 1, in progress 1$/m);
     expect(text).toMatch(/^yield 55\.6% \(5 of 9 finished\)$/m);
     expect(text).toMatch(/^ {2}a\.example +20 +1 +5\.0% +10 ms +19 ms +– +0$/m);
-    expect(text).toMatch(/^ {2}c\.example +2 +0 +0\.0% +0 ms +0 ms +open +2$/m);
+    expect(text).toMatch(/^ {2}c\.example +2 +0 +0\.0% +0 ms +0 ms +open +2 +timeout$/m);
     expect(text).toMatch(/time to first PDF {2}p50 2\.0 s {2}p95 5\.0 s {2}\(4 works\)/);
     expect(text).toMatch(/^ {2}FAIL 429_ratio/m);
     expect(text).toMatch(/^ {2}FAIL metadata_rate_wait_p95/m);
