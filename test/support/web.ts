@@ -50,6 +50,8 @@ export interface RequestRecord {
   headers: Headers;
   /** Requests in flight at this host when this one arrived, itself included. */
   concurrency: number;
+  /** The status of a `status` fault that answered it (undefined: answered by its route). */
+  faultStatus?: number;
 }
 
 interface Route {
@@ -191,8 +193,9 @@ export class SimHost {
     return this;
   }
 
-  /** Requests whose path (without query) is `path`. */
+  /** Requests whose path (without query) is `path`; `*`: every request, in arrival order. */
   hits(path: string): RequestRecord[] {
+    if (path === "*") return [...this.requests];
     return this.requests.filter((r) => r.path.split("?")[0] === path);
   }
 
@@ -286,6 +289,7 @@ export class SimHost {
       if (fault?.kind === "delay") await Bun.sleep(fault.ms);
       let res: Response;
       if (fault?.kind === "status") {
+        record.faultStatus = fault.status;
         res = bytesResponse(
           utf8(fault.body ?? `status ${fault.status}\n`),
           fault.headers ?? {},
