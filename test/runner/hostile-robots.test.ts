@@ -35,7 +35,9 @@ test("a hostile robots.txt does not stall the runner: /healthz answers within 1 
   site.robots(hostileRobots());
   // 50-character paths of `a` and no `b`: the worst case for a backtracking `.*a.*a…b`.
   const allowed = [0, 1, 2].map((i) => `/${"a".repeat(44)}${i}.pdf`);
-  for (const path of allowed) site.pdf(path, makePdf(`hostile ${path}`));
+  for (const path of allowed) site.pdf(path, makePdf(`hostile ${path}`, { minBytes: 3000 }));
+  // One file arrives slowly (about 1 s), so the status endpoint is asked while work is in flight.
+  site.fault(allowed[0] as string, { kind: "drip", chunkBytes: 300, intervalMs: 100 });
   const disallowed = `/private/${"a".repeat(40)}.pdf`;
   site.pdf(disallowed, makePdf("private"));
 
@@ -62,7 +64,9 @@ test("a hostile robots.txt does not stall the runner: /healthz answers within 1 
   });
   const [, base] = await runner.waitFor(/status endpoint at (http:\/\/127\.0\.0\.1:\d+\/)/, 5_000);
 
-  // Ask /healthz over and over until the runner has exited; every answer must come within 1 s.
+  // Ask /healthz over and over until the runner stops serving; every answer must come within 1 s.
+  // A stalled event loop shows as a timeout (the kernel still accepts the connection); a refused
+  // connection means the server was closed: the runner is shutting down.
   const slow: string[] = [];
   let answered = 0;
   while (exitedAt === 0 && performance.now() - started < 10_000) {
@@ -71,19 +75,19 @@ test("a hostile robots.txt does not stall the runner: /healthz answers within 1 
       const r = await fetch(new URL("/healthz", base), { signal: AbortSignal.timeout(1_000) });
       await r.arrayBuffer();
       if (r.status === 200) answered++;
-      else if (exitedAt === 0) slow.push(`status ${r.status}`);
+      else slow.push(`status ${r.status}`);
     } catch (error) {
-      // After the runner has gone the port is closed; before, a failure is a stall.
-      if (exitedAt === 0)
-        slow.push(`${(error as Error).name} after ${Math.round(performance.now() - t0)} ms`);
+      if ((error as Error).name !== "TimeoutError") break;
+      slow.push(`no answer within ${Math.round(performance.now() - t0)} ms`);
     }
     await Promise.race([exited, Bun.sleep(50)]);
   }
+  await Promise.race([exited, Bun.sleep(Math.max(0, 5_000 - (performance.now() - started)))]);
   if (exitedAt === 0) runner.proc.kill("SIGKILL"); // stalled: no graceful shutdown to wait for
   const code = await exited;
 
   expect(slow).toEqual([]);
-  expect(answered).toBeGreaterThan(0);
+  expect(answered).toBeGreaterThan(3);
   expect(code).toBe(0);
   expect(exitedAt - started).toBeLessThan(5_000);
   expect(site.hits("/robots.txt").length).toBe(1);
