@@ -83,12 +83,16 @@ function bodyBytes(body: string | Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString("latin1");
 }
 
+/** Whether a value has a lowercase escape or a non-ASCII character (else escaping changes nothing). */
+const NEEDS_ESCAPE = /%(?:[a-f][0-9A-Fa-f]|[0-9A-F][a-f])|[\x80-\uffff]/;
+
 /**
  * Google's MaybeEscapePattern: `%xx` escapes get uppercase hex, bytes ≥ 0x80 become `%XX`, and
  * nothing is decoded, so `/%62%61%7A` stays distinct from `/baz`. Takes a binary string (see
  * `bodyBytes`); `escapePattern` takes an ordinary one.
  */
 function escapeBinary(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return s; // most rules: nothing to do, and no callback per match
   return s.replace(/%([0-9A-Fa-f]{2})|[\x80-\xff]/g, (m, hex: string | undefined) =>
     hex !== undefined
       ? `%${hex.toUpperCase()}`
@@ -98,8 +102,7 @@ function escapeBinary(s: string): string {
 
 /** A rule value as Google's parser stores it (UTF-8 percent-encoded, hex uppercased). Idempotent. */
 export function escapePattern(pattern: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range is what is tested for
-  if (/^[\x00-\x7f]*$/.test(pattern)) return escapeBinary(pattern);
+  if (!NEEDS_ESCAPE.test(pattern)) return pattern;
   return escapeBinary(Buffer.from(pattern, "utf8").toString("latin1"));
 }
 
