@@ -294,6 +294,7 @@ describe("percent-encoding", () => {
     expect(escapePattern("á")).toBe("%C3%A1");
     expect(escapePattern("%aa")).toBe("%AA");
     expect(escapePattern("/%62%61%7a")).toBe("/%62%61%7A");
+    expect(escapePattern("/%1a%b2%C3")).toBe("/%1A%B2%C3");
     expect(escapePattern("/SanJoséSellers")).toBe("/SanJos%C3%A9Sellers");
   });
   test("raw bytes that are not UTF-8 are escaped byte by byte", () => {
