@@ -307,7 +307,7 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
     }
     try {
       const bytes = await readAtMost(r.response.body, ROBOTS_MAX_BYTES);
-      return { status: r.response.status, body: new TextDecoder().decode(bytes) };
+      return { status: r.response.status, body: bytes };
     } catch (error) {
       return {
         failure: outcomeReason({ error }),

@@ -1,7 +1,8 @@
 // robots.txt verdicts shared by every process on one state database (migration 6, robots_cache):
 // several runners on one host read each origin's robots.txt once per TTL between them, not once
 // each. Rows hold the verdict, not the file: the group of rules that applies to our product token
-// (JSON), "allow all", or why the file could not be read, each with its expiry.
+// (JSON, patterns escaped as parsed; each reader compiles them once), "allow all", or why the file
+// could not be read, each with its expiry.
 import type { Database, Statement } from "bun:sqlite";
 import type { Reason } from "../core/reasons.ts";
 import type { RobotsGroup } from "./robots.ts";

@@ -1,113 +1,45 @@
-// robots.txt (RFC 9309): a pure parser and matcher (groups by user-agent, longest match, Allow wins
-// ties, `*` and `$`, Crawl-delay), and a per-origin cache with a TTL that turns a robots.txt fetch
-// into a verdict: 2xx parse, 4xx allow all, 5xx/429 or unreachable disallow for now and ask again later.
-// Verdicts also go to an optional shared store (robots-store.ts), so processes on one database
-// fetch each robots.txt once per TTL between them.
+// robots.txt (RFC 9309, read as Google's open-source parser reads it): a per-origin cache with a
+// TTL that turns a robots.txt fetch into a verdict: 2xx parse, 4xx allow all, 5xx/429 or unreachable
+// disallow for now and ask again later. A verdict's rules are compiled once and every check is
+// linear in their size (robots-parse.ts reads the file, robots-match.ts matches paths). Verdicts
+// also go to an optional shared store (robots-store.ts), so processes on one database fetch each
+// robots.txt once per TTL between them.
 import type { Reason } from "../core/reasons.ts";
-import { normalizePercentEncoding } from "../core/url.ts";
+import {
+  allows,
+  type CompiledRobots,
+  compileGroup,
+  compileRule,
+  requestTarget,
+  ruleMatches,
+} from "./robots-match.ts";
+import { escapePattern, groupFor, parseRobots, type RobotsGroup } from "./robots-parse.ts";
 import type { RobotsStore, StoredRobots } from "./robots-store.ts";
 
-export interface RobotsRule {
-  allow: boolean;
-  pattern: string;
-}
+export { ROBOTS_MAX_RULES } from "./robots-match.ts";
+export {
+  groupFor,
+  parseRobots,
+  ROBOTS_MAX_BYTES,
+  ROBOTS_MAX_LINE_BYTES,
+  type RobotsGroup,
+  type RobotsRule,
+} from "./robots-parse.ts";
 
-export interface RobotsGroup {
-  agents: string[];
-  rules: RobotsRule[];
-  /** Crawl-delay in seconds, when the group sets one. */
-  crawlDelay?: number;
-}
-
-/** RFC 9309 2.5: crawlers must parse at least 500 KiB; the rest is ignored. */
-export const ROBOTS_MAX_BYTES = 500 * 1024;
-
-export function parseRobots(text: string): RobotsGroup[] {
-  const groups: RobotsGroup[] = [];
-  let current: RobotsGroup | undefined;
-  let lastWasAgent = false;
-  for (const raw of text.slice(0, ROBOTS_MAX_BYTES).split(/\r\n|\r|\n/)) {
-    const line = raw.replace(/#.*$/, "").trim();
-    const colon = line.indexOf(":");
-    if (colon <= 0) continue;
-    const key = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    if (key === "user-agent") {
-      if (!current || !lastWasAgent) {
-        current = { agents: [], rules: [] };
-        groups.push(current);
-      }
-      current.agents.push(value.toLowerCase());
-      lastWasAgent = true;
-      continue;
-    }
-    if (key === "allow" || key === "disallow") {
-      lastWasAgent = false;
-      // Rules before any user-agent line belong to no group (RFC 9309 2.1).
-      if (current && value !== "") current.rules.push({ allow: key === "allow", pattern: value });
-      continue;
-    }
-    if (key === "crawl-delay") {
-      lastWasAgent = false;
-      const n = Number(value);
-      if (current && Number.isFinite(n) && n >= 0) current.crawlDelay = n;
-    }
-    // Other lines (sitemap, host, …) neither start nor end a group.
-  }
-  return groups;
-}
-
-/**
- * The rules that apply to `productToken`: every group naming it (case-insensitive, merged), else
- * every `*` group (merged), else none (allow everything).
- */
-export function groupFor(groups: RobotsGroup[], productToken: string): RobotsGroup {
-  const token = productToken.toLowerCase();
-  const pick = (match: (agent: string) => boolean) => {
-    const chosen = groups.filter((g) => g.agents.some(match));
-    if (chosen.length === 0) return undefined;
-    const delays = chosen.map((g) => g.crawlDelay).filter((d): d is number => d !== undefined);
-    return {
-      agents: chosen.flatMap((g) => g.agents),
-      rules: chosen.flatMap((g) => g.rules),
-      crawlDelay: delays.length > 0 ? Math.max(...delays) : undefined,
-    };
-  };
-  return pick((a) => a === token) ?? pick((a) => a === "*") ?? { agents: [], rules: [] };
-}
-
-/** Whether `pathAndQuery` may be fetched under `group`: the longest matching rule wins, Allow on a tie. */
+/** Whether `pathAndQuery` may be fetched under `group` (compiles it: for one-off checks and tests). */
 export function isAllowed(group: RobotsGroup, pathAndQuery: string): boolean {
-  const path = normalizePercentEncoding(pathAndQuery || "/");
-  if (path === "/robots.txt") return true;
-  let best: RobotsRule | undefined;
-  for (const rule of group.rules) {
-    if (!matches(rule.pattern, path)) continue;
-    const len = normalizePercentEncoding(encodeNonAscii(rule.pattern)).length;
-    const bestLen = best ? normalizePercentEncoding(encodeNonAscii(best.pattern)).length : -1;
-    if (len > bestLen || (len === bestLen && rule.allow && !best?.allow)) best = rule;
-  }
-  return best?.allow ?? true;
+  return allows(compileGroup(group), pathAndQuery);
 }
 
-/** RFC 9309 2.2.3: `*` matches any sequence, a final `$` anchors the end; otherwise a prefix match. */
+/** Whether one rule's pattern (as written in a robots.txt) matches `path` from its start. */
 export function matches(pattern: string, path: string): boolean {
-  const anchored = pattern.endsWith("$");
-  // Patterns may carry raw UTF-8 while URL paths are percent-encoded: compare encoded forms.
-  const body = normalizePercentEncoding(encodeNonAscii(anchored ? pattern.slice(0, -1) : pattern));
-  const re = body
-    .split("*")
-    .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-    .join(".*");
-  return new RegExp(`^${re}${anchored ? "$" : ""}`, "s").test(normalizePercentEncoding(path));
-}
-
-function encodeNonAscii(s: string): string {
-  return s.replace(/\P{ASCII}+/gu, (c) => encodeURIComponent(c));
+  return ruleMatches(compileRule(false, escapePattern(pattern)), requestTarget(path));
 }
 
 /** What fetching `<origin>/robots.txt` gave. */
-export type RobotsFetch = { status: number; body: string } | { failure: Reason; message: string };
+export type RobotsFetch =
+  /** The body as fetched (bytes, so a BOM or a partial one is seen as Google sees it), or text. */
+  { status: number; body: Uint8Array | string } | { failure: Reason; message: string };
 
 export type RobotsVerdict =
   | { allowed: true; crawlDelayMs?: number }
@@ -134,13 +66,18 @@ export interface RobotsCache {
 }
 
 export function createRobotsCache(o: RobotsCacheOptions): RobotsCache {
-  const entries = new Map<string, StoredRobots>();
-  const pending = new Map<string, Promise<StoredRobots>>();
+  /** Verdicts in process; a verdict with rules carries them compiled, once. */
+  type Entry =
+    | { stored: Extract<StoredRobots, { kind: "rules" }>; compiled: CompiledRobots }
+    | { stored: Exclude<StoredRobots, { kind: "rules" }> };
+  const entries = new Map<string, Entry>();
+  const pending = new Map<string, Promise<Entry>>();
   const retryMs = o.retryMs ?? Math.min(o.ttlMs, 5 * 60_000);
   /** A group's Crawl-delay in ms, capped. */
-  const crawlDelayMs = (group: RobotsGroup) => Math.min((group.crawlDelay ?? 0) * 1000, o.crawlDelayCapMs);
+  const crawlDelayMs = (group: { crawlDelay?: number }) =>
+    Math.min((group.crawlDelay ?? 0) * 1000, o.crawlDelayCapMs);
 
-  const load = async (origin: string): Promise<StoredRobots> => {
+  const load = async (origin: string): Promise<Entry> => {
     const got = await o.fetchRobots(origin);
     const now = o.now();
     let entry: StoredRobots;
@@ -171,17 +108,19 @@ export function createRobotsCache(o: RobotsCacheOptions): RobotsCache {
   };
 
   /** Keep a verdict in process, and pass its Crawl-delay on (a readable robots.txt sets or clears it). */
-  const remember = (origin: string, entry: StoredRobots): StoredRobots => {
+  const remember = (origin: string, stored: StoredRobots): Entry => {
+    const entry: Entry =
+      stored.kind === "rules" ? { stored, compiled: compileGroup(stored.group) } : { stored };
     entries.set(origin, entry);
-    if (entry.kind === "rules") o.onCrawlDelay?.(origin, crawlDelayMs(entry.group));
-    else if (entry.kind === "allow_all") o.onCrawlDelay?.(origin, 0);
+    if (stored.kind === "rules") o.onCrawlDelay?.(origin, crawlDelayMs(stored.group));
+    else if (stored.kind === "allow_all") o.onCrawlDelay?.(origin, 0);
     return entry;
   };
 
-  const entryFor = (origin: string): Promise<StoredRobots> => {
+  const entryFor = (origin: string): Promise<Entry> => {
     const now = o.now();
     const cached = entries.get(origin);
-    if (cached && cached.expires > now) return Promise.resolve(cached);
+    if (cached && cached.stored.expires > now) return Promise.resolve(cached);
     const shared = o.store?.get(origin);
     if (shared && shared.expires > now) return Promise.resolve(remember(origin, shared));
     let p = pending.get(origin);
@@ -195,20 +134,21 @@ export function createRobotsCache(o: RobotsCacheOptions): RobotsCache {
   return {
     async check(url, origin) {
       const entry = await entryFor(origin);
-      if (entry.kind === "allow_all") return { allowed: true };
-      if (entry.kind === "unavailable") {
-        const f = entry.failure;
+      if (!("compiled" in entry)) {
+        const stored = entry.stored;
+        if (stored.kind === "allow_all") return { allowed: true };
+        const f = stored.failure;
         return {
           allowed: false,
           reason: f.reason,
           message: `${f.message}; not fetching ${url.href} until it can be read`,
-          retryAt: entry.expires,
+          retryAt: stored.expires,
         };
       }
-      const group = entry.group;
-      if (isAllowed(group, url.pathname + url.search)) {
-        if (!group.crawlDelay) return { allowed: true };
-        return { allowed: true, crawlDelayMs: crawlDelayMs(group) };
+      const robots = entry.compiled;
+      if (allows(robots, url.pathname + url.search)) {
+        if (!robots.crawlDelay) return { allowed: true };
+        return { allowed: true, crawlDelayMs: crawlDelayMs(robots) };
       }
       return {
         allowed: false,
