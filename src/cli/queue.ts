@@ -10,6 +10,7 @@ import { runQueue, StatusListenError } from "../runner/service.ts";
 import { checkListen, ListenError } from "../status/listen.ts";
 import { SchemaTooNewError } from "../store/db.ts";
 import { type ImportSummary, importStream } from "../store/import.ts";
+import { checkRejectsPath, RejectsPathError } from "../store/rejects-file.ts";
 import { openQueueStore, type SqliteJobQueue } from "../store/sqlite-queue.ts";
 import { isJobState, JOB_STATES } from "../store/types.ts";
 import { type AppContext, createContext, globalArgs, RuntimeFailure, UsageError } from "./common.ts";
@@ -121,7 +122,12 @@ Examples:
     ...globalArgs,
     file: { type: "positional", description: "Input file, or - for stdin", required: true },
     format: { type: "string", description: "auto|artifact|openalex|ids [auto]", valueHint: "FORMAT" },
-    rejects: { type: "string", description: "Where invalid lines go [<file>.rejects]", valueHint: "FILE" },
+    rejects: {
+      type: "string",
+      description:
+        "Where invalid lines go, replaced by each import (never through a symbolic link) [<file>.rejects]",
+      valueHint: "FILE",
+    },
     json: { type: "boolean", description: "Print the summary as JSON" },
     priority: { type: "string", description: "Priority of works that carry none [0]", valueHint: "N" },
   },
@@ -150,6 +156,11 @@ Examples:
         : fromStdin
           ? resolve(ctx.config.state_dir, "stdin.rejects")
           : `${file}.rejects`;
+      try {
+        checkRejectsPath(rejectsPath);
+      } catch (error) {
+        throw error instanceof RejectsPathError ? new UsageError(error.message) : error;
+      }
       const progress = progressLine(process.stderr.isTTY === true && !args.json);
       let shown = 0;
       const summary = await importStream(queue, source, {

@@ -1,7 +1,7 @@
 // The queue commands as a user runs them: `bun src/main.ts queue …` in a subprocess against a
 // temporary state directory; checks output, exit codes and what ends up in the database.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { openStateDatabase } from "../../src/store/db.ts";
 import { SqliteJobQueue } from "../../src/store/sqlite-queue.ts";
@@ -95,6 +95,17 @@ describe("queue import", () => {
     const missing = await cli(["import", "nope.jsonl"]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("nope.jsonl: no such file");
+  });
+
+  test("a symbolic link planted at the rejects path: exit 2 naming it, its target untouched, nothing imported", async () => {
+    writeFileSync(`${dir}/w.txt`, "10.1/a\nbad line\n");
+    writeFileSync(`${dir}/victim`, "precious\n");
+    symlinkSync(`${dir}/victim`, `${dir}/w.txt.rejects`);
+    const r = await cli(["import", "w.txt"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("rejects file w.txt.rejects: is a symbolic link");
+    expect(readFileSync(`${dir}/victim`, "utf8")).toBe("precious\n");
+    expect(await withQueue(async (q) => (await q.stats()).total)).toBe(0);
   });
 
   test("a database from a newer docstokg is a usage error", async () => {

@@ -1,9 +1,19 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { gzipSync } from "node:zlib";
 import { defaultConfig } from "../../src/config/schema.ts";
 import { openDatabase } from "../../src/store/db.ts";
 import { type ImportOptions, type InvalidLine, importStream } from "../../src/store/import.ts";
+import { checkRejectsPath, RejectsFile, RejectsPathError } from "../../src/store/rejects-file.ts";
 import { queuePolicy, SqliteJobQueue } from "../../src/store/sqlite-queue.ts";
 import { fixtureText } from "../support/fixtures.ts";
 import { tempDir } from "../support/temp.ts";
@@ -148,5 +158,47 @@ describe("importStream", () => {
     const { summary } = await importBytes("10.1/ok\n");
     expect(summary.rejectsPath).toBeNull();
     expect(existsSync(`${dir}/in.rejects`)).toBe(false);
+  });
+});
+
+describe("the rejects file", () => {
+  test("a second import leaves only its own invalid lines; a clean one removes the old file", async () => {
+    await importBytes("bad one\nbad two\nbad three\n");
+    await importBytes("10.1/ok\nstill bad\n");
+    expect(readFileSync(`${dir}/in.rejects`, "utf8")).toBe("still bad\n");
+    const { summary } = await importBytes("10.1/ok2\n");
+    expect(summary.rejectsPath).toBeNull();
+    expect(existsSync(`${dir}/in.rejects`)).toBe(false);
+    // No temp file is left beside it.
+    expect(readdirSync(dir).filter((name) => name.includes("rejects"))).toEqual([]);
+  });
+
+  test("a symbolic link at the destination is refused before anything is imported; its target is untouched", async () => {
+    writeFileSync(`${dir}/victim`, "precious\n");
+    symlinkSync(`${dir}/victim`, `${dir}/in.rejects`);
+    const run = importBytes("10.1/ok\nbad line\n");
+    await expect(run).rejects.toBeInstanceOf(RejectsPathError);
+    await expect(importBytes("10.1/ok\nbad line\n")).rejects.toThrow(
+      `rejects file ${dir}/in.rejects: is a symbolic link`,
+    );
+    expect(readFileSync(`${dir}/victim`, "utf8")).toBe("precious\n");
+    expect(lstatSync(`${dir}/in.rejects`).isSymbolicLink()).toBe(true);
+    expect((await queue.stats()).total).toBe(0);
+  });
+
+  test("a link planted during the import is replaced by the rename, never written through", async () => {
+    writeFileSync(`${dir}/victim`, "precious\n");
+    const rejects = new RejectsFile(`${dir}/in.rejects`);
+    rejects.write("bad line");
+    symlinkSync(`${dir}/victim`, `${dir}/in.rejects`);
+    rejects.commit();
+    expect(readFileSync(`${dir}/victim`, "utf8")).toBe("precious\n");
+    expect(lstatSync(`${dir}/in.rejects`).isFile()).toBe(true);
+    expect(readFileSync(`${dir}/in.rejects`, "utf8")).toBe("bad line\n");
+  });
+
+  test("a directory at the destination is refused", () => {
+    mkdirSync(`${dir}/in.rejects`);
+    expect(() => checkRejectsPath(`${dir}/in.rejects`)).toThrow("is a directory");
   });
 });
