@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import { defineCommand } from "citty";
 import { type Artifact, normalizeArtifact } from "../artifact/artifact.ts";
 import { artifactFromIdentifier, isInputFormat } from "../artifact/input.ts";
+import { redactDeep } from "../core/redact.ts";
 import type { RunSummary } from "../runner/orchestrator.ts";
 import { runQueue, StatusListenError } from "../runner/service.ts";
 import { checkListen, ListenError } from "../status/listen.ts";
@@ -361,7 +362,9 @@ Examples:
       );
     }
     await withQueue(args, async ({ queue }) => {
-      const page = await queue.list({ state, reason: args.reason, limit, cursor });
+      const listed = await queue.list({ state, reason: args.reason, limit, cursor });
+      // Rows written before ids were redacted, and the artifact's own URLs, may carry credentials.
+      const page = { ...listed, jobs: listed.jobs.map((job) => redactDeep(job) as typeof job) };
       if (args.json) {
         for (const job of page.jobs) out(`${JSON.stringify(job)}\n`);
       } else if (page.jobs.length === 0) {
@@ -391,7 +394,8 @@ Examples:
   async run({ args }) {
     const id = String(args.id);
     await withQueue(args, async ({ queue }) => {
-      const detail = await queue.show(id);
+      const found = await queue.show(id);
+      const detail = found && (redactDeep(found) as typeof found);
       if (!detail) throw new UsageError(`${JSON.stringify(id)}: no job with this artifact id or job id`);
       out(args.json ? `${JSON.stringify(detail)}\n` : jobDetailText(detail, columns()));
     });

@@ -108,6 +108,30 @@ describe("queue import", () => {
     expect(await withQueue(async (q) => (await q.stats()).total)).toBe(0);
   });
 
+  test("credentials: user-info lines are invalid with a reason naming the line; secret parameters never reach ids, list or show", async () => {
+    writeFileSync(
+      `${dir}/urls.txt`,
+      ["http://alice:hunter2@files.example/a.pdf", "https://files.example/b.pdf?api_key=s3cr3t&id=2"].join(
+        "\n",
+      ),
+    );
+    const r = await cli(["import", "urls.txt"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("1 new, 0 duplicate, 1 invalid");
+    expect(r.stderr).toContain("line 1: expected a URL without user name or password");
+    expect(r.stderr).not.toContain("hunter2");
+    const list = await cli(["list", "--json"]);
+    const show = await cli(["show", "url:https://files.example/b.pdf?api_key=REDACTED&id=2", "--json"]);
+    expect(show.code).toBe(0);
+    for (const text of [list.stdout, show.stdout, (await cli(["list"])).stdout]) {
+      expect(text).toContain("api_key=REDACTED");
+      expect(text).not.toContain("s3cr3t");
+    }
+    // The queue keeps the URL as given, so the file is fetched with its key.
+    const stored = await withQueue((q) => q.show("url:https://files.example/b.pdf?api_key=REDACTED&id=2"));
+    expect(stored?.job.artifact.pdf_urls).toEqual(["https://files.example/b.pdf?api_key=s3cr3t&id=2"]);
+  });
+
   test("a database from a newer docstokg is a usage error", async () => {
     await withQueue(async (q) => {
       q.db.run("INSERT INTO schema_version (version, name, applied_at) VALUES (500, 'future', 0)");
