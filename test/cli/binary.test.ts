@@ -135,6 +135,25 @@ describe("config commands", () => {
     ]);
   });
 
+  test("what the runner would refuse: config check and queue run both exit 2 naming each key", async () => {
+    writeFileSync(
+      join(dir, "runner.toml"),
+      '[politeness.rates]\nmetadata = "0/s"\nlanding = "1/0s"\n[network]\nallow_private = ["10.0.0.0/33"]\nconnect_timeout_s = inf\n',
+    );
+    const expected = [
+      'error: politeness.rates.metadata: expected a usable rate: "0/s" allows no requests; the count must be above 0 (in runner.toml)',
+      'error: politeness.rates.landing: expected a usable rate: "1/0s" has an empty period; it must be above 0 (in runner.toml)',
+      'error: network.allow_private[0]: expected a CIDR like "127.0.0.0/8" or "fc00::/7", got "10.0.0.0/33" (in runner.toml)',
+      "error: network.connect_timeout_s: expected a number ≥ 0.01 and ≤ 2147483, got Infinity (in runner.toml)",
+    ];
+    const check = await runBinary(["config", "check", "runner.toml"], { cwd: dir });
+    expect({ code: check.code, lines: oneLine(check.stderr) }).toEqual({ code: 2, lines: expected });
+    const run = await runBinary(["queue", "run", "--config", "runner.toml", "--state-dir", "st", "--drain"], {
+      cwd: dir,
+    });
+    expect({ code: run.code, lines: oneLine(run.stderr) }).toEqual({ code: 2, lines: expected });
+  });
+
   test("config check: TOML syntax error names file and line", async () => {
     const r = await runBinary(["config", "check", "broken.toml"], { cwd: dir });
     expect(r.code).toBe(2);
