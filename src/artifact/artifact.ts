@@ -97,6 +97,11 @@ function canonicalList(urls: string[] | null | undefined, field: string): Parsed
 
 type IdNormalizer = (raw: string) => string | null;
 
+/** Set `key` as a plain data property, whatever its name (assignment to `__proto__` would not). */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 function normalizeField(
   raw: string | number | null | undefined,
   field: string,
@@ -171,12 +176,21 @@ export function normalizeArtifact(input: unknown, options: { viaSchema?: boolean
   if (landing.value) out.landing_urls = landing.value;
   if (raw.priority !== undefined) out.priority = raw.priority;
 
-  let meta: Record<string, unknown> | undefined = raw.meta ? { ...raw.meta } : undefined;
-  for (const key of Object.keys(raw)) {
+  // Keys are taken from the input as parsed (JSON.parse keeps `__proto__` as an own key; the schema
+  // path would drop it) into a null-prototype object written with defineProperty, so keys named
+  // like Object.prototype members (`__proto__`, `constructor`, `toString`) are kept as data.
+  const source = input as Record<string, unknown>;
+  let meta: Record<string, unknown> | undefined;
+  const metaInput = Object.hasOwn(source, "meta") ? source.meta : undefined;
+  if (metaInput !== undefined && metaInput !== null) {
+    meta = Object.create(null) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(metaInput as object)) setOwn(meta, key, value);
+  }
+  for (const key of Object.keys(source)) {
     if (KNOWN_KEYS.has(key)) continue;
-    meta ??= {};
+    meta ??= Object.create(null) as Record<string, unknown>;
     // An explicit meta entry wins over a stray top-level key of the same name.
-    if (!(key in meta)) meta[key] = (raw as Record<string, unknown>)[key];
+    if (!Object.hasOwn(meta, key)) setOwn(meta, key, source[key]);
   }
   if (meta) out.meta = meta;
 

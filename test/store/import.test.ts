@@ -9,12 +9,15 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
+import { PassThrough } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { defaultConfig } from "../../src/config/schema.ts";
 import { openDatabase } from "../../src/store/db.ts";
 import { type ImportOptions, type InvalidLine, importStream } from "../../src/store/import.ts";
 import { checkRejectsPath, RejectsFile, RejectsPathError } from "../../src/store/rejects-file.ts";
 import { queuePolicy, SqliteJobQueue } from "../../src/store/sqlite-queue.ts";
+import { exportOutcomes } from "../../src/telemetry/export.ts";
+import { manifestLine, sqliteOutboxStore } from "../../src/telemetry/manifest.ts";
 import { fixtureText } from "../support/fixtures.ts";
 import { tempDir } from "../support/temp.ts";
 
@@ -200,5 +203,38 @@ describe("the rejects file", () => {
   test("a directory at the destination is refused", () => {
     mkdirSync(`${dir}/in.rejects`);
     expect(() => checkRejectsPath(`${dir}/in.rejects`)).toThrow("is a directory");
+  });
+});
+
+describe("meta keys named like Object.prototype members", () => {
+  test("survive import, the store, the manifest and manifest export (JSONL and CSV)", async () => {
+    const line = JSON.stringify({ doi: "10.1/proto", title: "T" }).replace(
+      /}$/,
+      ',"__proto__":{"polluted":true},"constructor":"c","toString":"s","meta":{"__proto__":"m","hasOwnProperty":1,"valueOf":[2]}}',
+    );
+    const { summary } = await importBytes(`${line}\n`);
+    expect(summary).toMatchObject({ added: 1, invalid: 0 });
+    const expectedJson =
+      '{"__proto__":"m","hasOwnProperty":1,"valueOf":[2],"constructor":"c","toString":"s"}';
+    const shown = await queue.show("doi:10.1/proto");
+    expect(JSON.stringify(shown?.job.artifact.meta)).toBe(expectedJson);
+    expect(Object.keys(shown?.job.artifact.meta ?? {})).toEqual(Object.keys(JSON.parse(expectedJson)));
+    // Nothing was polluted on the way.
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+
+    const [job] = await queue.lease("t", 1);
+    if (!job) throw new Error("nothing leased");
+    await queue.ack(job.id, job.token, { state: "done", reason: "ok" });
+    const [outcome] = sqliteOutboxStore(queue.db).outcomesAfter(0, 10);
+    if (!outcome) throw new Error("no outcome");
+    expect(JSON.stringify(JSON.parse(manifestLine(outcome)).meta)).toBe(expectedJson);
+    for (const format of ["jsonl", "csv"] as const) {
+      const sink = new PassThrough();
+      const chunks: Buffer[] = [];
+      sink.on("data", (c: Buffer) => chunks.push(c));
+      await exportOutcomes(queue.db, sink, format);
+      const text = Buffer.concat(chunks).toString("utf8");
+      expect(text).toContain(format === "csv" ? expectedJson.replaceAll('"', '""') : expectedJson);
+    }
   });
 });
