@@ -3,7 +3,7 @@
 // schema and reports every wrong key with where it came from. Only `loadConfig` touches the disk.
 import * as v from "valibot";
 import { coerceText } from "./coerce.ts";
-import { envSettings } from "./env.ts";
+import { envSettings, referenceVariables } from "./env.ts";
 import { chooseConfigFile, readConfigFile } from "./file.ts";
 import { describeExpected, formatPath, type SchemaNode, schemaAt, unwrap } from "./introspect.ts";
 import { type Config, ConfigSchema, isSecretKey } from "./schema.ts";
@@ -185,6 +185,8 @@ export interface LoadOptions {
 export interface LoadedConfig extends ResolvedConfig {
   /** The config file that was read, if any. */
   file?: string;
+  /** The reference implementation's variables found in the environment and ignored. */
+  ignoredVariables: string[];
 }
 
 /** The effective configuration for a command: defaults < file < environment < flags. */
@@ -197,7 +199,11 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   }
   settings.push(...envSettings(options.env, SCHEMA));
   settings.push(...(options.flags ?? []));
-  return { ...resolveConfig(settings), file: choice?.path };
+  return {
+    ...resolveConfig(settings),
+    file: choice?.path,
+    ignoredVariables: referenceVariables(options.env),
+  };
 }
 
 /** Validate one file on its own (defaults underneath, no environment or flags): `config check`. */

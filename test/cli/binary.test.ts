@@ -1,6 +1,8 @@
 // The compiled binary, run as a user would: from an empty directory, with a clean environment.
+
+import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import type { ArgsDef, CommandDef } from "citty";
@@ -152,6 +154,48 @@ describe("config commands", () => {
       cwd: dir,
     });
     expect({ code: run.code, lines: oneLine(run.stderr) }).toEqual({ code: 2, lines: expected });
+  });
+
+  test("a reference state directory: its queue under its own name is converted and its ENABLE switches ignored, each said once", async () => {
+    mkdirSync(join(dir, "ref"), { recursive: true });
+    const ref = new Database(join(dir, "ref", "workqueue.sqlite"), { create: true });
+    ref.run(
+      "CREATE TABLE jobs (id INTEGER PRIMARY KEY, artifact_id TEXT NOT NULL UNIQUE, artifact_json TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, lease_expires_at TEXT, worker_id TEXT)",
+    );
+    const t = "2025-10-21T12:00:00+00:00";
+    ref
+      .query(
+        "INSERT INTO jobs VALUES (1, 'doi:10.1/a', '{\"doi\":\"10.1/a\"}', 'queued', 0, ?1, ?1, NULL, NULL)",
+      )
+      .run(t);
+    ref
+      .query(
+        "INSERT INTO jobs VALUES (2, 'doi:10.1/b', '{\"doi\":\"10.1/b\"}', 'done', 1, ?1, ?1, NULL, NULL)",
+      )
+      .run(t);
+    ref.close();
+    const env = {
+      PATH: process.env.PATH ?? "/usr/bin",
+      DOCSTOKG_ENABLE_IDEMPOTENCY: "1",
+      DOCSTOKG_ENABLE_FALLBACK_STRATEGY: "true",
+    };
+    const r = await runBinary(["queue", "stats", "--json", "--state-dir", "ref", "--log-format", "json"], {
+      cwd: dir,
+      env,
+    });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ total: 2 });
+    const lines = oneLine(r.stderr);
+    expect(lines).toHaveLength(2);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({
+      level: "warn",
+      msg: expect.stringContaining("ignoring DOCSTOKG_ENABLE_FALLBACK_STRATEGY, DOCSTOKG_ENABLE_IDEMPOTENCY"),
+    });
+    expect(lines[1]).toBe(
+      `warning: found the reference implementation's queue ref/workqueue.sqlite and converted a copy of it into ref/queue.db; the original is left as it was`,
+    );
+    const again = await runBinary(["queue", "stats", "--json", "--state-dir", "ref"], { cwd: dir });
+    expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 0, stderr: "" });
   });
 
   test("config check: TOML syntax error names file and line", async () => {

@@ -208,6 +208,21 @@ describe("errors name the key, the value, what was expected and where it came fr
     ]);
   });
 
+  test("the reference implementation's DOCSTOKG_ENABLE_* switches are ignored and listed, not errors", async () => {
+    const env = {
+      DOCSTOKG_ENABLE_STREAMING: "1",
+      DOCSTOKG_ENABLE_IDEMPOTENCY: "true",
+      DOCSTOKG_QUEUE__MAX_ATTEMPTS: "7",
+    };
+    const loaded = await loadConfig({ cwd: dirWith({}), env });
+    expect(loaded.ignoredVariables).toEqual(["DOCSTOKG_ENABLE_IDEMPOTENCY", "DOCSTOKG_ENABLE_STREAMING"]);
+    expect(loaded.config.queue.max_attempts).toBe(7);
+    // Other unknown variables are still errors.
+    expect(
+      await problemsOf(() => loadConfig({ cwd: dirWith({}), env: { ...env, DOCSTOKG_ENABLED: "1" } })),
+    ).toEqual(["enabled: unknown key (from env DOCSTOKG_ENABLED)"]);
+  });
+
   test("wrong type from a file", async () => {
     const cwd = dirWith({
       "docstokg.toml": '[orchestrator]\nmax_workers = "many"\n[politeness]\nrobots = "sometimes"\n',
