@@ -218,8 +218,8 @@ describe("config commands", () => {
     expect(r.stdout).toMatch(/^orchestrator\.max_workers = 4 +# file good\.toml$/m);
     expect(r.stdout).toMatch(/^queue\.max_attempts = 7 +# env DOCSTOKG_QUEUE__MAX_ATTEMPTS$/m);
     expect(r.stdout).toMatch(/^out_dir = "\/lib" +# flag --out$/m);
-    expect(r.stdout).toMatch(/^resolvers\.semantic_scholar\.api_key = "\[redacted\]" +# env S2_API_KEY$/m);
-    expect(r.stdout).toMatch(/^status\.token = "\[redacted\]" +# file good\.toml$/m);
+    expect(r.stdout).toMatch(/^resolvers\.semantic_scholar\.api_key = "REDACTED" +# env S2_API_KEY$/m);
+    expect(r.stdout).toMatch(/^status\.token = "REDACTED" +# file good\.toml$/m);
     expect(r.stdout + r.stderr).not.toContain("s2-very-secret");
     expect(r.stdout + r.stderr).not.toContain("tok-s3cret-value");
   });
