@@ -2,6 +2,7 @@
 // identifier and URL it carries, and derivation of its id (SPEC 2.3). Unknown top-level keys are
 // moved into `meta` so nothing a caller sent is silently dropped.
 import * as v from "valibot";
+import { redactText, redactUrl } from "../core/redact.ts";
 import {
   normalizeArxiv,
   normalizeDoi,
@@ -9,7 +10,7 @@ import {
   normalizePmcid,
   normalizePmid,
 } from "./identifiers.ts";
-import { canonicalUrl } from "./url.ts";
+import { canonicalUrl, inputUrlProblem } from "./url.ts";
 
 export interface Artifact {
   id: string;
@@ -57,7 +58,8 @@ export function deriveArtifactId(a: Omit<Artifact, "id">): string | null {
   if (a.arxiv) return `arxiv:${a.arxiv}`;
   if (a.openalex) return `openalex:${a.openalex}`;
   const url = a.pdf_urls?.[0] ?? a.landing_urls?.[0];
-  return url ? `url:${url}` : null;
+  // The id is shown and recorded everywhere; the URL itself is kept as given for fetching.
+  return url ? `url:${redactUrl(url)}` : null;
 }
 
 function issueText(issues: v.BaseIssue<unknown>[]): string {
@@ -72,7 +74,7 @@ function canonicalList(urls: string[] | null | undefined, field: string): Parsed
   if (urls.length === 1) {
     const only = canonicalUrl(urls[0] as string);
     return only === null
-      ? { ok: false, reason: `${field}[0]: expected an absolute http(s) URL, got ${JSON.stringify(urls[0])}` }
+      ? { ok: false, reason: `${field}[0]: ${inputUrlProblem(urls[0] as string)}` }
       : { ok: true, value: [only] };
   }
   const out: string[] = [];
@@ -82,7 +84,7 @@ function canonicalList(urls: string[] | null | undefined, field: string): Parsed
     if (canonical === null) {
       return {
         ok: false,
-        reason: `${field}[${i}]: expected an absolute http(s) URL, got ${JSON.stringify(urls[i])}`,
+        reason: `${field}[${i}]: ${inputUrlProblem(urls[i] as string)}`,
       };
     }
     if (!seen.has(canonical)) {
@@ -94,6 +96,11 @@ function canonicalList(urls: string[] | null | undefined, field: string): Parsed
 }
 
 type IdNormalizer = (raw: string) => string | null;
+
+/** Set `key` as a plain data property, whatever its name (assignment to `__proto__` would not). */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
 
 function normalizeField(
   raw: string | number | null | undefined,
@@ -169,16 +176,25 @@ export function normalizeArtifact(input: unknown, options: { viaSchema?: boolean
   if (landing.value) out.landing_urls = landing.value;
   if (raw.priority !== undefined) out.priority = raw.priority;
 
-  let meta: Record<string, unknown> | undefined = raw.meta ? { ...raw.meta } : undefined;
-  for (const key of Object.keys(raw)) {
+  // Keys are taken from the input as parsed (JSON.parse keeps `__proto__` as an own key; the schema
+  // path would drop it) into a null-prototype object written with defineProperty, so keys named
+  // like Object.prototype members (`__proto__`, `constructor`, `toString`) are kept as data.
+  const source = input as Record<string, unknown>;
+  let meta: Record<string, unknown> | undefined;
+  const metaInput = Object.hasOwn(source, "meta") ? source.meta : undefined;
+  if (metaInput !== undefined && metaInput !== null) {
+    meta = Object.create(null) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(metaInput as object)) setOwn(meta, key, value);
+  }
+  for (const key of Object.keys(source)) {
     if (KNOWN_KEYS.has(key)) continue;
-    meta ??= {};
+    meta ??= Object.create(null) as Record<string, unknown>;
     // An explicit meta entry wins over a stray top-level key of the same name.
-    if (!(key in meta)) meta[key] = (raw as Record<string, unknown>)[key];
+    if (!Object.hasOwn(meta, key)) setOwn(meta, key, source[key]);
   }
   if (meta) out.meta = meta;
 
-  const id = raw.id ?? deriveArtifactId(out);
+  const id = raw.id === undefined ? deriveArtifactId(out) : redactText(raw.id);
   if (id === null) {
     return {
       ok: false,

@@ -1,6 +1,8 @@
 // One input line → one Artifact (SPEC 2.2). A line is an artifact JSON object, an OpenAlex work
 // record or a bare identifier; `auto` decides per line. Failures are values carrying a reason that
 // names what was wrong, for the import report and the rejects file.
+
+import { redactUrl } from "../core/redact.ts";
 import { type Artifact, normalizeArtifact, type Parsed } from "./artifact.ts";
 import {
   normalizeArxiv,
@@ -10,7 +12,7 @@ import {
   normalizePmid,
 } from "./identifiers.ts";
 import { artifactFromOpenAlex, isOpenAlexWork } from "./openalex.ts";
-import { canonicalUrl } from "./url.ts";
+import { canonicalUrl, inputUrlProblem } from "./url.ts";
 
 export const INPUT_FORMATS = ["auto", "artifact", "openalex", "ids"] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
@@ -57,7 +59,9 @@ export function artifactFromIdentifier(raw: string): Parsed<Artifact> {
   }
   if (lower.startsWith("http://") || lower.startsWith("https://")) {
     const url = canonicalUrl(text);
-    return url ? { ok: true, value: { id: `url:${url}`, pdf_urls: [url] } } : fail("an absolute http(s) URL");
+    return url
+      ? { ok: true, value: { id: `url:${redactUrl(url)}`, pdf_urls: [url] } }
+      : { ok: false, reason: inputUrlProblem(text) };
   }
   if (/^\d+$/.test(text))
     return fail("an identifier with its kind (a bare number is ambiguous: write pmid:<n>)");

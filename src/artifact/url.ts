@@ -1,6 +1,7 @@
 // Canonical form of an artifact's http(s) links (SPEC 2.3) for import and dedupe. The rules live in
 // src/core/url.ts, the one canonicalizer every part uses; this adds the http(s)-only rule and a fast
 // path for bulk input, where most URLs are canonical already and can skip the parser.
+import { hasUserinfo, redactUrl } from "../core/redact.ts";
 import { parseUrl } from "../core/url.ts";
 
 // Canonical already: lowercase scheme, a plain lowercase DNS name whose last label cannot be read as
@@ -16,10 +17,26 @@ function isAlreadyCanonical(text: string): boolean {
   return !path.includes("%") && !DOT_SEGMENT.test(path) && !text.includes("xn--");
 }
 
-/** The canonical form of an http(s) URL, or null when `raw` is not an absolute http(s) URL. */
+/**
+ * The canonical form of an http(s) URL, or null when `raw` is not an absolute http(s) URL or names
+ * a user or password (credentials would be recorded with the work: see `inputUrlProblem`).
+ */
 export function canonicalUrl(raw: string): string | null {
   const text = raw.trim();
   return isAlreadyCanonical(text) ? text : canonicalUrlSlow(text);
+}
+
+/**
+ * Why an input URL is refused, worded for the import report without quoting a password, or null
+ * when `canonicalUrl` accepts it.
+ */
+export function inputUrlProblem(raw: string): string {
+  const text = raw.trim();
+  const parsed = /^https?:\/\//i.test(text) ? parseUrl(text) : null;
+  if (parsed?.ok && hasUserinfo(parsed.url)) {
+    return `expected a URL without user name or password (credentials in a URL would be recorded with the work; give the service's token another way), got ${JSON.stringify(redactUrl(text))}`;
+  }
+  return `expected an absolute http(s) URL, got ${JSON.stringify(redactUrl(text))}`;
 }
 
 /** The same as canonicalUrl, always through the parser (the reference the fast path is tested against). */
@@ -30,5 +47,6 @@ export function canonicalUrlSlow(raw: string): string | null {
   if (!parsed.ok) return null;
   const { url } = parsed;
   if ((url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") return null;
+  if (hasUserinfo(url)) return null;
   return url.href;
 }

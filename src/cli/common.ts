@@ -123,6 +123,11 @@ export async function createContext(
   const configFlag = typeof args.config === "string" && args.config !== "" ? args.config : undefined;
   const loaded = await loadConfig({ configFlag, env, cwd: options.cwd ?? process.cwd(), flags });
   const log = createLogger({ level, format, sink, secrets: secretValues(loaded.config) });
+  if (loaded.ignoredVariables.length > 0) {
+    log.warn(
+      `ignoring ${loaded.ignoredVariables.join(", ")}: feature switches of the reference implementation, which docstokg does not use (remove them from the environment)`,
+    );
+  }
   return {
     config: loaded.config,
     sources: loaded.sources,

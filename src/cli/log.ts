@@ -3,6 +3,7 @@
 // journald and log shippers read as is. Secret values never reach either.
 import { type ConsolaInstance, type ConsolaReporter, createConsola, type LogObject } from "consola";
 import { isSecretKey } from "../config/schema.ts";
+import { REDACTED, redactText } from "../core/redact.ts";
 
 export const LOG_LEVELS = {
   silent: Number.NEGATIVE_INFINITY,
@@ -29,8 +30,6 @@ export interface LoggerOptions {
   secrets?: readonly string[];
 }
 
-const REDACTED = "[redacted]";
-
 /** consola's type of a line → the level name written in JSON lines. */
 function levelName(type: LogObject["type"]): string {
   switch (type) {
@@ -47,17 +46,21 @@ function levelName(type: LogObject["type"]): string {
   }
 }
 
-/** Replace every secret value inside `text`. Short values are ignored so words are not mangled. */
+/**
+ * Replace every configured secret value inside `text` (short values are ignored so words are not
+ * mangled), and redact user-info and secret query parameters of every URL it quotes.
+ */
 export function scrub(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) if (secret.length >= 4) out = out.replaceAll(secret, REDACTED);
-  return out;
+  return redactText(out);
 }
 
 function plainFields(value: unknown, depth = 0): unknown {
   if (value instanceof Error) return { name: value.name, message: value.message };
   if (Array.isArray(value)) return depth > 4 ? "[…]" : value.map((v) => plainFields(v, depth + 1));
   if (typeof value === "bigint") return value.toString();
+  if (typeof value === "string") return redactText(value);
   if (typeof value !== "object" || value === null) return value;
   if (depth > 4) return "{…}";
   const out: Record<string, unknown> = {};
@@ -92,7 +95,6 @@ export function jsonReporter(sink: LogSink, secrets: readonly string[]): Consola
 }
 
 function scrubbed(inner: ConsolaReporter, secrets: readonly string[]): ConsolaReporter {
-  if (secrets.length === 0) return inner;
   const clean = (a: unknown): unknown =>
     typeof a === "string"
       ? scrub(a, secrets)

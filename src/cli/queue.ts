@@ -5,11 +5,13 @@ import { resolve } from "node:path";
 import { defineCommand } from "citty";
 import { type Artifact, normalizeArtifact } from "../artifact/artifact.ts";
 import { artifactFromIdentifier, isInputFormat } from "../artifact/input.ts";
+import { redactDeep } from "../core/redact.ts";
 import type { RunSummary } from "../runner/orchestrator.ts";
 import { runQueue, StatusListenError } from "../runner/service.ts";
 import { checkListen, ListenError } from "../status/listen.ts";
 import { SchemaTooNewError } from "../store/db.ts";
 import { type ImportSummary, importStream } from "../store/import.ts";
+import { checkRejectsPath, RejectsPathError } from "../store/rejects-file.ts";
 import { openQueueStore, type SqliteJobQueue } from "../store/sqlite-queue.ts";
 import { isJobState, JOB_STATES } from "../store/types.ts";
 import { type AppContext, createContext, globalArgs, RuntimeFailure, UsageError } from "./common.ts";
@@ -121,7 +123,12 @@ Examples:
     ...globalArgs,
     file: { type: "positional", description: "Input file, or - for stdin", required: true },
     format: { type: "string", description: "auto|artifact|openalex|ids [auto]", valueHint: "FORMAT" },
-    rejects: { type: "string", description: "Where invalid lines go [<file>.rejects]", valueHint: "FILE" },
+    rejects: {
+      type: "string",
+      description:
+        "Where invalid lines go, replaced by each import (never through a symbolic link) [<file>.rejects]",
+      valueHint: "FILE",
+    },
     json: { type: "boolean", description: "Print the summary as JSON" },
     priority: { type: "string", description: "Priority of works that carry none [0]", valueHint: "N" },
   },
@@ -150,6 +157,11 @@ Examples:
         : fromStdin
           ? resolve(ctx.config.state_dir, "stdin.rejects")
           : `${file}.rejects`;
+      try {
+        checkRejectsPath(rejectsPath);
+      } catch (error) {
+        throw error instanceof RejectsPathError ? new UsageError(error.message) : error;
+      }
       const progress = progressLine(process.stderr.isTTY === true && !args.json);
       let shown = 0;
       const summary = await importStream(queue, source, {
@@ -350,7 +362,9 @@ Examples:
       );
     }
     await withQueue(args, async ({ queue }) => {
-      const page = await queue.list({ state, reason: args.reason, limit, cursor });
+      const listed = await queue.list({ state, reason: args.reason, limit, cursor });
+      // Rows written before ids were redacted, and the artifact's own URLs, may carry credentials.
+      const page = { ...listed, jobs: listed.jobs.map((job) => redactDeep(job) as typeof job) };
       if (args.json) {
         for (const job of page.jobs) out(`${JSON.stringify(job)}\n`);
       } else if (page.jobs.length === 0) {
@@ -380,7 +394,8 @@ Examples:
   async run({ args }) {
     const id = String(args.id);
     await withQueue(args, async ({ queue }) => {
-      const detail = await queue.show(id);
+      const found = await queue.show(id);
+      const detail = found && (redactDeep(found) as typeof found);
       if (!detail) throw new UsageError(`${JSON.stringify(id)}: no job with this artifact id or job id`);
       out(args.json ? `${JSON.stringify(detail)}\n` : jobDetailText(detail, columns()));
     });

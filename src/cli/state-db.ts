@@ -2,11 +2,11 @@
 // manifest export): a missing database is an error naming the directory, never a new empty one.
 import type { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
-import { databasePath, openStateDatabase, SchemaTooNewError } from "../store/db.ts";
+import { databasePath, openStateDatabase, referenceDatabaseIn, SchemaTooNewError } from "../store/db.ts";
 import { RuntimeFailure, UsageError } from "./common.ts";
 
 export function openExistingState(stateDir: string): Database {
-  if (!existsSync(databasePath(stateDir))) {
+  if (!existsSync(databasePath(stateDir)) && referenceDatabaseIn(stateDir) === null) {
     throw new RuntimeFailure(
       `no queue database in ${stateDir} (expected ${databasePath(stateDir)}; set --state-dir or state_dir)`,
     );

@@ -13,6 +13,20 @@ export const RESERVED_VARIABLES: readonly string[] = [
   "DOCSTOKG_LOG_FORMAT",
 ];
 
+/**
+ * The reference implementation's feature gates (`DOCSTOKG_ENABLE_IDEMPOTENCY`, `…_STREAMING`, …):
+ * left in environments carried over from it, they name nothing here (no key lives under `enable`),
+ * so they are ignored with one warning instead of failing every command as unknown keys.
+ */
+export const REFERENCE_VARIABLE_PREFIX = "DOCSTOKG_ENABLE_";
+
+/** The reference's variables present in `env`, sorted. */
+export function referenceVariables(env: Record<string, string | undefined>): string[] {
+  return Object.keys(env)
+    .filter((name) => name.startsWith(REFERENCE_VARIABLE_PREFIX) && env[name] !== undefined)
+    .sort();
+}
+
 /** Well-known variables mapped onto keys; a DOCSTOKG_ variable for the same key wins over them. */
 export const CREDENTIAL_VARIABLES: ReadonlyArray<{ variable: string; path: string[] }> = [
   { variable: "UNPAYWALL_EMAIL", path: ["contact_email"] },
@@ -48,7 +62,12 @@ export function envSettings(env: Record<string, string | undefined>, schema: Sch
   };
   for (const { variable, path } of CREDENTIAL_VARIABLES) add(variable, path);
   const own = Object.keys(env)
-    .filter((name) => name.startsWith(ENV_PREFIX) && !RESERVED_VARIABLES.includes(name))
+    .filter(
+      (name) =>
+        name.startsWith(ENV_PREFIX) &&
+        !RESERVED_VARIABLES.includes(name) &&
+        !name.startsWith(REFERENCE_VARIABLE_PREFIX),
+    )
     .sort();
   for (const variable of own) add(variable, variablePath(variable));
   return settings;

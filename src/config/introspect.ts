@@ -75,7 +75,8 @@ export function defaultOf(node: SchemaNode): unknown {
 function bounds(node: SchemaNode): string {
   const min = action(node, "min_value")?.requirement;
   const max = action(node, "max_value")?.requirement;
-  return `${min === undefined ? "" : ` ≥ ${min}`}${max === undefined ? "" : ` ≤ ${max}`}`;
+  const parts = [min === undefined ? "" : `≥ ${min}`, max === undefined ? "" : `≤ ${max}`].filter(Boolean);
+  return parts.length ? ` ${parts.join(" and ")}` : "";
 }
 
 function itemsOf(node: SchemaNode): string {
@@ -96,7 +97,7 @@ export function describeExpected(node: SchemaNode): string {
     case "boolean":
       return "true or false";
     case "string": {
-      for (const t of ["regex", "email", "url"]) {
+      for (const t of ["regex", "check", "email", "url"]) {
         const m = action(n, t)?.message;
         if (typeof m === "string") return m;
       }

@@ -4,7 +4,12 @@ import { ConfigSchema } from "./schema.ts";
 
 /** The JSON Schema (draft-07) describing a docstokg config file. */
 export function configJsonSchema(): Record<string, unknown> {
-  const schema = toJsonSchema(ConfigSchema, { errorMode: "throw" }) as Record<string, unknown>;
+  // Semantic checks (a rate above zero, a well-formed CIDR) have no JSON Schema form; `config check`
+  // applies them.
+  const schema = toJsonSchema(ConfigSchema, {
+    errorMode: "throw",
+    ignoreActions: ["check", "raw_check"],
+  }) as Record<string, unknown>;
   return {
     $schema: schema.$schema,
     title: "docstokg configuration",

@@ -3,7 +3,7 @@
 // schema and reports every wrong key with where it came from. Only `loadConfig` touches the disk.
 import * as v from "valibot";
 import { coerceText } from "./coerce.ts";
-import { envSettings } from "./env.ts";
+import { envSettings, referenceVariables } from "./env.ts";
 import { chooseConfigFile, readConfigFile } from "./file.ts";
 import { describeExpected, formatPath, type SchemaNode, schemaAt, unwrap } from "./introspect.ts";
 import { type Config, ConfigSchema, isSecretKey } from "./schema.ts";
@@ -70,6 +70,7 @@ function findSource(settings: readonly Setting[], path: readonly (string | numbe
 function formatValue(value: unknown, secret: boolean): string {
   if (value === undefined) return "nothing";
   if (value === null) return "null";
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
   if (secret) return Array.isArray(value) ? "a list" : `a ${typeof value}`;
   const text = typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
@@ -120,9 +121,13 @@ function describeIssues(issues: readonly v.BaseIssue<unknown>[], settings: reado
     const node = schemaAt(SCHEMA, path);
     if ((issue.type === "strict_object" && issue.expected === "never") || !node) {
       problems.push(`${shown}: unknown key${where}${suggestion(path)}`);
+    } else if (issue.type === "raw_check") {
+      // A semantic check (a rate of zero) words its whole problem, value included.
+      problems.push(`${shown}: ${issue.message}${where}`);
     } else {
       const got = formatValue(issue.input, isSecretKey(path.join(".")));
-      problems.push(`${shown}: expected ${describeExpected(node)}, got ${got}${where}`);
+      const expected = issue.type === "check" ? issue.message : describeExpected(node);
+      problems.push(`${shown}: expected ${expected}, got ${got}${where}`);
     }
   }
   return problems;
@@ -180,6 +185,8 @@ export interface LoadOptions {
 export interface LoadedConfig extends ResolvedConfig {
   /** The config file that was read, if any. */
   file?: string;
+  /** The reference implementation's variables found in the environment and ignored. */
+  ignoredVariables: string[];
 }
 
 /** The effective configuration for a command: defaults < file < environment < flags. */
@@ -192,7 +199,11 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   }
   settings.push(...envSettings(options.env, SCHEMA));
   settings.push(...(options.flags ?? []));
-  return { ...resolveConfig(settings), file: choice?.path };
+  return {
+    ...resolveConfig(settings),
+    file: choice?.path,
+    ignoredVariables: referenceVariables(options.env),
+  };
 }
 
 /** Validate one file on its own (defaults underneath, no environment or flags): `config check`. */

@@ -1,10 +1,11 @@
-// Keeping secrets out of output: `config print` shows "[redacted]" for them and the logger scrubs
-// their values from every message.
+// Keeping configured secrets out of output: `config print` shows the one redaction marker (core/redact)
+// for them and the logger scrubs their values from every message.
+import { REDACTED } from "../core/redact.ts";
 import { isSecretKey } from "./schema.ts";
 
-export const REDACTED = "[redacted]";
+export { REDACTED };
 
-/** A deep copy of `value` with every secret key's value replaced by "[redacted]". */
+/** A deep copy of `value` with every secret key's value replaced by the redaction marker. */
 export function redactSecrets<T>(value: T, path: string[] = []): T {
   if (Array.isArray(value)) return value.map((item) => redactSecrets(item, path)) as T;
   if (typeof value !== "object" || value === null) {

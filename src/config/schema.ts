@@ -1,16 +1,26 @@
 // The one configuration schema: keys, types, defaults and documentation all live here.
 // Everything else (loading, precedence, `config schema`, the README reference) is derived from it.
 import * as v from "valibot";
+import { parseCidr } from "../core/ip.ts";
+import { RATE_PATTERN, rateInterval } from "../core/rate.ts";
 
 /**
  * A rate such as "10/s", "1/3s", "100/min", "0.5/s", "2/1.5s" or "1 per 3 s": requests per period.
- * Groups: count, optional period length, unit. Parsed into an interval by src/politeness/rate.ts.
+ * Groups: count, optional period length, unit. Parsed into an interval by src/core/rate.ts.
  */
-export const RATE_PATTERN =
-  /^\s*(\d+(?:\.\d+)?)\s*(?:\/|\s+per\s+)\s*(\d+(?:\.\d+)?)?\s*(ms|s|secs?|seconds?|m|mins?|minutes?|h|hours?)\s*$/;
+export { RATE_PATTERN };
 
-const seconds = (def: number, description: string, min = 0) =>
-  v.optional(v.pipe(v.number(), v.minValue(min), v.description(description)), def);
+/**
+ * The longest duration a timer can wait: setTimeout/AbortSignal.timeout take a 32-bit signed
+ * number of milliseconds and treat anything larger (Infinity included) as 1 ms.
+ */
+export const MAX_TIMER_S = Math.floor((2 ** 31 - 1) / 1000);
+/** Ages and freshness compared with timestamps only (never waited for): finite, at most 10 years. */
+const MAX_AGE_S = 10 * 365 * 86_400;
+
+const seconds = (def: number, description: string, min = 0, max = MAX_TIMER_S) =>
+  v.optional(v.pipe(v.number(), v.minValue(min), v.maxValue(max), v.description(description)), def);
+const age = (def: number, description: string) => seconds(def, description, 0, MAX_AGE_S);
 const int = (def: number, description: string, min = 1) =>
   v.optional(v.pipe(v.number(), v.integer(), v.minValue(min), v.description(description)), def);
 const bool = (def: boolean, description: string) =>
@@ -19,6 +29,11 @@ const rate = (def: string | undefined, description: string) => {
   const s = v.pipe(
     v.string(),
     v.regex(RATE_PATTERN, 'a rate like "2/s", "1/3s", "100/min" or "1 per 3 s"'),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      const r = rateInterval(dataset.value);
+      if (!r.ok) addIssue({ message: `expected a usable rate: ${r.problem}` });
+    }),
     v.description(description),
   );
   return def === undefined ? v.optional(s) : v.optional(s, def);
@@ -160,7 +175,7 @@ export const ConfigSchema = v.strictObject({
       breaker_failures: int(5, "Consecutive failures (5xx, timeouts, resets) that open a host's breaker."),
       breaker_reset_s: seconds(60, "Time an open breaker waits before one trial request."),
       robots: bool(true, "Obey robots.txt for landing pages and artifacts."),
-      robots_ttl_s: seconds(
+      robots_ttl_s: age(
         3600,
         "How long a robots.txt answer is cached (shared by the processes on one state database).",
       ),
@@ -172,7 +187,12 @@ export const ConfigSchema = v.strictObject({
     v.strictObject({
       allow_private: v.optional(
         v.pipe(
-          v.array(v.string()),
+          v.array(
+            v.pipe(
+              v.string(),
+              v.check((text) => parseCidr(text) !== undefined, 'a CIDR like "127.0.0.0/8" or "fc00::/7"'),
+            ),
+          ),
           v.description("CIDRs of private/loopback addresses that may be contacted (empty: none)."),
         ),
         [],
@@ -182,7 +202,7 @@ export const ConfigSchema = v.strictObject({
       total_timeout_s: seconds(600, "Longest time for one request including its body.", 0.01),
       max_redirects: int(10, "Redirect hops followed (each one re-checked).", 0),
       metadata_retries: int(3, "Retries of a metadata request on 429/5xx/network errors.", 0),
-      cache_ttl_s: seconds(86400, "Default freshness of cached metadata responses without Cache-Control."),
+      cache_ttl_s: age(86400, "Default freshness of cached metadata responses without Cache-Control."),
       user_agent: v.optional(v.pipe(v.string(), v.description("Override the User-Agent product token."))),
     }),
     {},
@@ -194,7 +214,7 @@ export const ConfigSchema = v.strictObject({
       accept_xml: bool(false, "Keep JATS XML full text when no PDF is found."),
       max_candidates: int(24, "Candidates tried per job before `budget_exhausted`."),
       job_budget_s: seconds(600, "Longest time spent on one job.", 1),
-      temp_max_age_s: seconds(86400, "Temp files older than this are swept at start."),
+      temp_max_age_s: age(86400, "Temp files older than this are swept at start."),
       retries: int(
         3,
         "Per candidate (file or landing page): how many 429/503 answers are asked again within the same attempt, each after the host's Retry-After (or its backoff).",

@@ -2,7 +2,18 @@
 // content type last since it is sometimes the full text), skipping TDM text/xml and text/plain links
 // that need tokens; message.resource.primary.URL is the landing candidate.
 import type { ApiResolver } from "./resolver.ts";
-import { compact, expectObject, httpUrl, isObject, objects, text, trimSlash, uniqueSeeds } from "./shape.ts";
+import {
+  compact,
+  DOT_SEGMENT_SKIP,
+  expectObject,
+  httpUrl,
+  identifierPath,
+  isObject,
+  objects,
+  text,
+  trimSlash,
+  uniqueSeeds,
+} from "./shape.ts";
 import type { CandidateSeed, ResolverMapping } from "./types.ts";
 
 export const crossref: ApiResolver = {
@@ -10,9 +21,11 @@ export const crossref: ApiResolver = {
   kind: "api",
   request(work, settings) {
     if (!work.doi) return { skip: "no DOI" };
+    const path = identifierPath(work.doi, "encode");
+    if (path === null) return { skip: DOT_SEGMENT_SKIP };
     const base = trimSlash(settings.resolvers.crossref.base_url);
     const mailto = settings.email ? `?mailto=${encodeURIComponent(settings.email)}` : "";
-    return { url: `${base}/works/${encodeURIComponent(work.doi)}${mailto}` };
+    return { url: `${base}/works/${path}${mailto}` };
   },
   map(body): ResolverMapping {
     const message = expectObject(expectObject(body, "the Crossref answer").message, "Crossref `message`");

@@ -2,7 +2,7 @@
 // arXiv id (on arxiv.org, never export.arxiv.org) and the Europe PMC / PMC renders for a PMCID.
 import { normalizeArxiv, normalizePmcid } from "./ids.ts";
 import type { ResolverSettings, StaticResolver } from "./resolver.ts";
-import { httpUrl, trimSlash } from "./shape.ts";
+import { httpUrl, identifierPath, trimSlash } from "./shape.ts";
 import type { CandidateSeed, ResolvableWork } from "./types.ts";
 
 /** The PDF URLs for an arXiv id and a PMCID (also used for identifiers other resolvers derive). */
@@ -14,9 +14,12 @@ export function idCandidates(
   const d = settings.resolvers.direct;
   const out: CandidateSeed[] = [];
   const provenance = via ? { via } : {};
-  const arxiv = normalizeArxiv(ids.arxiv);
+  // Both shapes admit no dot segment today; the helper keeps it so if they ever widen.
+  const arxivId = normalizeArxiv(ids.arxiv);
+  const arxiv = arxivId && identifierPath(arxivId, "keep");
   if (arxiv) out.push({ url: `${trimSlash(d.base_url)}/pdf/${arxiv}`, kind: "pdf", provenance });
-  const pmcid = normalizePmcid(ids.pmcid);
+  const pmcidId = normalizePmcid(ids.pmcid);
+  const pmcid = pmcidId && identifierPath(pmcidId, "encode");
   if (pmcid) {
     out.push({
       url: `${trimSlash(d.europepmc_base_url)}/articles/${pmcid}?pdf=render`,

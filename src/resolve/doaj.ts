@@ -1,7 +1,18 @@
 // `doaj`: GET /search/articles/<url-encoded "doi:<doi>"> (the query is part of the path) →
 // results[].bibjson.link[] of type fulltext: PDF links are candidates, HTML links landing pages.
 import type { ApiResolver } from "./resolver.ts";
-import { compact, expectObject, httpUrl, isObject, objects, text, trimSlash, uniqueSeeds } from "./shape.ts";
+import {
+  compact,
+  DOT_SEGMENT_SKIP,
+  expectObject,
+  httpUrl,
+  identifierPath,
+  isObject,
+  objects,
+  text,
+  trimSlash,
+  uniqueSeeds,
+} from "./shape.ts";
 import type { CandidateSeed, ResolverMapping } from "./types.ts";
 
 export const doaj: ApiResolver = {
@@ -9,8 +20,10 @@ export const doaj: ApiResolver = {
   kind: "api",
   request(work, settings) {
     if (!work.doi) return { skip: "no DOI" };
+    const path = identifierPath(`doi:${work.doi}`, "encode");
+    if (path === null) return { skip: DOT_SEGMENT_SKIP };
     const base = trimSlash(settings.resolvers.doaj.base_url);
-    return { url: `${base}/search/articles/${encodeURIComponent(`doi:${work.doi}`)}?page=1&pageSize=3` };
+    return { url: `${base}/search/articles/${path}?page=1&pageSize=3` };
   },
   map(body): ResolverMapping {
     const r = expectObject(body, "the DOAJ answer");

@@ -5,8 +5,10 @@ import { idsFromPmhId, normalizePmcid, normalizePmid, pmcidFromUrl } from "./ids
 import type { ApiResolver } from "./resolver.ts";
 import {
   compact,
+  DOT_SEGMENT_SKIP,
   expectObject,
   httpUrl,
+  identifierPath,
   isObject,
   type Json,
   objects,
@@ -52,9 +54,11 @@ export const openalex: ApiResolver = {
   request(work, settings) {
     if (!work.doi) return { skip: "no DOI" };
     if (!settings.openalexApiKey) return { skip: "no OpenAlex API key (set OPENALEX_API_KEY)" };
+    const path = identifierPath(work.doi, "encode");
+    if (path === null) return { skip: DOT_SEGMENT_SKIP };
     const base = trimSlash(settings.resolvers.openalex.base_url);
     return {
-      url: `${base}/works/doi:${encodeURIComponent(work.doi)}?api_key=${encodeURIComponent(settings.openalexApiKey)}`,
+      url: `${base}/works/doi:${path}?api_key=${encodeURIComponent(settings.openalexApiKey)}`,
     };
   },
   map(body): ResolverMapping {

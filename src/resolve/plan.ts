@@ -5,6 +5,7 @@
 // `fetch`, the runner and tests.
 import type { Config, ResolverName } from "../config/schema.ts";
 import { isTransient, type Reason } from "../core/reasons.ts";
+import { redactText } from "../core/redact.ts";
 import type { HttpClient } from "../net/types.ts";
 import { discard, readBounded } from "./body.ts";
 import { idCandidates } from "./direct.ts";
@@ -435,7 +436,7 @@ class Plan<T> {
         return {
           state,
           reason: res.reason,
-          note: withoutSecrets(res.message),
+          note: redactText(res.message),
           retryAt: res.retryAt,
           mapping: { candidates: [], derived: {} },
         };
@@ -456,7 +457,7 @@ class Plan<T> {
       return {
         state: "unsettled",
         reason: "conn_error",
-        note: withoutSecrets(e instanceof Error ? e.message : String(e)),
+        note: redactText(e instanceof Error ? e.message : String(e)),
         mapping: { candidates: [], derived: {} },
       };
     } finally {
@@ -706,14 +707,6 @@ function definedIds(work: ResolvableWork): Partial<ResolvableWork> {
   const out: Partial<ResolvableWork> = {};
   for (const k of ["doi", "pmid", "pmcid", "arxiv"] as const) if (work[k]) out[k] = work[k];
   return out;
-}
-
-/**
- * A client message with credential and contact parameters of quoted URLs masked: resolver notes are
- * persisted with the job and printed by `resolve`, and OpenAlex takes its key in the query.
- */
-export function withoutSecrets(message: string): string {
-  return message.replace(/([?&](?:api_key|apikey|key|token|email|mailto)=)[^&\s"'<>]+/gi, "$1REDACTED");
 }
 
 function startsWithPdf(bytes: Uint8Array): boolean {

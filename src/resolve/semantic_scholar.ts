@@ -2,7 +2,16 @@
 // answer "" rather than null); externalIds.ArXiv / PubMedCentral feed `direct`.
 import { normalizeArxiv, normalizePmcid, normalizePmid } from "./ids.ts";
 import type { ApiResolver } from "./resolver.ts";
-import { compact, expectObject, httpUrl, isObject, text, trimSlash } from "./shape.ts";
+import {
+  compact,
+  DOT_SEGMENT_SKIP,
+  expectObject,
+  httpUrl,
+  identifierPath,
+  isObject,
+  text,
+  trimSlash,
+} from "./shape.ts";
 import type { CandidateSeed, ResolverMapping } from "./types.ts";
 
 export const semanticScholar: ApiResolver = {
@@ -10,8 +19,10 @@ export const semanticScholar: ApiResolver = {
   kind: "api",
   request(work, settings) {
     if (!work.doi) return { skip: "no DOI" };
+    const path = identifierPath(work.doi, "encode");
+    if (path === null) return { skip: DOT_SEGMENT_SKIP };
     const base = trimSlash(settings.resolvers.semantic_scholar.base_url);
-    const url = `${base}/paper/DOI:${encodeURIComponent(work.doi)}?fields=openAccessPdf,externalIds,isOpenAccess`;
+    const url = `${base}/paper/DOI:${path}?fields=openAccessPdf,externalIds,isOpenAccess`;
     return settings.s2ApiKey ? { url, headers: { "x-api-key": settings.s2ApiKey } } : { url };
   },
   map(body): ResolverMapping {

@@ -47,10 +47,20 @@ export function compact<T extends object>(o: T): T {
   return out as T;
 }
 
-/** Path-encode a DOI for services that take it raw in the path, keeping its `/` separators. */
-export function doiPath(doi: string): string {
-  return doi.split("/").map(encodeURIComponent).join("/");
+/**
+ * An identifier as URL path text, percent-encoded, with its `/` kept as separators for services that
+ * take it that way (doi.org, Unpaywall, arXiv) or encoded into one segment. Null when a segment would
+ * be `.` or `..`: the URL parser removes such segments (decoding `%2e` first), so the request would
+ * go to another path on the host, and no encoding asks the service for the same identifier.
+ */
+export function identifierPath(id: string, slashes: "keep" | "encode"): string | null {
+  const segments = slashes === "keep" ? id.split("/") : [id];
+  if (segments.some((s) => s === "." || s === "..")) return null;
+  return segments.map(encodeURIComponent).join("/");
 }
+
+/** Why a resolver does not ask for an identifier `identifierPath` refuses. */
+export const DOT_SEGMENT_SKIP = "identifier has a `.` or `..` path segment";
 
 export function trimSlash(base: string): string {
   return base.replace(/\/+$/, "");

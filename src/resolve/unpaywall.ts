@@ -4,9 +4,10 @@ import { idsFromPmhId, pmcidFromUrl } from "./ids.ts";
 import type { ApiResolver } from "./resolver.ts";
 import {
   compact,
-  doiPath,
+  DOT_SEGMENT_SKIP,
   expectObject,
   httpUrl,
+  identifierPath,
   isObject,
   type Json,
   objects,
@@ -22,8 +23,10 @@ export const unpaywall: ApiResolver = {
   request(work, settings) {
     if (!work.doi) return { skip: "no DOI" };
     if (!settings.email) return { skip: "no contact email (set contact_email or DOCSTOKG_CONTACT_EMAIL)" };
+    const path = identifierPath(work.doi, "keep");
+    if (path === null) return { skip: DOT_SEGMENT_SKIP };
     const base = trimSlash(settings.resolvers.unpaywall.base_url);
-    return { url: `${base}/v2/${doiPath(work.doi)}?email=${encodeURIComponent(settings.email)}` };
+    return { url: `${base}/v2/${path}?email=${encodeURIComponent(settings.email)}` };
   },
   map(body): ResolverMapping {
     const r = expectObject(body, "the Unpaywall answer");

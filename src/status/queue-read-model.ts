@@ -1,19 +1,9 @@
 // Adapts the store's JobQueue to what the status endpoint reads and controls. URLs in job details
-// pass through the manifest's redaction, so a key in a query string never leaves through the API.
+// pass through the one redaction helper, so a key in a query string never leaves through the API.
 import type { Database } from "bun:sqlite";
+import { redactDeep } from "../core/redact.ts";
 import type { JobQueue } from "../store/types.ts";
-import { redactText } from "../telemetry/manifest.ts";
 import { BadCursorError, type StatusControls, type StatusReadModel } from "./read-model.ts";
-
-/** Copies a JSON-like value with every URL inside its strings redacted. */
-export function redactDeep(value: unknown, depth = 0): unknown {
-  if (typeof value === "string") return value.includes("://") ? redactText(value) : value;
-  if (depth > 16 || value === null || typeof value !== "object") return value;
-  if (Array.isArray(value)) return value.map((v) => redactDeep(v, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v, depth + 1);
-  return out;
-}
 
 export function queueReadModel(queue: JobQueue, db: Database): StatusReadModel {
   const probe = db.query("SELECT 1 FROM jobs LIMIT 1");

@@ -1,11 +1,14 @@
 // Opening the queue database: the file under the state directory, the pragmas SPEC 3 requires,
 // and the generic migration runner (one transaction per migration, versions recorded in a table).
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { MIGRATIONS, type Migration } from "./migrations.ts";
+import { isReferenceJobsTable } from "./reference-import.ts";
 
 export const DATABASE_FILE = "queue.db";
+/** The reference implementation's default name for its queue in the state directory. */
+export const REFERENCE_DATABASE_FILE = "workqueue.sqlite";
 /** How long a statement waits for another connection's write lock before failing. */
 export const BUSY_TIMEOUT_MS = 5000;
 export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
@@ -117,7 +120,67 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
   return db;
 }
 
-/** Open the queue database of a state directory. */
-export function openStateDatabase(stateDir: string, options: OpenDatabaseOptions = {}): Database {
+export interface StateDatabaseOptions extends OpenDatabaseOptions {
+  /** Told when a reference database was converted (default: a warning line on stderr). */
+  onNotice?: (message: string) => void;
+}
+
+/**
+ * Open the queue database of a state directory. When it has none but holds the reference
+ * implementation's queue under that one's own name, a copy of it becomes the queue database (the
+ * schema migration converts it, as it does a reference file named queue.db); the original is kept.
+ */
+export function openStateDatabase(stateDir: string, options: StateDatabaseOptions = {}): Database {
+  if (!options.readonly) {
+    const converted = adoptReferenceDatabase(stateDir);
+    if (converted) {
+      const notice = options.onNotice ?? ((m: string) => void process.stderr.write(`warning: ${m}\n`));
+      notice(
+        `found the reference implementation's queue ${converted} and converted a copy of it into ${databasePath(stateDir)}; the original is left as it was`,
+      );
+    }
+  }
   return openDatabase(databasePath(stateDir), options);
+}
+
+/** The reference database of a state directory without a queue database of its own, if any. */
+export function referenceDatabaseIn(stateDir: string): string | null {
+  const reference = join(stateDir, REFERENCE_DATABASE_FILE);
+  if (existsSync(databasePath(stateDir)) || !existsSync(reference)) return null;
+  let db: Database | undefined;
+  try {
+    db = new Database(reference, { readonly: true, strict: true });
+    return isReferenceJobsTable(db) ? reference : null;
+  } catch {
+    return null; // not a database at all: not ours to touch
+  } finally {
+    db?.close();
+  }
+}
+
+/**
+ * Copy the reference database (WAL included) to queue.db; the caller's migration converts it. The
+ * copy is linked into place, never renamed over: when two processes start together, the one that
+ * comes second keeps the first one's (possibly already migrated) database. Returns the reference
+ * path when this call made the copy.
+ */
+function adoptReferenceDatabase(stateDir: string): string | null {
+  const reference = referenceDatabaseIn(stateDir);
+  if (reference === null) return null;
+  const temp = join(stateDir, `.${DATABASE_FILE}.${process.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`);
+  const source = new Database(reference, { readonly: true, strict: true });
+  try {
+    source.run(`VACUUM INTO '${temp.replaceAll("'", "''")}'`);
+  } finally {
+    source.close();
+  }
+  try {
+    linkSync(temp, databasePath(stateDir));
+    return reference;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return null;
+    throw error;
+  } finally {
+    rmSync(temp, { force: true });
+  }
 }

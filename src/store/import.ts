@@ -4,6 +4,7 @@
 import type { Artifact } from "../artifact/artifact.ts";
 import { type InputFormat, parseInputLine } from "../artifact/input.ts";
 import { type LineEvent, openInputStream, readLineBatches } from "../artifact/lines.ts";
+import { RejectsFile } from "./rejects-file.ts";
 import type { JobQueue } from "./types.ts";
 
 export const IMPORT_BATCH = 2000;
@@ -34,27 +35,6 @@ export interface ImportOptions {
   batchSize?: number;
   onInvalid?: (line: InvalidLine) => void;
   onProgress?: (summary: ImportSummary) => void;
-}
-
-/** Appends rejected lines to a file opened only when the first one arrives. */
-class RejectsFile {
-  private sink: ReturnType<ReturnType<typeof Bun.file>["writer"]> | null = null;
-  constructor(readonly path: string) {}
-  private open() {
-    this.sink ??= Bun.file(this.path).writer({ highWaterMark: 64 * 1024 });
-    return this.sink;
-  }
-  write(bytes: Uint8Array | string, newline = true): void {
-    const sink = this.open();
-    sink.write(bytes);
-    if (newline) sink.write("\n");
-  }
-  get used(): boolean {
-    return this.sink !== null;
-  }
-  async close(): Promise<void> {
-    if (this.sink) await this.sink.end();
-  }
 }
 
 function describeReadError(error: unknown): string {
@@ -129,20 +109,25 @@ export async function importStream(
   } catch (error) {
     summary.readError = describeReadError(error);
   }
-  while (batches) {
-    let next: IteratorResult<LineEvent[]>;
-    try {
-      next = await batches.next();
-    } catch (error) {
-      summary.readError = describeReadError(error);
-      break;
+  try {
+    while (batches) {
+      let next: IteratorResult<LineEvent[]>;
+      try {
+        next = await batches.next();
+      } catch (error) {
+        summary.readError = describeReadError(error);
+        break;
+      }
+      if (next.done) break;
+      for (const event of next.value) handle(event);
+      if (batch.length >= batchSize) await flush();
     }
-    if (next.done) break;
-    for (const event of next.value) handle(event);
-    if (batch.length >= batchSize) await flush();
+    await flush();
+  } catch (error) {
+    rejects.discard();
+    throw error;
   }
-  await flush();
-  await rejects.close();
   summary.rejectsPath = rejects.used ? rejects.path : null;
+  rejects.commit();
   return summary;
 }

@@ -24,6 +24,7 @@
 import type { Database } from "bun:sqlite";
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { redactText, redactUrl } from "../core/redact.ts";
 import {
   OUTCOME_WITH_ARTIFACT_COLUMNS,
   type OutcomeWithArtifactRecordRow,
@@ -50,31 +51,6 @@ export interface ManifestOutcome extends OutcomeDetail {
   finishedAt: number;
   /** The artifact (SPEC 2.1) the job was created from, when known. */
   artifact?: Record<string, unknown> | null;
-}
-
-const SECRET_PARAM =
-  /(^|[_-])(key|apikey|api_key|token|access_token|secret|password|passwd|pwd|sig|signature|email|mailto)$/i;
-export const REDACTED = "REDACTED";
-
-/** Drops user-info and redacts secret-looking query parameter values; non-URLs pass unchanged. */
-export function redactUrl(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return url;
-  }
-  u.username = "";
-  u.password = "";
-  for (const name of [...new Set(u.searchParams.keys())]) {
-    if (SECRET_PARAM.test(name)) u.searchParams.set(name, REDACTED);
-  }
-  return u.href;
-}
-
-/** Redacts every URL inside free text (error messages quote URLs). */
-export function redactText(text: string): string {
-  return text.replace(/https?:\/\/[^\s"'<>]+/gi, (m) => redactUrl(m));
 }
 
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());

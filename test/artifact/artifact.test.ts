@@ -242,3 +242,42 @@ describe("the hand-checked fast path", () => {
     }
   });
 });
+
+describe("credentials in input URLs", () => {
+  test("a URL with user-info is refused with a reason that does not quote the password", () => {
+    for (const line of [
+      "http://alice:hunter2@files.example/a.pdf",
+      '{"pdf_urls":["https://alice:hunter2@files.example/a.pdf"]}',
+      '{"doi":"10.1/a","landing_urls":["https://x.example/","https://alice:hunter2@files.example/"]}',
+    ]) {
+      const r = parseInputLine(line, "auto");
+      if (r.ok) throw new Error(`accepted ${line}`);
+      expect(r.reason).toContain("expected a URL without user name or password");
+      expect(r.reason).not.toContain("hunter2");
+      expect(r.reason).not.toContain("alice");
+    }
+  });
+
+  test("secret query parameters are redacted in the id; the URL is kept as given for fetching", () => {
+    const bare = artifactFromIdentifier("https://files.example/a.pdf?api_key=s3cr3t&id=7");
+    expect(bare).toEqual({
+      ok: true,
+      value: {
+        id: "url:https://files.example/a.pdf?api_key=REDACTED&id=7",
+        pdf_urls: ["https://files.example/a.pdf?api_key=s3cr3t&id=7"],
+      },
+    });
+    const obj = parseInputLine(
+      '{"landing_urls":["https://x.example/p?X-Amz-Signature=abc&X-Amz-Credential=def"]}',
+      "auto",
+    );
+    expect(obj.ok && obj.value.id).toBe(
+      "url:https://x.example/p?X-Amz-Signature=REDACTED&X-Amz-Credential=REDACTED",
+    );
+    expect(obj.ok && obj.value.landing_urls).toEqual([
+      "https://x.example/p?X-Amz-Signature=abc&X-Amz-Credential=def",
+    ]);
+    const named = normalizeArtifact({ id: "mine https://x.example/?token=t0k", doi: "10.1/a" });
+    expect(named.ok && named.value.id).toBe("mine https://x.example/?token=REDACTED");
+  });
+});

@@ -1,6 +1,8 @@
 // The compiled binary, run as a user would: from an empty directory, with a clean environment.
+
+import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import type { ArgsDef, CommandDef } from "citty";
@@ -135,6 +137,67 @@ describe("config commands", () => {
     ]);
   });
 
+  test("what the runner would refuse: config check and queue run both exit 2 naming each key", async () => {
+    writeFileSync(
+      join(dir, "runner.toml"),
+      '[politeness.rates]\nmetadata = "0/s"\nlanding = "1/0s"\n[network]\nallow_private = ["10.0.0.0/33"]\nconnect_timeout_s = inf\n',
+    );
+    const expected = [
+      'error: politeness.rates.metadata: expected a usable rate: "0/s" allows no requests; the count must be above 0 (in runner.toml)',
+      'error: politeness.rates.landing: expected a usable rate: "1/0s" has an empty period; it must be above 0 (in runner.toml)',
+      'error: network.allow_private[0]: expected a CIDR like "127.0.0.0/8" or "fc00::/7", got "10.0.0.0/33" (in runner.toml)',
+      "error: network.connect_timeout_s: expected a number ≥ 0.01 and ≤ 2147483, got Infinity (in runner.toml)",
+    ];
+    const check = await runBinary(["config", "check", "runner.toml"], { cwd: dir });
+    expect({ code: check.code, lines: oneLine(check.stderr) }).toEqual({ code: 2, lines: expected });
+    const run = await runBinary(["queue", "run", "--config", "runner.toml", "--state-dir", "st", "--drain"], {
+      cwd: dir,
+    });
+    expect({ code: run.code, lines: oneLine(run.stderr) }).toEqual({ code: 2, lines: expected });
+  });
+
+  test("a reference state directory: its queue under its own name is converted and its ENABLE switches ignored, each said once", async () => {
+    mkdirSync(join(dir, "ref"), { recursive: true });
+    const ref = new Database(join(dir, "ref", "workqueue.sqlite"), { create: true });
+    ref.run(
+      "CREATE TABLE jobs (id INTEGER PRIMARY KEY, artifact_id TEXT NOT NULL UNIQUE, artifact_json TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, lease_expires_at TEXT, worker_id TEXT)",
+    );
+    const t = "2025-10-21T12:00:00+00:00";
+    ref
+      .query(
+        "INSERT INTO jobs VALUES (1, 'doi:10.1/a', '{\"doi\":\"10.1/a\"}', 'queued', 0, ?1, ?1, NULL, NULL)",
+      )
+      .run(t);
+    ref
+      .query(
+        "INSERT INTO jobs VALUES (2, 'doi:10.1/b', '{\"doi\":\"10.1/b\"}', 'done', 1, ?1, ?1, NULL, NULL)",
+      )
+      .run(t);
+    ref.close();
+    const env = {
+      PATH: process.env.PATH ?? "/usr/bin",
+      DOCSTOKG_ENABLE_IDEMPOTENCY: "1",
+      DOCSTOKG_ENABLE_FALLBACK_STRATEGY: "true",
+    };
+    const r = await runBinary(["queue", "stats", "--json", "--state-dir", "ref", "--log-format", "json"], {
+      cwd: dir,
+      env,
+    });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ total: 2 });
+    const lines = oneLine(r.stderr);
+    expect(lines).toHaveLength(2);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({
+      level: "warn",
+      msg: expect.stringContaining("ignoring DOCSTOKG_ENABLE_FALLBACK_STRATEGY, DOCSTOKG_ENABLE_IDEMPOTENCY"),
+    });
+    expect(lines[1]).toBe(
+      `warning: found the reference implementation's queue ref/workqueue.sqlite and converted a copy of it into ref/queue.db; the original is left as it was`,
+    );
+    const again = await runBinary(["queue", "stats", "--json", "--state-dir", "ref"], { cwd: dir });
+    expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 0, stderr: "" });
+  });
+
   test("config check: TOML syntax error names file and line", async () => {
     const r = await runBinary(["config", "check", "broken.toml"], { cwd: dir });
     expect(r.code).toBe(2);
@@ -155,8 +218,8 @@ describe("config commands", () => {
     expect(r.stdout).toMatch(/^orchestrator\.max_workers = 4 +# file good\.toml$/m);
     expect(r.stdout).toMatch(/^queue\.max_attempts = 7 +# env DOCSTOKG_QUEUE__MAX_ATTEMPTS$/m);
     expect(r.stdout).toMatch(/^out_dir = "\/lib" +# flag --out$/m);
-    expect(r.stdout).toMatch(/^resolvers\.semantic_scholar\.api_key = "\[redacted\]" +# env S2_API_KEY$/m);
-    expect(r.stdout).toMatch(/^status\.token = "\[redacted\]" +# file good\.toml$/m);
+    expect(r.stdout).toMatch(/^resolvers\.semantic_scholar\.api_key = "REDACTED" +# env S2_API_KEY$/m);
+    expect(r.stdout).toMatch(/^status\.token = "REDACTED" +# file good\.toml$/m);
     expect(r.stdout + r.stderr).not.toContain("s2-very-secret");
     expect(r.stdout + r.stderr).not.toContain("tok-s3cret-value");
   });

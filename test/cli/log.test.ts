@@ -61,7 +61,7 @@ describe("secrets never reach the log", () => {
         token: "t-123456",
       });
       const text = lines.join("");
-      expect(text).toContain("GET https://api.example/x?key=[redacted]");
+      expect(text).toContain("GET https://api.example/x?key=REDACTED");
       expect(text).not.toContain("s2-0123456789abcdef");
       expect(text).not.toContain("other-value-1");
       expect(text).not.toContain("t-123456");

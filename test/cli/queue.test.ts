@@ -1,7 +1,7 @@
 // The queue commands as a user runs them: `bun src/main.ts queue …` in a subprocess against a
 // temporary state directory; checks output, exit codes and what ends up in the database.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { openStateDatabase } from "../../src/store/db.ts";
 import { SqliteJobQueue } from "../../src/store/sqlite-queue.ts";
@@ -95,6 +95,41 @@ describe("queue import", () => {
     const missing = await cli(["import", "nope.jsonl"]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("nope.jsonl: no such file");
+  });
+
+  test("a symbolic link planted at the rejects path: exit 2 naming it, its target untouched, nothing imported", async () => {
+    writeFileSync(`${dir}/w.txt`, "10.1/a\nbad line\n");
+    writeFileSync(`${dir}/victim`, "precious\n");
+    symlinkSync(`${dir}/victim`, `${dir}/w.txt.rejects`);
+    const r = await cli(["import", "w.txt"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("rejects file w.txt.rejects: is a symbolic link");
+    expect(readFileSync(`${dir}/victim`, "utf8")).toBe("precious\n");
+    expect(await withQueue(async (q) => (await q.stats()).total)).toBe(0);
+  });
+
+  test("credentials: user-info lines are invalid with a reason naming the line; secret parameters never reach ids, list or show", async () => {
+    writeFileSync(
+      `${dir}/urls.txt`,
+      ["http://alice:hunter2@files.example/a.pdf", "https://files.example/b.pdf?api_key=s3cr3t&id=2"].join(
+        "\n",
+      ),
+    );
+    const r = await cli(["import", "urls.txt"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("1 new, 0 duplicate, 1 invalid");
+    expect(r.stderr).toContain("line 1: expected a URL without user name or password");
+    expect(r.stderr).not.toContain("hunter2");
+    const list = await cli(["list", "--json"]);
+    const show = await cli(["show", "url:https://files.example/b.pdf?api_key=REDACTED&id=2", "--json"]);
+    expect(show.code).toBe(0);
+    for (const text of [list.stdout, show.stdout, (await cli(["list"])).stdout]) {
+      expect(text).toContain("api_key=REDACTED");
+      expect(text).not.toContain("s3cr3t");
+    }
+    // The queue keeps the URL as given, so the file is fetched with its key.
+    const stored = await withQueue((q) => q.show("url:https://files.example/b.pdf?api_key=REDACTED&id=2"));
+    expect(stored?.job.artifact.pdf_urls).toEqual(["https://files.example/b.pdf?api_key=s3cr3t&id=2"]);
   });
 
   test("a database from a newer docstokg is a usage error", async () => {

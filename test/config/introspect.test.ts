@@ -27,14 +27,14 @@ describe("describeExpected says what a value must be", () => {
   test.each([
     ["orchestrator.max_workers", "an integer ≥ 1"],
     ["network.max_redirects", "an integer ≥ 0"],
-    ["queue.heartbeat_s", "a number ≥ 0.1"],
+    ["queue.heartbeat_s", "a number ≥ 0.1 and ≤ 2147483"],
     ["politeness.robots", "true or false"],
     ["politeness.rates.metadata", 'a rate like "2/s", "1/3s", "100/min" or "1 per 3 s"'],
     ["contact_email", "an email address"],
     ["resolvers.crossref.base_url", "an absolute http(s) URL"],
     ["state_dir", "a non-empty string"],
     ["network.user_agent", "a string"],
-    ["network.allow_private", "a list of strings"],
+    ["network.allow_private", 'a list of items, each a CIDR like "127.0.0.0/8" or "fc00::/7"'],
     ["queue", "a table of settings"],
   ])("%s → %s", (path, expected) => {
     expect(describeExpected(at(path))).toBe(expected);

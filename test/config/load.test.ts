@@ -208,6 +208,21 @@ describe("errors name the key, the value, what was expected and where it came fr
     ]);
   });
 
+  test("the reference implementation's DOCSTOKG_ENABLE_* switches are ignored and listed, not errors", async () => {
+    const env = {
+      DOCSTOKG_ENABLE_STREAMING: "1",
+      DOCSTOKG_ENABLE_IDEMPOTENCY: "true",
+      DOCSTOKG_QUEUE__MAX_ATTEMPTS: "7",
+    };
+    const loaded = await loadConfig({ cwd: dirWith({}), env });
+    expect(loaded.ignoredVariables).toEqual(["DOCSTOKG_ENABLE_IDEMPOTENCY", "DOCSTOKG_ENABLE_STREAMING"]);
+    expect(loaded.config.queue.max_attempts).toBe(7);
+    // Other unknown variables are still errors.
+    expect(
+      await problemsOf(() => loadConfig({ cwd: dirWith({}), env: { ...env, DOCSTOKG_ENABLED: "1" } })),
+    ).toEqual(["enabled: unknown key (from env DOCSTOKG_ENABLED)"]);
+  });
+
   test("wrong type from a file", async () => {
     const cwd = dirWith({
       "docstokg.toml": '[orchestrator]\nmax_workers = "many"\n[politeness]\nrobots = "sometimes"\n',
@@ -221,7 +236,7 @@ describe("errors name the key, the value, what was expected and where it came fr
   test("wrong value from the environment names the variable", async () => {
     const env = { DOCSTOKG_ORCHESTRATOR__MAX_WORKERS: "abc", DOCSTOKG_QUEUE__LEASE_TTL_S: "0" };
     expect(await problemsOf(() => loadConfig({ cwd: dirWith({}), env }))).toEqual([
-      "queue.lease_ttl_s: expected a number ≥ 1, got 0 (from env DOCSTOKG_QUEUE__LEASE_TTL_S)",
+      "queue.lease_ttl_s: expected a number ≥ 1 and ≤ 2147483, got 0 (from env DOCSTOKG_QUEUE__LEASE_TTL_S)",
       'orchestrator.max_workers: expected an integer ≥ 1, got "abc" (from env DOCSTOKG_ORCHESTRATOR__MAX_WORKERS)',
     ]);
   });
@@ -269,6 +284,74 @@ describe("errors name the key, the value, what was expected and where it came fr
     expect(await problemsOf(() => loadConfig({ cwd, env: {} }))).toEqual([
       'state_dir: expected a non-empty string, got {"x":1} (in docstokg.toml)',
       'queue: expected a table of settings, got "fast" (in docstokg.toml)',
+    ]);
+  });
+});
+
+describe("what the runner would refuse is refused by the schema", () => {
+  test("rates that allow nothing, have an empty period or are slower than a day", async () => {
+    const cwd = dirWith({
+      "docstokg.toml": [
+        "[politeness.rates]",
+        'metadata = "0/s"',
+        'landing = "1/0s"',
+        'artifact = "1/25h"',
+        '[politeness.hosts."arxiv.org"]',
+        'rate = "0 per 3 s"',
+        '[politeness.hosts."x.example".roles]',
+        'metadata = "0.0/min"',
+      ].join("\n"),
+    });
+    expect(await problemsOf(() => checkConfigFile("docstokg.toml", cwd))).toEqual([
+      'politeness.rates.metadata: expected a usable rate: "0/s" allows no requests; the count must be above 0 (in docstokg.toml)',
+      'politeness.rates.landing: expected a usable rate: "1/0s" has an empty period; it must be above 0 (in docstokg.toml)',
+      'politeness.rates.artifact: expected a usable rate: "1/25h" is slower than one request a day; expected at least "1/24h" (in docstokg.toml)',
+      'politeness.hosts."arxiv.org".rate: expected a usable rate: "0 per 3 s" allows no requests; the count must be above 0 (in docstokg.toml)',
+      'politeness.hosts."x.example".roles.metadata: expected a usable rate: "0.0/min" allows no requests; the count must be above 0 (in docstokg.toml)',
+    ]);
+    // The slowest and a fractional rate still pass.
+    const ok = dirWith({ "docstokg.toml": '[politeness.rates]\nmetadata = "1/24h"\nlanding = "0.5/s"\n' });
+    expect((await checkConfigFile("docstokg.toml", ok)).config.politeness.rates.metadata).toBe("1/24h");
+  });
+
+  test("malformed CIDRs in network.allow_private, from a file and from the environment", async () => {
+    const cwd = dirWith({
+      "docstokg.toml":
+        '[network]\nallow_private = ["127.0.0.0/8", "10.0.0.0/33", "fc00::/7", "nonsense", "1.2.3.4/8/9"]\n',
+    });
+    const cidr = 'expected a CIDR like "127.0.0.0/8" or "fc00::/7"';
+    expect(await problemsOf(() => loadConfig({ cwd, env: {} }))).toEqual([
+      `network.allow_private[1]: ${cidr}, got "10.0.0.0/33" (in docstokg.toml)`,
+      `network.allow_private[3]: ${cidr}, got "nonsense" (in docstokg.toml)`,
+      `network.allow_private[4]: ${cidr}, got "1.2.3.4/8/9" (in docstokg.toml)`,
+    ]);
+    const env = { DOCSTOKG_NETWORK__ALLOW_PRIVATE: "127.0.0.1,300.1.1.1/8" };
+    expect(await problemsOf(() => loadConfig({ cwd: dirWith({}), env }))).toEqual([
+      `network.allow_private[1]: ${cidr}, got "300.1.1.1/8" (from env DOCSTOKG_NETWORK__ALLOW_PRIVATE)`,
+    ]);
+  });
+
+  test("durations a timer cannot wait (2^31 ms or more, inf) are refused; ages may be longer", async () => {
+    const cwd = dirWith({
+      "docstokg.toml": [
+        "[network]",
+        "connect_timeout_s = inf",
+        "total_timeout_s = 2147484",
+        "cache_ttl_s = 5000000",
+        "[download]",
+        "job_budget_s = 1e12",
+        "[queue]",
+        "heartbeat_s = 2147483",
+      ].join("\n"),
+    });
+    expect(await problemsOf(() => checkConfigFile("docstokg.toml", cwd))).toEqual([
+      "network.connect_timeout_s: expected a number ≥ 0.01 and ≤ 2147483, got Infinity (in docstokg.toml)",
+      "network.total_timeout_s: expected a number ≥ 0.01 and ≤ 2147483, got 2147484 (in docstokg.toml)",
+      "download.job_budget_s: expected a number ≥ 1 and ≤ 2147483, got 1000000000000 (in docstokg.toml)",
+    ]);
+    const env = { DOCSTOKG_NETWORK__IDLE_TIMEOUT_S: "Infinity" };
+    expect(await problemsOf(() => loadConfig({ cwd: dirWith({}), env }))).toEqual([
+      'network.idle_timeout_s: expected a number ≥ 0.01 and ≤ 2147483, got "Infinity" (from env DOCSTOKG_NETWORK__IDLE_TIMEOUT_S)',
     ]);
   });
 });

@@ -36,8 +36,8 @@ test("config print shows every key with its source and no secret value", () => {
   const text = formatEffectiveConfig(config, sources);
   expect(text).not.toContain("s2-0123456789");
   expect(text).not.toContain("tok-abcdefgh");
-  expect(text).toMatch(/^resolvers\.semantic_scholar\.api_key = "\[redacted\]"\s+# env S2_API_KEY$/m);
-  expect(text).toMatch(/^status\.token = "\[redacted\]"\s+# file d\.toml$/m);
+  expect(text).toMatch(/^resolvers\.semantic_scholar\.api_key = "REDACTED"\s+# env S2_API_KEY$/m);
+  expect(text).toMatch(/^status\.token = "REDACTED"\s+# file d\.toml$/m);
   expect(text).toMatch(/^state_dir = "\/srv\/state"\s+# flag --state-dir$/m);
   expect(text).toMatch(/^orchestrator\.max_workers = 16\s+# default$/m);
   expect(text).toMatch(/^contact_email = \(unset\)\s+# default$/m);

@@ -148,13 +148,13 @@ describe("host table: config overrides", () => {
     expect(t.policyFor("pub.example").intervalMs.landing).toBe(200);
   });
 
-  test("a rate the schema lets through but that allows nothing fails with its key path", () => {
-    expect(() =>
-      createHostTable(config({ politeness: { hosts: { "x.example": { rate: "0/s" } } } })),
-    ).toThrow(RateError);
-    expect(() =>
-      createHostTable(config({ politeness: { hosts: { "x.example": { rate: "0/s" } } } })),
-    ).toThrow('politeness.hosts.x.example.rate: "0/s"');
+  test("a rate that allows nothing: the schema refuses it, and a hand-built config still fails with its key path", () => {
+    const input = { politeness: { hosts: { "x.example": { rate: "0/s" } } } };
+    expect(v.safeParse(ConfigSchema, input).success).toBe(false);
+    const handBuilt = config({ politeness: { hosts: { "x.example": { rate: "1/s" } } } });
+    (handBuilt.politeness.hosts["x.example"] as { rate: string }).rate = "0/s";
+    expect(() => createHostTable(handBuilt)).toThrow(RateError);
+    expect(() => createHostTable(handBuilt)).toThrow('politeness.hosts.x.example.rate: "0/s"');
   });
 });
 

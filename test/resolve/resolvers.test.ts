@@ -335,3 +335,99 @@ describe("wayback", () => {
     expect(() => mapWayback("nope", "x", "pdf", settings)).toThrow(MalformedResponse);
   });
 });
+
+describe("identifiers in resolver URLs", () => {
+  const hostile = [
+    "10.1234/../../../../evil/path",
+    "10.1234/./x",
+    "10.1234/.%2e/evil",
+    "10.1234/%2e%2e/%2E%2e/evil",
+    "10.1234/..%2f..%2fevil",
+    "10.1234/..\\..\\evil",
+    "10.1234/x?y=1#z",
+    "10.1234/a/../b",
+  ];
+  const hasDotSegment = (doi: string) => doi.split("/").some((s) => s === "." || s === "..");
+
+  /** The parsed URL's path, after the URL parser's own dot-segment removal and decoding. */
+  function parsedPath(url: string, base: string): string {
+    const u = new URL(url);
+    expect(u.origin).toBe(new URL(base).origin);
+    expect(u.pathname.split("/").some((s) => s === "." || s === ".." || /^(\.|%2e){1,2}$/i.test(s))).toBe(
+      false,
+    );
+    return u.pathname;
+  }
+
+  const oneSegment = [
+    { resolver: crossref, prefix: "/works/" },
+    { resolver: doaj, prefix: "/search/articles/doi%3A" },
+    { resolver: semanticScholar, prefix: "/paper/DOI:" },
+    { resolver: openalex, prefix: "/works/doi:" },
+  ] as const;
+
+  for (const { resolver, prefix } of oneSegment) {
+    test(`${resolver.name}: the whole DOI is one path segment naming exactly that DOI`, () => {
+      for (const doi of hostile) {
+        const req = resolver.request(work({ doi }), settings);
+        if (isSkip(req)) throw new Error(`${resolver.name} skipped ${doi}: ${req.skip}`);
+        const base = config.resolvers[resolver.name].base_url;
+        const path = parsedPath(req.url, base);
+        const expected = `${new URL(base).pathname.replace(/\/$/, "")}${prefix}`;
+        expect(path.slice(0, expected.length)).toBe(expected);
+        expect(decodeURIComponent(path.slice(expected.length))).toBe(doi);
+        expect(new URL(req.url).hash).toBe("");
+      }
+    });
+  }
+
+  test("unpaywall: DOIs with a dot segment are skipped; the others keep their `/` and name exactly that DOI", () => {
+    for (const doi of hostile) {
+      const req = unpaywall.request(work({ doi }), settings);
+      if (hasDotSegment(doi)) {
+        expect(req).toEqual({ skip: "identifier has a `.` or `..` path segment" });
+        continue;
+      }
+      if (isSkip(req)) throw new Error(`unpaywall skipped ${doi}: ${req.skip}`);
+      const path = parsedPath(req.url, config.resolvers.unpaywall.base_url);
+      expect(path.startsWith("/v2/10.1234/")).toBe(true);
+      expect(path.slice(4).split("/").map(decodeURIComponent).join("/")).toBe(doi);
+      expect(new URL(req.url).searchParams.get("email")).toBe("lib@example.org");
+    }
+  });
+
+  test("doi: DOIs with a dot segment give no landing page; the others name exactly that DOI", () => {
+    for (const doi of hostile) {
+      const seeds = doiResolver.seeds(work({ doi }), settings);
+      if (hasDotSegment(doi)) {
+        expect(seeds).toEqual([]);
+        continue;
+      }
+      expect(seeds).toHaveLength(1);
+      const path = parsedPath(seeds[0]?.url as string, config.resolvers.doi.base_url);
+      expect(path.slice(1).split("/").map(decodeURIComponent).join("/")).toBe(doi);
+    }
+  });
+
+  test("pmc sends the DOI as a query parameter, never in the path", () => {
+    for (const doi of hostile) {
+      const req = pmc.request(work({ doi }), settings);
+      if (isSkip(req)) throw new Error(`pmc skipped ${doi}`);
+      const u = new URL(req.url);
+      expect(u.pathname).toBe(new URL(config.resolvers.pmc.base_url).pathname);
+      expect(u.searchParams.get("ids")).toBe(doi);
+    }
+  });
+
+  test("europepmc quotes the DOI inside its query parameter", () => {
+    for (const doi of hostile) {
+      const req = europepmc.request(work({ doi }), settings);
+      if (isSkip(req)) throw new Error(`europepmc skipped ${doi}`);
+      const u = new URL(req.url);
+      expect(u.pathname).toBe(
+        `${new URL(config.resolvers.europepmc.base_url).pathname.replace(/\/$/, "")}/search`,
+      );
+      expect(u.searchParams.get("query")).toContain(doi);
+    }
+  });
+});

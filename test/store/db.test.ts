@@ -1,6 +1,6 @@
 import { Database } from "bun:sqlite";
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { openDatabase, openStateDatabase, SchemaTooNewError, schemaVersion } from "../../src/store/db.ts";
 import { MIGRATIONS, type Migration } from "../../src/store/migrations.ts";
 import { SqliteJobQueue } from "../../src/store/sqlite-queue.ts";
@@ -276,6 +276,35 @@ describe("reference database conversion", () => {
     await q.enqueue([{ id: "doi:10.1/new", doi: "10.1/new" }]);
     expect((await q.show("doi:10.1/new"))?.job.id).toBe(8);
     db.close();
+  });
+
+  test("under its own name (workqueue.sqlite) in the state directory: a copy is converted, saying so; the original stays", async () => {
+    const reference = `${dir}/workqueue.sqlite`;
+    writeReference(reference);
+    const before = readFileSync(reference);
+    const notices: string[] = [];
+    const db = openStateDatabase(dir, { onNotice: (m) => notices.push(m) });
+    expect(notices).toEqual([
+      `found the reference implementation's queue ${reference} and converted a copy of it into ${dir}/queue.db; the original is left as it was`,
+    ]);
+    const queue = new SqliteJobQueue(db, POLICY, { now: () => Date.UTC(2026, 0, 1) });
+    expect((await queue.stats()).total).toBe(7);
+    expect((await queue.show("doi:10.1/done"))?.job.state).toBe("done");
+    db.close();
+    expect(readFileSync(reference).equals(before)).toBe(true);
+    // Opened again, the converted queue is used and nothing is converted twice.
+    const again = openStateDatabase(dir, { onNotice: (m) => notices.push(m) });
+    expect(notices).toHaveLength(1);
+    again.close();
+    expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+  });
+
+  test("a workqueue.sqlite that is not a reference queue is left alone", () => {
+    writeFileSync(`${dir}/workqueue.sqlite`, "not a database");
+    const notices: string[] = [];
+    openStateDatabase(dir, { onNotice: (m) => notices.push(m) }).close();
+    expect(notices).toEqual([]);
+    expect(readFileSync(`${dir}/workqueue.sqlite`, "utf8")).toBe("not a database");
   });
 
   test("an available_at column of the reference wins over lease_expires_at", () => {

@@ -1,10 +1,23 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { PassThrough } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { defaultConfig } from "../../src/config/schema.ts";
 import { openDatabase } from "../../src/store/db.ts";
 import { type ImportOptions, type InvalidLine, importStream } from "../../src/store/import.ts";
+import { checkRejectsPath, RejectsFile, RejectsPathError } from "../../src/store/rejects-file.ts";
 import { queuePolicy, SqliteJobQueue } from "../../src/store/sqlite-queue.ts";
+import { exportOutcomes } from "../../src/telemetry/export.ts";
+import { manifestLine, sqliteOutboxStore } from "../../src/telemetry/manifest.ts";
 import { fixtureText } from "../support/fixtures.ts";
 import { tempDir } from "../support/temp.ts";
 
@@ -148,5 +161,80 @@ describe("importStream", () => {
     const { summary } = await importBytes("10.1/ok\n");
     expect(summary.rejectsPath).toBeNull();
     expect(existsSync(`${dir}/in.rejects`)).toBe(false);
+  });
+});
+
+describe("the rejects file", () => {
+  test("a second import leaves only its own invalid lines; a clean one removes the old file", async () => {
+    await importBytes("bad one\nbad two\nbad three\n");
+    await importBytes("10.1/ok\nstill bad\n");
+    expect(readFileSync(`${dir}/in.rejects`, "utf8")).toBe("still bad\n");
+    const { summary } = await importBytes("10.1/ok2\n");
+    expect(summary.rejectsPath).toBeNull();
+    expect(existsSync(`${dir}/in.rejects`)).toBe(false);
+    // No temp file is left beside it.
+    expect(readdirSync(dir).filter((name) => name.includes("rejects"))).toEqual([]);
+  });
+
+  test("a symbolic link at the destination is refused before anything is imported; its target is untouched", async () => {
+    writeFileSync(`${dir}/victim`, "precious\n");
+    symlinkSync(`${dir}/victim`, `${dir}/in.rejects`);
+    const run = importBytes("10.1/ok\nbad line\n");
+    await expect(run).rejects.toBeInstanceOf(RejectsPathError);
+    await expect(importBytes("10.1/ok\nbad line\n")).rejects.toThrow(
+      `rejects file ${dir}/in.rejects: is a symbolic link`,
+    );
+    expect(readFileSync(`${dir}/victim`, "utf8")).toBe("precious\n");
+    expect(lstatSync(`${dir}/in.rejects`).isSymbolicLink()).toBe(true);
+    expect((await queue.stats()).total).toBe(0);
+  });
+
+  test("a link planted during the import is replaced by the rename, never written through", async () => {
+    writeFileSync(`${dir}/victim`, "precious\n");
+    const rejects = new RejectsFile(`${dir}/in.rejects`);
+    rejects.write("bad line");
+    symlinkSync(`${dir}/victim`, `${dir}/in.rejects`);
+    rejects.commit();
+    expect(readFileSync(`${dir}/victim`, "utf8")).toBe("precious\n");
+    expect(lstatSync(`${dir}/in.rejects`).isFile()).toBe(true);
+    expect(readFileSync(`${dir}/in.rejects`, "utf8")).toBe("bad line\n");
+  });
+
+  test("a directory at the destination is refused", () => {
+    mkdirSync(`${dir}/in.rejects`);
+    expect(() => checkRejectsPath(`${dir}/in.rejects`)).toThrow("is a directory");
+  });
+});
+
+describe("meta keys named like Object.prototype members", () => {
+  test("survive import, the store, the manifest and manifest export (JSONL and CSV)", async () => {
+    const line = JSON.stringify({ doi: "10.1/proto", title: "T" }).replace(
+      /}$/,
+      ',"__proto__":{"polluted":true},"constructor":"c","toString":"s","meta":{"__proto__":"m","hasOwnProperty":1,"valueOf":[2]}}',
+    );
+    const { summary } = await importBytes(`${line}\n`);
+    expect(summary).toMatchObject({ added: 1, invalid: 0 });
+    const expectedJson =
+      '{"__proto__":"m","hasOwnProperty":1,"valueOf":[2],"constructor":"c","toString":"s"}';
+    const shown = await queue.show("doi:10.1/proto");
+    expect(JSON.stringify(shown?.job.artifact.meta)).toBe(expectedJson);
+    expect(Object.keys(shown?.job.artifact.meta ?? {})).toEqual(Object.keys(JSON.parse(expectedJson)));
+    // Nothing was polluted on the way.
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+
+    const [job] = await queue.lease("t", 1);
+    if (!job) throw new Error("nothing leased");
+    await queue.ack(job.id, job.token, { state: "done", reason: "ok" });
+    const [outcome] = sqliteOutboxStore(queue.db).outcomesAfter(0, 10);
+    if (!outcome) throw new Error("no outcome");
+    expect(JSON.stringify(JSON.parse(manifestLine(outcome)).meta)).toBe(expectedJson);
+    for (const format of ["jsonl", "csv"] as const) {
+      const sink = new PassThrough();
+      const chunks: Buffer[] = [];
+      sink.on("data", (c: Buffer) => chunks.push(c));
+      await exportOutcomes(queue.db, sink, format);
+      const text = Buffer.concat(chunks).toString("utf8");
+      expect(text).toContain(format === "csv" ? expectedJson.replaceAll('"', '""') : expectedJson);
+    }
   });
 });

@@ -1,6 +1,7 @@
 // Attempts: one row per candidate tried (SPEC 9). Written only while the writer holds the job's
 // lease, inside the caller's transaction, so a zombie's attempts never land.
 import type { Database } from "bun:sqlite";
+import { redactUrl } from "../../core/redact.ts";
 import type { AttemptRecord } from "../types.ts";
 
 const INSERT_ATTEMPT = `INSERT INTO attempts
@@ -31,7 +32,7 @@ export function prepareInsertAttempts(db: Database): InsertAttempts {
         token,
         a.resolver ?? null,
         a.tier ?? null,
-        a.url ?? null,
+        a.url == null ? null : redactUrl(a.url),
         a.host ?? null,
         a.httpStatus ?? null,
         a.reason ?? null,

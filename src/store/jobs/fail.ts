@@ -1,7 +1,9 @@
 // A failed try: attempts+1, then back to queued after a jittered backoff (or the origin's
 // Retry-After) while tries remain and the cause is transient; otherwise `error` with an outcome.
 // Compare-and-set on the lease token like ack.
+
 import type { Database } from "bun:sqlite";
+import { redactText } from "../../core/redact.ts";
 import type { FailInput, FailResult } from "../types.ts";
 import { prepareInsertAttempts } from "./attempts.ts";
 import { prepareInsertOutcome } from "./outcome.ts";
@@ -51,7 +53,7 @@ export function prepareFailStep(db: Database): FailOperation {
     if (job === null) return false;
     const attempts = job.attempts + 1;
     const max = job.max_attempts ?? policy.maxAttempts;
-    const message = failure.message ?? null;
+    const message = failure.message == null ? null : redactText(failure.message);
     insertAttempts(jobId, token, failure.attempts ?? [], now);
     if (failure.transient && attempts < max) {
       const availableAt = policy.retryAt(attempts, failure.retryAt);

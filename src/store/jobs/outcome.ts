@@ -1,6 +1,7 @@
 // Outcome rows: one per terminal transition, numbered by `seq` in commit order for the manifest
 // outbox. Always written inside the transaction that moves the job to its terminal state.
 import type { Database } from "bun:sqlite";
+import { redactText, redactUrl } from "../../core/redact.ts";
 import type { OutcomeDetail, TerminalState } from "../types.ts";
 
 const INSERT_OUTCOME = `INSERT INTO outcomes
@@ -29,11 +30,12 @@ export function prepareInsertOutcome(db: Database): InsertOutcome {
       facts.artifactId,
       facts.state,
       facts.reason,
-      d.message ?? null,
+      // Recorded without credentials (the artifact keeps the URL as given, for fetching).
+      d.message == null ? null : redactText(d.message),
       d.resolver ?? null,
       d.tier ?? null,
-      d.url ?? null,
-      d.finalUrl ?? null,
+      d.url == null ? null : redactUrl(d.url),
+      d.finalUrl == null ? null : redactUrl(d.finalUrl),
       d.sha256 ?? null,
       d.bytes ?? null,
       d.contentType ?? null,
