@@ -1,6 +1,7 @@
 // Ordered schema migrations. Each entry moves the database from version-1 to version; entries are
 // never edited once released — a change is a new entry at the end.
 import type { Database } from "bun:sqlite";
+import { boundHttpCache } from "../net/cache.ts";
 import { createRobotsSchema } from "../net/robots-store.ts";
 import { createReportSchema } from "../telemetry/report-schema.ts";
 import { createQueueSchema } from "./queue-schema.ts";
@@ -20,6 +21,7 @@ export const MIGRATIONS: Migration[] = [
   // 4: report (attempt roles, per-host index, breaker openings) — src/telemetry/report-schema.ts
   // 5: stored_urls (canonical URL -> stored file, for reuse and conditional requests) — src/store/stored-urls.ts
   // 6: robots_cache (robots.txt verdicts shared by the processes of one database) — src/net/robots-store.ts
+  // 7: http_cache_bounds (prune times, total size kept by triggers) — src/net/cache.ts
   {
     version: 2,
     name: "politeness",
@@ -82,4 +84,5 @@ export const MIGRATIONS: Migration[] = [
   { version: 4, name: "report", up: createReportSchema },
   { version: 5, name: "stored_urls", up: createStoredUrlsSchema },
   { version: 6, name: "robots_cache", up: createRobotsSchema },
+  { version: 7, name: "http_cache_bounds", up: boundHttpCache },
 ];
