@@ -282,7 +282,10 @@ export const ConfigSchema = v.strictObject({
         v.strictObject({
           max_corruption: int(0, "Stored files whose bytes no longer match their SHA-256.", 0),
           max_429_ratio: seconds(0.02, "Share of requests answered 429, per host."),
-          max_metadata_rate_wait_p95_ms: seconds(250, "95th percentile of limiter wait for metadata."),
+          max_metadata_rate_wait_p95_ms: seconds(
+            250,
+            "95th percentile of the wait of metadata requests beyond the configured pacing (cool-downs after 429/503, Retry-After).",
+          ),
         }),
         {},
       ),

@@ -110,6 +110,7 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
     const visited: string[] = [];
     const seen = new Set<string>();
     let waited = 0;
+    let heldBack = 0;
     for (;;) {
       visited.push(url.href);
       seen.add(url.href);
@@ -141,6 +142,7 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
         return fail(permit.reason, why, url.href, { retryAt: permit.retryAt });
       }
       waited += permit.waitedMs;
+      heldBack += permit.heldBackMs ?? 0;
       const sent = await send(url, verdict.address, req, hop.role, startedAt, permit.release, extraHeaders);
       if (!sent.ok) {
         const failure = failureKind(sent.reason);
@@ -189,6 +191,7 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
         redirects: visited,
         body: sent.body,
         rateWaitMs: waited,
+        heldBackMs: heldBack,
         release: sent.release,
       };
       return { ok: true, response };

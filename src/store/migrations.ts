@@ -3,7 +3,7 @@
 import type { Database } from "bun:sqlite";
 import { boundHttpCache } from "../net/cache.ts";
 import { createRobotsSchema } from "../net/robots-store.ts";
-import { createReportSchema } from "../telemetry/report-schema.ts";
+import { addHeldBackWait, createReportSchema } from "../telemetry/report-schema.ts";
 import { createQueueSchema } from "./queue-schema.ts";
 import { createStoredUrlsSchema } from "./stored-urls.ts";
 
@@ -22,6 +22,7 @@ export const MIGRATIONS: Migration[] = [
   // 5: stored_urls (canonical URL -> stored file, for reuse and conditional requests) — src/store/stored-urls.ts
   // 6: robots_cache (robots.txt verdicts shared by the processes of one database) — src/net/robots-store.ts
   // 7: http_cache_bounds (prune times, total size kept by triggers) — src/net/cache.ts
+  // 8: attempt_held_back (wait in host-imposed cool-downs, for the report's objective) — src/telemetry/report-schema.ts
   {
     version: 2,
     name: "politeness",
@@ -85,4 +86,5 @@ export const MIGRATIONS: Migration[] = [
   { version: 5, name: "stored_urls", up: createStoredUrlsSchema },
   { version: 6, name: "robots_cache", up: createRobotsSchema },
   { version: 7, name: "http_cache_bounds", up: boundHttpCache },
+  { version: 8, name: "attempt_held_back", up: addHeldBackWait },
 ];
