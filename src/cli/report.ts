@@ -4,6 +4,7 @@
 import { defineCommand } from "citty";
 import { CLEAR_LINE } from "../telemetry/progress.ts";
 import { buildReport, reportText } from "../telemetry/report.ts";
+import { OBJECTIVE_HELP } from "../telemetry/sli.ts";
 import { type VerifyProgress, verifyLibrary, verifyProgressText } from "../telemetry/verify.ts";
 import { createContext, globalArgs, RuntimeFailure } from "./common.ts";
 import { openExistingState } from "./state-db.ts";
@@ -12,6 +13,11 @@ export const reportCommand = defineCommand({
   meta: {
     name: "report",
     description: `Summarize outcomes, yield per resolver and tier, per-host politeness and the service-level objectives.
+
+Objectives ([telemetry.objectives]; --check exits 1 when one is violated, "unmeasured" never fails):
+${Object.entries(OBJECTIVE_HELP)
+  .map(([name, text]) => `  ${name}: ${text}`)
+  .join("\n")}
 
 Examples:
   docstokg report

@@ -203,13 +203,21 @@ export const ConfigSchema = v.strictObject({
       max_redirects: int(10, "Redirect hops followed (each one re-checked).", 0),
       metadata_retries: int(3, "Retries of a metadata request on 429/5xx/network errors.", 0),
       cache_ttl_s: age(86400, "Default freshness of cached metadata responses without Cache-Control."),
+      cache_max_bytes: int(
+        256 * 1024 * 1024,
+        "Total size cap of the metadata cache in the state database, in bytes (0: cache nothing); entries expiring first are evicted.",
+        0,
+      ),
       user_agent: v.optional(v.pipe(v.string(), v.description("Override the User-Agent product token."))),
     }),
     {},
   ),
   download: v.optional(
     v.strictObject({
-      max_bytes: int(1024 * 1024 * 1024, "Largest file accepted, in bytes."),
+      max_bytes: int(
+        1024 * 1024 * 1024,
+        "Largest file accepted, in bytes (a compressed body counts decoded).",
+      ),
       min_pdf_bytes: int(1024, "Smallest file accepted as a PDF, in bytes."),
       accept_xml: bool(false, "Keep JATS XML full text when no PDF is found."),
       max_candidates: int(24, "Candidates tried per job before `budget_exhausted`."),
@@ -299,7 +307,10 @@ export const ConfigSchema = v.strictObject({
         v.strictObject({
           max_corruption: int(0, "Stored files whose bytes no longer match their SHA-256.", 0),
           max_429_ratio: seconds(0.02, "Share of requests answered 429, per host."),
-          max_metadata_rate_wait_p95_ms: seconds(250, "95th percentile of limiter wait for metadata."),
+          max_metadata_rate_wait_p95_ms: seconds(
+            250,
+            "95th percentile of the wait of metadata requests beyond the configured pacing (cool-downs after 429/503, Retry-After).",
+          ),
         }),
         {},
       ),

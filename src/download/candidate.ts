@@ -158,8 +158,11 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
         }
 
         const encoded = isEncoded(r.headers);
+        // The bytes on the wire: the file's length, or the compressed length when the server encoded
+        // it anyway (the HTTP client then decodes it, counting decoded bytes against max_bytes).
+        const announced = parseLength(r.headers.get("content-length"));
         let start = 0;
-        let total = encoded ? undefined : parseLength(r.headers.get("content-length"));
+        let total = encoded ? undefined : announced;
         if (r.status === 206) {
           const range = parseContentRange(r.headers.get("content-range"));
           const info = slot.info;
@@ -189,11 +192,12 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
             continue;
           }
         }
-        if (total !== undefined && total > deps.download.max_bytes) {
+        const sized = total ?? announced;
+        if (sized !== undefined && sized > deps.download.max_bytes) {
           await dropBody(r);
           return failure(
             "too_large",
-            `${req.url}: ${total} bytes announced, over download.max_bytes (${deps.download.max_bytes})`,
+            `${req.url}: ${sized} ${encoded ? "encoded " : ""}bytes announced, over download.max_bytes (${deps.download.max_bytes})`,
             {
               status: r.status,
               finalUrl: r.url,

@@ -101,6 +101,22 @@ export function classifyPayload(p: Payload, opts: ClassifyOptions): Verdict {
   };
 }
 
+/**
+ * Whether the first bytes already rule out everything that is kept or scraped, so the rest need not
+ * be read: no `%PDF-` in the first PDF_HEADER_WINDOW bytes, and something other than `<` first
+ * (after a byte order mark and whitespace), where every markup starts. Answers the detail of the
+ * `not_pdf` it will be, or null while undecided (fewer bytes than the window, or only whitespace).
+ */
+export function hopelessHead(head: Uint8Array): string | null {
+  if (head.length < PDF_HEADER_WINDOW) return null;
+  const text = latin1.decode(head.subarray(0, PDF_HEADER_WINDOW));
+  if (text.includes("%PDF-")) return null;
+  const start = text.startsWith("\xEF\xBB\xBF") ? text.slice(3) : text;
+  const first = /\S/.exec(start);
+  if (!first || first[0] === "<") return null;
+  return `neither a PDF nor markup in the first ${PDF_HEADER_WINDOW} bytes: starts with ${describeStart(head)}`;
+}
+
 type Markup =
   | { type: "html" }
   | { type: "xml-article" }

@@ -3,7 +3,7 @@
 // Enforces download.max_bytes and the announced length, and turns stream errors into stable reasons.
 import * as fs from "node:fs";
 import type { Reason } from "../core/reasons.ts";
-import { PDF_TRAILER_WINDOW, SNIFF_HEAD_BYTES } from "./classify.ts";
+import { hopelessHead, PDF_HEADER_WINDOW, PDF_TRAILER_WINDOW, SNIFF_HEAD_BYTES } from "./classify.ts";
 
 /** Keeps the first SNIFF_HEAD_BYTES and the last PDF_TRAILER_WINDOW bytes of a stream. */
 export class Sniffer {
@@ -284,6 +284,8 @@ export async function receiveBody(o: ReceiveOptions): Promise<ReceiveResult> {
   o.signal?.addEventListener("abort", onAbort, { once: true });
   const sink = o.sink;
   let wrote = false;
+  // Once the first KiB rules out a PDF and markup, the rest would only be written to be deleted.
+  let headJudged = false;
   try {
     for (;;) {
       if (o.signal?.aborted) return fail(abortReason(o.signal), "aborted by the caller");
@@ -296,6 +298,14 @@ export async function receiveBody(o: ReceiveOptions): Promise<ReceiveResult> {
         return fail("too_large", `body exceeds download.max_bytes (${o.maxBytes})`);
       }
       o.sniffer.push(value);
+      if (!headJudged && o.sniffer.head.length >= PDF_HEADER_WINDOW) {
+        headJudged = true;
+        const hopeless = hopelessHead(o.sniffer.head);
+        if (hopeless) {
+          await reader.cancel().catch(() => {});
+          return fail("not_pdf", `body ${hopeless}`);
+        }
+      }
       const full = sink.write(value);
       if (full) await full;
     }

@@ -1,7 +1,8 @@
 // The metadata HTTP cache (SPEC 7, an RFC 9111 subset) in SQLite: responses of role metadata only
 // (artifacts are never cached), fresh per max-age / Expires / the default TTL, revalidated with
 // ETag / Last-Modified, `no-store` respected. Keys are SHA-256 of the URL so API keys and emails in
-// query strings never rest in the database. The table is created by migration 3 (http_cache).
+// query strings never rest in the database. The table is created by migration 3 (http_cache); its
+// pruning (expired entries, a total size cap kept by triggers) by migration 9 (http_cache_bounds).
 import type { Database } from "bun:sqlite";
 
 export interface CachedResponse {
@@ -23,7 +24,54 @@ export interface MetadataCache {
   refresh(url: string, headers: Headers, now: number): CachedResponse | undefined;
   /** Largest body stored, bytes. */
   readonly maxBodyBytes: number;
+  /**
+   * Deletes entries past their prune time (bounded work per call) and, while the cache holds more
+   * than its cap, the entries that expire first. `store` calls it; answers the rows deleted.
+   */
+  prune(now: number): number;
 }
+
+/** Key, times, validators and SQLite's record and index overhead of one row, roughly. */
+export const ROW_OVERHEAD_BYTES = 256;
+/** What an entry counts against `network.cache_max_bytes`: body, kept headers, and the row around them. */
+const ENTRY_BYTES_SQL = (row: "NEW" | "OLD") =>
+  `(length(${row}.body) + length(${row}.headers) + ${ROW_OVERHEAD_BYTES})`;
+
+/**
+ * Migration 7: a prune time per entry (its expiry, or later for an entry that can still be
+ * revalidated), an index to find the next ones to go without a scan, and the cache's total size in
+ * one row kept exact by triggers, so that every process writing the cache sees the same total.
+ */
+export function boundHttpCache(db: Database): void {
+  db.run("ALTER TABLE http_cache ADD COLUMN prune_at INTEGER NOT NULL DEFAULT 0");
+  db.run("UPDATE http_cache SET prune_at = expires_at");
+  db.run("CREATE INDEX http_cache_prune ON http_cache (prune_at)");
+  db.run(`CREATE TABLE http_cache_size (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    bytes INTEGER NOT NULL
+  )`);
+  db.run(
+    `INSERT INTO http_cache_size (id, bytes)
+     SELECT 1, coalesce(sum(length(body) + length(headers) + ${ROW_OVERHEAD_BYTES}), 0) FROM http_cache`,
+  );
+  db.run(`CREATE TRIGGER http_cache_size_insert AFTER INSERT ON http_cache BEGIN
+    UPDATE http_cache_size SET bytes = bytes + ${ENTRY_BYTES_SQL("NEW")} WHERE id = 1;
+  END`);
+  db.run(`CREATE TRIGGER http_cache_size_delete AFTER DELETE ON http_cache BEGIN
+    UPDATE http_cache_size SET bytes = bytes - ${ENTRY_BYTES_SQL("OLD")} WHERE id = 1;
+  END`);
+  db.run(`CREATE TRIGGER http_cache_size_update AFTER UPDATE OF body, headers ON http_cache BEGIN
+    UPDATE http_cache_size SET bytes = bytes - ${ENTRY_BYTES_SQL("OLD")} + ${ENTRY_BYTES_SQL("NEW")} WHERE id = 1;
+  END`);
+}
+
+/** Expired entries are looked for at most this often (each process), on a store. */
+export const PRUNE_INTERVAL_MS = 60_000;
+/** Rows deleted per statement, and statements per prune: the bound on one prune's work. */
+const PRUNE_BATCH_ROWS = 128;
+const PRUNE_MAX_BATCHES = 4;
+/** Over the cap, entries go until the cache is back under this share of it (not one per store). */
+const EVICT_TO_SHARE = 0.9;
 
 /** Parsed Cache-Control directives (names lowercased; valueless directives map to ""). */
 export function cacheControl(headers: Headers): Map<string, string> {
@@ -81,25 +129,77 @@ const STORED_HEADERS = [
   "content-language",
 ];
 
-export function createMetadataCache(
-  db: Database,
-  opts: { defaultTtlMs: number; maxBodyBytes?: number },
-): MetadataCache {
-  const maxBodyBytes = opts.maxBodyBytes ?? 8 * 1024 * 1024;
+export interface MetadataCacheOptions {
+  defaultTtlMs: number;
+  maxBodyBytes?: number;
+  /** Total size cap (network.cache_max_bytes); 0 stores nothing. */
+  maxBytes?: number;
+  /**
+   * How long an expired entry with an ETag or Last-Modified is kept for a cheap revalidation (a 304
+   * instead of the body); default `defaultTtlMs`. Entries without a validator go when they expire.
+   */
+  revalidateGraceMs?: number;
+}
+
+export function createMetadataCache(db: Database, opts: MetadataCacheOptions): MetadataCache {
+  const maxBytes = opts.maxBytes ?? 256 * 1024 * 1024;
+  const maxBodyBytes = Math.min(opts.maxBodyBytes ?? 8 * 1024 * 1024, maxBytes);
+  const graceMs = opts.revalidateGraceMs ?? opts.defaultTtlMs;
+  const pruneAt = (expiresAt: number, etag: string | null, lastModified: string | null) =>
+    etag !== null || lastModified !== null ? expiresAt + graceMs : expiresAt;
   const select = db.query<Row, [string]>(
     "SELECT status, headers, body, stored_at, expires_at, etag, last_modified FROM http_cache WHERE key = ?",
   );
   const upsert = db.query(
-    `INSERT INTO http_cache (key, status, headers, body, stored_at, expires_at, etag, last_modified)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO http_cache (key, status, headers, body, stored_at, expires_at, etag, last_modified, prune_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (key) DO UPDATE SET status = excluded.status, headers = excluded.headers, body = excluded.body,
        stored_at = excluded.stored_at, expires_at = excluded.expires_at, etag = excluded.etag,
-       last_modified = excluded.last_modified`,
+       last_modified = excluded.last_modified, prune_at = excluded.prune_at`,
   );
   const remove = db.query("DELETE FROM http_cache WHERE key = ?");
   const touch = db.query(
-    "UPDATE http_cache SET headers = ?, stored_at = ?, expires_at = ?, etag = ?, last_modified = ? WHERE key = ?",
+    `UPDATE http_cache SET headers = ?, stored_at = ?, expires_at = ?, etag = ?, last_modified = ?, prune_at = ?
+     WHERE key = ?`,
   );
+  const total = db.query<{ bytes: number }, []>("SELECT bytes FROM http_cache_size WHERE id = 1");
+  // Both walk the prune_at index from its start: the next rows to go are found without a scan.
+  const dropDue = db.query<unknown, [number, number]>(
+    `DELETE FROM http_cache WHERE key IN
+       (SELECT key FROM http_cache WHERE prune_at <= ? ORDER BY prune_at LIMIT ?)`,
+  );
+  const firstToGo = db.query<{ key: string; bytes: number }, [number]>(
+    `SELECT key, length(body) + length(headers) + ${ROW_OVERHEAD_BYTES} AS bytes
+     FROM http_cache ORDER BY prune_at LIMIT ?`,
+  );
+  let lastDuePrune = Number.NEGATIVE_INFINITY;
+
+  const prune = (now: number): number => {
+    let deleted = 0;
+    let batches = 0;
+    if (now - lastDuePrune >= PRUNE_INTERVAL_MS) {
+      lastDuePrune = now;
+      while (batches++ < PRUNE_MAX_BATCHES) {
+        const n = dropDue.run(now, PRUNE_BATCH_ROWS).changes;
+        deleted += n;
+        if (n < PRUNE_BATCH_ROWS) break;
+      }
+    }
+    const size = total.get()?.bytes ?? 0;
+    if (size > maxBytes) {
+      // Entries one by one in prune order, until enough bytes are gone (rows differ a lot in size).
+      let excess = size - Math.floor(maxBytes * EVICT_TO_SHARE);
+      db.transaction(() => {
+        for (const row of firstToGo.all(PRUNE_BATCH_ROWS * PRUNE_MAX_BATCHES)) {
+          remove.run(row.key);
+          deleted++;
+          excess -= row.bytes;
+          if (excess <= 0) break;
+        }
+      })();
+    }
+    return deleted;
+  };
 
   const toEntry = (r: Row): CachedResponse => ({
     status: r.status,
@@ -115,6 +215,7 @@ export function createMetadataCache(
 
   return {
     maxBodyBytes,
+    prune,
     lookup(url, now) {
       const row = select.get(cacheKey(url));
       if (!row) return undefined;
@@ -129,16 +230,22 @@ export function createMetadataCache(
         return false;
       }
       if (status !== 200 || body.length > maxBodyBytes) return false;
+      const kept = keep(headers);
+      if (body.length + kept.length + ROW_OVERHEAD_BYTES > maxBytes) return false;
+      const etag = headers.get("etag");
+      const lastModified = headers.get("last-modified");
       upsert.run(
         key,
         status,
-        keep(headers),
+        kept,
         body,
         now,
         now + life,
-        headers.get("etag"),
-        headers.get("last-modified"),
+        etag,
+        lastModified,
+        pruneAt(now + life, etag, lastModified),
       );
+      prune(now);
       return true;
     },
     refresh(url, headers, now) {
@@ -155,7 +262,15 @@ export function createMetadataCache(
       for (const k of STORED_HEADERS) if (headers.has(k)) merged.set(k, headers.get(k) as string);
       const etag = headers.get("etag") ?? row.etag;
       const lastModified = headers.get("last-modified") ?? row.last_modified;
-      touch.run(keep(merged), now, now + life, etag, lastModified, key);
+      touch.run(
+        keep(merged),
+        now,
+        now + life,
+        etag,
+        lastModified,
+        pruneAt(now + life, etag, lastModified),
+        key,
+      );
       return toEntry({
         ...row,
         headers: keep(merged),

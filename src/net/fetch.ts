@@ -6,6 +6,7 @@ import type { Config } from "../config/schema.ts";
 import type { Reason } from "../core/reasons.ts";
 import { hostKey, originOf, parseUrl } from "../core/url.ts";
 import type { MetadataCache } from "./cache.ts";
+import { decodeBody } from "./content-coding.ts";
 import { createUrlGate, type Lookup } from "./gate.ts";
 import { urlHostOf } from "./ip.ts";
 import { HttpFailure, isRetryable, outcomeReason } from "./outcome.ts";
@@ -18,10 +19,10 @@ import type { HttpClient, HttpRequest, HttpResponse, HttpResult, Role, SlowDownN
 export type { PolitenessGate } from "./politeness-port.ts";
 
 /** The transport: the platform `fetch` (tests may wrap it to prove where packets go). */
-export type Transport = (
-  url: string,
-  init: RequestInit & { tls?: { serverName?: string } },
-) => Promise<Response>;
+export type Transport = (url: string, init: TransportInit) => Promise<Response>;
+
+/** `decompress: false` (Bun): the body arrives as sent, Content-Encoding and all. */
+export type TransportInit = RequestInit & { tls?: { serverName?: string }; decompress?: boolean };
 
 export interface HttpClientDeps {
   config: Config;
@@ -111,6 +112,7 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
     const visited: string[] = [];
     const seen = new Set<string>();
     let waited = 0;
+    let heldBack = 0;
     for (;;) {
       visited.push(url.href);
       seen.add(url.href);
@@ -142,6 +144,7 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
         return fail(permit.reason, why, url.href, { retryAt: permit.retryAt });
       }
       waited += permit.waitedMs;
+      heldBack += permit.heldBackMs ?? 0;
       const sent = await send(url, verdict.address, req, hop.role, startedAt, permit.release, extraHeaders);
       if (!sent.ok) {
         const failure = failureKind(sent.reason);
@@ -190,6 +193,7 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
         redirects: visited,
         body: sent.body,
         rateWaitMs: waited,
+        heldBackMs: heldBack,
         release: sent.release,
       };
       return { ok: true, response };
@@ -238,20 +242,26 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
     const headerTimer = timeout(net.connect_timeout_s * 1000, "no response headers");
     timers.push(headerTimer);
 
+    // Files and pages are asked for as sent and never decoded by the runtime, which would inflate a
+    // compressed body without a bound: a server that compresses anyway is decoded by decodeBody,
+    // which counts the decoded bytes. Metadata (small JSON answers) keeps the runtime's decoding.
+    const selfDecoding = role !== "metadata";
     const headers: Record<string, string> = {
       "user-agent": ua,
       accept: ROLE_ACCEPT[role],
+      ...(selfDecoding ? { "accept-encoding": "identity" } : {}),
       ...req.headers,
       ...extraHeaders,
     };
     // Connect to the address the gate vetted, naming the host in Host (and SNI for https).
     const literal = address === url.hostname || url.hostname.startsWith("[");
     let target = url.href;
-    const init: RequestInit & { tls?: { serverName?: string } } = {
+    const init: TransportInit = {
       method: "GET",
       redirect: "manual",
       signal: ac.signal,
       headers,
+      ...(selfDecoding ? { decompress: false } : {}),
     };
     if (!literal) {
       const pinned = new URL(url.href);
@@ -269,8 +279,10 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
       return fail(reason, describe(error, ac.signal, url), url.href);
     }
     clearTimeout(headerTimer);
-    const declared = res.headers.get("content-encoding") ? null : res.headers.get("content-length");
-    const body = res.body
+    // Without the runtime's decoding, Content-Length counts the bytes on the wire, encoded or not.
+    const encoding = res.headers.get("content-encoding");
+    const declared = encoding && !selfDecoding ? null : res.headers.get("content-length");
+    const guarded = res.body
       ? guardBody(res.body, {
           ac,
           idleMs: net.idle_timeout_s * 1000,
@@ -280,6 +292,10 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
           end,
         })
       : null;
+    const body =
+      guarded && selfDecoding
+        ? decodeBody(guarded, encoding, { maxBytes: config.download.max_bytes, url: url.href })
+        : guarded;
     if (!body) end();
     return {
       ok: true,

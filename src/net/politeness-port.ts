@@ -20,6 +20,11 @@ export interface Permit {
   ok: true;
   /** Time spent waiting for slots and the rate token. */
   waitedMs: number;
+  /**
+   * The part of `waitedMs` beyond the configured pacing: waiting out a cool-down the host imposed
+   * (429/503, Retry-After, backoff). Absent means none.
+   */
+  heldBackMs?: number;
   release(): void;
 }
 

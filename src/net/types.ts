@@ -34,6 +34,8 @@ export interface HttpResponse {
   body: ReadableStream<Uint8Array> | null;
   /** Time spent waiting on the limiters before the request went out. */
   rateWaitMs: number;
+  /** The part of `rateWaitMs` spent in cool-downs the host imposed (beyond the configured pacing). */
+  heldBackMs?: number;
   /** Answered from a fresh metadata cache entry: nothing was sent (telemetry counts no request). */
   fromCache?: boolean;
   /** 429/503 answers asked again before this one (landing pages and files). */

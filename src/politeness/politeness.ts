@@ -253,6 +253,8 @@ export class Politeness implements PolitenessGate {
     const held: Slot[] = [];
     let token: string | undefined;
     let trial = false;
+    // Cool-down waits are the host pushing back, not pacing: reported apart (the report's objective).
+    let heldBack = 0;
     // Only a request that went out parks its host slot for reuse; refusals and errors return it.
     const releaseAll = (park = false) => {
       for (const s of held.splice(0)) s.release();
@@ -277,7 +279,9 @@ export class Politeness implements PolitenessGate {
       // open breaker answers at once (and says so) even when the host is also cooling down.
       if (row?.breaker === "open" && row.open_until > started) return refuse("breaker_open", row.open_until);
       if (row && row.cooldown_until > started) {
+        const coolFrom = this.now();
         const cooled = await this.waitCooldown(row, deadline, signal);
+        heldBack += this.now() - coolFrom;
         if (typeof cooled === "number") return refuse("rate_limited", cooled);
         row = this.hostRow(host, this.now(), true);
       }
@@ -341,7 +345,9 @@ export class Politeness implements PolitenessGate {
         const woke = this.now();
         row = this.hostRow(host, woke, true);
         if (row && row.cooldown_until > woke) {
+          const coolFrom = this.now();
           const again = await this.waitCooldown(row, deadline, signal);
+          heldBack += this.now() - coolFrom;
           if (typeof again === "number") return refuse("rate_limited", again);
           row = this.hostRow(host, this.now(), true);
           continue;
@@ -374,6 +380,7 @@ export class Politeness implements PolitenessGate {
     return {
       ok: true,
       waitedMs: this.now() - started,
+      heldBackMs: heldBack,
       release: () => {
         if (released) return;
         released = true;

@@ -63,7 +63,10 @@ export function stateHttpClient(
   politeness: PolitenessGate,
   o: PipelineOptions & { now: () => number },
 ): HttpClient {
-  const cache = createMetadataCache(db, { defaultTtlMs: config.network.cache_ttl_s * 1000 });
+  const cache = createMetadataCache(db, {
+    defaultTtlMs: config.network.cache_ttl_s * 1000,
+    maxBytes: config.network.cache_max_bytes,
+  });
   return createHttpClient({
     config,
     politeness,

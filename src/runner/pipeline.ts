@@ -85,6 +85,7 @@ export function requestAttempt(req: HttpRequest, r: HttpResult, at: number): Att
     httpStatus: r.ok ? r.response.status : (r.status ?? null),
     reason: r.ok ? null : r.reason,
     rateWaitMs: r.ok ? Math.round(r.response.rateWaitMs) : null,
+    heldBackMs: r.ok ? Math.round(r.response.heldBackMs ?? 0) : null,
     at,
   };
 }

@@ -1,8 +1,9 @@
 // Ordered schema migrations. Each entry moves the database from version-1 to version; entries are
 // never edited once released — a change is a new entry at the end.
 import type { Database } from "bun:sqlite";
+import { boundHttpCache } from "../net/cache.ts";
 import { createRobotsSchema } from "../net/robots-store.ts";
-import { createReportSchema } from "../telemetry/report-schema.ts";
+import { addHeldBackWait, createReportSchema } from "../telemetry/report-schema.ts";
 import { createQueueSchema } from "./queue-schema.ts";
 import { createRunnersSchema } from "./runners.ts";
 import { createStoredUrlsSchema } from "./stored-urls.ts";
@@ -23,6 +24,8 @@ export const MIGRATIONS: Migration[] = [
   // 6: robots_cache (robots.txt verdicts shared by the processes of one database) — src/net/robots-store.ts
   // 7: runners (the runner registry, crash reclaim) — src/store/runners.ts
   // 8: breaker_reason (why a host's breaker last opened) — below
+  // 9: http_cache_bounds (prune times, total size kept by triggers) — src/net/cache.ts
+  // 10: attempt_held_back (wait in host-imposed cool-downs, for the report's objective) — src/telemetry/report-schema.ts
   {
     version: 2,
     name: "politeness",
@@ -95,4 +98,6 @@ export const MIGRATIONS: Migration[] = [
       db.run("ALTER TABLE host_state ADD COLUMN breaker_reason TEXT");
     },
   },
+  { version: 9, name: "http_cache_bounds", up: boundHttpCache },
+  { version: 10, name: "attempt_held_back", up: addHeldBackWait },
 ];

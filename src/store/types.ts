@@ -41,6 +41,8 @@ export interface AttemptRecord {
   bytes?: number | null;
   elapsedMs?: number | null;
   rateWaitMs?: number | null;
+  /** The part of rateWaitMs spent in host-imposed cool-downs (429/503, Retry-After), not pacing. */
+  heldBackMs?: number | null;
   at?: number;
 }
 

@@ -43,3 +43,12 @@ END;
 export function createReportSchema(db: Database): void {
   db.run(REPORT_SCHEMA_V4);
 }
+
+/**
+ * Migration 8: the part of an attempt's rate wait spent in cool-downs a host imposed (429/503,
+ * Retry-After, backoff), apart from the configured pacing, which a polite run waits by design.
+ * NULL for attempts recorded before (the objective leaves them out) and for candidate downloads.
+ */
+export function addHeldBackWait(db: Database): void {
+  db.run("ALTER TABLE attempts ADD COLUMN held_back_ms INTEGER");
+}

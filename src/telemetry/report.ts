@@ -12,6 +12,7 @@ import {
   type ObjectiveResult,
   type Objectives,
   ratio,
+  sortedDistribution,
 } from "./sli.ts";
 import type { VerifySummary } from "./verify.ts";
 
@@ -56,6 +57,12 @@ export interface Report {
   hosts: HostFigures[];
   /** Limiter wait across all hosts, per politeness role (attempts without a role are artifact tries). */
   rate_wait_ms: Record<RoleName, Distribution>;
+  /**
+   * The part of the metadata requests' limiter wait spent in cool-downs hosts imposed (429/503,
+   * Retry-After, backoff): the wait beyond the configured pacing. Attempts recorded before this
+   * was measured are left out.
+   */
+  held_back_ms: { metadata: Distribution };
   /** From a job's first attempt to its stored PDF (first done PDF outcome of each job). */
   time_to_first_pdf_ms: Distribution;
   bytes: {
@@ -101,6 +108,7 @@ export function buildReport(db: Database, o: ReportOptions): Report {
     const yieldFigures = yieldOf(db, jobs.by_state);
     const hosts = hostFigures(db);
     const rateWait = rateWaitByRole(db);
+    const heldBack = metadataHeldBack(db);
     const report: Report = {
       version: REPORT_VERSION,
       generated_at: new Date(o.now()).toISOString(),
@@ -108,6 +116,7 @@ export function buildReport(db: Database, o: ReportOptions): Report {
       yield: yieldFigures,
       hosts,
       rate_wait_ms: rateWait,
+      held_back_ms: { metadata: heldBack },
       time_to_first_pdf_ms: timeToFirstPdf(db),
       bytes: bytesOf(db),
       verify: o.verify ?? null,
@@ -118,7 +127,7 @@ export function buildReport(db: Database, o: ReportOptions): Report {
       {
         corruptFiles: o.verify ? o.verify.missing + o.verify.corrupt : null,
         hosts: hosts.map((h) => ({ host: h.host, requests: h.requests, responses429: h.responses_429 })),
-        metadataRateWaitP95Ms: rateWait.metadata.p95,
+        metadataHeldBackP95Ms: heldBack.p95,
       },
       o.objectives,
     );
@@ -252,6 +261,19 @@ function rateWaitByRole(db: Database): Report["rate_wait_ms"] {
     landing: d.get("landing") ?? none,
     artifact: d.get("artifact") ?? none,
   };
+}
+
+const HELD_BACK = "FROM attempts WHERE role = 'metadata' AND held_back_ms IS NOT NULL";
+
+function metadataHeldBack(db: Database): Distribution {
+  const n = db.query<{ n: number }, []>(`SELECT count(*) AS n ${HELD_BACK}`).get()?.n ?? 0;
+  const rows = db.query<{ w: number }, []>(`SELECT held_back_ms AS w ${HELD_BACK} ORDER BY held_back_ms`);
+  return sortedDistribution(
+    (function* () {
+      for (const r of rows.iterate()) yield r.w;
+    })(),
+    n,
+  );
 }
 
 const FIRST_PDF = `SELECT o.finished_at - o.first_attempt_at AS ms FROM outcomes o

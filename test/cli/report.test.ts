@@ -38,6 +38,7 @@ describe("docstokg report", () => {
       "yield",
       "hosts",
       "rate_wait_ms",
+      "held_back_ms",
       "time_to_first_pdf_ms",
       "bytes",
       "verify",
@@ -52,7 +53,9 @@ describe("docstokg report", () => {
     const r = await runBinary(["report", "--check", ...flags]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("objectives violated: 429_ratio (over 2 %: a.example 5 % (1/20))");
-    expect(r.stderr).toContain("metadata_rate_wait_p95 (metadata rate wait p95 300 ms (allowed 250 ms))");
+    expect(r.stderr).toContain(
+      "metadata_rate_wait_p95 (metadata wait in host cool-downs (beyond pacing) p95 300 ms (allowed 250 ms))",
+    );
     expect(r.stderr).not.toContain("corruption");
   }, 60_000);
 

@@ -194,7 +194,11 @@ describe("faults end with the right reason, no temp file and nothing in the libr
             new ReadableStream({
               pull(c) {
                 if (n++ > 40) return c.close();
-                c.enqueue(new Uint8Array(64 * 1024));
+                c.enqueue(
+                  n === 1
+                    ? new TextEncoder().encode("%PDF-1.4\n".padEnd(64 * 1024))
+                    : new Uint8Array(64 * 1024),
+                );
               },
             }),
           );
@@ -204,10 +208,12 @@ describe("faults end with the right reason, no temp file and nothing in the libr
     ],
     [
       "gzip bomb",
-      () => host.gzipBomb("/f.pdf", 64 * 1024 * 1024),
+      () => host.gzipBomb("/f.pdf", 64 * 1024 * 1024, "%PDF-1.4\n"),
       { maxBytes: 4 * 1024 * 1024 },
       "too_large",
     ],
+    // Zeros are neither a PDF nor markup: the first KiB decides, the rest is never read.
+    ["gzip bomb of zeros", () => host.gzipBomb("/f.pdf", 64 * 1024 * 1024), {}, "not_pdf"],
     ["404", () => host.route("/f.pdf", () => new Response("no", { status: 404 })), {}, "not_found"],
     ["not a PDF (JSON)", () => host.route("/f.pdf", () => Response.json({ error: "x" })), {}, "not_pdf"],
   ];

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import {
   blockedSignal,
   classifyPayload,
+  hopelessHead,
   type Payload,
   PDF_TRAILER_WINDOW,
   SNIFF_HEAD_BYTES,
@@ -159,5 +160,26 @@ describe("blockedSignal", () => {
       blockedSignal("<p>Our systems have detected unusual traffic from your computer network.</p>"),
     ).toBe("human-verification page");
     expect(blockedSignal("<p>An ordinary landing page.</p>")).toBeNull();
+  });
+});
+
+describe("hopelessHead: the first KiB decides when nothing kept or scraped can follow", () => {
+  const kib = (start: string, fill = 0x20) => {
+    const b = new Uint8Array(1024).fill(fill);
+    b.set(enc.encode(start));
+    return b;
+  };
+  test("binary junk, JSON and plain text are judged not_pdf, as the whole body would be", () => {
+    for (const head of [new Uint8Array(1024), kib('{"error": "x"}'), kib("Just some text")]) {
+      expect(hopelessHead(head)).toContain("neither a PDF nor markup");
+      expect(classifyPayload(payloadOf(head), opts)).toMatchObject({ accept: false, reason: "not_pdf" });
+    }
+  });
+  test("undecided: fewer bytes than the window, a PDF header late in the window, markup, a BOM, only whitespace", () => {
+    expect(hopelessHead(new Uint8Array(1023))).toBeNull();
+    expect(hopelessHead(kib(`${"\0".repeat(900)}%PDF-1.7`))).toBeNull();
+    expect(hopelessHead(kib("  \n<!-- a long comment that the window may cut"))).toBeNull();
+    expect(hopelessHead(kib("\uFEFF<?xml version='1.0'?>"))).toBeNull();
+    expect(hopelessHead(kib(""))).toBeNull();
   });
 });

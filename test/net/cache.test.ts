@@ -16,6 +16,7 @@ function migratedDb(): Database {
   const m = MIGRATIONS.find((m) => m.name === "http_cache");
   expect(m?.version).toBe(3);
   m?.up(db);
+  MIGRATIONS.find((m) => m.name === "http_cache_bounds")?.up(db);
   return db;
 }
 

@@ -2,6 +2,7 @@
 // reason without a crash or a hang, redirects re-gated, robots, retries, Retry-After and slot release.
 // The transport refuses anything but loopback, so no packet can leave the machine.
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { gzipSync } from "node:zlib";
 import { type Config, defaultConfig } from "../../src/config/schema.ts";
 import { createHttpClient, type HttpClientDeps, type Transport, userAgent } from "../../src/net/fetch.ts";
 import type { Lookup } from "../../src/net/gate.ts";
@@ -9,7 +10,7 @@ import { HttpFailure } from "../../src/net/outcome.ts";
 import type { HttpResponse } from "../../src/net/types.ts";
 import { makePdf } from "../support/pdf.ts";
 import { MemoryPoliteness } from "../support/politeness.ts";
-import { startWeb } from "../support/web.ts";
+import { bytesResponse, startWeb } from "../support/web.ts";
 
 const web = await startWeb();
 afterAll(() => web.stop());
@@ -110,6 +111,26 @@ describe("requests and headers", () => {
         "1",
       ),
     ).toBe("corpusbot/1 (+mailto:ops@example.org)");
+  });
+
+  test("files and pages are asked for as sent and decoded by the client, bounded; metadata by the runtime", async () => {
+    const h = await web.host();
+    const page = new TextEncoder().encode(
+      `<html><head><title>T</title></head>${"<p>x</p>".repeat(5000)}</html>`,
+    );
+    const gz = { "content-type": "text/html", "content-encoding": "gzip" };
+    h.route("/page", () => bytesResponse(new Uint8Array(gzipSync(page)), gz));
+    h.route("/page-bomb", () => bytesResponse(new Uint8Array(gzipSync(new Uint8Array(50_000_000))), gz));
+    h.route("/api", () => Response.json({ a: 1 }));
+    const c = client();
+    const l = await c.request({ url: h.url("/page"), role: "landing" });
+    expect(l.ok && (await drain(l.response))).toEqual({ bytes: page });
+    const b = await c.request({ url: h.url("/page-bomb"), role: "landing" });
+    expect(b.ok && (await drain(b.response))).toMatchObject({ reason: "too_large" });
+    const m = await c.request({ url: h.url("/api"), role: "metadata" });
+    if (m.ok) await drain(m.response);
+    expect(h.hits("/page")[0]?.headers.get("accept-encoding")).toBe("identity");
+    expect(h.hits("/api")[0]?.headers.get("accept-encoding")).toContain("gzip");
   });
 
   test("a named host is dialed at the address the gate vetted, with its name in Host", async () => {

@@ -53,6 +53,8 @@ describe("rate", () => {
     const b = permit(await p.acquire({ host: "pub.example", role: "metadata", maxWaitMs: 10_000 }));
     b.release();
     expect([a.waitedMs, b.waitedMs]).toEqual([0, 100]);
+    // Pacing is the configured politeness, not the host holding us back.
+    expect([a.heldBackMs, b.heldBackMs]).toEqual([0, 0]);
     expect(clock.t - t0).toBe(100);
     // another role has its own budget
     const c = permit(await p.acquire({ host: "pub.example", role: "artifact", maxWaitMs: 10_000 }));
@@ -327,6 +329,7 @@ describe("cooldowns", () => {
     });
     const ok = permit(await p.acquire({ host: "pub.example", role: "artifact", maxWaitMs: 5 * MIN }));
     expect(ok.waitedMs).toBe(120_000);
+    expect(ok.heldBackMs).toBe(120_000); // all of it in the cool-down the host imposed
     expect(p.hostsSnapshot()[0]?.count429).toBe(1);
   });
 
@@ -373,8 +376,11 @@ describe("cooldowns", () => {
     await clock.advance(1000);
     p.observe(host, { status: 429, retryAfterMs: 10_000 }); // cool-down until t0 + 11 s
     await clock.advance(20_000);
-    permit(await waiting);
+    const late = permit(await waiting);
     expect(at - t0).toBe(11_000);
+    // 3 s of arXiv pacing asked for, 1 s of it slept before the 429: the remaining 8 s are the cool-down.
+    expect(late.heldBackMs).toBe(8_000);
+    expect(late.waitedMs).toBe(11_000);
   });
 });
 

@@ -178,9 +178,11 @@ export class SimHost {
     });
   }
 
-  /** A gzip body that inflates to `inflatedBytes` zeros (labelled application/pdf). */
-  gzipBomb(path: string, inflatedBytes: number): this {
-    const packed = new Uint8Array(gzipSync(new Uint8Array(inflatedBytes), { level: 9 }));
+  /** A gzip body that inflates to `prefix` then zeros, `inflatedBytes` in all (labelled application/pdf). */
+  gzipBomb(path: string, inflatedBytes: number, prefix = ""): this {
+    const inflated = new Uint8Array(inflatedBytes);
+    inflated.set(utf8(prefix));
+    const packed = new Uint8Array(gzipSync(inflated, { level: 9 }));
     return this.route(path, () =>
       bytesResponse(packed, { "content-type": "application/pdf", "content-encoding": "gzip" }),
     );

@@ -33,6 +33,7 @@ describe("requestAttempt", () => {
       httpStatus: 200,
       reason: null,
       rateWaitMs: 13,
+      heldBackMs: 0,
       at: 1000,
     });
   });

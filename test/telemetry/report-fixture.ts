@@ -187,11 +187,12 @@ export function buildReportFixture(root: string): ReportFixture {
 
   // Attempts. a.example: 20 artifact tries (role NULL), rate waits 1..20 ms, one answered 429;
   // resolvers direct ×12 and unpaywall ×8. b.example: 50 metadata requests for unpaywall, waits 0 ×45
-  // and 300 ×5. c.example: 3 artifact tries by `landing`: a breaker refusal (never sent), a timeout
-  // and a 200, waits 0. d.example: 2 landing-page requests by `doi`, waits 80 and 40 ms.
+  // and 300 ×5, those 300 ms all spent in a cool-down the host imposed (held back). c.example: 3
+  // artifact tries by `landing`: a breaker refusal (never sent), a timeout and a 200, waits 0.
+  // d.example: 2 landing-page requests by `doi`, waits 80 and 40 ms.
   const insertAttempt = db.query(
-    `INSERT INTO attempts (job_id, resolver, host, role, http_status, reason, rate_wait_ms, at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO attempts (job_id, resolver, host, role, http_status, reason, rate_wait_ms, at, held_back_ms)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   for (let i = 1; i <= 20; i++) {
     insertAttempt.run(
@@ -203,16 +204,18 @@ export function buildReportFixture(root: string): ReportFixture {
       null,
       i,
       T0 + i,
+      null,
     );
   }
   for (let i = 1; i <= 50; i++) {
-    insertAttempt.run(2, "unpaywall", "b.example", "metadata", 200, null, i <= 45 ? 0 : 300, T0 + i);
+    const wait = i <= 45 ? 0 : 300;
+    insertAttempt.run(2, "unpaywall", "b.example", "metadata", 200, null, wait, T0 + i, wait);
   }
-  insertAttempt.run(4, "landing", "c.example", null, null, "breaker_open", 0, T0);
-  insertAttempt.run(4, "landing", "c.example", null, null, "timeout", 0, T0);
-  insertAttempt.run(4, "landing", "c.example", null, 200, null, 0, T0);
-  insertAttempt.run(4, "doi", "d.example", "landing", 200, null, 80, T0);
-  insertAttempt.run(4, "doi", "d.example", "landing", 200, null, 40, T0);
+  insertAttempt.run(4, "landing", "c.example", null, null, "breaker_open", 0, T0, null);
+  insertAttempt.run(4, "landing", "c.example", null, null, "timeout", 0, T0, null);
+  insertAttempt.run(4, "landing", "c.example", null, 200, null, 0, T0, null);
+  insertAttempt.run(4, "doi", "d.example", "landing", 200, null, 80, T0, 0);
+  insertAttempt.run(4, "doi", "d.example", "landing", 200, null, 40, T0, 0);
 
   // c.example's breaker: closed → open → (rewritten while open) → half-open → open: two openings.
   const writeHost = db.query(

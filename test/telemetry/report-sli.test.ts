@@ -84,7 +84,7 @@ describe("objectives", () => {
       {
         corruptFiles: 0,
         hosts: [{ host: "a", requests: 100, responses429: 2 }],
-        metadataRateWaitP95Ms: 250,
+        metadataHeldBackP95Ms: 250,
       },
       o,
     );
@@ -105,7 +105,7 @@ describe("objectives", () => {
           { host: "c", requests: 100, responses429: 0 },
           { host: "idle", requests: 0, responses429: 0 },
         ],
-        metadataRateWaitP95Ms: 251,
+        metadataHeldBackP95Ms: 251,
       },
       o,
     );
@@ -120,7 +120,7 @@ describe("objectives", () => {
       {
         corruptFiles: null,
         hosts: [{ host: "idle", requests: 0, responses429: 0 }],
-        metadataRateWaitP95Ms: null,
+        metadataHeldBackP95Ms: null,
       },
       o,
     );

@@ -5,8 +5,9 @@ import { redactUrl } from "../../core/redact.ts";
 import type { AttemptRecord } from "../types.ts";
 
 const INSERT_ATTEMPT = `INSERT INTO attempts
-  (job_id, lease_token, resolver, tier, url, host, http_status, reason, bytes, elapsed_ms, rate_wait_ms, at, role)
-  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)`;
+  (job_id, lease_token, resolver, tier, url, host, http_status, reason, bytes, elapsed_ms, rate_wait_ms, at, role,
+   held_back_ms)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)`;
 
 const HOLDS_LEASE = "SELECT 1 AS held FROM jobs WHERE id = ?1 AND lease_token = ?2 AND state = 'in_progress'";
 
@@ -41,6 +42,7 @@ export function prepareInsertAttempts(db: Database): InsertAttempts {
         a.rateWaitMs ?? null,
         a.at ?? now,
         a.role ?? null,
+        a.heldBackMs ?? null,
       );
     }
   };

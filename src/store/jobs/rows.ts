@@ -76,6 +76,8 @@ export interface AttemptRecordRow {
   bytes: number | null;
   elapsed_ms: number | null;
   rate_wait_ms: number | null;
+  /** Absent from databases older than migration 10 read through a view without it. */
+  held_back_ms?: number | null;
   at: number;
   role: "metadata" | "landing" | "artifact" | null;
 }
@@ -93,6 +95,7 @@ export function toAttemptRow(r: AttemptRecordRow): AttemptRow {
     bytes: r.bytes,
     elapsedMs: r.elapsed_ms,
     rateWaitMs: r.rate_wait_ms,
+    heldBackMs: r.held_back_ms ?? null,
     role: r.role ?? null,
     at: r.at,
   };
