@@ -74,15 +74,21 @@ export async function publishFile(o: {
     }
   }
   const link = byIdPath(o.outDir, o.artifactId, o.kind);
+  const sharded = libraryPath(o.outDir, o.kind, o.sha256);
   const [, linked] = await Promise.all([
     unlinkQuiet(o.tempPath).then(o.onTempRemoved),
-    linkReplacing(dest, link, syncer),
+    linkReplacing(dest, link, syncer).catch((e: NodeJS.ErrnoException) => {
+      // `library migrate` moved the legacy copy a moment ago: it is under the sharded name now.
+      if (e.code !== "ENOENT" || dest === sharded) throw e;
+      dest = sharded;
+      return linkReplacing(dest, link, syncer);
+    }),
   ]);
   // All flushes in parallel: the content, the store directory, the by-id directory.
   await Promise.all([
     o.flushed,
     copyFlushed,
-    syncer.fsyncDir(destDir),
+    syncer.fsyncDir(join(dest, "..")),
     linked ? syncer.fsyncDir(join(link, "..")) : undefined,
   ]);
   return { path: dest, byIdPath: link, duplicate };
