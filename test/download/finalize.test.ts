@@ -81,7 +81,9 @@ describe("publishFile", () => {
     const h = sha(bytes);
     expect(r.path).toBe(join(resolve(out), "pdf", h.slice(0, 2), h.slice(2, 4), `${h}.pdf`));
     const name = byIdName("doi:10.1/x");
-    expect(r.byIdPath).toBe(join(resolve(out), "by-id", name.slice(-12, -10), name.slice(-10, -8), `${name}.pdf`));
+    expect(r.byIdPath).toBe(
+      join(resolve(out), "by-id", name.slice(-12, -10), name.slice(-10, -8), `${name}.pdf`),
+    );
     expect(await hashFile(r.path)).toBe(sha(bytes));
     expect(fs.statSync(r.byIdPath).ino).toBe(fs.statSync(r.path).ino);
     expect(fs.existsSync(t)).toBe(false);
