@@ -58,7 +58,7 @@ for (let start = 0; start < N; start += 10_000) {
         `https://h${i % 500}.example/${i}.pdf`,
         sha,
         done ? 100_000 + (i % 1000) : null,
-        sha ? `pdf/${sha.slice(0, 2)}/${sha}.pdf` : null,
+        sha ? `pdf/${sha.slice(0, 2)}/${sha.slice(2, 4)}/${sha}.pdf` : null,
         t0 + i,
         t0 + i + 1000 + (i % 7000),
       );

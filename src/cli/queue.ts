@@ -12,10 +12,11 @@ import { checkListen, ListenError } from "../status/listen.ts";
 import { SchemaTooNewError } from "../store/db.ts";
 import { type ImportSummary, importStream } from "../store/import.ts";
 import { checkRejectsPath, RejectsPathError } from "../store/rejects-file.ts";
-import { openQueueStore, type SqliteJobQueue } from "../store/sqlite-queue.ts";
+import { openQueueStore, queuePolicy, SqliteJobQueue } from "../store/sqlite-queue.ts";
 import { isJobState, JOB_STATES } from "../store/types.ts";
 import { type AppContext, createContext, globalArgs, RuntimeFailure, UsageError } from "./common.ts";
 import { importSummaryLine, jobDetailText, jobsTable, statsText } from "./queue-format.ts";
+import { openExistingState } from "./state-db.ts";
 
 const MAX_INVALID_SHOWN = 20;
 
@@ -34,6 +35,24 @@ async function openQueue(args: Record<string, unknown>): Promise<OpenQueue> {
     if (error instanceof SchemaTooNewError) throw new UsageError(error.message);
     const message = error instanceof Error ? error.message : String(error);
     throw new RuntimeFailure(`cannot open the queue database in ${ctx.config.state_dir}: ${message}`);
+  }
+}
+
+/** The queue opened read-only, for the commands that only look (work on a read-only state directory). */
+async function withQueueReadOnly<T>(
+  args: Record<string, unknown>,
+  work: (q: OpenQueue) => Promise<T>,
+): Promise<T> {
+  const ctx = await createContext(args);
+  const db = openExistingState(ctx.config.state_dir);
+  try {
+    return await work({
+      ctx,
+      db,
+      queue: new SqliteJobQueue(db, queuePolicy(ctx.config.queue), { now: Date.now }),
+    });
+  } finally {
+    db.close();
   }
 }
 
@@ -321,7 +340,7 @@ Examples:
   },
   args: { ...globalArgs, json: { type: "boolean", description: "Print JSON" } },
   async run({ args }) {
-    await withQueue(args, async ({ queue }) => {
+    await withQueueReadOnly(args, async ({ queue }) => {
       const stats = await queue.stats();
       out(args.json ? `${JSON.stringify(stats)}\n` : statsText(stats));
     });
@@ -361,7 +380,7 @@ Examples:
         `--cursor: expected a cursor printed by a previous page, got ${JSON.stringify(cursor)}`,
       );
     }
-    await withQueue(args, async ({ queue }) => {
+    await withQueueReadOnly(args, async ({ queue }) => {
       const listed = await queue.list({ state, reason: args.reason, limit, cursor });
       // Rows written before ids were redacted, and the artifact's own URLs, may carry credentials.
       const page = { ...listed, jobs: listed.jobs.map((job) => redactDeep(job) as typeof job) };
@@ -393,7 +412,7 @@ Examples:
   },
   async run({ args }) {
     const id = String(args.id);
-    await withQueue(args, async ({ queue }) => {
+    await withQueueReadOnly(args, async ({ queue }) => {
       const found = await queue.show(id);
       const detail = found && (redactDeep(found) as typeof found);
       if (!detail) throw new UsageError(`${JSON.stringify(id)}: no job with this artifact id or job id`);

@@ -1,6 +1,6 @@
 // `docstokg report`: run summary and service-level indicators. Thin: open the state database,
-// optionally re-hash the library with a progress line, build the report, print it, and with
-// --check exit 1 naming each violated objective.
+// optionally re-hash the library with a progress line, build the report, print it; exit 1 when
+// --verify found a missing or corrupt file, and with --check naming each violated objective.
 import { defineCommand } from "citty";
 import { CLEAR_LINE } from "../telemetry/progress.ts";
 import { buildReport, reportText } from "../telemetry/report.ts";
@@ -22,13 +22,18 @@ ${Object.entries(OBJECTIVE_HELP)
 Examples:
   docstokg report
   docstokg report --json
+  docstokg report --verify        # exit 1 when a stored file is missing or corrupt
   docstokg report --check --verify`,
   },
   args: {
     ...globalArgs,
     json: { type: "boolean", description: "Print JSON (version 1, fields in the README)" },
     check: { type: "boolean", description: "Exit 1 when an objective is violated" },
-    verify: { type: "boolean", description: "Re-hash every stored file against its recorded SHA-256" },
+    verify: {
+      type: "boolean",
+      description:
+        "Re-hash every stored file against its recorded SHA-256; exit 1 if any is missing or corrupt",
+    },
   },
   async run({ args }) {
     const ctx = await createContext(args);
@@ -64,14 +69,21 @@ Examples:
       }
       const report = buildReport(db, { objectives: ctx.config.telemetry.objectives, now: Date.now, verify });
       process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : reportText(report));
-      if (args.check) {
-        const violated = report.objectives.filter((o) => o.status === "violated");
-        if (violated.length > 0) {
-          throw new RuntimeFailure(
-            `objective${violated.length > 1 ? "s" : ""} violated: ${violated.map((o) => `${o.name} (${o.detail})`).join("; ")}`,
-          );
-        }
+      const failures: string[] = [];
+      // As `sha256sum -c`: a library with a missing or damaged file fails, --check or not.
+      if (verify && verify.missing + verify.corrupt > 0) {
+        const first = verify.problems[0];
+        failures.push(
+          `verify: ${verify.missing} stored file${verify.missing === 1 ? "" : "s"} missing, ${verify.corrupt} corrupt of ${verify.files} checked${first ? ` (first: ${first.problem} ${first.path})` : ""}`,
+        );
       }
+      const violated = args.check ? report.objectives.filter((o) => o.status === "violated") : [];
+      if (violated.length > 0) {
+        failures.push(
+          `objective${violated.length > 1 ? "s" : ""} violated: ${violated.map((o) => `${o.name} (${o.detail})`).join("; ")}`,
+        );
+      }
+      if (failures.length > 0) throw new RuntimeFailure(failures.join("; "));
     } finally {
       db.close();
     }

@@ -3,7 +3,8 @@ import { defineCommand } from "citty";
 import { ListenError } from "../status/listen.ts";
 import { NoStateError, openReadOnlyStatus } from "../status/read-only.ts";
 import { startStatusServer } from "../status/server.ts";
-import { createContext, globalArgs, UsageError } from "./common.ts";
+import { SchemaTooNewError, SchemaTooOldError } from "../store/db.ts";
+import { createContext, globalArgs, RuntimeFailure, UsageError } from "./common.ts";
 
 /** How often the dashboard's throughput chart gets a sample. */
 const SAMPLE_EVERY_MS = 5000;
@@ -11,7 +12,8 @@ const SAMPLE_EVERY_MS = 5000;
 export const serveCommand = defineCommand({
   meta: {
     name: "serve",
-    description: `Serve the status endpoint and dashboard over a state directory, read-only (no jobs run).
+    description: `Serve the status endpoint and dashboard over a state directory, read-only (no jobs run;
+the database is opened read-only, so a read-only state directory works).
 
 Examples:
   docstokg serve --state-dir /var/lib/docstokg
@@ -32,8 +34,12 @@ Examples:
     try {
       status = openReadOnlyStatus(ctx.config);
     } catch (err) {
-      if (err instanceof NoStateError) throw new UsageError(err.message);
-      throw err;
+      if (err instanceof NoStateError || err instanceof SchemaTooNewError) throw new UsageError(err.message);
+      if (err instanceof SchemaTooOldError) throw new RuntimeFailure(err.message);
+      const message = err instanceof Error ? err.message : String(err);
+      throw new RuntimeFailure(
+        `cannot open the queue database in ${ctx.config.state_dir} for reading: ${message}`,
+      );
     }
     let server: ReturnType<typeof startStatusServer>;
     try {

@@ -3,6 +3,7 @@ import { defineCommand } from "citty";
 import { VERSION } from "../version.ts";
 import { configCommand } from "./config.ts";
 import { fetchCommand, resolveCommand } from "./fetch.ts";
+import { libraryCommand } from "./library.ts";
 import { manifestCommand } from "./manifest.ts";
 import { queueCommand } from "./queue.ts";
 import { reportCommand } from "./report.ts";
@@ -26,6 +27,7 @@ Examples:
     serve: serveCommand,
     report: reportCommand,
     manifest: manifestCommand,
+    library: libraryCommand,
     config: configCommand,
   },
 });

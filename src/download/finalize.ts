@@ -1,52 +1,18 @@
 // Publishing a complete temp file into the content-addressed library
-// `<out>/<kind>/<sha[0:2]>/<sha>.<ext>` and its friendly link `<out>/by-id/<safe name>.<ext>`.
+// `<out>/<kind>/<sha[0:2]>/<sha[2:4]>/<sha>.<ext>` and its friendly link
+// `<out>/by-id/<h[0:2]>/<h[2:4]>/<safe name>.<ext>` (paths: src/library/layout.ts).
 // Publishing is a hard link that refuses to overwrite, so of two downloads of identical bytes exactly
 // one stores them and the other learns it is a duplicate; nothing is ever copied twice.
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import * as fsp from "node:fs/promises";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
+import { byIdPath, legacyLibraryPath, libraryPath } from "../library/layout.ts";
 import { forEachChunk } from "./stream.ts";
 import { type DiskSyncer, poolSyncer } from "./syncer.ts";
 import { unlinkQuiet } from "./temp.ts";
 import type { StoredKind } from "./types.ts";
 
-export const BY_ID_DIR = "by-id";
-
-const EXT: Record<StoredKind, string> = { pdf: "pdf", xml: "xml", html: "html" };
-
-/** Where bytes with this SHA-256 live in the library. */
-export function libraryPath(outDir: string, kind: StoredKind, sha256: string): string {
-  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`not a SHA-256 hex digest: ${sha256}`);
-  return join(resolve(outDir), kind, sha256.slice(0, 2), `${sha256}.${EXT[kind]}`);
-}
-
-/**
- * A file name for an artifact id that is safe on any filesystem, readable, stable and unique per id:
- * a slug of the id (letters, digits, `.`, `_`, `-` only; no leading dot, no `..`, bounded length)
- * plus 12 hex digits of the id's SHA-256, so ids that slug alike still get distinct names.
- */
-export function byIdName(artifactId: string): string {
-  const slug = artifactId
-    .normalize("NFKD")
-    .replace(/[^A-Za-z0-9._-]+/g, "_")
-    .replace(/\.{2,}/g, ".")
-    .replace(/_{2,}/g, "_")
-    .replace(/^[._-]+|[._-]+$/g, "")
-    .slice(0, 80)
-    .replace(/[._-]+$/, "");
-  const digest = createHash("sha256").update(artifactId, "utf8").digest("hex").slice(0, 12);
-  return slug ? `${slug}-${digest}` : digest;
-}
-
-export function byIdPath(outDir: string, artifactId: string, kind: StoredKind): string {
-  const dir = join(resolve(outDir), BY_ID_DIR);
-  const path = join(dir, `${byIdName(artifactId)}.${EXT[kind]}`);
-  // byIdName cannot produce a separator or `..`; this guards the invariant against future edits.
-  const rel = relative(dir, path);
-  if (rel.startsWith("..") || rel.includes(sep))
-    throw new Error(`by-id name escapes the library: ${artifactId}`);
-  return path;
-}
+export { BY_ID_DIR, byIdName, byIdPath, libraryPath } from "../library/layout.ts";
 
 export interface PublishResult {
   path: string;
@@ -81,12 +47,20 @@ export async function publishFile(o: {
   onTempRemoved?: () => Promise<void>;
 }): Promise<PublishResult> {
   const syncer = o.syncer ?? poolSyncer;
-  const dest = libraryPath(o.outDir, o.kind, o.sha256);
-  const destDir = join(dest, "..");
+  let dest = libraryPath(o.outDir, o.kind, o.sha256);
   let duplicate = false;
   let copyFlushed: Promise<void> | undefined;
+  // A library not yet migrated (`docstokg library migrate`) may hold these bytes in the legacy
+  // layout: one stat keeps them stored once; the migration moves that copy later.
+  const legacy = legacyLibraryPath(o.outDir, o.kind, o.sha256);
+  if ((await fileSizeOrNull(legacy)) === o.bytes && (await hashFile(legacy)) === o.sha256) {
+    dest = legacy;
+    duplicate = true;
+    copyFlushed = flushFile(dest, syncer);
+  }
+  const destDir = join(dest, "..");
   try {
-    await withDir(destDir, () => fsp.link(o.tempPath, dest), syncer);
+    if (!duplicate) await withDir(destDir, () => fsp.link(o.tempPath, dest), syncer);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
     // The name promises these bytes; check that the copy there keeps the promise before trusting it.
@@ -100,15 +74,21 @@ export async function publishFile(o: {
     }
   }
   const link = byIdPath(o.outDir, o.artifactId, o.kind);
+  const sharded = libraryPath(o.outDir, o.kind, o.sha256);
   const [, linked] = await Promise.all([
     unlinkQuiet(o.tempPath).then(o.onTempRemoved),
-    linkReplacing(dest, link, syncer),
+    linkReplacing(dest, link, syncer).catch((e: NodeJS.ErrnoException) => {
+      // `library migrate` moved the legacy copy a moment ago: it is under the sharded name now.
+      if (e.code !== "ENOENT" || dest === sharded) throw e;
+      dest = sharded;
+      return linkReplacing(dest, link, syncer);
+    }),
   ]);
   // All flushes in parallel: the content, the store directory, the by-id directory.
   await Promise.all([
     o.flushed,
     copyFlushed,
-    syncer.fsyncDir(destDir),
+    syncer.fsyncDir(join(dest, "..")),
     linked ? syncer.fsyncDir(join(link, "..")) : undefined,
   ]);
   return { path: dest, byIdPath: link, duplicate };

@@ -4,6 +4,7 @@
 // dropped and the URL downloaded as if new. The decision is pure; the shell stats and links.
 import * as fsp from "node:fs/promises";
 import { join } from "node:path";
+import { storedPathCandidates } from "../library/layout.ts";
 import type { StoredUrl } from "../store/stored-urls.ts";
 import { linkById } from "./finalize.ts";
 import type { DiskSyncer } from "./syncer.ts";
@@ -43,6 +44,22 @@ export function decideReuse(
       lastModified: entry.lastModified ?? undefined,
     },
   };
+}
+
+/**
+ * A recorded library path (relative to `outDir`) as found on disk now: as recorded, else in the
+ * other layout (a library being migrated moves files before it rewrites their records), with the
+ * size there; undefined when neither is a regular file.
+ */
+export async function findStored(
+  outDir: string,
+  recorded: string,
+): Promise<{ path: string; size: number } | undefined> {
+  for (const path of storedPathCandidates(recorded)) {
+    const size = await sizeOnDisk(join(outDir, path));
+    if (size !== undefined) return { path, size };
+  }
+  return undefined;
 }
 
 /** Size of the file at `path`, or undefined when it is not a regular file. */

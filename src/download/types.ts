@@ -3,8 +3,9 @@
 // candidate, a discriminated union carrying a stable reason (src/core/reasons.ts).
 import type { Reason } from "../core/reasons.ts";
 
-/** Kinds of payload the library stores; each has its own directory and file extension. */
-export type StoredKind = "pdf" | "xml" | "html";
+import type { StoredKind } from "../library/layout.ts";
+
+export type { StoredKind } from "../library/layout.ts";
 
 /** What an earlier download of the same canonical URL left behind (from the outcomes table). */
 export interface PriorCopy {
@@ -36,9 +37,9 @@ export interface StoredFile {
   /** Content type the server claimed, when it sent one. */
   servedContentType?: string;
   kind: StoredKind;
-  /** Absolute path in the content-addressed store: <out>/<kind>/<sha[0:2]>/<sha>.<ext>. */
+  /** Absolute path in the content-addressed store: <out>/<kind>/<sha[0:2]>/<sha[2:4]>/<sha>.<ext>. */
   path: string;
-  /** Absolute path of the friendly hard link <out>/by-id/<safe name>.<ext>. */
+  /** Absolute path of the friendly hard link <out>/by-id/<h[0:2]>/<h[2:4]>/<safe name>.<ext>. */
   byIdPath: string;
   /** The candidate URL as requested and the URL the bytes finally came from. */
   url: string;

@@ -2,10 +2,10 @@
 // landing page met instead of a file is handed back for scraping. Before any request the library's
 // URL index is consulted (download/reuse.ts): reuse, conditional re-fetch, or a plain download.
 // Used by `fetch` and the runner.
-import { join, relative } from "node:path";
+import { relative } from "node:path";
 import { canonicalUrl } from "../core/url.ts";
 import { type DownloadDeps, downloadCandidate } from "../download/candidate.ts";
-import { decideReuse, reuseStored, sizeOnDisk } from "../download/reuse.ts";
+import { decideReuse, findStored, reuseStored } from "../download/reuse.ts";
 import type { DownloadFailure, DownloadResult, DownloadSuccess, PriorCopy } from "../download/types.ts";
 import type { StoredUrlInput, StoredUrls } from "../store/stored-urls.ts";
 import type { CandidateTry } from "./plan.ts";
@@ -32,9 +32,11 @@ export function downloadTrier(
     let prior: PriorCopy | undefined;
     if (o.storedUrls) {
       const key = canonicalUrl(candidate.url) ?? candidate.url;
-      const entry = o.storedUrls.find(key);
-      const size = entry ? await sizeOnDisk(join(deps.outDir, entry.path)) : undefined;
-      const d = decideReuse(entry, o.artifactId, deps.outDir, size);
+      const recorded = o.storedUrls.find(key);
+      const found = recorded ? await findStored(deps.outDir, recorded.path) : undefined;
+      // The entry as found on disk (its path in whichever layout holds the file now).
+      const entry = recorded && found ? { ...recorded, path: found.path } : recorded;
+      const d = decideReuse(entry, o.artifactId, deps.outDir, found?.size);
       if (d.action === "reuse") {
         const r = await reuseStored(deps.outDir, o.artifactId, candidate.url, d, deps.syncer);
         if (r) {

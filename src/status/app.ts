@@ -49,11 +49,19 @@ const JobsQuery = v.strictObject({
 
 const JobIdParam = v.pipe(v.string(), v.minLength(1), v.maxLength(2048, "job id is too long"));
 
-const RetryFailedBody = v.strictObject({
-  reason: v.optional(
-    v.pipe(v.string(), v.regex(/^[a-z0-9_]{1,64}$/, "reason must be an outcome reason like http_500")),
-  ),
-});
+// Exactly one of two shapes: an empty body, `[]` or `{}` must never mean "everything".
+const RetryFailedBody = v.union(
+  [
+    v.strictObject({
+      reason: v.pipe(
+        v.string(),
+        v.regex(/^[a-z0-9_]{1,64}$/, "reason must be an outcome reason like http_500"),
+      ),
+    }),
+    v.strictObject({ all: v.literal(true) }),
+  ],
+  'body must be {"reason": "<reason>"} or {"all": true}',
+);
 
 class HttpError extends Error {
   constructor(
@@ -74,6 +82,15 @@ function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
       return path ? `${path}: ${i.message}` : i.message;
     })
     .join("; ");
+}
+
+/** Names a bad reason in an otherwise right shape; anything else gets the two accepted shapes. */
+function retryBodyProblem(body: unknown): string {
+  const b = body as Record<string, unknown> | null;
+  if (b && typeof b === "object" && !Array.isArray(b) && Object.keys(b).join() === "reason") {
+    return "reason must be an outcome reason like http_500";
+  }
+  return 'body must be {"reason": "<reason>"} or {"all": true}';
 }
 
 export function createStatusApp(deps: StatusDeps): Hono {
@@ -186,17 +203,17 @@ export function createStatusApp(deps: StatusDeps): Hono {
   app.post("/api/retry-failed", async (c) => {
     const controls = authorize(c.req.header("Authorization"));
     const text = await c.req.text();
-    let body: unknown = {};
-    if (text.trim() !== "") {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw new HttpError(400, "bad_request", 'body must be JSON such as {"reason":"http_500"} or empty');
-      }
+    const shape = 'body must be JSON, {"reason": "<reason>"} or {"all": true}';
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new HttpError(400, "bad_request", text.trim() === "" ? `empty body: ${shape}` : shape);
     }
     const parsed = v.safeParse(RetryFailedBody, body);
-    if (!parsed.success) throw new HttpError(400, "bad_request", describeIssues(parsed.issues));
-    const requeued = await controls.retryFailed({ reason: parsed.output.reason });
+    if (!parsed.success) throw new HttpError(400, "bad_request", retryBodyProblem(body));
+    const reason = "reason" in parsed.output ? parsed.output.reason : undefined;
+    const requeued = await controls.retryFailed({ reason });
     return c.json({ ok: true, requeued });
   });
 

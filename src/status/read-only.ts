@@ -1,12 +1,11 @@
 // The read-only status view of a state directory (`docstokg serve`): the queue database opened
-// read-only, host state from the politeness tables, metrics from the store at scrape time, and
+// read-only (a read-only state directory works), host state from the politeness tables, metrics from the store at scrape time, and
 // throughput sampled from the outcomes table (seeded with the last hour so the chart starts full).
 import type { Database } from "bun:sqlite";
-import { existsSync } from "node:fs";
 import type { Hono } from "hono";
 import type { Config } from "../config/schema.ts";
 import { Politeness } from "../politeness/politeness.ts";
-import { databasePath, openDatabase } from "../store/db.ts";
+import { DatabaseMissingError, databasePath, openDatabaseReadOnly } from "../store/db.ts";
 import { queuePolicy, SqliteJobQueue } from "../store/sqlite-queue.ts";
 import { createProductMetrics } from "../telemetry/product-metrics.ts";
 import { ThroughputSampler } from "../telemetry/throughput.ts";
@@ -78,12 +77,15 @@ export interface ReadOnlyStatus {
 
 export function openReadOnlyStatus(config: Config, now: () => number = Date.now): ReadOnlyStatus {
   const path = databasePath(config.state_dir);
-  if (!existsSync(path)) {
+  let db: Database;
+  try {
+    db = openDatabaseReadOnly(path);
+  } catch (error) {
+    if (!(error instanceof DatabaseMissingError)) throw error;
     throw new NoStateError(
       `no queue database at ${path}: point --state-dir at a state directory (created by "docstokg queue import")`,
     );
   }
-  const db = openDatabase(path, { readonly: true });
   const queue = new SqliteJobQueue(db, queuePolicy(config.queue), { now });
   // No renewal timer and no close(): a read-only view holds no slots and must not write.
   const politeness = new Politeness({ db, config, now, renewEveryMs: 0 });

@@ -1,6 +1,6 @@
 // Opening the queue database: the file under the state directory, the pragmas SPEC 3 requires,
 // and the generic migration runner (one transaction per migration, versions recorded in a table).
-import { Database } from "bun:sqlite";
+import { constants, Database } from "bun:sqlite";
 import { existsSync, linkSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { MIGRATIONS, type Migration } from "./migrations.ts";
@@ -23,6 +23,28 @@ export class SchemaTooNewError extends Error {
   ) {
     super(
       `${path} has schema version ${found}, but this docstokg knows versions up to ${known}: use a newer docstokg`,
+    );
+  }
+}
+
+/** A command that only reads found no database where it looked. */
+export class DatabaseMissingError extends Error {
+  override name = "DatabaseMissingError";
+  constructor(readonly path: string) {
+    super(`no queue database at ${path}`);
+  }
+}
+
+/** The database predates this program and reading commands do not migrate: say how it gets upgraded. */
+export class SchemaTooOldError extends Error {
+  override name = "SchemaTooOldError";
+  constructor(
+    readonly path: string,
+    readonly found: number,
+    readonly known: number,
+  ) {
+    super(
+      `${path} has schema version ${found}, older than this docstokg's ${known}, and commands that only read do not upgrade it: run a command that writes (such as "docstokg queue run") once with write access to the state directory`,
     );
   }
 }
@@ -98,24 +120,62 @@ export interface OpenDatabaseOptions {
 
 /** Open (creating directories and file as needed) and migrate the database at `path`. */
 export function openDatabase(path: string, options: OpenDatabaseOptions = {}): Database {
-  if (path !== ":memory:" && !options.readonly) mkdirSync(dirname(path), { recursive: true });
+  if (options.readonly) return openDatabaseReadOnly(path, options.migrations);
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   // strict: a statement run with a missing parameter throws instead of silently binding NULL.
-  const db = options.readonly
-    ? new Database(path, { readonly: true, strict: true })
-    : new Database(path, { create: true, strict: true });
+  const db = new Database(path, { create: true, strict: true });
   try {
-    if (options.readonly) {
-      db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      const known = (options.migrations ?? MIGRATIONS).reduce((max, m) => Math.max(max, m.version), 0);
-      const current = schemaVersion(db);
-      if (current > known) throw new SchemaTooNewError(path, current, known);
-    } else {
-      applyPragmas(db);
-      migrate(db, options.migrations, path);
-    }
+    applyPragmas(db);
+    migrate(db, options.migrations, path);
   } catch (error) {
     db.close();
     throw error;
+  }
+  return db;
+}
+
+/** SQLite's URI flag (bun:sqlite exports the open flags but not this one under every version). */
+const SQLITE_OPEN_URI = 0x40;
+
+function cannotOpen(error: unknown): boolean {
+  const code = String((error as { code?: unknown }).code ?? "");
+  return code === "SQLITE_CANTOPEN" || code.startsWith("SQLITE_READONLY");
+}
+
+/**
+ * Opens an existing database for commands that only read (serve, report, queue stats/list/show,
+ * manifest export): no migration, no pragma that writes, no file created when avoidable, so they
+ * work on a read-only state directory. A schema older or newer than this program is an error.
+ */
+export function openDatabaseReadOnly(path: string, migrations: readonly Migration[] = MIGRATIONS): Database {
+  if (!existsSync(path)) throw new DatabaseMissingError(path);
+  let db: Database | undefined;
+  let version: number;
+  try {
+    db = new Database(path, { readonly: true, strict: true });
+    db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    version = schemaVersion(db);
+  } catch (error) {
+    db?.close();
+    // A WAL database needs its -shm index beside it, which a read-only directory cannot get. No
+    // writer can be active on it then (a WAL writer keeps -wal and -shm there), so it is read as
+    // immutable: exact, and without locks. A -wal without its index is not guessed at.
+    if (!cannotOpen(error) || existsSync(`${path}-wal`)) throw error;
+    const uri = `file:${path.replace(/%/g, "%25").replace(/\?/g, "%3f").replace(/#/g, "%23")}?immutable=1`;
+    db = new Database(uri, constants.SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+    try {
+      version = schemaVersion(db);
+    } catch (again) {
+      db.close();
+      throw again;
+    }
+  }
+  const known = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+  if (version !== known) {
+    db.close();
+    throw version > known
+      ? new SchemaTooNewError(path, version, known)
+      : new SchemaTooOldError(path, version, known);
   }
   return db;
 }

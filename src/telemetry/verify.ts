@@ -1,12 +1,15 @@
 // `report --verify`: re-hash every stored file against the SHA-256 recorded for it. The library's
-// content-addressed copy of each distinct digest is checked once, and each done job's own recorded
-// path (its by-id link) when it names another file. Files are streamed one at a time (constant
-// memory); the rows are walked in keyset pages so no read transaction stays open while hashing.
+// content-addressed copy of each distinct digest is checked once (in the sharded layout, else the
+// legacy one of a library not yet migrated), and each done job's own recorded path when it names
+// another file, whatever spelling (relative, absolute, through a symlink) recorded it. Files are
+// streamed one at a time (constant memory); the rows are walked in keyset pages so no read
+// transaction stays open while hashing.
 import type { Database } from "bun:sqlite";
-import { statSync } from "node:fs";
-import { isAbsolute, join } from "node:path";
-import { hashFile, libraryPath } from "../download/finalize.ts";
+import { realpathSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { hashFile } from "../download/finalize.ts";
 import type { StoredKind } from "../download/types.ts";
+import { legacyLibraryPath, libraryPath } from "../library/layout.ts";
 import { formatBytes, formatCount } from "./format.ts";
 
 export interface VerifyProblem {
@@ -79,7 +82,35 @@ interface Link extends Digest {
   path: string;
 }
 
-export async function verifyLibrary(db: Database, o: VerifyOptions): Promise<VerifySummary> {
+/** A path with its directory's symlinks and `.`/`..` resolved, so two spellings of one file compare equal. */
+function canonicalPath(path: string): string {
+  try {
+    return join(realpathSync(dirname(path)), basename(path));
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** The content-addressed copy of a digest: the sharded path, or the legacy one when only that exists. */
+function contentCopy(outDir: string, kind: StoredKind, sha256: string): string {
+  const sharded = libraryPath(outDir, kind, sha256);
+  if (exists(sharded)) return sharded;
+  const legacy = legacyLibraryPath(outDir, kind, sha256);
+  return exists(legacy) ? legacy : sharded;
+}
+
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function verifyLibrary(db: Database, opts: VerifyOptions): Promise<VerifySummary> {
+  // One spelling of the library for every comparison below.
+  const o = { ...opts, outDir: canonicalPath(resolve(opts.outDir)) };
   const maxProblems = o.maxProblems ?? 100;
   const summary: VerifySummary = { files: 0, bytes: 0, ok: 0, missing: 0, corrupt: 0, problems: [] };
   // Planned checks; entries that turn out to need none (unknown kind, a link that is the copy) drop out.
@@ -112,7 +143,7 @@ export async function verifyLibrary(db: Database, o: VerifyOptions): Promise<Ver
       o.signal?.throwIfAborted();
       const kind = kindOfContentType(d.content_type);
       // Without a known kind the content-addressed name is unknown; the job's own path is checked below.
-      if (kind !== null) await check(libraryPath(o.outDir, kind, d.sha256), d.sha256, d.bytes);
+      if (kind !== null) await check(contentCopy(o.outDir, kind, d.sha256), d.sha256, d.bytes);
       else total--;
     }
     if (page.length < PAGE) break;
@@ -124,9 +155,14 @@ export async function verifyLibrary(db: Database, o: VerifyOptions): Promise<Ver
     const page = links.all(after);
     for (const l of page) {
       o.signal?.throwIfAborted();
-      const path = isAbsolute(l.path) ? l.path : join(o.outDir, l.path);
       const kind = kindOfContentType(l.content_type);
-      if (kind !== null && path === libraryPath(o.outDir, kind, l.sha256)) {
+      let path = resolve(o.outDir, l.path);
+      // The content copy checked above, in either layout and however the row spelled it.
+      const isCopy = (p: string) =>
+        kind !== null &&
+        (p === libraryPath(o.outDir, kind, l.sha256) || p === legacyLibraryPath(o.outDir, kind, l.sha256));
+      if (!isCopy(path)) path = canonicalPath(path);
+      if (isCopy(path)) {
         total--;
         continue;
       }

@@ -70,10 +70,11 @@ describe("exit codes and one-line errors", () => {
     ],
     [["queue", "list", "--state"], 2, "error: option --state needs a value"],
     [
-      ["queue", "stats", "--state-dir", "/dev/null/state"],
+      ["queue", "pause", "--state-dir", "/dev/null/state"],
       1,
       "error: cannot open the queue database in /dev/null/state: ENOTDIR",
     ],
+    [["queue", "stats", "--state-dir", "/dev/null/state"], 1, "error: no queue database in /dev/null/state"],
   ])("%p → exit %d", async (args, code, message) => {
     const r = await runBinary(args);
     expect(r.code).toBe(code);
@@ -90,7 +91,7 @@ describe("exit codes and one-line errors", () => {
   });
 
   test("--debug adds the stack trace, mapped to the sources", async () => {
-    const r = await runBinary(["queue", "stats", "--state-dir", "/dev/null/state", "--debug"]);
+    const r = await runBinary(["queue", "pause", "--state-dir", "/dev/null/state", "--debug"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toStartWith("error: cannot open the queue database in /dev/null/state");
     expect(r.stderr).toContain("RuntimeFailure: cannot open the queue database");

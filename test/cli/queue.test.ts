@@ -197,8 +197,15 @@ describe("inspecting and steering", () => {
     expect(await withQueue(async (q) => (await q.lease("t", 5)).length)).toBe(3);
   });
 
-  test("the state directory is created where --state-dir says", async () => {
-    expect((await cli(["stats"])).code).toBe(0);
+  test("commands that only read never create a database; one that writes creates it where --state-dir says", async () => {
+    for (const words of [["stats"], ["list"], ["show", "1"]]) {
+      const r = await cli(words);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`no queue database in ${state}`);
+      expect(existsSync(`${state}/queue.db`)).toBe(false);
+    }
+    expect((await cli(["pause"])).code).toBe(0);
     expect(existsSync(`${state}/queue.db`)).toBe(true);
+    expect((await cli(["stats"])).code).toBe(0);
   });
 });

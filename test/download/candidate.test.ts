@@ -45,7 +45,9 @@ describe("a PDF candidate", () => {
     if (!r.ok) throw new Error(r.message);
     expect(r.reason).toBe("ok");
     expect(r.file).toMatchObject({ sha256: sha256(pdfA), bytes: pdfA.length, kind: "pdf", etag: '"v1"' });
-    expect(r.file.path).toEndWith(`/pdf/${sha256(pdfA).slice(0, 2)}/${sha256(pdfA)}.pdf`);
+    expect(r.file.path).toEndWith(
+      `/pdf/${sha256(pdfA).slice(0, 2)}/${sha256(pdfA).slice(2, 4)}/${sha256(pdfA)}.pdf`,
+    );
     expect(new Uint8Array(fs.readFileSync(r.file.byIdPath))).toEqual(pdfA);
     expect(host.hits("/ok.pdf")[0]?.headers.get("accept")).toBeDefined();
     expect(storedFiles(out)).toEqual([r.file.path]);
@@ -68,7 +70,9 @@ describe("a PDF candidate", () => {
     host.route("/a.xml", () => new Response(jats, { headers: { "content-type": "application/xml" } }));
     const kept = await downloadCandidate(makeDeps(out, { acceptXml: true }, politeness), req("/a.xml"));
     expect(kept).toMatchObject({ ok: true, file: { kind: "xml", contentType: "application/xml" } });
-    expect(kept.ok && kept.file.path).toEndWith(`/xml/${sha256(jats).slice(0, 2)}/${sha256(jats)}.xml`);
+    expect(kept.ok && kept.file.path).toEndWith(
+      `/xml/${sha256(jats).slice(0, 2)}/${sha256(jats).slice(2, 4)}/${sha256(jats)}.xml`,
+    );
     const refused = await downloadCandidate(makeDeps(out, {}, politeness), req("/a.xml"));
     expect(refused).toMatchObject({ ok: false, reason: "not_pdf" });
   });

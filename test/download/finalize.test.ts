@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import { hostname, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { byIdName, byIdPath, hashFile, libraryPath, publishFile } from "../../src/download/finalize.ts";
 import { poolSyncer } from "../../src/download/syncer.ts";
 import { claimTempSlot, releaseTempSlot, sweepTempFiles, tempDir } from "../../src/download/temp.ts";
@@ -42,7 +42,7 @@ describe("byIdName", () => {
     ".hidden",
     "con",
   ];
-  test("hostile ids give plain names inside <out>/by-id", () => {
+  test("hostile ids give plain names inside <out>/by-id/<ab>/<cd>", () => {
     for (const id of hostile) {
       const name = byIdName(id);
       expect(name).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]*$/);
@@ -50,7 +50,11 @@ describe("byIdName", () => {
       expect(name.length).toBeLessThanOrEqual(80 + 13);
       const p = byIdPath(out, id, "pdf");
       expect(p.startsWith(`${join(resolve(out), "by-id")}/`)).toBe(true);
-      expect(p.slice(join(resolve(out), "by-id").length + 1)).not.toContain("/");
+      // Two shard levels from the id hash the name ends with, then the name itself.
+      const [s1, s2, file, ...rest] = p.slice(join(resolve(out), "by-id").length + 1).split("/");
+      expect(rest).toEqual([]);
+      expect(file).toBe(`${name}.pdf`);
+      expect(`${s1}${s2}`).toBe(name.slice(-12, -8));
     }
   });
   test("readable, stable, and distinct for ids that slug alike", () => {
@@ -62,7 +66,7 @@ describe("byIdName", () => {
 });
 
 describe("publishFile", () => {
-  test("stores under <kind>/<sha[0:2]>/<sha>.<ext>, links by id, removes the temp", async () => {
+  test("stores under <kind>/<sha[0:2]>/<sha[2:4]>/<sha>.<ext>, links by id, removes the temp", async () => {
     const bytes = new TextEncoder().encode("%PDF-1.4 body %%EOF");
     const t = temp(bytes);
     const r = await publishFile({
@@ -74,7 +78,12 @@ describe("publishFile", () => {
       artifactId: "doi:10.1/x",
     });
     expect(r.duplicate).toBe(false);
-    expect(r.path).toBe(join(resolve(out), "pdf", sha(bytes).slice(0, 2), `${sha(bytes)}.pdf`));
+    const h = sha(bytes);
+    expect(r.path).toBe(join(resolve(out), "pdf", h.slice(0, 2), h.slice(2, 4), `${h}.pdf`));
+    const name = byIdName("doi:10.1/x");
+    expect(r.byIdPath).toBe(
+      join(resolve(out), "by-id", name.slice(-12, -10), name.slice(-10, -8), `${name}.pdf`),
+    );
     expect(await hashFile(r.path)).toBe(sha(bytes));
     expect(fs.statSync(r.byIdPath).ino).toBe(fs.statSync(r.path).ino);
     expect(fs.existsSync(t)).toBe(false);
@@ -92,21 +101,32 @@ describe("publishFile", () => {
         artifactId,
         syncer,
       });
-    const bytes = new TextEncoder().encode("%PDF-1.4 first %%EOF");
-    const r = await publish(bytes, "a");
-    const shard = join(resolve(out), "pdf", sha(bytes).slice(0, 2));
-    // created: pdf/, pdf/<ab>/, by-id/ — each flushed into its parent — then the two names' directories
-    expect(flushed.sort()).toEqual(
-      [resolve(out), resolve(out), join(resolve(out), "pdf"), shard, join(resolve(out), "by-id")].sort(),
-    );
-    expect(r.path.startsWith(shard)).toBe(true);
+    // Every directory a publication creates is flushed into its parent; then both names' directories.
+    const expected = (before: Set<string>, r: { path: string; byIdPath: string }) => {
+      const want: string[] = [];
+      for (const leaf of [dirname(r.path), dirname(r.byIdPath)]) {
+        for (let d = leaf; !before.has(d); d = dirname(d)) want.push(dirname(d));
+        want.push(leaf);
+      }
+      return want.sort();
+    };
+    const dirsNow = () =>
+      new Set([
+        resolve(out),
+        ...fs
+          .readdirSync(out, { recursive: true, withFileTypes: true })
+          .filter((d) => d.isDirectory())
+          .map((d) => join(resolve(d.parentPath), d.name)),
+      ]);
+    let before = dirsNow();
+    const r = await publish(new TextEncoder().encode("%PDF-1.4 first %%EOF"), "a");
+    // created: pdf/, pdf/<ab>/, pdf/<ab>/<cd>/, by-id/, by-id/<ef>/, by-id/<ef>/<gh>/
+    expect(flushed.length).toBe(8);
+    expect(flushed.sort()).toEqual(expected(before, r));
     flushed.length = 0;
-    await publish(new TextEncoder().encode("%PDF-1.4 second %%EOF"), "b");
-    const second = sha(new TextEncoder().encode("%PDF-1.4 second %%EOF")).slice(0, 2);
-    const shardFlushes = second === sha(bytes).slice(0, 2) ? [] : [join(resolve(out), "pdf")];
-    expect(flushed.sort()).toEqual(
-      [...shardFlushes, join(resolve(out), "pdf", second), join(resolve(out), "by-id")].sort(),
-    );
+    before = dirsNow();
+    const r2 = await publish(new TextEncoder().encode("%PDF-1.4 second %%EOF"), "b");
+    expect(flushed.sort()).toEqual(expected(before, r2));
   });
 
   test("identical bytes a second time: duplicate, one stored copy, both ids linked", async () => {

@@ -72,8 +72,9 @@ describe.each([
     expect(fs.statSync(r.file.byIdPath).ino).toBe(fs.statSync(r.file.path).ino);
     expect(tempFiles(out)).toEqual([]);
     // The content, its store directory and the by-id directory; in this fresh library also the
-    // parents of the three directories it created (pdf/, pdf/<ab>/, by-id/).
-    expect(syncer.stats()).toEqual({ files: 1, dirs: 5 });
+    // parents of the six directories it created (pdf/, pdf/<ab>/, pdf/<ab>/<cd>/, by-id/, by-id/<ef>/,
+    // by-id/<ef>/<gh>/).
+    expect(syncer.stats()).toEqual({ files: 1, dirs: 8 });
   });
 
   test("two concurrent large downloads of the same bytes: one stored, one duplicate, both intact", async () => {

@@ -221,23 +221,43 @@ describe("control routes", () => {
     expect(await queue.isPaused()).toBe(false);
     res = await post(app, "/api/retry-failed", auth, JSON.stringify({ reason: "http_500" }));
     expect(await json(res)).toEqual({ ok: true, requeued: 2 });
-    res = await post(app, "/api/retry-failed", auth);
+    res = await post(app, "/api/retry-failed", auth, JSON.stringify({ all: true }));
     expect(await json(res)).toEqual({ ok: true, requeued: 2 });
     expect((await queue.stats()).counts.error).toBe(0);
   });
 
-  test("retry-failed with a malformed body is a 400 and requeues nothing", async () => {
+  test("retry-failed takes only {reason} or {all: true}: anything else is a 400 and requeues nothing", async () => {
     const { app, queue } = await setup({ token: TOKEN });
     const auth = `Bearer ${TOKEN}`;
     for (const body of [
+      undefined,
+      "",
+      "  ",
+      "[]",
+      "{}",
+      "null",
+      "true",
+      '"http_500"',
       "{not json",
+      JSON.stringify([{ reason: "http_500" }]),
+      JSON.stringify({ all: false }),
+      JSON.stringify({ all: "true" }),
+      JSON.stringify({ all: true, reason: "http_500" }),
+      JSON.stringify({ reason: null }),
       JSON.stringify({ reason: "DROP TABLE" }),
       JSON.stringify({ dry: true }),
     ]) {
       const res = await post(app, "/api/retry-failed", auth, body);
-      expect(res.status).toBe(400);
+      expect(res.status, `body ${JSON.stringify(body)}`).toBe(400);
+      const answer = await json(res);
+      expect(answer.error).toBe("bad_request");
+      expect(String(answer.message)).toMatch(/reason/);
     }
     expect((await queue.stats()).counts.error).toBe(4);
+    const bad = await post(app, "/api/retry-failed", auth, JSON.stringify({ reason: "Not A Reason" }));
+    expect((await json(bad)).message).toBe("reason must be an outcome reason like http_500");
+    const empty = await post(app, "/api/retry-failed", auth);
+    expect(String((await json(empty)).message)).toMatch(/^empty body/);
   });
 
   test("read-only mode (serve) refuses controls even with the right token", async () => {

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { checkBearer } from "../../src/status/auth.ts";
 import { checkListen, isLoopbackHost, ListenError, parseListen } from "../../src/status/listen.ts";
 import { startStatusServer } from "../../src/status/server.ts";
+import { rawGet } from "../support/raw-http.ts";
 
 describe("listen address", () => {
   test("parses v4, names and bracketed v6", () => {
@@ -74,6 +75,64 @@ describe("startStatusServer", () => {
       );
     } finally {
       await first.stop();
+    }
+  });
+});
+
+describe("Host header on a loopback bind (DNS rebinding)", () => {
+  test("loopback names and addresses with any port are answered; any other name gets 421", async () => {
+    const app = new Hono().get("/api/jobs", (c) => c.json({ jobs: ["secret"] }));
+    const server = startStatusServer("127.0.0.1:0", app, {});
+    try {
+      const port = server.url.port;
+      for (const host of [
+        "localhost",
+        `localhost:${port}`,
+        "LOCALHOST:1",
+        "127.0.0.1",
+        `127.0.0.1:${port}`,
+        "127.9.8.7:80",
+        "[::1]",
+        `[::1]:${port}`,
+        "localhost.",
+      ]) {
+        const res = await rawGet(server.url, "/api/jobs", host);
+        expect(res.status, host).toBe(200);
+        expect(res.body).toContain("secret");
+      }
+      for (const host of [
+        "evil.example",
+        `evil.example:${port}`,
+        "127.0.0.1.evil.example",
+        "localhost.evil.example",
+        "10.0.0.1",
+        "0.0.0.0",
+        "[::2]:80",
+        "127.0.0.1:80:80",
+        "attacker.localhost",
+      ]) {
+        const res = await rawGet(server.url, "/api/jobs", host);
+        expect(res.status, host).toBe(421);
+        expect(res.body).not.toContain("secret");
+        expect(JSON.parse(res.body)).toMatchObject({ error: "misdirected" });
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("a non-loopback bind (token required) does not judge names", async () => {
+    const app = new Hono().get("/healthz", (c) => c.json({ ok: true }));
+    const server = startStatusServer("0.0.0.0:0", app, { token: "tok" });
+    try {
+      const res = await rawGet(
+        new URL(`http://127.0.0.1:${server.url.port}/`),
+        "/healthz",
+        "status.example.org",
+      );
+      expect(res.status).toBe(200);
+    } finally {
+      await server.stop();
     }
   });
 });
