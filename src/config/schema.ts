@@ -43,6 +43,9 @@ export const RESOLVER_NAMES = [
 ] as const;
 export type ResolverName = (typeof RESOLVER_NAMES)[number];
 
+export const PREFER_VERSIONS = ["any", "published", "accepted", "submitted"] as const;
+export type PreferVersion = (typeof PREFER_VERSIONS)[number];
+
 // Generic over `extra` so keys such as `api_key` stay in the inferred Config type.
 // biome-ignore lint/complexity/noBannedTypes: `{}` is the empty set of extra entries
 const resolver = <E extends v.ObjectEntries = {}>(baseUrl: string, extra: E = {} as E) => {
@@ -211,6 +214,15 @@ export const ConfigSchema = v.strictObject({
           ["doi", "landing"],
           ["wayback"],
         ],
+      ),
+      prefer_version: v.optional(
+        v.pipe(
+          v.picklist(PREFER_VERSIONS),
+          v.description(
+            "Version tried first: with published, accepted or submitted a tier's candidates wait until every resolver of the tier has answered, then go in version order (the preferred one, then published, accepted, submitted, then unknown).",
+          ),
+        ),
+        "any",
       ),
       candidate_concurrency: int(
         2,

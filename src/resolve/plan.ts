@@ -26,10 +26,12 @@ import type {
   Candidate,
   CandidateSeed,
   DerivedIds,
+  Provenance,
   ResolvableWork,
   ResolverAnswer,
   ResolverMapping,
 } from "./types.ts";
+import { nextIndex } from "./version-order.ts";
 import { mapWayback, waybackRequest } from "./wayback.ts";
 
 /** What trying one PDF candidate gave; on failure, an HTML page met instead may be scraped. */
@@ -255,9 +257,12 @@ class Plan<T> {
       }
     });
 
+    // With a version preference, nothing is tried before every resolver of the tier has answered:
+    // the preferred version may come from the slowest one.
+    const prefer = this.deps.config.resolvers.prefer_version;
     const next = (): CandidateRecord | undefined => {
-      const i = queue.findIndex((r) => r.kind === "pdf");
-      const at = i >= 0 ? i : queue.findIndex((r) => r.kind === "landing");
+      if (prefer !== "any" && resolversLeft > 0) return undefined;
+      const at = nextIndex(queue, prefer);
       return at >= 0 ? queue.splice(at, 1)[0] : undefined;
     };
     const worker = async () => {
@@ -311,7 +316,12 @@ class Plan<T> {
 
   private add(candidate: Candidate, extra: Partial<CandidateRecord> = {}): CandidateRecord | undefined {
     const key = candidateKey(candidate.url);
-    if (this.byKey.has(key)) return undefined;
+    const known = this.byKey.get(key);
+    if (known) {
+      // Another source proposing the same file may know what the first did not (licence, version…).
+      known.provenance = mergeProvenance(known.provenance, candidate.provenance);
+      return undefined;
+    }
     if (this.progress.candidates.length >= MAX_CANDIDATE_RECORDS) return undefined;
     const rec: CandidateRecord = { ...candidate, key, state: "pending", depth: 0, ...extra };
     this.byKey.set(key, rec);
@@ -657,6 +667,16 @@ class Plan<T> {
       progress,
     };
   }
+}
+
+const PROVENANCE_KEYS = ["license", "license_url", "version", "host_type", "oa_status"] as const;
+
+/** `into` with the provenance keys it lacks taken from `from` (the first source's word stands). */
+function mergeProvenance(into: Provenance, from: Provenance): Provenance {
+  let out = into;
+  for (const k of PROVENANCE_KEYS)
+    if (into[k] === undefined && from[k] !== undefined) out = { ...out, [k]: from[k] };
+  return out;
 }
 
 function fail(rec: CandidateRecord, reason: Reason, message?: string, retryAt?: number): void {

@@ -1,8 +1,9 @@
 // `semantic_scholar`: GET /paper/DOI:<doi> → openAccessPdf.url when non-empty (closed papers now
 // answer "" rather than null); externalIds.ArXiv / PubMedCentral feed `direct`.
 import { normalizeArxiv, normalizePmcid, normalizePmid } from "./ids.ts";
+import { provenanceOf } from "./provenance.ts";
 import type { ApiResolver } from "./resolver.ts";
-import { compact, expectObject, httpUrl, isObject, text, trimSlash } from "./shape.ts";
+import { compact, expectObject, httpUrl, isObject, trimSlash } from "./shape.ts";
 import type { CandidateSeed, ResolverMapping } from "./types.ts";
 
 export const semanticScholar: ApiResolver = {
@@ -23,7 +24,8 @@ export const semanticScholar: ApiResolver = {
       candidates.push({
         url,
         kind: "pdf",
-        provenance: compact({ license: text(oa.license), version: text(oa.status) }),
+        // `status` is the OA colour (GREEN, GOLD, …), not a version.
+        provenance: provenanceOf({ license: oa.license, oa_status: oa.status }),
       });
     const ext = isObject(r.externalIds) ? r.externalIds : {};
     const derived = compact({

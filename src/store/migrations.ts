@@ -20,6 +20,7 @@ export const MIGRATIONS: Migration[] = [
   // 4: report (attempt roles, per-host index, breaker openings) — src/telemetry/report-schema.ts
   // 5: stored_urls (canonical URL -> stored file, for reuse and conditional requests) — src/store/stored-urls.ts
   // 6: robots_cache (robots.txt verdicts shared by the processes of one database) — src/net/robots-store.ts
+  // 7: outcome_provenance (licence, version, host type, OA status of the obtained file) — below
   {
     version: 2,
     name: "politeness",
@@ -82,4 +83,14 @@ export const MIGRATIONS: Migration[] = [
   { version: 4, name: "report", up: createReportSchema },
   { version: 5, name: "stored_urls", up: createStoredUrlsSchema },
   { version: 6, name: "robots_cache", up: createRobotsSchema },
+  {
+    // What a source said about the file an outcome obtained (SPEC 16); null for older outcomes and
+    // whenever no source said so.
+    version: 7,
+    name: "outcome_provenance",
+    up(db) {
+      for (const column of ["license", "license_url", "version", "host_type", "oa_status"])
+        db.run(`ALTER TABLE outcomes ADD COLUMN ${column} TEXT`);
+    },
+  },
 ];

@@ -49,6 +49,12 @@ export const CSV_COLUMNS = [
   "title",
   "year",
   "meta",
+  // Added within version 1 at the end, so readers that go by position keep working.
+  "license",
+  "license_url",
+  "version",
+  "host_type",
+  "oa_status",
 ] as const;
 
 export interface ExportFilter {

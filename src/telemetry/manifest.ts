@@ -17,6 +17,10 @@
 //   resolver, tier, url, final_url            where the file came from (query secrets redacted)
 //   sha256, bytes, content_type, path         what was stored (path relative to the library)
 //   etag, last_modified                       validators for a later conditional refresh
+//   license, license_url, version, host_type, oa_status   what a source said about the file (SPEC 16):
+//                  license a lowercased short name (cc-by, cc0, …), license_url the URL a source gave,
+//                  version published|accepted|submitted, host_type publisher|repository,
+//                  oa_status gold|green|hybrid|bronze|diamond (keys added within version 1)
 //   attempts, first_attempt_at, finished_at   tries and ISO-8601 UTC times
 //   work           { doi, pmid, pmcid, arxiv, openalex, title, year } from the artifact
 //   meta           the artifact's `meta`, carried through untouched
@@ -102,6 +106,11 @@ export function manifestLine(o: ManifestOutcome): string {
     path: o.path ?? null,
     etag: o.etag ?? null,
     last_modified: o.lastModified ?? null,
+    license: o.license ?? null,
+    license_url: o.licenseUrl ?? null,
+    version: o.version ?? null,
+    host_type: o.hostType ?? null,
+    oa_status: o.oaStatus ?? null,
     attempts: o.attempts,
     first_attempt_at: iso(o.firstAttemptAt),
     finished_at: iso(o.finishedAt),
