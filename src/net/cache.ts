@@ -1,7 +1,8 @@
 // The metadata HTTP cache (SPEC 7, an RFC 9111 subset) in SQLite: responses of role metadata only
 // (artifacts are never cached), fresh per max-age / Expires / the default TTL, revalidated with
-// ETag / Last-Modified, `no-store` respected. Keys are SHA-256 of the URL so API keys and emails in
-// query strings never rest in the database. The table is created by migration 3 (http_cache).
+// ETag / Last-Modified, `no-store` respected. Keys are SHA-256 of the URL (of method, URL and body for
+// a POST query, see `metadataCacheKey` in fetch.ts) so API keys and emails in query strings never
+// rest in the database. The table is created by migration 3 (http_cache).
 import type { Database } from "bun:sqlite";
 
 export interface CachedResponse {

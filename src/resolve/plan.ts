@@ -30,6 +30,7 @@ import type {
   ResolvableWork,
   ResolverAnswer,
   ResolverMapping,
+  ResolverRequest,
 } from "./types.ts";
 import { nextIndex } from "./version-order.ts";
 import { mapWayback, waybackRequest } from "./wayback.ts";
@@ -352,7 +353,7 @@ class Plan<T> {
       this.progress.resolvers[name] = { state: "skipped", note: req.skip, found: 0 };
       return;
     }
-    const answer = await this.fetchJson(name, req.url, req.headers, (body) => resolver.map(body, this.ids));
+    const answer = await this.fetchJson(name, req, (body) => resolver.map(body, this.ids));
     if (!answer) return; // aborted: the job is over, nothing learned
     const found = addSeeds(name, answer.mapping.candidates);
     const fromIds = this.learn(answer.mapping.derived, name, addSeeds);
@@ -401,11 +402,8 @@ class Plan<T> {
       inputs.slice(0, max).map(async ({ url, kind }) => {
         const key = `wayback ${url}`;
         if (this.progress.resolvers[key]?.state === "settled") return;
-        const answer = await this.fetchJson(
-          "wayback",
-          waybackRequest(url, this.deps.settings).url,
-          undefined,
-          (body) => mapWayback(body, url, kind, this.deps.settings),
+        const answer = await this.fetchJson("wayback", waybackRequest(url, this.deps.settings), (body) =>
+          mapWayback(body, url, kind, this.deps.settings),
         );
         if (!answer) return;
         const found = addSeeds("wayback", answer.mapping.candidates);
@@ -414,11 +412,10 @@ class Plan<T> {
     );
   }
 
-  /** GET a metadata URL and map it; undefined when the job was aborted meanwhile. */
+  /** Ask a metadata API and map its answer; undefined when the job was aborted meanwhile. */
   private async fetchJson(
     name: ResolverName,
-    url: string,
-    headers: Record<string, string> | undefined,
+    req: ResolverRequest,
     map: (body: unknown) => ResolverMapping,
   ): Promise<ResolverAnswer | undefined> {
     const signal = this.abort.signal;
@@ -426,10 +423,12 @@ class Plan<T> {
     try {
       release = await this.slots.acquire(name, signal);
       const res = await this.deps.http.request({
-        url,
+        url: req.url,
+        method: req.method,
+        body: req.body,
         role: "metadata",
         resolver: name,
-        headers: { accept: "application/json", ...headers },
+        headers: { accept: "application/json", ...req.headers },
         signal,
         maxWaitMs: this.deps.maxWaitMs,
       });

@@ -75,6 +75,9 @@ export interface ResolverMapping {
 export interface ResolverRequest {
   url: string;
   headers?: Record<string, string>;
+  /** A search that takes a JSON body (figshare) is a POST; cached by method, URL and body. */
+  method?: "GET" | "POST";
+  body?: string;
 }
 
 /**
