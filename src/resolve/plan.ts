@@ -97,6 +97,8 @@ export function resolverWarnings(config: Config, settings: ResolverSettings): st
     );
   if (used.has("openalex") && config.resolvers.openalex.enabled && !settings.openalexApiKey)
     out.push("OpenAlex is disabled: set resolvers.openalex.api_key (or OPENALEX_API_KEY) to use it");
+  if (used.has("core") && config.resolvers.core.enabled && !settings.coreApiKey)
+    out.push("CORE is disabled: set resolvers.core.api_key (or CORE_API_KEY) to use it");
   return out;
 }
 

@@ -58,6 +58,16 @@ export interface TestWork {
   doaj?: { pdf?: Loc; html?: Loc };
   /** Absent: 404. */
   openalex?: { pdf?: Loc; landing?: Loc; pmcLocation?: string };
+  /**
+   * The repository sources (absent: an empty answer). `license`/`version` are what the source says
+   * about the copy, in its own words; figshare's `page` is the public article page.
+   */
+  core?: { pdf?: Loc };
+  zenodo?: { pdf?: Loc; license?: string; preprint?: boolean };
+  figshare?: { pdf?: Loc; license?: string };
+  hal?: { pdf?: Loc; licence?: string };
+  osf?: { pdf?: Loc };
+  openaire?: { pdf?: Loc; license?: string };
   /** Where doi.org redirects; absent: 404. */
   doiTarget?: Loc;
   /** Locations the archive holds a capture of: a PDF unless `page` says otherwise. */
