@@ -341,6 +341,7 @@ function location(o: {
   landing?: string;
   hostType: string;
   version: string;
+  license?: string | null;
   pmh?: string;
   best: boolean;
 }) {
@@ -349,7 +350,7 @@ function location(o: {
     evidence: o.hostType === "repository" ? "oa repository (via OAI-PMH doi match)" : "open (via free pdf)",
     host_type: o.hostType,
     is_best: o.best,
-    license: o.hostType === "publisher" ? "cc-by" : null,
+    license: o.license !== undefined ? o.license : o.hostType === "publisher" ? "cc-by" : null,
     pmh_id: o.pmh ?? null,
     repository_institution: null,
     updated: "2026-01-01T00:00:00.000000",
@@ -370,8 +371,9 @@ function unpaywallRecord(doi: string, w: TestWork, url: (l: Loc) => string, doiB
           location({
             pdf,
             landing,
-            hostType: "repository",
-            version: "acceptedVersion",
+            hostType: u.hostType ?? "repository",
+            version: u.version ?? "acceptedVersion",
+            license: u.license,
             pmh: u.pmh_id,
             best: true,
           }),
@@ -394,7 +396,7 @@ function unpaywallRecord(doi: string, w: TestWork, url: (l: Loc) => string, doiB
     journal_name: "Journal of Simulated Results",
     oa_locations: locs,
     oa_locations_embargoed: [],
-    oa_status: locs.length ? "green" : "closed",
+    oa_status: locs.length ? (u.oaStatus ?? "green") : "closed",
     published_date: "2024-01-01",
     publisher: "Simulated Press",
     title: `Work ${w.n}`,

@@ -45,7 +45,16 @@ export interface TestWork {
   landing_urls?: Loc[];
   pages: { at: Loc; page: Page }[];
   /** Absent: 404 (unknown DOI). `{}`: known but closed. */
-  unpaywall?: { pdf?: Loc; landing?: Loc; pmh_id?: string };
+  unpaywall?: {
+    pdf?: Loc;
+    landing?: Loc;
+    pmh_id?: string;
+    /** What the location says (defaults: a repository's accepted version, no licence, green). */
+    hostType?: string;
+    version?: string;
+    license?: string | null;
+    oaStatus?: string;
+  };
   /** Absent: 404. */
   crossref?: { links?: { at: Loc; type: string; version: string }[]; primary?: Loc };
   /** Absent: hitCount 0. */
