@@ -9,8 +9,9 @@
 // mid-write) is cut off and its outcome appended again whole. The file is fsynced before the mark
 // commits, so the mark never runs ahead of durable lines.
 //
-// Line format, version 1 (one JSON object per line, keys always present, null when unknown):
-//   v              1
+// Line format, version 2 (one JSON object per line, keys always present, null when unknown; version 1
+// lacked the provenance keys):
+//   v              2
 //   seq            outcome sequence number (strictly increasing through the file)
 //   artifact_id    the work's id (e.g. "doi:10.1038/nature12373"); job_id: the queue's job number
 //   state          done | skipped | error;  reason: stable outcome reason (SPEC 6); message
@@ -20,7 +21,7 @@
 //   license, license_url, version, host_type, oa_status   what a source said about the file (SPEC 16):
 //                  license a lowercased short name (cc-by, cc0, …), license_url the URL a source gave,
 //                  version published|accepted|submitted, host_type publisher|repository,
-//                  oa_status gold|green|hybrid|bronze|diamond (keys added within version 1)
+//                  oa_status gold|green|hybrid|bronze|diamond
 //   attempts, first_attempt_at, finished_at   tries and ISO-8601 UTC times
 //   work           { doi, pmid, pmcid, arxiv, openalex, title, year } from the artifact
 //   meta           the artifact's `meta`, carried through untouched
@@ -36,7 +37,7 @@ import {
 import type { OutcomeDetail } from "../store/types.ts";
 
 export const MANIFEST_FILE = "manifest.jsonl";
-export const MANIFEST_VERSION = 1;
+export const MANIFEST_VERSION = 2;
 
 export function manifestPath(stateDir: string): string {
   return join(stateDir, MANIFEST_FILE);
