@@ -71,6 +71,7 @@ export const fetchCommand = defineCommand({
     name: "fetch",
     description: `Resolve and download works now, in the foreground, through the same pipeline as the runner.
 Prints one line per work with its outcome and path; exit 0 when every work was obtained, 1 otherwise.
+--json adds what a source said about the file: license, license_url, version, host_type, oa_status.
 
 Examples:
   docstokg fetch 10.1038/nature12373

@@ -42,7 +42,8 @@ export function exportFlags(args: Record<string, unknown>): { format: ExportForm
 const exportCmd = defineCommand({
   meta: {
     name: "export",
-    description: `Stream outcomes as JSONL or CSV to stdout.
+    description: `Stream outcomes as JSONL or CSV to stdout (format version 2: with license, license_url,
+version, host_type and oa_status of each obtained file).
 
 Examples:
   docstokg manifest export --format csv > outcomes.csv

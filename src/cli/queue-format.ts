@@ -110,6 +110,11 @@ export function jobDetailText(d: JobDetail, columns = 100): string {
     if (o.path) out.push(fit(`    path     ${o.path}`, columns));
     if (o.bytes !== null)
       out.push(`    bytes    ${count(o.bytes)}${o.contentType ? ` (${o.contentType})` : ""}`);
+    if (o.license || o.licenseUrl)
+      out.push(fit(`    license  ${[o.license, o.licenseUrl].filter(Boolean).join("  ")}`, columns));
+    if (o.version) out.push(`    version  ${o.version}`);
+    if (o.hostType) out.push(`    host     ${o.hostType}`);
+    if (o.oaStatus) out.push(`    oa       ${o.oaStatus}`);
     if (o.message) out.push(fit(`    message  ${o.message}`, columns));
   }
   return `${out.join("\n")}\n`;

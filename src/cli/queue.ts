@@ -399,7 +399,8 @@ Examples:
 const showCmd = defineCommand({
   meta: {
     name: "show",
-    description: `One job: its row, every attempt and its outcome.
+    description: `One job: its row, every attempt and its outcome (with the licence, version, host type
+and OA status a source gave for the obtained file).
 
 Examples:
   docstokg queue show doi:10.1038/nature12373

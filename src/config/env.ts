@@ -33,6 +33,7 @@ export const CREDENTIAL_VARIABLES: ReadonlyArray<{ variable: string; path: strin
   { variable: "S2_API_KEY", path: ["resolvers", "semantic_scholar", "api_key"] },
   { variable: "OPENALEX_API_KEY", path: ["resolvers", "openalex", "api_key"] },
   { variable: "NCBI_API_KEY", path: ["resolvers", "pmc", "api_key"] },
+  { variable: "CORE_API_KEY", path: ["resolvers", "core", "api_key"] },
 ];
 
 /** The key path a DOCSTOKG_ variable names: DOCSTOKG_ORCHESTRATOR__MAX_WORKERS → orchestrator.max_workers. */

@@ -52,17 +52,26 @@ export const RESOLVER_NAMES = [
   "semantic_scholar",
   "doaj",
   "openalex",
+  "core",
+  "zenodo",
+  "figshare",
+  "hal",
+  "osf",
+  "openaire",
   "doi",
   "landing",
   "wayback",
 ] as const;
 export type ResolverName = (typeof RESOLVER_NAMES)[number];
 
+export const PREFER_VERSIONS = ["any", "published", "accepted", "submitted"] as const;
+export type PreferVersion = (typeof PREFER_VERSIONS)[number];
+
 // Generic over `extra` so keys such as `api_key` stay in the inferred Config type.
 // biome-ignore lint/complexity/noBannedTypes: `{}` is the empty set of extra entries
-const resolver = <E extends v.ObjectEntries = {}>(baseUrl: string, extra: E = {} as E) => {
+const resolver = <E extends v.ObjectEntries = {}>(baseUrl: string, extra: E = {} as E, enabled = true) => {
   const entries = v.strictObject({
-    enabled: bool(true, "Ask this resolver at all."),
+    enabled: bool(enabled, "Ask this resolver at all."),
     base_url: url(baseUrl, "Base URL of the service (mirrors and test servers can stand in)."),
     max_concurrent: int(4, "Requests this resolver may have in flight at once."),
     ...extra,
@@ -241,9 +250,19 @@ export const ConfigSchema = v.strictObject({
         [
           ["direct"],
           ["unpaywall", "crossref", "europepmc", "pmc", "semantic_scholar", "doaj", "openalex"],
+          ["core", "zenodo", "figshare", "hal", "osf", "openaire"],
           ["doi", "landing"],
           ["wayback"],
         ],
+      ),
+      prefer_version: v.optional(
+        v.pipe(
+          v.picklist(PREFER_VERSIONS),
+          v.description(
+            "Version tried first: with published, accepted or submitted a tier's candidates wait until every resolver of the tier has answered, then go in version order (the preferred one, then published, accepted, submitted, then unknown).",
+          ),
+        ),
+        "any",
       ),
       candidate_concurrency: int(
         2,
@@ -269,6 +288,15 @@ export const ConfigSchema = v.strictObject({
       openalex: resolver("https://api.openalex.org", {
         api_key: secret("OpenAlex API key (env OPENALEX_API_KEY); the resolver is off without it."),
       }),
+      core: resolver("https://api.core.ac.uk/v3", {
+        api_key: secret("CORE API key (env CORE_API_KEY); the resolver is off without it."),
+      }),
+      zenodo: resolver("https://zenodo.org/api"),
+      figshare: resolver("https://api.figshare.com/v2"),
+      // Off by default, as the reference had them.
+      hal: resolver("https://api.archives-ouvertes.fr", {}, false),
+      osf: resolver("https://api.osf.io/v2", {}, false),
+      openaire: resolver("https://api.openaire.eu", {}, false),
       doi: resolver("https://doi.org"),
       landing: resolver("https://example.invalid", {
         max_page_bytes: int(

@@ -109,6 +109,10 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
     const first = parseUrl(req.url);
     if (!first.ok) return fail("url_refused", first.message, req.url);
     let url = first.url;
+    // A 303, or a 301/302 answering a POST, turns the request into a GET without body (as browsers
+    // and fetch do); 307/308 repeat the method and body.
+    let method = req.method ?? "GET";
+    let body = method === "POST" ? req.body : undefined;
     const visited: string[] = [];
     const seen = new Set<string>();
     let waited = 0;
@@ -145,7 +149,10 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
       }
       waited += permit.waitedMs;
       heldBack += permit.heldBackMs ?? 0;
-      const sent = await send(url, verdict.address, req, hop.role, startedAt, permit.release, extraHeaders);
+      const sent = await send(url, verdict.address, req, hop.role, startedAt, permit.release, extraHeaders, {
+        method,
+        body,
+      });
       if (!sent.ok) {
         const failure = failureKind(sent.reason);
         if (failure) politeness.observe(host, { failure, role: hop.role });
@@ -175,6 +182,10 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
           );
         }
         url = next.url;
+        if (res.status === 303 || (method === "POST" && (res.status === 301 || res.status === 302))) {
+          method = "GET";
+          body = undefined;
+        }
         continue;
       }
       const reason = outcomeReason({ status: res.status });
@@ -210,7 +221,7 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
       }
     | Failure;
 
-  /** One GET to the vetted address with the timeouts armed; the body keeps them until it ends. */
+  /** One request to the vetted address with the timeouts armed; the body keeps them until it ends. */
   async function send(
     url: URL,
     address: string,
@@ -219,6 +230,7 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
     startedAt: number,
     releasePermit: () => void,
     extraHeaders: Record<string, string>,
+    what: { method: "GET" | "POST"; body?: string },
   ): Promise<Sent> {
     const ac = new AbortController();
     let timers: ReturnType<typeof setTimeout>[] = [];
@@ -257,12 +269,13 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
     const literal = address === url.hostname || url.hostname.startsWith("[");
     let target = url.href;
     const init: TransportInit = {
-      method: "GET",
+      method: what.method,
       redirect: "manual",
       signal: ac.signal,
       headers,
       ...(selfDecoding ? { decompress: false } : {}),
     };
+    if (what.body !== undefined) init.body = what.body;
     if (!literal) {
       const pinned = new URL(url.href);
       pinned.hostname = urlHostOf(address);
@@ -377,16 +390,22 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
     }
   }
 
-  /** Metadata: cache first (a fresh hit spends no token), revalidate when stale, retry 429/5xx/network. */
+  /**
+   * Metadata: cache first (a fresh hit spends no token), revalidate when stale, retry 429/5xx/network.
+   * A POST is keyed by method, URL and body (hashed like every key); a stale one is asked again
+   * rather than revalidated, since validators describe a resource, not a query's answer.
+   */
   async function metadataRequest(req: HttpRequest, hop: HopOptions, startedAt: number): Promise<HttpResult> {
     const cache = deps.cache;
     const key = parseUrl(req.url);
-    const cacheKey = key.ok ? key.url.href : req.url;
+    const href = key.ok ? key.url.href : req.url;
+    const post = req.method === "POST";
+    const cacheKey = post ? metadataCacheKey(href, "POST", req.body) : href;
     const cached = cache?.lookup(cacheKey, now());
-    if (cached?.fresh) return { ok: true, response: fromCache(cached.entry, cacheKey) };
+    if (cached?.fresh) return { ok: true, response: fromCache(cached.entry, href) };
     const conditional: Record<string, string> = {};
-    if (cached?.entry.etag) conditional["if-none-match"] = cached.entry.etag;
-    if (cached?.entry.lastModified) conditional["if-modified-since"] = cached.entry.lastModified;
+    if (cached?.entry.etag && !post) conditional["if-none-match"] = cached.entry.etag;
+    if (cached?.entry.lastModified && !post) conditional["if-modified-since"] = cached.entry.lastModified;
     const maxWaitMs = req.maxWaitMs ?? config.politeness.max_wait_s * 1000;
     for (let attempt = 0; ; attempt++) {
       const r = await exchange(req, hop, startedAt, conditional);
@@ -426,6 +445,11 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
   }
 
   return { request };
+}
+
+/** The metadata cache key of a request: the URL for a GET; method, URL and body for a POST. */
+export function metadataCacheKey(href: string, method: "GET" | "POST", body = ""): string {
+  return method === "GET" ? href : `${method} ${href}\n${body}`;
 }
 
 function fromCache(entry: { status: number; headers: Headers; body: Uint8Array }, url: string): HttpResponse {

@@ -12,6 +12,13 @@ export interface HttpRequest {
   /** Resolver on whose behalf the request is made (per-resolver concurrency, telemetry). */
   resolver?: string;
   headers?: Record<string, string>;
+  /**
+   * GET unless said otherwise. A POST (figshare's search takes a JSON body) is for read-only
+   * queries only: it is cached and retried like a GET, keyed by method, URL and body.
+   */
+  method?: "GET" | "POST";
+  /** The request body of a POST (the caller sets its content-type). */
+  body?: string;
   /** Caller's cancellation (lease loss, shutdown, a sibling candidate won). */
   signal?: AbortSignal;
   /** Longest the caller will wait for politeness (rate/cooldown/crawl-delay) before giving up with `rate_limited`. */

@@ -60,6 +60,13 @@ export function builtinHosts(opts: HostTableOptions): Record<string, BuiltinHost
     // The availability API has no published figure; it sits on the same index as CDX (0.4/s), so
     // stay well below the capture rate.
     "archive.org": { rate: "1/s", burst: 1, ...wayback },
+    // Repository sources (docs/resolvers.md has where each figure comes from).
+    "api.core.ac.uk": { rate: "1/s", burst: 1, maxConcurrent: 2 },
+    "zenodo.org": { rate: "1/s", maxConcurrent: 2 },
+    "api.figshare.com": { rate: "1/s", burst: 1, maxConcurrent: 2 },
+    "api.archives-ouvertes.fr": { rate: "2/s", maxConcurrent: 2 },
+    "api.osf.io": { rate: "1/s", burst: 1, maxConcurrent: 2 },
+    "api.openaire.eu": { rate: "1/min", burst: 1, maxConcurrent: 1 },
   };
 }
 

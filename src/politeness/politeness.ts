@@ -675,9 +675,9 @@ export class Politeness implements PolitenessGate {
   }
 
   private resolverLimit(name: string): number {
-    const perResolver = (this.config.resolvers as Record<string, { max_concurrent?: number } | undefined>)[
-      name
-    ]?.max_concurrent;
+    const perResolver = (
+      this.config.resolvers as unknown as Record<string, { max_concurrent?: number } | undefined>
+    )[name]?.max_concurrent;
     const global = this.config.politeness.max_per_resolver;
     return perResolver === undefined ? global : Math.min(global, perResolver);
   }

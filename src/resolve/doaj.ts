@@ -36,7 +36,8 @@ export const doaj: ApiResolver = {
         const url = httpUrl(link.url);
         if (!url || text(link.type) !== "fulltext") continue;
         const type = text(link.content_type)?.toUpperCase();
-        const provenance = compact({ source: journal });
+        // A journal in DOAJ is an open-access journal: its own full text is gold OA.
+        const provenance = compact({ host_type: "publisher", oa_status: "gold", source: journal });
         if (type === "PDF") pdfs.push({ url, kind: "pdf", provenance });
         else if (type === "HTML") landings.push({ url, kind: "landing", provenance });
       }

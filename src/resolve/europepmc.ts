@@ -1,6 +1,7 @@
 // `europepmc`: REST search (resultType=core) by DOI, PMCID or PMID → fullTextUrl entries with
 // documentStyle pdf and availabilityCode OA or F (free); a PMCID found here feeds `direct`.
 import { normalizePmcid } from "./ids.ts";
+import { normalizeLicense } from "./provenance.ts";
 import type { ApiResolver } from "./resolver.ts";
 import { expectObject, httpUrl, isObject, objects, text, trimSlash } from "./shape.ts";
 import type { CandidateSeed, DerivedIds, ResolverMapping } from "./types.ts";
@@ -35,7 +36,16 @@ export const europepmc: ApiResolver = {
         const url = httpUrl(entry.url);
         if (!url || text(entry.documentStyle) !== "pdf") continue;
         if (!FREE_CODES.has(text(entry.availabilityCode) ?? "")) continue;
-        candidates.push({ url, kind: "pdf", provenance: { source: text(entry.site) ?? "Europe_PMC" } });
+        // Europe PMC and PMC are repositories; `license` (e.g. "cc by") is the article's.
+        candidates.push({
+          url,
+          kind: "pdf",
+          provenance: {
+            ...normalizeLicense(result.license),
+            host_type: "repository",
+            source: text(entry.site) ?? "Europe_PMC",
+          },
+        });
       }
     }
     const none = r.hitCount === 0 ? "not indexed" : "no free PDF";

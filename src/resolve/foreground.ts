@@ -25,6 +25,7 @@ import { VERSION } from "../version.ts";
 import { downloadTrier, storedUrlEntry } from "./attempt.ts";
 import { resolverSlots, resolverWarnings, runPlan } from "./plan.ts";
 import type { PlanProgress } from "./progress.ts";
+import { outcomeProvenance } from "./provenance.ts";
 import { type ResolverSettings, resolverSettings } from "./resolver.ts";
 import type { ResolverSlots } from "./slots.ts";
 import type { ResolvableWork } from "./types.ts";
@@ -122,6 +123,12 @@ export interface FetchOutcome {
   by_id_path?: string;
   sha256?: string;
   bytes?: number;
+  /** What a source said about the file (SPEC 16); absent when none said so. */
+  license?: string;
+  license_url?: string;
+  version?: string;
+  host_type?: string;
+  oa_status?: string;
   message?: string;
 }
 
@@ -162,6 +169,7 @@ export async function fetchWork(
     by_id_path: f.byIdPath,
     sha256: f.sha256,
     bytes: f.bytes,
+    ...outcomeProvenance(r.candidate.provenance),
   };
 }
 

@@ -2,6 +2,7 @@
 // primary_location, locations[] and open_access.oa_url, mapped like the OpenAlex import; a PMCID is
 // derived from ids.pmcid or a PubMed Central location (adding the missing `PMC` prefix).
 import { idsFromPmhId, normalizePmcid, normalizePmid, pmcidFromUrl } from "./ids.ts";
+import { provenanceOf } from "./provenance.ts";
 import type { ApiResolver } from "./resolver.ts";
 import {
   compact,
@@ -31,9 +32,20 @@ export function openalexLocations(work: Json): { candidates: CandidateSeed[]; de
     pmcid: normalizePmcid(pmcidFromUrl(ids.pmcid) ?? ids.pmcid),
     pmid: normalizePmid(ids.pmid),
   };
+  const best = isObject(work.best_oa_location) ? work.best_oa_location : undefined;
+  const oaStatus = isObject(work.open_access) ? work.open_access.oa_status : undefined;
   for (const loc of locations) {
-    const source = isObject(loc.source) ? text(loc.source.display_name) : undefined;
-    const provenance = compact({ version: text(loc.version), license: text(loc.license), source });
+    const src = isObject(loc.source) ? loc.source : {};
+    const provenance = {
+      ...provenanceOf({
+        version: loc.version,
+        license: loc.license,
+        host_type: hostTypeOfSource(src.type),
+        // open_access.oa_status is the colour of the best OA location.
+        oa_status: loc === best ? oaStatus : undefined,
+      }),
+      ...compact({ source: text(src.display_name) }),
+    };
     const pdf = httpUrl(loc.pdf_url);
     if (pdf) pdfs.push({ url: pdf, kind: "pdf", provenance });
     const landing = httpUrl(loc.landing_page_url);
@@ -44,8 +56,16 @@ export function openalexLocations(work: Json): { candidates: CandidateSeed[]; de
     derived.arxiv ??= fromPmh.arxiv;
   }
   const oaUrl = isObject(work.open_access) ? httpUrl(work.open_access.oa_url) : undefined;
-  if (oaUrl) pdfs.push({ url: oaUrl, kind: "pdf", provenance: {} });
+  if (oaUrl) pdfs.push({ url: oaUrl, kind: "pdf", provenance: provenanceOf({ oa_status: oaStatus }) });
   return { candidates: uniqueSeeds([...pdfs, ...landings]), derived: compact(derived) };
+}
+
+/** OpenAlex source types: repositories host copies, journals and the like are publishers. */
+function hostTypeOfSource(type: unknown): string | undefined {
+  if (type === "repository") return "repository";
+  if (type === "journal" || type === "conference" || type === "ebook platform" || type === "book series")
+    return "publisher";
+  return undefined;
 }
 
 export const openalex: ApiResolver = {

@@ -27,10 +27,13 @@ import type {
   Candidate,
   CandidateSeed,
   DerivedIds,
+  Provenance,
   ResolvableWork,
   ResolverAnswer,
   ResolverMapping,
+  ResolverRequest,
 } from "./types.ts";
+import { nextIndex } from "./version-order.ts";
 import { mapWayback, waybackRequest } from "./wayback.ts";
 
 /** What trying one PDF candidate gave; on failure, an HTML page met instead may be scraped. */
@@ -98,6 +101,8 @@ export function resolverWarnings(config: Config, settings: ResolverSettings): st
     );
   if (used.has("openalex") && config.resolvers.openalex.enabled && !settings.openalexApiKey)
     out.push("OpenAlex is disabled: set resolvers.openalex.api_key (or OPENALEX_API_KEY) to use it");
+  if (used.has("core") && config.resolvers.core.enabled && !settings.coreApiKey)
+    out.push("CORE is disabled: set resolvers.core.api_key (or CORE_API_KEY) to use it");
   return out;
 }
 
@@ -259,9 +264,12 @@ class Plan<T> {
       }
     });
 
+    // With a version preference, nothing is tried before every resolver of the tier has answered:
+    // the preferred version may come from the slowest one.
+    const prefer = this.deps.config.resolvers.prefer_version;
     const next = (): CandidateRecord | undefined => {
-      const i = queue.findIndex((r) => r.kind === "pdf");
-      const at = i >= 0 ? i : queue.findIndex((r) => r.kind === "landing");
+      if (prefer !== "any" && resolversLeft > 0) return undefined;
+      const at = nextIndex(queue, prefer);
       return at >= 0 ? queue.splice(at, 1)[0] : undefined;
     };
     const worker = async () => {
@@ -315,7 +323,12 @@ class Plan<T> {
 
   private add(candidate: Candidate, extra: Partial<CandidateRecord> = {}): CandidateRecord | undefined {
     const key = candidateKey(candidate.url);
-    if (this.byKey.has(key)) return undefined;
+    const known = this.byKey.get(key);
+    if (known) {
+      // Another source proposing the same file may know what the first did not (licence, version…).
+      known.provenance = mergeProvenance(known.provenance, candidate.provenance);
+      return undefined;
+    }
     if (this.progress.candidates.length >= MAX_CANDIDATE_RECORDS) return undefined;
     const rec: CandidateRecord = { ...candidate, key, state: "pending", depth: 0, ...extra };
     this.byKey.set(key, rec);
@@ -346,7 +359,7 @@ class Plan<T> {
       this.progress.resolvers[name] = { state: "skipped", note: req.skip, found: 0 };
       return;
     }
-    const answer = await this.fetchJson(name, req.url, req.headers, (body) => resolver.map(body, this.ids));
+    const answer = await this.fetchJson(name, req, (body) => resolver.map(body, this.ids));
     if (!answer) return; // aborted: the job is over, nothing learned
     const found = addSeeds(name, answer.mapping.candidates);
     const fromIds = this.learn(answer.mapping.derived, name, addSeeds);
@@ -395,11 +408,8 @@ class Plan<T> {
       inputs.slice(0, max).map(async ({ url, kind }) => {
         const key = `wayback ${url}`;
         if (this.progress.resolvers[key]?.state === "settled") return;
-        const answer = await this.fetchJson(
-          "wayback",
-          waybackRequest(url, this.deps.settings).url,
-          undefined,
-          (body) => mapWayback(body, url, kind, this.deps.settings),
+        const answer = await this.fetchJson("wayback", waybackRequest(url, this.deps.settings), (body) =>
+          mapWayback(body, url, kind, this.deps.settings),
         );
         if (!answer) return;
         const found = addSeeds("wayback", answer.mapping.candidates);
@@ -408,11 +418,10 @@ class Plan<T> {
     );
   }
 
-  /** GET a metadata URL and map it; undefined when the job was aborted meanwhile. */
+  /** Ask a metadata API and map its answer; undefined when the job was aborted meanwhile. */
   private async fetchJson(
     name: ResolverName,
-    url: string,
-    headers: Record<string, string> | undefined,
+    req: ResolverRequest,
     map: (body: unknown) => ResolverMapping,
   ): Promise<ResolverAnswer | undefined> {
     const signal = this.abort.signal;
@@ -420,10 +429,12 @@ class Plan<T> {
     try {
       release = await this.slots.acquire(name, signal);
       const res = await this.deps.http.request({
-        url,
+        url: req.url,
+        method: req.method,
+        body: req.body,
         role: "metadata",
         resolver: name,
-        headers: { accept: "application/json", ...headers },
+        headers: { accept: "application/json", ...req.headers },
         signal,
         maxWaitMs: this.deps.maxWaitMs,
       });
@@ -677,6 +688,16 @@ class Plan<T> {
  */
 function countSlowDowns(rec: CandidateRecord, n: number | undefined): void {
   if (n) rec.slow_downs = (rec.slow_downs ?? 0) + n;
+}
+
+const PROVENANCE_KEYS = ["license", "license_url", "version", "host_type", "oa_status"] as const;
+
+/** `into` with the provenance keys it lacks taken from `from` (the first source's word stands). */
+function mergeProvenance(into: Provenance, from: Provenance): Provenance {
+  let out = into;
+  for (const k of PROVENANCE_KEYS)
+    if (into[k] === undefined && from[k] !== undefined) out = { ...out, [k]: from[k] };
+  return out;
 }
 
 function fail(rec: CandidateRecord, reason: Reason, message?: string, retryAt?: number): void {

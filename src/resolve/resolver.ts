@@ -11,6 +11,8 @@ export interface ResolverSettings {
   s2ApiKey?: string;
   openalexApiKey?: string;
   ncbiApiKey?: string;
+  /** From `resolvers.core.api_key`, which config/env.ts fills from CORE_API_KEY. */
+  coreApiKey?: string;
 }
 
 /** Why a resolver does not run for this work (missing identifier, missing credential). */
@@ -49,5 +51,6 @@ export function resolverSettings(
     s2ApiKey: r.semantic_scholar.api_key ?? env.S2_API_KEY,
     openalexApiKey: r.openalex.api_key ?? env.OPENALEX_API_KEY,
     ncbiApiKey: r.pmc.api_key ?? env.NCBI_API_KEY,
+    coreApiKey: r.core.api_key,
   };
 }

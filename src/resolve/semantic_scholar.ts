@@ -1,6 +1,7 @@
 // `semantic_scholar`: GET /paper/DOI:<doi> → openAccessPdf.url when non-empty (closed papers now
 // answer "" rather than null); externalIds.ArXiv / PubMedCentral feed `direct`.
 import { normalizeArxiv, normalizePmcid, normalizePmid } from "./ids.ts";
+import { provenanceOf } from "./provenance.ts";
 import type { ApiResolver } from "./resolver.ts";
 import {
   compact,
@@ -34,7 +35,8 @@ export const semanticScholar: ApiResolver = {
       candidates.push({
         url,
         kind: "pdf",
-        provenance: compact({ license: text(oa.license), version: text(oa.status) }),
+        // `status` is the OA colour (GREEN, GOLD, …), not a version.
+        provenance: provenanceOf({ license: oa.license, oa_status: oa.status }),
       });
     const ext = isObject(r.externalIds) ? r.externalIds : {};
     const derived = compact({

@@ -76,3 +76,27 @@ export function uniqueSeeds<T extends { url: string; kind: string }>(seeds: T[])
     return true;
   });
 }
+
+/** A JSON value that is one object or a list of them (XML-derived JSON such as OpenAIRE's) as a list. */
+export function oneOrMany(x: unknown): Json[] {
+  return isObject(x) ? [x] : objects(x);
+}
+
+/** The text of an XML-derived node: the string itself or its `$` value. */
+export function nodeText(x: unknown): string | undefined {
+  return isObject(x) ? text(x.$) : text(x);
+}
+
+/** Whether a URL's path ends in `.pdf` (query and fragment ignored). */
+export function pdfPath(url: string): boolean {
+  try {
+    return new URL(url).pathname.toLowerCase().endsWith(".pdf");
+  } catch {
+    return false;
+  }
+}
+
+/** The DOI quoted for a Lucene/Solr/Elasticsearch field query: `field:"10.1/x"`. */
+export function quotedDoi(field: string, doi: string): string {
+  return `${field}:"${doi.replace(/["\\]/g, "\\$&")}"`;
+}

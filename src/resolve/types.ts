@@ -20,9 +20,16 @@ export type CandidateKind = "pdf" | "landing";
 
 /** Where a candidate came from, kept for the manifest (never holds credentials). */
 export interface Provenance {
+  /** published | accepted | submitted (normalized, see provenance.ts). */
   version?: string;
+  /** Lowercased short name (cc-by, cc0, …) or the source's own term. */
   license?: string;
+  /** The licence URL a source gave (Crossref, HAL, OpenAIRE). */
+  license_url?: string;
+  /** publisher | repository. */
   host_type?: string;
+  /** gold | green | hybrid | bronze | diamond, when the source said so. */
+  oa_status?: string;
   /** The repository, site or journal the location belongs to. */
   source?: string;
   /** The resolver or page that led to this candidate (e.g. "europepmc" for a derived PMCID, a landing URL). */
@@ -68,6 +75,9 @@ export interface ResolverMapping {
 export interface ResolverRequest {
   url: string;
   headers?: Record<string, string>;
+  /** A search that takes a JSON body (figshare) is a POST; cached by method, URL and body. */
+  method?: "GET" | "POST";
+  body?: string;
 }
 
 /**

@@ -1,6 +1,7 @@
 // `unpaywall`: GET /v2/<doi>?email= → best_oa_location then oa_locations[] (PDFs first, landing
 // pages as landing candidates), keeping host_type/version/license; pmh_ids yield arXiv ids/PMCIDs.
 import { idsFromPmhId, pmcidFromUrl } from "./ids.ts";
+import { provenanceOf } from "./provenance.ts";
 import type { ApiResolver } from "./resolver.ts";
 import {
   compact,
@@ -11,7 +12,6 @@ import {
   isObject,
   type Json,
   objects,
-  text,
   trimSlash,
   uniqueSeeds,
 } from "./shape.ts";
@@ -36,11 +36,15 @@ export const unpaywall: ApiResolver = {
     const pdfs: CandidateSeed[] = [];
     const landings: CandidateSeed[] = [];
     const derived: DerivedIds = {};
+    const best = isObject(r.best_oa_location) ? r.best_oa_location : undefined;
     for (const loc of locations) {
-      const provenance = compact({
-        host_type: text(loc.host_type),
-        version: text(loc.version),
-        license: text(loc.license),
+      // The work's oa_status is the colour of its best location (unpaywall.org/data-format).
+      // (Its copy inside oa_locations is dropped as a duplicate, so the best one keeps the status.)
+      const provenance = provenanceOf({
+        host_type: loc.host_type,
+        version: loc.version,
+        license: loc.license,
+        oa_status: loc === best ? r.oa_status : undefined,
       });
       const pdf = httpUrl(loc.url_for_pdf);
       if (pdf) pdfs.push({ url: pdf, kind: "pdf", provenance });

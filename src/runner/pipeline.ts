@@ -12,6 +12,7 @@ import type { HttpClient, HttpRequest, HttpResult } from "../net/types.ts";
 import { downloadTrier, storedUrlEntry } from "../resolve/attempt.ts";
 import { runPlan } from "../resolve/plan.ts";
 import type { PlanProgress } from "../resolve/progress.ts";
+import { outcomeDetailProvenance } from "../resolve/provenance.ts";
 import type { ResolverSettings } from "../resolve/resolver.ts";
 import type { ResolverSlots } from "../resolve/slots.ts";
 import type { Candidate } from "../resolve/types.ts";
@@ -235,6 +236,7 @@ export function stepResult(
         path: relative(outDir, f.path),
         etag: f.etag ?? null,
         lastModified: f.lastModified ?? null,
+        ...outcomeDetailProvenance(r.candidate.provenance),
       },
       stored: storedUrlEntry(r.outcome, outDir),
     };

@@ -26,6 +26,7 @@ export const MIGRATIONS: Migration[] = [
   // 8: breaker_reason (why a host's breaker last opened) — below
   // 9: http_cache_bounds (prune times, total size kept by triggers) — src/net/cache.ts
   // 10: attempt_held_back (wait in host-imposed cool-downs, for the report's objective) — src/telemetry/report-schema.ts
+  // 11: outcome_provenance (licence, version, host type, OA status of the obtained file) — below
   {
     version: 2,
     name: "politeness",
@@ -100,4 +101,14 @@ export const MIGRATIONS: Migration[] = [
   },
   { version: 9, name: "http_cache_bounds", up: boundHttpCache },
   { version: 10, name: "attempt_held_back", up: addHeldBackWait },
+  {
+    // What a source said about the file an outcome obtained (SPEC 16); null for older outcomes and
+    // whenever no source said so.
+    version: 11,
+    name: "outcome_provenance",
+    up(db) {
+      for (const column of ["license", "license_url", "version", "host_type", "oa_status"])
+        db.run(`ALTER TABLE outcomes ADD COLUMN ${column} TEXT`);
+    },
+  },
 ];

@@ -59,6 +59,15 @@ export interface OutcomeDetail {
   path?: string | null;
   etag?: string | null;
   lastModified?: string | null;
+  /** Provenance a source gave for the obtained file (SPEC 16); null when none said so. */
+  license?: string | null;
+  licenseUrl?: string | null;
+  /** published | accepted | submitted */
+  version?: string | null;
+  /** publisher | repository */
+  hostType?: string | null;
+  /** gold | green | hybrid | bronze | diamond */
+  oaStatus?: string | null;
 }
 
 export interface AckInput extends OutcomeDetail {

@@ -1,5 +1,5 @@
 // `docstokg manifest export`: outcomes streamed from the database as JSONL (the manifest line format,
-// version 1) or CSV (RFC 4180, the column set below, version 1). Rows are read in keyset pages by
+// version 2) or CSV (RFC 4180, the column set below, version 2). Rows are read in keyset pages by
 // seq, so no read transaction stays open while the consumer is slow, and written with backpressure,
 // so memory stays constant whatever the number of outcomes.
 import type { Database } from "bun:sqlite";
@@ -16,7 +16,7 @@ export const EXPORT_FORMATS = ["jsonl", "csv"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /**
- * CSV columns, version 1 (header row first). Flattened from the manifest line: `v` is the column-set
+ * CSV columns, version 2 (header row first; version 1 ended at `meta`). Flattened from the manifest line: `v` is the column-set
  * version, the work's identifiers and title follow the outcome fields, and `meta` is the artifact's
  * meta object as JSON text. Empty cell = null. Times are ISO-8601 UTC.
  */
@@ -49,6 +49,12 @@ export const CSV_COLUMNS = [
   "title",
   "year",
   "meta",
+  // Version 2: provenance, appended so readers that go by position keep working.
+  "license",
+  "license_url",
+  "version",
+  "host_type",
+  "oa_status",
 ] as const;
 
 export interface ExportFilter {

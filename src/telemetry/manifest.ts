@@ -9,14 +9,19 @@
 // mid-write) is cut off and its outcome appended again whole. The file is fsynced before the mark
 // commits, so the mark never runs ahead of durable lines.
 //
-// Line format, version 1 (one JSON object per line, keys always present, null when unknown):
-//   v              1
+// Line format, version 2 (one JSON object per line, keys always present, null when unknown; version 1
+// lacked the provenance keys):
+//   v              2
 //   seq            outcome sequence number (strictly increasing through the file)
 //   artifact_id    the work's id (e.g. "doi:10.1038/nature12373"); job_id: the queue's job number
 //   state          done | skipped | error;  reason: stable outcome reason (SPEC 6); message
 //   resolver, tier, url, final_url            where the file came from (query secrets redacted)
 //   sha256, bytes, content_type, path         what was stored (path relative to the library)
 //   etag, last_modified                       validators for a later conditional refresh
+//   license, license_url, version, host_type, oa_status   what a source said about the file (SPEC 16):
+//                  license a lowercased short name (cc-by, cc0, …), license_url the URL a source gave,
+//                  version published|accepted|submitted, host_type publisher|repository,
+//                  oa_status gold|green|hybrid|bronze|diamond
 //   attempts, first_attempt_at, finished_at   tries and ISO-8601 UTC times
 //   work           { doi, pmid, pmcid, arxiv, openalex, title, year } from the artifact
 //   meta           the artifact's `meta`, carried through untouched
@@ -33,7 +38,7 @@ import {
 import type { OutcomeDetail } from "../store/types.ts";
 
 export const MANIFEST_FILE = "manifest.jsonl";
-export const MANIFEST_VERSION = 1;
+export const MANIFEST_VERSION = 2;
 
 export function manifestPath(stateDir: string): string {
   return join(stateDir, MANIFEST_FILE);
@@ -78,6 +83,11 @@ export function manifestLine(o: ManifestOutcome): string {
     path: o.path ?? null,
     etag: o.etag ?? null,
     last_modified: o.lastModified ?? null,
+    license: o.license ?? null,
+    license_url: o.licenseUrl ?? null,
+    version: o.version ?? null,
+    host_type: o.hostType ?? null,
+    oa_status: o.oaStatus ?? null,
     attempts: o.attempts,
     first_attempt_at: iso(o.firstAttemptAt),
     finished_at: iso(o.finishedAt),

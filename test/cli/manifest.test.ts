@@ -23,7 +23,7 @@ describe("docstokg manifest export", () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split("\n");
     expect(lines).toHaveLength(10);
-    expect(JSON.parse(lines[0] ?? "{}").v).toBe(1);
+    expect(JSON.parse(lines[0] ?? "{}").v).toBe(2);
   }, 60_000);
 
   test("CSV with the header row and filters", async () => {

@@ -103,6 +103,12 @@ describe("through the client", async () => {
     if (req.headers.get("if-modified-since") === lm) return new Response(null, { status: 304 });
     return Response.json({ v: version }, { headers: { "last-modified": lm, "cache-control": "no-cache" } });
   });
+  // A search that takes a JSON body (figshare): answers with what it was asked.
+  api.route("/search", async (req) =>
+    req.method === "POST"
+      ? Response.json({ asked: await req.json(), v: version }, { headers: { "cache-control": "max-age=60" } })
+      : new Response("method not allowed", { status: 405 }),
+  );
   api.route("/nostore", () => Response.json({ v: version }, { headers: { "cache-control": "no-store" } }));
   api.pdf("/file.pdf");
 
@@ -171,6 +177,32 @@ describe("through the client", async () => {
     await json(await c.request({ url, role: "metadata" }));
     await json(await c.request({ url, role: "metadata" }));
     expect(api.hits("/nostore")).toHaveLength(2);
+  });
+
+  test("a POST is sent with its body and cached by method, URL and body", async () => {
+    const url = api.namedUrl("/search");
+    const post = (q: string) =>
+      c.request({
+        url,
+        role: "metadata",
+        method: "POST",
+        body: JSON.stringify({ search_for: q }),
+        headers: { "content-type": "application/json" },
+      });
+    expect(await json(await post("a"))).toEqual({ asked: { search_for: "a" }, v: 1 });
+    version = 2;
+    // The same query is answered from the cache; another body is another entry.
+    expect(await json(await post("a"))).toEqual({ asked: { search_for: "a" }, v: 1 });
+    expect(await json(await post("b"))).toEqual({ asked: { search_for: "b" }, v: 2 });
+    expect(api.hits("/search").map((h) => h.method)).toEqual(["POST", "POST"]);
+    // A GET of the same URL is not the POST's entry.
+    const get = await c.request({ url, role: "metadata" });
+    expect(get.ok ? 0 : get.status).toBe(405);
+    // Stale: asked again (no validators sent for a query).
+    t += 61_000;
+    expect(await json(await post("a"))).toEqual({ asked: { search_for: "a" }, v: 2 });
+    expect(api.hits("/search")[3]?.headers.get("if-none-match")).toBeNull();
+    version = 1;
   });
 
   test("artifacts are never cached", async () => {

@@ -92,6 +92,21 @@ describe("host table: defaults and built-ins", () => {
     expect(table.policyFor("doaj.org").source).toBe("defaults");
   });
 
+  test("the repository sources: each its own limit", () => {
+    const view = (host: string) => {
+      const p = table.policyFor(host);
+      return [p.intervalMs.metadata, p.maxConcurrent, p.source];
+    };
+    expect(view("api.core.ac.uk")).toEqual([1000, 2, "built-in"]);
+    expect(view("zenodo.org")).toEqual([1000, 2, "built-in"]);
+    expect(view("api.figshare.com")).toEqual([1000, 2, "built-in"]);
+    expect(view("api.archives-ouvertes.fr")).toEqual([500, 2, "built-in"]);
+    expect(view("api.osf.io")).toEqual([1000, 2, "built-in"]);
+    expect(view("api.openaire.eu")).toEqual([60_000, 1, "built-in"]);
+    // Zenodo serves its files from the same host: downloads share the pace.
+    expect(table.policyFor("zenodo.org").intervalMs.artifact).toBe(1000);
+  });
+
   test("built-ins replace the role defaults, whatever the defaults are", () => {
     const t = createHostTable(config({ politeness: { rates: { metadata: "1/s", artifact: "1 per 10 s" } } }));
     expect(t.policyFor("journal.example").intervalMs).toEqual({

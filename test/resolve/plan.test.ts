@@ -321,10 +321,11 @@ describe("resolver answers and the archive tier", () => {
     const seen: string[][] = [];
     const r = await h.run(w, { onProgress: (p) => seen.push(Object.keys(p.resolvers).sort()) });
     expect(r.ok && r.candidate.resolver).toBe("doi");
-    expect(seen).toHaveLength(3); // direct, the APIs, then doi+landing (which won)
+    expect(seen).toHaveLength(4); // direct, the APIs, the repositories, then doi+landing (which won)
     expect(seen[0]).toEqual(["direct"]);
     expect(seen[1]).toContain("unpaywall");
-    expect(seen[2]).toContain("doi");
+    expect(seen[2]).toContain("zenodo");
+    expect(seen[3]).toContain("doi");
   });
 
   test("a non-JSON answer settles the resolver as malformed; the plan goes on", async () => {

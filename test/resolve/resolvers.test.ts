@@ -68,7 +68,12 @@ describe("unpaywall", () => {
       "http://europepmc.org/articles/pmc4221854?pdf=render",
       "http://arxiv.org/pdf/1304.1068",
     ]);
-    expect(m.candidates[0]?.provenance).toEqual({ host_type: "repository", version: "publishedVersion" });
+    // Normalized: publishedVersion → published; the work's oa_status belongs to the best location.
+    expect(m.candidates[0]?.provenance).toEqual({
+      host_type: "repository",
+      version: "published",
+      oa_status: "green",
+    });
     expect(m.candidates.findIndex((c) => c.kind === "landing")).toBe(3);
     expect(m.derived).toEqual({ arxiv: "1304.1068", pmcid: "PMC4221854" });
   });
@@ -102,7 +107,12 @@ describe("crossref", () => {
       "pdf https://www.nature.com/articles/srep16696.pdf",
       "landing https://www.nature.com/articles/srep16696",
     ]);
+    // The licence of the link's content version, as a short name with its URL kept.
     expect(m.candidates[0]?.provenance).toEqual({
+      license: "cc-by",
+      license_url: "https://creativecommons.org/licenses/by/4.0",
+      version: "published",
+      host_type: "publisher",
       content_version: "vor",
       intended_application: "text-mining",
     });
@@ -210,7 +220,8 @@ describe("semantic scholar", () => {
     expect(urls(m)).toEqual([
       "pdf https://dspace.mit.edu/bitstream/1721.1/95941/1/Banerjee_The%20miracle.pdf",
     ]);
-    expect(m.candidates[0]?.provenance?.version).toBe("GREEN");
+    // `status` is the OA colour, not a version.
+    expect(m.candidates[0]?.provenance).toEqual({ oa_status: "green" });
   });
   test('closed sample: url "" means closed, but the arXiv id still feeds direct', () => {
     const m = semanticScholar.map(fixtureJson("semanticscholar-paper-closed.json"), work());

@@ -1,5 +1,6 @@
 // The simulated scholarly APIs (Unpaywall, Crossref, Europe PMC, the PMC ID converter, Semantic
-// Scholar, DOAJ, OpenAlex, doi.org, Wayback availability and captures) plus the publisher and
+// Scholar, DOAJ, OpenAlex, CORE, Zenodo, figshare, HAL, OSF, OpenAIRE, doi.org, Wayback
+// availability and captures) plus the publisher and
 // repository sites, as loopback hosts of the simulated web answering in the exact shape of the
 // recorded samples in test/fixtures/api, driven by the catalogue's known truth.
 //
@@ -19,6 +20,12 @@ export const SERVICE_NAMES = [
   "semantic_scholar",
   "doaj",
   "openalex",
+  "core",
+  "zenodo",
+  "figshare",
+  "hal",
+  "osf",
+  "openaire",
   "doi",
   "wayback",
   "captures",
@@ -35,6 +42,12 @@ const BASE_PATH: Record<ServiceName, string> = {
   semantic_scholar: "/graph/v1",
   doaj: "/api",
   openalex: "",
+  core: "/v3",
+  zenodo: "/api",
+  figshare: "/v2",
+  hal: "",
+  osf: "/v2",
+  openaire: "",
   doi: "",
   wayback: "",
   captures: "",
@@ -181,6 +194,8 @@ export async function startApis(web: SimWeb, works: TestWork[]): Promise<SimApis
     );
   }
 
+  serveRepositories(services, works, url);
+
   // doi.org: 302 to the registered landing page with the "Handle Redirect" body; unknown → 404 HTML.
   for (const w of works) {
     const doi = w.ids.doi;
@@ -260,6 +275,13 @@ export async function startApis(web: SimWeb, works: TestWork[]): Promise<SimApis
           semantic_scholar: { base_url: baseUrl("semantic_scholar") },
           doaj: { base_url: baseUrl("doaj") },
           openalex: { base_url: baseUrl("openalex"), api_key: "test-openalex-key" },
+          core: { base_url: baseUrl("core"), api_key: "test-core-key" },
+          zenodo: { base_url: baseUrl("zenodo") },
+          figshare: { base_url: baseUrl("figshare") },
+          // Off by default like in production; tests of these sources turn them on.
+          hal: { base_url: baseUrl("hal") },
+          osf: { base_url: baseUrl("osf") },
+          openaire: { base_url: baseUrl("openaire") },
           doi: { base_url: baseUrl("doi") },
           wayback: { base_url: baseUrl("wayback"), capture_base_url: baseUrl("captures") },
         },
@@ -319,6 +341,7 @@ function location(o: {
   landing?: string;
   hostType: string;
   version: string;
+  license?: string | null;
   pmh?: string;
   best: boolean;
 }) {
@@ -327,7 +350,7 @@ function location(o: {
     evidence: o.hostType === "repository" ? "oa repository (via OAI-PMH doi match)" : "open (via free pdf)",
     host_type: o.hostType,
     is_best: o.best,
-    license: o.hostType === "publisher" ? "cc-by" : null,
+    license: o.license !== undefined ? o.license : o.hostType === "publisher" ? "cc-by" : null,
     pmh_id: o.pmh ?? null,
     repository_institution: null,
     updated: "2026-01-01T00:00:00.000000",
@@ -348,8 +371,9 @@ function unpaywallRecord(doi: string, w: TestWork, url: (l: Loc) => string, doiB
           location({
             pdf,
             landing,
-            hostType: "repository",
-            version: "acceptedVersion",
+            hostType: u.hostType ?? "repository",
+            version: u.version ?? "acceptedVersion",
+            license: u.license,
             pmh: u.pmh_id,
             best: true,
           }),
@@ -372,7 +396,7 @@ function unpaywallRecord(doi: string, w: TestWork, url: (l: Loc) => string, doiB
     journal_name: "Journal of Simulated Results",
     oa_locations: locs,
     oa_locations_embargoed: [],
-    oa_status: locs.length ? "green" : "closed",
+    oa_status: locs.length ? (u.oaStatus ?? "green") : "closed",
     published_date: "2024-01-01",
     publisher: "Simulated Press",
     title: `Work ${w.n}`,
@@ -548,5 +572,203 @@ function openalexRecord(doi: string, w: TestWork, url: (l: Loc) => string, doiBa
     best_oa_location: o.pdf ? primary : null,
     locations,
     has_content: { pdf: false, grobid_xml: false },
+  };
+}
+
+/** The DOI inside a quoted field query such as `doi:"10.1/x"` (Lucene, Solr, figshare's search_for). */
+const quotedDoiOf = (q: string | null | undefined) => /"([^"]+)"/.exec(q ?? "")?.[1]?.toLowerCase();
+
+/**
+ * The repository sources, each answering in the shape of its sample in test/fixtures/api (see
+ * SOURCES.md there): CORE (bearer key required), Zenodo, figshare (a POST search), HAL, OSF, OpenAIRE.
+ */
+function serveRepositories(
+  services: Record<ServiceName, SimHost>,
+  works: TestWork[],
+  url: (l: Loc) => string,
+): void {
+  const byDoi = (doi: string | undefined) => (doi ? works.find((w) => w.ids.doi === doi) : undefined);
+
+  services.core.route(`${BASE_PATH.core}/search/works`, (req) => {
+    if (!/^Bearer \S+/.test(req.headers.get("authorization") ?? ""))
+      return json({ message: "Invalid or missing API key" }, 401);
+    const w = byDoi(quotedDoiOf(new URL(req.url).searchParams.get("q")));
+    const results = w?.core?.pdf ? [coreWork(w, url(w.core.pdf))] : [];
+    return json({ totalHits: results.length, limit: 3, offset: 0, scrollId: null, results });
+  });
+
+  services.zenodo.route(`${BASE_PATH.zenodo}/records/`, (req) => {
+    const q = new URL(req.url).searchParams.get("q");
+    const w = byDoi(quotedDoiOf(q));
+    const hits = w?.zenodo?.pdf ? [zenodoRecord(w, url(w.zenodo.pdf))] : [];
+    return json({ hits: { hits, total: hits.length }, aggregations: {}, links: { self: req.url } });
+  });
+
+  services.figshare.route(`${BASE_PATH.figshare}/articles/search`, async (req) => {
+    if (req.method !== "POST") return json({ message: "Method Not Allowed", code: "MethodNotAllowed" }, 405);
+    const asked = (await req.json().catch(() => ({}))) as { search_for?: string };
+    const w = byDoi(quotedDoiOf(asked.search_for));
+    return json(w?.figshare?.pdf ? [figshareArticle(w, url(w.figshare.pdf))] : []);
+  });
+
+  services.hal.route("/search/", (req) => {
+    const w = byDoi(quotedDoiOf(new URL(req.url).searchParams.get("q")));
+    const docs = w?.hal?.pdf
+      ? [
+          {
+            fileMain_s: url(w.hal.pdf),
+            file_s: [url(w.hal.pdf)],
+            licence_s: w.hal.licence ?? null,
+            uri_s: `https://hal.science/hal-0${1000000 + w.n}`,
+            docType_s: "ART",
+          },
+        ]
+      : [];
+    return json({ response: { numFound: docs.length, start: 0, numFoundExact: true, docs } });
+  });
+
+  services.osf.route(`${BASE_PATH.osf}/preprints/`, (req) => {
+    const doi = new URL(req.url).searchParams.get("filter[doi]")?.toLowerCase();
+    const w = byDoi(doi);
+    const data = w?.osf?.pdf ? [osfPreprint(w, url(w.osf.pdf))] : [];
+    return json({
+      data,
+      meta: { total: data.length, per_page: 10, version: "2.0" },
+      links: { self: req.url },
+    });
+  });
+
+  services.openaire.route("/search/publications", (req) => {
+    const doi = new URL(req.url).searchParams.get("doi")?.toLowerCase();
+    const w = byDoi(doi);
+    const found = w?.openaire?.pdf ? openaireResult(w, url(w.openaire.pdf)) : null;
+    const n = (x: number) => ({ $: x });
+    return json({
+      response: {
+        header: {
+          query: { $: `pid exact "${doi}"` },
+          locale: { $: "en_US" },
+          size: n(10),
+          page: n(1),
+          total: n(found ? 1 : 0),
+        },
+        results: found ? { result: found } : null,
+      },
+    });
+  });
+}
+
+function coreWork(w: TestWork, pdf: string) {
+  return {
+    id: 28000000 + w.n,
+    doi: w.ids.doi,
+    title: `Work ${w.n}`,
+    authors: [{ name: "Lovelace, Ada" }],
+    dataProviders: [
+      { id: 92, name: "Simulated Repository", url: "https://api.core.ac.uk/v3/data-providers/92" },
+    ],
+    documentType: "research",
+    downloadUrl: pdf,
+    sourceFulltextUrls: [pdf],
+    links: [
+      { type: "download", url: pdf },
+      { type: "display", url: `https://core.ac.uk/works/${28000000 + w.n}` },
+    ],
+    yearPublished: 2024,
+  };
+}
+
+function zenodoRecord(w: TestWork, pdf: string) {
+  const z = w.zenodo ?? {};
+  const id = 7900000 + w.n;
+  return {
+    id,
+    doi: w.ids.doi,
+    recid: String(id),
+    metadata: {
+      title: `Work ${w.n}`,
+      doi: w.ids.doi,
+      access_right: "open",
+      resource_type: z.preprint
+        ? { title: "Preprint", type: "publication", subtype: "preprint" }
+        : { title: "Journal article", type: "publication", subtype: "article" },
+      license: z.license ? { id: z.license } : undefined,
+    },
+    links: { self: `https://zenodo.org/api/records/${id}`, self_html: `https://zenodo.org/records/${id}` },
+    files: [
+      { id: `f${w.n}`, key: "paper.pdf", size: 1000, checksum: "md5:0", links: { self: pdf } },
+      { id: `d${w.n}`, key: "data.csv", size: 10, checksum: "md5:1", links: { self: `${pdf}.csv` } },
+    ],
+    status: "published",
+  };
+}
+
+function figshareArticle(w: TestWork, pdf: string) {
+  const id = 5600000 + w.n;
+  return {
+    id,
+    title: `Work ${w.n}`,
+    doi: w.ids.doi,
+    url: `https://api.figshare.com/v2/articles/${id}`,
+    defined_type: 6,
+    defined_type_name: "journal contribution",
+    url_public_html: `https://figshare.com/articles/journal_contribution/work/${id}`,
+    license: w.figshare?.license ? { value: 1, name: w.figshare.license, url: "" } : undefined,
+    files: [
+      {
+        id: id * 10,
+        name: "paper.pdf",
+        size: 1000,
+        is_link_only: false,
+        download_url: pdf,
+        mimetype: "application/pdf",
+      },
+    ],
+  };
+}
+
+function osfPreprint(w: TestWork, pdf: string) {
+  const id = `osf${w.n}`;
+  return {
+    id,
+    type: "preprints",
+    attributes: { doi: w.ids.doi, title: `Work ${w.n}`, is_published: true, public: true, version: 1 },
+    relationships: { primary_file: { data: { id: `file${w.n}`, type: "files" } } },
+    embeds: {
+      primary_file: {
+        data: {
+          id: `file${w.n}`,
+          type: "files",
+          attributes: { name: "preprint.pdf", kind: "file" },
+          links: { download: pdf },
+        },
+      },
+    },
+    links: {
+      self: `https://api.osf.io/v2/preprints/${id}/`,
+      html: `https://osf.io/preprints/psyarxiv/${id}/`,
+    },
+  };
+}
+
+function openaireResult(w: TestWork, pdf: string) {
+  const instance = {
+    accessright: { "@classid": "OPEN", "@classname": "Open Access" },
+    hostedby: { "@name": "Simulated Repository" },
+    license: w.openaire?.license ? { $: w.openaire.license } : undefined,
+    webresource: { url: { $: pdf } },
+  };
+  return {
+    header: { "dri:objIdentifier": { $: `doi_dedup___::${w.n}` } },
+    metadata: {
+      "oaf:entity": {
+        "oaf:result": {
+          title: { "@classid": "main title", $: `Work ${w.n}` },
+          bestaccessright: { "@classid": "OPEN" },
+          pid: { "@classid": "doi", $: w.ids.doi },
+          children: { instance },
+        },
+      },
+    },
   };
 }

@@ -45,7 +45,16 @@ export interface TestWork {
   landing_urls?: Loc[];
   pages: { at: Loc; page: Page }[];
   /** Absent: 404 (unknown DOI). `{}`: known but closed. */
-  unpaywall?: { pdf?: Loc; landing?: Loc; pmh_id?: string };
+  unpaywall?: {
+    pdf?: Loc;
+    landing?: Loc;
+    pmh_id?: string;
+    /** What the location says (defaults: a repository's accepted version, no licence, green). */
+    hostType?: string;
+    version?: string;
+    license?: string | null;
+    oaStatus?: string;
+  };
   /** Absent: 404. */
   crossref?: { links?: { at: Loc; type: string; version: string }[]; primary?: Loc };
   /** Absent: hitCount 0. */
@@ -58,6 +67,16 @@ export interface TestWork {
   doaj?: { pdf?: Loc; html?: Loc };
   /** Absent: 404. */
   openalex?: { pdf?: Loc; landing?: Loc; pmcLocation?: string };
+  /**
+   * The repository sources (absent: an empty answer). `license`/`version` are what the source says
+   * about the copy, in its own words; figshare's `page` is the public article page.
+   */
+  core?: { pdf?: Loc };
+  zenodo?: { pdf?: Loc; license?: string; preprint?: boolean };
+  figshare?: { pdf?: Loc; license?: string };
+  hal?: { pdf?: Loc; licence?: string };
+  osf?: { pdf?: Loc };
+  openaire?: { pdf?: Loc; license?: string };
   /** Where doi.org redirects; absent: 404. */
   doiTarget?: Loc;
   /** Locations the archive holds a capture of: a PDF unless `page` says otherwise. */

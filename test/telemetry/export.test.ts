@@ -107,7 +107,7 @@ describe("manifest export", () => {
       .split("\n")
       .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    expect(lines.every((l) => l.v === 1)).toBe(true);
+    expect(lines.every((l) => l.v === 2)).toBe(true);
     expect(lines[0].url).toBe("https://files.example/1.pdf?api_key=REDACTED");
     expect(text).not.toContain("secret");
     expect(lines[0].finished_at).toBe("2026-01-10T12:00:01.000Z");

@@ -71,7 +71,7 @@ describe("manifest line format", () => {
     },
   };
 
-  test("v1 has every documented key, ISO times, the work identifiers and meta untouched", () => {
+  test("v2 has every documented key, ISO times, the work identifiers and meta untouched", () => {
     const line = manifestLine(outcome);
     expect(line.endsWith("\n")).toBe(true);
     expect(line.indexOf("\n")).toBe(line.length - 1);
@@ -94,13 +94,18 @@ describe("manifest line format", () => {
       "path",
       "etag",
       "last_modified",
+      "license",
+      "license_url",
+      "version",
+      "host_type",
+      "oa_status",
       "attempts",
       "first_attempt_at",
       "finished_at",
       "work",
       "meta",
     ]);
-    expect(o.v).toBe(1);
+    expect(o.v).toBe(2);
     expect(o.seq).toBe(42);
     expect(o.first_attempt_at).toBe("2026-01-02T03:04:05.000Z");
     expect(o.work).toEqual({
@@ -176,7 +181,7 @@ describe("ManifestWriter", () => {
     expect(mark()).toBe(13);
     expect(reconciles).toEqual([]);
     const line = readLines(path)[6];
-    expect(line).toMatchObject({ v: 1, seq: 7, state: "error", reason: "http_500", work: { year: 2020 } });
+    expect(line).toMatchObject({ v: 2, seq: 7, state: "error", reason: "http_500", work: { year: 2020 } });
     expect(String(readLines(path)[0]?.url)).toContain("api_key=REDACTED");
   });
 

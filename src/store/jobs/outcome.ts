@@ -6,8 +6,8 @@ import type { OutcomeDetail, TerminalState } from "../types.ts";
 
 const INSERT_OUTCOME = `INSERT INTO outcomes
   (job_id, artifact_id, state, reason, message, resolver, tier, url, final_url, sha256, bytes, content_type, path,
-   etag, last_modified, first_attempt_at, finished_at, attempts)
-  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)`;
+   etag, last_modified, first_attempt_at, finished_at, attempts, license, license_url, version, host_type, oa_status)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)`;
 
 export interface OutcomeFacts {
   jobId: number;
@@ -45,6 +45,11 @@ export function prepareInsertOutcome(db: Database): InsertOutcome {
       facts.firstAttemptAt,
       facts.finishedAt,
       facts.attempts,
+      d.license ?? null,
+      d.licenseUrl ?? null,
+      d.version ?? null,
+      d.hostType ?? null,
+      d.oaStatus ?? null,
     );
   };
 }

@@ -121,6 +121,11 @@ export interface OutcomeRecordRow {
   first_attempt_at: number | null;
   finished_at: number;
   attempts: number;
+  license: string | null;
+  license_url: string | null;
+  version: string | null;
+  host_type: string | null;
+  oa_status: string | null;
 }
 
 export function toOutcomeRow(r: OutcomeRecordRow): OutcomeRow {
@@ -144,13 +149,19 @@ export function toOutcomeRow(r: OutcomeRecordRow): OutcomeRow {
     firstAttemptAt: r.first_attempt_at,
     finishedAt: r.finished_at,
     attempts: r.attempts,
+    license: r.license ?? null,
+    licenseUrl: r.license_url ?? null,
+    version: r.version ?? null,
+    hostType: r.host_type ?? null,
+    oaStatus: r.oa_status ?? null,
   };
 }
 
 /** An outcome with its job's artifact: what the manifest and `manifest export` write per line. */
 export const OUTCOME_WITH_ARTIFACT_COLUMNS = `o.seq, o.job_id, o.artifact_id, o.state, o.reason, o.message,
     o.resolver, o.tier, o.url, o.final_url, o.sha256, o.bytes, o.content_type, o.path, o.etag,
-    o.last_modified, o.first_attempt_at, o.finished_at, o.attempts, j.artifact`;
+    o.last_modified, o.first_attempt_at, o.finished_at, o.attempts, o.license, o.license_url, o.version,
+    o.host_type, o.oa_status, j.artifact`;
 
 export interface OutcomeWithArtifactRecordRow extends OutcomeRecordRow {
   artifact: string | null;
