@@ -10,7 +10,6 @@ import {
   httpUrl,
   identifierPath,
   isObject,
-  text,
   trimSlash,
 } from "./shape.ts";
 import type { CandidateSeed, ResolverMapping } from "./types.ts";
