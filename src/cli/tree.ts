@@ -4,6 +4,7 @@ import { VERSION } from "../version.ts";
 import { configCommand } from "./config.ts";
 import { fetchCommand, resolveCommand } from "./fetch.ts";
 import { manifestCommand } from "./manifest.ts";
+import { openalexCommand } from "./openalex.ts";
 import { queueCommand } from "./queue.ts";
 import { reportCommand } from "./report.ts";
 import { serveCommand } from "./serve.ts";
@@ -17,6 +18,7 @@ export const main = defineCommand({
 Examples:
   docstokg fetch 10.1038/nature12373
   docstokg queue import works.jsonl && docstokg queue run --drain
+  docstokg openalex import --filter 'publication_year:>2019,is_oa:true' --max 1000
   docstokg report`,
   },
   subCommands: {
@@ -26,6 +28,7 @@ Examples:
     serve: serveCommand,
     report: reportCommand,
     manifest: manifestCommand,
+    openalex: openalexCommand,
     config: configCommand,
   },
 });

@@ -235,6 +235,15 @@ export const ConfigSchema = v.strictObject({
       doaj: resolver("https://doaj.org/api"),
       openalex: resolver("https://api.openalex.org", {
         api_key: secret("OpenAlex API key (env OPENALEX_API_KEY); the resolver is off without it."),
+        max_cost_usd: v.optional(
+          v.pipe(
+            v.number(),
+            v.minValue(0),
+            v.description(
+              "Most one `openalex import` pull may spend in USD over all its runs; it stops before the page that would pass it (unset: no cap).",
+            ),
+          ),
+        ),
       }),
       doi: resolver("https://doi.org"),
       landing: resolver("https://example.invalid", {

@@ -148,7 +148,14 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
       }
       const res = sent.response;
       const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), now(), retryAfterCapMs);
-      politeness.observe(host, { status: res.status, retryAfterMs, headers: res.headers, role: hop.role });
+      const slowDown = req.backPressure?.includes(res.status) === true;
+      politeness.observe(host, {
+        status: res.status,
+        retryAfterMs,
+        headers: res.headers,
+        role: hop.role,
+        ...(slowDown ? { slowDown } : {}),
+      });
       const location = res.headers.get("location");
       if (REDIRECTS.has(res.status) && location !== null) {
         await sent.discard();
@@ -172,7 +179,7 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
         url = next.url;
         continue;
       }
-      const reason = outcomeReason({ status: res.status });
+      const reason = slowDown ? "rate_limited" : outcomeReason({ status: res.status });
       if (reason !== "ok") {
         await sent.discard();
         const retryAt = retryAfterMs !== undefined ? now() + retryAfterMs : undefined;
@@ -330,7 +337,7 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
 
   /** Metadata: cache first (a fresh hit spends no token), revalidate when stale, retry 429/5xx/network. */
   async function metadataRequest(req: HttpRequest, hop: HopOptions, startedAt: number): Promise<HttpResult> {
-    const cache = deps.cache;
+    const cache = req.cache === false ? undefined : deps.cache;
     const key = parseUrl(req.url);
     const cacheKey = key.ok ? key.url.href : req.url;
     const cached = cache?.lookup(cacheKey, now());
@@ -366,7 +373,11 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
         }
         return r;
       }
-      if (attempt >= net.metadata_retries || !isRetryable({ status: r.status, reason: r.reason })) return r;
+      // A back-pressure status (r.status set, reason rate_limited) is retried like a 429.
+      const retryable =
+        isRetryable({ status: r.status, reason: r.reason }) ||
+        (r.status !== undefined && r.reason === "rate_limited");
+      if (attempt >= net.metadata_retries || !retryable) return r;
       if (req.signal?.aborted) return r;
       const delay = Math.max(r.retryAfterMs ?? 0, backoffMs(attempt, RETRY_BASE_MS, RETRY_CAP_MS, random));
       const elapsed = now() - startedAt;

@@ -16,6 +16,13 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Longest the caller will wait for politeness (rate/cooldown/crawl-delay) before giving up with `rate_limited`. */
   maxWaitMs?: number;
+  /** Metadata only: false asks the network even when a fresh copy is cached, and stores nothing. */
+  cache?: boolean;
+  /**
+   * Statuses that mean "slower" from this service rather than "no" (OpenAlex answers 403 when a key
+   * goes too fast): the host cools down as after a 429, the answer is `rate_limited` and retried.
+   */
+  backPressure?: readonly number[];
 }
 
 export interface HttpResponse {

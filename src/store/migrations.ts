@@ -3,6 +3,7 @@
 import type { Database } from "bun:sqlite";
 import { createRobotsSchema } from "../net/robots-store.ts";
 import { createReportSchema } from "../telemetry/report-schema.ts";
+import { createPullsSchema } from "./pulls.ts";
 import { createQueueSchema } from "./queue-schema.ts";
 import { createStoredUrlsSchema } from "./stored-urls.ts";
 
@@ -20,6 +21,7 @@ export const MIGRATIONS: Migration[] = [
   // 4: report (attempt roles, per-host index, breaker openings) — src/telemetry/report-schema.ts
   // 5: stored_urls (canonical URL -> stored file, for reuse and conditional requests) — src/store/stored-urls.ts
   // 6: robots_cache (robots.txt verdicts shared by the processes of one database) — src/net/robots-store.ts
+  // 7: openalex_pulls (cursor, counts and state of each OpenAlex pull) — src/store/pulls.ts
   {
     version: 2,
     name: "politeness",
@@ -82,4 +84,5 @@ export const MIGRATIONS: Migration[] = [
   { version: 4, name: "report", up: createReportSchema },
   { version: 5, name: "stored_urls", up: createStoredUrlsSchema },
   { version: 6, name: "robots_cache", up: createRobotsSchema },
+  { version: 7, name: "openalex_pulls", up: createPullsSchema },
 ];
