@@ -56,7 +56,7 @@ export function endLine(r: PullResult): { text: string; failure: boolean } {
       };
     case "budget":
       return {
-        text: `pull ${p.id}: OpenAlex says the key's budget is spent${r.resetAt ? ` until ${new Date(r.resetAt).toISOString()}` : ""}; ${share(p.works, p.count)} so far; ${again} then`,
+        text: `pull ${p.id}: ${r.why ?? `OpenAlex says the key's budget is spent${r.resetAt ? ` until ${new Date(r.resetAt).toISOString()}` : ""}`}; ${share(p.works, p.count)} so far; ${again} then`,
         failure: true,
       };
     case "stopped":

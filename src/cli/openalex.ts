@@ -5,6 +5,7 @@ import { defineCommand } from "citty";
 import { dryRunPull, OpenAlexRequestError, type PullDeps, runPull } from "../openalex/pull.ts";
 import { filterProblem, pullQuery } from "../openalex/query.ts";
 import { createPoliteness } from "../politeness/politeness.ts";
+import { Quotas } from "../quota/gate.ts";
 import { stateHttpClient } from "../resolve/foreground.ts";
 import { resolverSettings } from "../resolve/resolver.ts";
 import { openStateDatabase, SchemaTooNewError } from "../store/db.ts";
@@ -119,6 +120,7 @@ Examples:
       email: settings.email,
       now,
       signal: ctl.signal,
+      quota: new Quotas(db, ctx.config, now),
       onPage: (p) => ctx.log.info(pageLine(p)),
     };
     try {

@@ -2,6 +2,7 @@
 // optionally re-hash the library with a progress line, build the report, print it, and with
 // --check exit 1 naming each violated objective.
 import { defineCommand } from "citty";
+import { sourceUsage } from "../quota/gate.ts";
 import { CLEAR_LINE } from "../telemetry/progress.ts";
 import { buildReport, reportText } from "../telemetry/report.ts";
 import { type VerifyProgress, verifyLibrary, verifyProgressText } from "../telemetry/verify.ts";
@@ -56,7 +57,12 @@ Examples:
           corrupt: verify.corrupt,
         });
       }
-      const report = buildReport(db, { objectives: ctx.config.telemetry.objectives, now: Date.now, verify });
+      const report = buildReport(db, {
+        objectives: ctx.config.telemetry.objectives,
+        now: Date.now,
+        verify,
+        sources: sourceUsage(db, ctx.config, Date.now()),
+      });
       process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : reportText(report));
       if (args.check) {
         const violated = report.objectives.filter((o) => o.status === "violated");

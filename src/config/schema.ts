@@ -45,11 +45,36 @@ export type ResolverName = (typeof RESOLVER_NAMES)[number];
 
 // Generic over `extra` so keys such as `api_key` stay in the inferred Config type.
 // biome-ignore lint/complexity/noBannedTypes: `{}` is the empty set of extra entries
-const resolver = <E extends v.ObjectEntries = {}>(baseUrl: string, extra: E = {} as E) => {
+const resolver = <E extends v.ObjectEntries = {}>(
+  baseUrl: string,
+  extra: E = {} as E,
+  /** Default of `daily_limit` (Unpaywall asks for at most 100,000 calls a day). */
+  dailyLimit?: number,
+) => {
   const entries = v.strictObject({
     enabled: bool(true, "Ask this resolver at all."),
     base_url: url(baseUrl, "Base URL of the service (mirrors and test servers can stand in)."),
     max_concurrent: int(4, "Requests this resolver may have in flight at once."),
+    daily_limit: v.optional(
+      v.pipe(
+        v.number(),
+        v.integer(),
+        v.minValue(1),
+        v.description(
+          "Requests this resolver may make per UTC day, counted across every process on the state database (unset: no limit).",
+        ),
+      ),
+      dailyLimit,
+    ),
+    when_exhausted: v.optional(
+      v.pipe(
+        v.picklist(["wait", "skip"]),
+        v.description(
+          "When the day's quota is spent: `wait` releases a job that needs this resolver until the quota resets (no attempt counted); `skip` goes on without it.",
+        ),
+      ),
+      "wait",
+    ),
     ...extra,
   });
   return v.optional(entries, {} as v.InferInput<typeof entries>);
@@ -223,7 +248,7 @@ export const ConfigSchema = v.strictObject({
         ),
         pmc_base_url: url("https://pmc.ncbi.nlm.nih.gov", "Base URL of PMC article pages (PMCID → PDF)."),
       }),
-      unpaywall: resolver("https://api.unpaywall.org"),
+      unpaywall: resolver("https://api.unpaywall.org", {}, 100_000),
       crossref: resolver("https://api.crossref.org"),
       europepmc: resolver("https://www.ebi.ac.uk/europepmc/webservices/rest"),
       pmc: resolver("https://pmc.ncbi.nlm.nih.gov/tools/idconv/api/v1/articles/", {

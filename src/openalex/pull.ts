@@ -6,6 +6,7 @@ import type { Database } from "bun:sqlite";
 import type { Config } from "../config/schema.ts";
 import { isTransient } from "../core/reasons.ts";
 import type { HttpClient, HttpResponse } from "../net/types.ts";
+import type { QuotaGate } from "../quota/gate.ts";
 import { discard, readBounded } from "../resolve/body.ts";
 import { withoutSecrets } from "../resolve/plan.ts";
 import { commitPage, failPull, findPull, type PullRow, startPull } from "../store/pulls.ts";
@@ -13,6 +14,7 @@ import {
   type BudgetHeaders,
   budgetHeaders,
   estimatePull,
+  OPENALEX_BACK_PRESSURE,
   PageShapeError,
   PER_PAGE,
   type PullEstimate,
@@ -23,8 +25,6 @@ import {
   roundUsd,
 } from "./query.ts";
 
-/** OpenAlex answers 403 when a key goes too fast: back-pressure, not a refusal (RESOLVERS.md). */
-export const OPENALEX_BACK_PRESSURE: readonly number[] = [403];
 const PAGE_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface PullDeps {
@@ -39,8 +39,8 @@ export interface PullDeps {
   onStart?: (pull: PullRow) => void;
   /** After each committed page. */
   onPage?: (p: PageProgress) => void;
-  /** Every answer OpenAlex gave (usage accounting): its budget headers and what it cost. */
-  onAnswer?: (a: { status: number; budget: BudgetHeaders; costUsd: number }) => void;
+  /** The `openalex` quota: checked before each page, every answer counted (with its cost). */
+  quota?: QuotaGate;
 }
 
 export interface PullOptions {
@@ -69,7 +69,7 @@ export type PullEnd =
   /** The next page would cost more than `resolvers.openalex.max_cost_usd` leaves. */
   | { end: "cost_cap"; capUsd: number; nextCostUsd: number }
   /** OpenAlex announced the key's budget spent; it resets at `resetAt` when it said. */
-  | { end: "budget"; resetAt?: number }
+  | { end: "budget"; resetAt?: number; why?: string }
   | { end: "interrupted" }
   /** Worth running again later (a host that kept saying wait, a network failure). */
   | { end: "stopped"; message: string; retryAt?: number }
@@ -143,6 +143,9 @@ export async function runPull(deps: PullDeps, o: PullOptions): Promise<PullResul
         end: "budget",
         resetAt: budget.resetS !== undefined ? budgetAt + budget.resetS * 1000 : undefined,
       });
+    // The day's quota as every process on this database counted it (daily_limit, announced budget).
+    const quota = deps.quota?.check("openalex");
+    if (quota && !quota.ok) return result({ end: "budget", resetAt: quota.until, why: quota.why });
     const perPage = o.max === undefined ? PER_PAGE : Math.min(PER_PAGE, o.max - run.works);
     const url = pageUrl({
       baseUrl: config.resolvers.openalex.base_url,
@@ -154,7 +157,7 @@ export async function runPull(deps: PullDeps, o: PullOptions): Promise<PullResul
     });
     const res = await deps.http.request(pageRequest(deps, url));
     if (!res.ok) {
-      if (res.status !== undefined) deps.onAnswer?.({ status: res.status, budget: {}, costUsd: 0 });
+      if (res.status !== undefined) deps.quota?.record("openalex", { status: res.status, costUsd: 0 });
       if (res.reason === "cancelled" || deps.signal?.aborted) return result({ end: "interrupted" });
       const message = httpFailureMessage(res);
       if (!isTransient(res.reason)) {
@@ -175,7 +178,7 @@ export async function runPull(deps: PullDeps, o: PullOptions): Promise<PullResul
       return result({ end: "stopped", message });
     }
     const costUsd = budget.costUsd ?? page.costUsd ?? nextCost;
-    deps.onAnswer?.({ status: res.response.status, budget, costUsd });
+    deps.quota?.record("openalex", { status: res.response.status, headers: res.response.headers, costUsd });
     // An empty page ends the walk whatever cursor it carries (a cursor past the end loops on itself).
     const records = page.works.length + page.invalid;
     const nextCursor = records === 0 ? null : page.nextCursor;
@@ -245,13 +248,13 @@ export async function dryRunPull(deps: PullDeps, query: PullQuery): Promise<DryR
   const pull = findPull(deps.db, query.filter, query.search);
   const res = await deps.http.request(pageRequest(deps, url));
   if (!res.ok) {
-    if (res.status !== undefined) deps.onAnswer?.({ status: res.status, budget: {}, costUsd: 0 });
+    if (res.status !== undefined) deps.quota?.record("openalex", { status: res.status, costUsd: 0 });
     throw new OpenAlexRequestError(httpFailureMessage(res), isTransient(res.reason));
   }
   const budget = budgetHeaders(res.response.headers);
   const page = parseWorksPage(await readJson(res.response));
   const costUsd = budget.costUsd ?? page.costUsd ?? pageCostUsd(query);
-  deps.onAnswer?.({ status: res.response.status, budget, costUsd });
+  deps.quota?.record("openalex", { status: res.response.status, headers: res.response.headers, costUsd });
   const estimate =
     pull?.state === "done"
       ? { count: page.count, pages: 0, costUsd: 0 }

@@ -20,6 +20,9 @@ export const SELECT_FIELDS = [
   "locations",
 ] as const;
 
+/** OpenAlex answers 403 when a key goes too fast: back-pressure, not a refusal (RESOLVERS.md). */
+export const OPENALEX_BACK_PRESSURE: readonly number[] = [403];
+
 /** Published prices (RESOLVERS.md): a list request $0.10 per 1,000, one with `search=` $1 per 1,000. */
 export const LIST_REQUEST_USD = 0.0001;
 export const SEARCH_REQUEST_USD = 0.001;

@@ -68,6 +68,8 @@ export interface ResolverMapping {
 export interface ResolverRequest {
   url: string;
   headers?: Record<string, string>;
+  /** Statuses this service uses to say "slower" (HttpRequest.backPressure). */
+  backPressure?: readonly number[];
 }
 
 /**

@@ -6,6 +6,7 @@ import { createReportSchema } from "../telemetry/report-schema.ts";
 import { createPullsSchema } from "./pulls.ts";
 import { createQueueSchema } from "./queue-schema.ts";
 import { createStoredUrlsSchema } from "./stored-urls.ts";
+import { createUsageSchema } from "./usage.ts";
 
 export interface Migration {
   version: number;
@@ -22,6 +23,7 @@ export const MIGRATIONS: Migration[] = [
   // 5: stored_urls (canonical URL -> stored file, for reuse and conditional requests) — src/store/stored-urls.ts
   // 6: robots_cache (robots.txt verdicts shared by the processes of one database) — src/net/robots-store.ts
   // 7: openalex_pulls (cursor, counts and state of each OpenAlex pull) — src/store/pulls.ts
+  // 8: source_usage (requests and USD per source and UTC day, for quotas) — src/store/usage.ts
   {
     version: 2,
     name: "politeness",
@@ -85,4 +87,5 @@ export const MIGRATIONS: Migration[] = [
   { version: 5, name: "stored_urls", up: createStoredUrlsSchema },
   { version: 6, name: "robots_cache", up: createRobotsSchema },
   { version: 7, name: "openalex_pulls", up: createPullsSchema },
+  { version: 8, name: "source_usage", up: createUsageSchema },
 ];
