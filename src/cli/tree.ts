@@ -5,6 +5,7 @@ import { configCommand } from "./config.ts";
 import { fetchCommand, resolveCommand } from "./fetch.ts";
 import { manifestCommand } from "./manifest.ts";
 import { openalexCommand } from "./openalex.ts";
+import { planCommand } from "./plan.ts";
 import { queueCommand } from "./queue.ts";
 import { reportCommand } from "./report.ts";
 import { serveCommand } from "./serve.ts";
@@ -29,6 +30,7 @@ Examples:
     report: reportCommand,
     manifest: manifestCommand,
     openalex: openalexCommand,
+    plan: planCommand,
     config: configCommand,
   },
 });
