@@ -87,7 +87,15 @@ test(`kill -9 during a ${WORKS}-work pull (inside a Retry-After wait, then mid-p
   expect(fourth.code).toBe(0);
   expect(fourth.stdout).toContain("already complete");
   expect(oa.requests.length).toBe(asked);
-  for (const out of [third.stdout, third.stderr, fourth.stdout, fourth.stderr])
+  const listed = await runBinary(["openalex", "list", "--config", config], { cwd: dir, env });
+  expect(listed.code).toBe(0);
+  expect(listed.stdout).toMatch(/^ID\s+STATE\s+PAGES\s+WORKS/);
+  expect(listed.stdout).toMatch(
+    /\n1\s+done\s+8\s+1,234\/1,234\s+1,234\s+\$0\.0008\s+\S+ \S+\s+filter is_oa:true,publication_year:>2019/,
+  );
+  const json = await runBinary(["openalex", "list", "--json", "--config", config], { cwd: dir, env });
+  expect(JSON.parse(json.stdout)).toMatchObject({ state: "done", pages: 8, works: WORKS, count: WORKS });
+  for (const out of [third.stdout, third.stderr, fourth.stdout, fourth.stderr, listed.stdout, json.stdout])
     expect(out).not.toContain(KEY);
 
   const db = new Database(join(dir, "state", "queue.db"), { readonly: true });
