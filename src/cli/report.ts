@@ -2,6 +2,7 @@
 // optionally re-hash the library with a progress line, build the report, print it; exit 1 when
 // --verify found a missing or corrupt file, and with --check naming each violated objective.
 import { defineCommand } from "citty";
+import { sourceUsage } from "../quota/gate.ts";
 import { CLEAR_LINE } from "../telemetry/progress.ts";
 import { buildReport, reportText } from "../telemetry/report.ts";
 import { OBJECTIVE_HELP } from "../telemetry/sli.ts";
@@ -67,7 +68,12 @@ Examples:
           corrupt: verify.corrupt,
         });
       }
-      const report = buildReport(db, { objectives: ctx.config.telemetry.objectives, now: Date.now, verify });
+      const report = buildReport(db, {
+        objectives: ctx.config.telemetry.objectives,
+        now: Date.now,
+        verify,
+        sources: sourceUsage(db, ctx.config, Date.now()),
+      });
       process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : reportText(report));
       const failures: string[] = [];
       // As `sha256sum -c`: a library with a missing or damaged file fails, --check or not.

@@ -5,6 +5,8 @@ import { configCommand } from "./config.ts";
 import { fetchCommand, resolveCommand } from "./fetch.ts";
 import { libraryCommand } from "./library.ts";
 import { manifestCommand } from "./manifest.ts";
+import { openalexCommand } from "./openalex.ts";
+import { planCommand } from "./plan.ts";
 import { queueCommand } from "./queue.ts";
 import { reportCommand } from "./report.ts";
 import { serveCommand } from "./serve.ts";
@@ -18,6 +20,7 @@ export const main = defineCommand({
 Examples:
   docstokg fetch 10.1038/nature12373
   docstokg queue import works.jsonl && docstokg queue run --drain
+  docstokg openalex import --filter 'publication_year:>2019,is_oa:true' --max 1000
   docstokg report`,
   },
   subCommands: {
@@ -28,6 +31,8 @@ Examples:
     report: reportCommand,
     manifest: manifestCommand,
     library: libraryCommand,
+    openalex: openalexCommand,
+    plan: planCommand,
     config: configCommand,
   },
 });

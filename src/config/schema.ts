@@ -69,11 +69,41 @@ export type PreferVersion = (typeof PREFER_VERSIONS)[number];
 
 // Generic over `extra` so keys such as `api_key` stay in the inferred Config type.
 // biome-ignore lint/complexity/noBannedTypes: `{}` is the empty set of extra entries
-const resolver = <E extends v.ObjectEntries = {}>(baseUrl: string, extra: E = {} as E, enabled = true) => {
+const resolver = <E extends v.ObjectEntries = {}>(
+  baseUrl: string,
+  extra: E = {} as E,
+  defaults: {
+    /** Off by default (HAL, OSF and OpenAIRE, as the reference had them). */
+    enabled?: boolean;
+    /** Default of `daily_limit` (Unpaywall asks for at most 100,000 calls a day). */
+    dailyLimit?: number;
+  } = {},
+) => {
+  const { enabled = true, dailyLimit } = defaults;
   const entries = v.strictObject({
     enabled: bool(enabled, "Ask this resolver at all."),
     base_url: url(baseUrl, "Base URL of the service (mirrors and test servers can stand in)."),
     max_concurrent: int(4, "Requests this resolver may have in flight at once."),
+    daily_limit: v.optional(
+      v.pipe(
+        v.number(),
+        v.integer(),
+        v.minValue(1),
+        v.description(
+          "Requests this resolver may make per UTC day, counted across every process on the state database (unset: no limit).",
+        ),
+      ),
+      dailyLimit,
+    ),
+    when_exhausted: v.optional(
+      v.pipe(
+        v.picklist(["wait", "skip"]),
+        v.description(
+          "When the day's quota is spent: `wait` releases a job that needs this resolver until the quota resets (no attempt counted); `skip` goes on without it.",
+        ),
+      ),
+      "wait",
+    ),
     ...extra,
   });
   return v.optional(entries, {} as v.InferInput<typeof entries>);
@@ -275,7 +305,7 @@ export const ConfigSchema = v.strictObject({
         ),
         pmc_base_url: url("https://pmc.ncbi.nlm.nih.gov", "Base URL of PMC article pages (PMCID → PDF)."),
       }),
-      unpaywall: resolver("https://api.unpaywall.org"),
+      unpaywall: resolver("https://api.unpaywall.org", {}, { dailyLimit: 100_000 }),
       crossref: resolver("https://api.crossref.org"),
       europepmc: resolver("https://www.ebi.ac.uk/europepmc/webservices/rest"),
       pmc: resolver("https://pmc.ncbi.nlm.nih.gov/tools/idconv/api/v1/articles/", {
@@ -287,6 +317,15 @@ export const ConfigSchema = v.strictObject({
       doaj: resolver("https://doaj.org/api"),
       openalex: resolver("https://api.openalex.org", {
         api_key: secret("OpenAlex API key (env OPENALEX_API_KEY); the resolver is off without it."),
+        max_cost_usd: v.optional(
+          v.pipe(
+            v.number(),
+            v.minValue(0),
+            v.description(
+              "Most one `openalex import` pull may spend in USD over all its runs; it stops before the page that would pass it (unset: no cap).",
+            ),
+          ),
+        ),
       }),
       core: resolver("https://api.core.ac.uk/v3", {
         api_key: secret("CORE API key (env CORE_API_KEY); the resolver is off without it."),
@@ -294,9 +333,9 @@ export const ConfigSchema = v.strictObject({
       zenodo: resolver("https://zenodo.org/api"),
       figshare: resolver("https://api.figshare.com/v2"),
       // Off by default, as the reference had them.
-      hal: resolver("https://api.archives-ouvertes.fr", {}, false),
-      osf: resolver("https://api.osf.io/v2", {}, false),
-      openaire: resolver("https://api.openaire.eu", {}, false),
+      hal: resolver("https://api.archives-ouvertes.fr", {}, { enabled: false }),
+      osf: resolver("https://api.osf.io/v2", {}, { enabled: false }),
+      openaire: resolver("https://api.openaire.eu", {}, { enabled: false }),
       doi: resolver("https://doi.org"),
       landing: resolver("https://example.invalid", {
         max_page_bytes: int(

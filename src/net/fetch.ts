@@ -160,7 +160,14 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
       }
       const res = sent.response;
       const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), now(), retryAfterCapMs);
-      politeness.observe(host, { status: res.status, retryAfterMs, headers: res.headers, role: hop.role });
+      const slowDown = req.backPressure?.includes(res.status) === true;
+      politeness.observe(host, {
+        status: res.status,
+        retryAfterMs,
+        headers: res.headers,
+        role: hop.role,
+        ...(slowDown ? { slowDown } : {}),
+      });
       const location = res.headers.get("location");
       if (REDIRECTS.has(res.status) && location !== null) {
         await sent.discard();
@@ -188,7 +195,7 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
         }
         continue;
       }
-      const reason = outcomeReason({ status: res.status });
+      const reason = slowDown ? "rate_limited" : outcomeReason({ status: res.status });
       if (reason !== "ok") {
         await sent.discard();
         const retryAt = retryAfterMs !== undefined ? now() + retryAfterMs : undefined;
@@ -396,7 +403,7 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
    * rather than revalidated, since validators describe a resource, not a query's answer.
    */
   async function metadataRequest(req: HttpRequest, hop: HopOptions, startedAt: number): Promise<HttpResult> {
-    const cache = deps.cache;
+    const cache = req.cache === false ? undefined : deps.cache;
     const key = parseUrl(req.url);
     const href = key.ok ? key.url.href : req.url;
     const post = req.method === "POST";
@@ -434,7 +441,11 @@ export function createHttpClient(deps: HttpClientDeps): HttpClient {
         }
         return r;
       }
-      if (attempt >= net.metadata_retries || !isRetryable({ status: r.status, reason: r.reason })) return r;
+      // A back-pressure status (r.status set, reason rate_limited) is retried like a 429.
+      const retryable =
+        isRetryable({ status: r.status, reason: r.reason }) ||
+        (r.status !== undefined && r.reason === "rate_limited");
+      if (attempt >= net.metadata_retries || !retryable) return r;
       if (req.signal?.aborted) return r;
       const delay = Math.max(r.retryAfterMs ?? 0, backoffMs(attempt, RETRY_BASE_MS, RETRY_CAP_MS, random));
       const elapsed = now() - startedAt;

@@ -42,6 +42,8 @@ export interface Observation {
   status?: number;
   /** Network failure kind when no response arrived. */
   failure?: "timeout" | "conn_error" | "tls_error";
+  /** The service declared this status back-pressure (`HttpRequest.backPressure`): cool down as after a 429. */
+  slowDown?: boolean;
   /** Parsed and capped Retry-After (ms from now), when the response carried one. */
   retryAfterMs?: number;
   /** Response headers, for hosts that announce their limits (Crossref `x-rate-limit-*`, `x-concurrency-limit`). */

@@ -28,6 +28,13 @@ export interface HttpRequest {
    * the host's announced wait (or its backoff). Default `download.retries`.
    */
   slowDownRetries?: number;
+  /** Metadata only: false asks the network even when a fresh copy is cached, and stores nothing. */
+  cache?: boolean;
+  /**
+   * Statuses that mean "slower" from this service rather than "no" (OpenAlex answers 403 when a key
+   * goes too fast): the host cools down as after a 429, the answer is `rate_limited` and retried.
+   */
+  backPressure?: readonly number[];
 }
 
 export interface HttpResponse {

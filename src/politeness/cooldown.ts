@@ -29,7 +29,7 @@ export function cooldownAfter(
   now: number,
   cfg: CooldownSettings,
 ): CooldownState {
-  if (isSlowDown(o.status)) {
+  if (isSlowDown(o.status) || o.slowDown === true) {
     if (o.retryAfterMs !== undefined && Number.isFinite(o.retryAfterMs)) {
       const wait = Math.min(Math.max(0, o.retryAfterMs), cfg.capMs);
       return { until: Math.max(s.until, now + wait), backoffMs: s.backoffMs };

@@ -170,7 +170,9 @@ function setRecent<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
 
 /** An answer that, on a healthy host, changes no state: not a failure, not a slow-down, not neutral. */
 function isPlainSuccess(o: Observation): boolean {
-  return o.failure === undefined && o.status !== undefined && o.status < 500 && o.status !== 429;
+  return (
+    o.failure === undefined && o.status !== undefined && o.status < 500 && o.status !== 429 && !o.slowDown
+  );
 }
 const WAIT_EXPIRED = Symbol("politeness wait expired");
 /** Suggested pause before asking again after the host's slots stayed full for the whole wait. */

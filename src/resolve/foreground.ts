@@ -14,6 +14,7 @@ import type { Lookup } from "../net/gate.ts";
 import { sqliteRobotsStore } from "../net/robots-store.ts";
 import type { HttpClient, SlowDownNotice } from "../net/types.ts";
 import { createPoliteness } from "../politeness/politeness.ts";
+import { type QuotaGate, Quotas } from "../quota/gate.ts";
 import { openStateDatabase } from "../store/db.ts";
 import {
   prepareRecordStoredUrl,
@@ -42,6 +43,8 @@ export interface Pipeline {
   /** The library's index by canonical URL, shared with the runner: reuse and conditional requests. */
   storedUrls: StoredUrls;
   recordStoredUrl: RecordStoredUrl;
+  /** Daily quotas per resolver, counted in the state database with the runners'. */
+  quota: QuotaGate;
   close(): void;
 }
 
@@ -100,6 +103,7 @@ export function openPipeline(config: Config, o: PipelineOptions = {}): Pipeline 
     threads,
     storedUrls: storedUrls(db),
     recordStoredUrl: prepareRecordStoredUrl(db),
+    quota: new Quotas(db, config, now),
     close() {
       threads.close();
       politeness.close();
@@ -149,6 +153,7 @@ export async function fetchWork(
     slots: p.slots,
     signal,
     maxWaitMs,
+    quota: p.quota,
     tryCandidate,
   });
   if (!r.ok) return { id: work.id, ok: false, reason: r.reason, transient: r.transient, message: r.message };
@@ -219,6 +224,7 @@ export async function listCandidates(
     http: p.http,
     slots: p.slots,
     signal: o.signal,
+    quota: p.quota,
     listOnly: { scrapeLanding: o.scrapeLanding },
     tryCandidate: async () => ({ ok: false, reason: "cancelled", message: "listing only" }),
   });

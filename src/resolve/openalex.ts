@@ -1,6 +1,7 @@
 // `openalex`: GET /works/doi:<doi>?api_key= (a key is required since 2026) → best_oa_location,
 // primary_location, locations[] and open_access.oa_url, mapped like the OpenAlex import; a PMCID is
 // derived from ids.pmcid or a PubMed Central location (adding the missing `PMC` prefix).
+import { OPENALEX_BACK_PRESSURE } from "../openalex/query.ts";
 import { idsFromPmhId, normalizePmcid, normalizePmid, pmcidFromUrl } from "./ids.ts";
 import { provenanceOf } from "./provenance.ts";
 import type { ApiResolver } from "./resolver.ts";
@@ -79,6 +80,8 @@ export const openalex: ApiResolver = {
     const base = trimSlash(settings.resolvers.openalex.base_url);
     return {
       url: `${base}/works/doi:${path}?api_key=${encodeURIComponent(settings.openalexApiKey)}`,
+      // OpenAlex answers 403 when a key goes too fast: the host cools down, the work is not refused.
+      backPressure: OPENALEX_BACK_PRESSURE,
     };
   },
   map(body): ResolverMapping {

@@ -7,6 +7,7 @@ import type { Config, ResolverName } from "../config/schema.ts";
 import { isTransient, type Reason } from "../core/reasons.ts";
 import { redactText } from "../core/redact.ts";
 import type { HttpClient } from "../net/types.ts";
+import type { QuotaGate } from "../quota/gate.ts";
 import { discard, readBounded } from "./body.ts";
 import { idCandidates } from "./direct.ts";
 import { scrapeLandingPage } from "./landing.ts";
@@ -68,6 +69,11 @@ export interface PlanDeps<T> {
    * downloaded, and landing pages are fetched for scraping only when `scrapeLanding` is set.
    */
   listOnly?: { scrapeLanding: boolean };
+  /**
+   * Daily quotas per resolver: an exhausted one is not asked (its record says why: unsettled until
+   * the reset under `wait`, skipped under `skip`), and every request that goes out is counted.
+   */
+  quota?: QuotaGate;
   /** Called after each tier with the progress so far (the runner may save it before the job ends). */
   onProgress?: (progress: PlanProgress) => void;
 }
@@ -359,6 +365,11 @@ class Plan<T> {
       this.progress.resolvers[name] = { state: "skipped", note: req.skip, found: 0 };
       return;
     }
+    const spent = this.quotaSpent(name);
+    if (spent) {
+      this.progress.resolvers[name] = spent;
+      return;
+    }
     const answer = await this.fetchJson(name, req, (body) => resolver.map(body, this.ids));
     if (!answer) return; // aborted: the job is over, nothing learned
     const found = addSeeds(name, answer.mapping.candidates);
@@ -385,9 +396,35 @@ class Plan<T> {
     return addSeeds("direct", idCandidates(fresh, this.deps.settings, via));
   }
 
+  /**
+   * The record of a resolver whose daily quota is spent: under `wait` it is unsettled until the reset
+   * (a job with nothing else wrong goes back to the queue until then, without an attempt counted, as
+   * for any politeness wait); under `skip` the job goes on without it.
+   */
+  private quotaSpent(name: ResolverName): ResolverRecord | undefined {
+    const verdict = this.deps.quota?.check(name);
+    if (!verdict || verdict.ok) return undefined;
+    if (verdict.whenExhausted === "skip")
+      return { state: "skipped", note: `${verdict.why} (when_exhausted = skip)`, found: 0 };
+    return {
+      state: "unsettled",
+      reason: "rate_limited",
+      note: verdict.why,
+      retryAt: verdict.until,
+      found: 0,
+    };
+  }
+
   private async askWayback(
     addSeeds: (r: ResolverName, s: CandidateSeed[], extra?: Partial<CandidateRecord>) => number,
   ): Promise<void> {
+    // The archive's lookups are counted under `wayback`; its quota is checked once per job.
+    const spent = this.quotaSpent("wayback");
+    if (spent) {
+      this.progress.resolvers.wayback = spent;
+      return;
+    }
+    delete this.progress.resolvers.wayback;
     const max = this.deps.config.resolvers.wayback.max_lookups;
     // Failed PDFs first (the archive may hold the very file), then dead landing pages, then pages
     // that were scraped without success.
@@ -437,7 +474,15 @@ class Plan<T> {
         headers: { accept: "application/json", ...req.headers },
         signal,
         maxWaitMs: this.deps.maxWaitMs,
+        ...(req.backPressure ? { backPressure: req.backPressure } : {}),
       });
+      // A request that went out counts against the resolver's quota (a cache hit or a refusal by
+      // this process's limiter sent nothing).
+      if (res.ok ? !res.response.fromCache : res.status !== undefined)
+        this.deps.quota?.record(
+          name,
+          res.ok ? { status: res.response.status, headers: res.response.headers } : { status: res.status },
+        );
       if (signal.aborted) {
         if (res.ok) await discard(res.response);
         return undefined;

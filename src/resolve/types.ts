@@ -78,6 +78,8 @@ export interface ResolverRequest {
   /** A search that takes a JSON body (figshare) is a POST; cached by method, URL and body. */
   method?: "GET" | "POST";
   body?: string;
+  /** Statuses this service uses to say "slower" (HttpRequest.backPressure). */
+  backPressure?: readonly number[];
 }
 
 /**

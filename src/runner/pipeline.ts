@@ -9,6 +9,7 @@ import type { DownloadDeps } from "../download/candidate.ts";
 import { isDiskFullError } from "../download/disk-space.ts";
 import type { DownloadResult, DownloadSuccess } from "../download/types.ts";
 import type { HttpClient, HttpRequest, HttpResult } from "../net/types.ts";
+import type { QuotaGate } from "../quota/gate.ts";
 import { downloadTrier, storedUrlEntry } from "../resolve/attempt.ts";
 import { runPlan } from "../resolve/plan.ts";
 import type { PlanProgress } from "../resolve/progress.ts";
@@ -34,6 +35,8 @@ export interface PipelineDeps {
   threads?: Pick<DownloadDeps, "syncer" | "hashers">;
   /** The library's index by canonical URL (reuse, conditional re-fetch); without it all is downloaded. */
   storedUrls?: StoredUrls;
+  /** Daily quotas per resolver, shared in the database (src/quota). */
+  quota?: QuotaGate;
 }
 
 /** Reasons a request gets when this process's limiter would not wait long enough for the host. */
@@ -160,6 +163,7 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
         signal,
         maxWaitMs,
         now: deps.now,
+        quota: deps.quota,
         tryCandidate: async (candidate, sig) => {
           try {
             return await download(candidate, sig);

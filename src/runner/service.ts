@@ -12,6 +12,7 @@ import { startDownloadThreads } from "../download/threads.ts";
 import type { Transport } from "../net/fetch.ts";
 import type { Lookup } from "../net/gate.ts";
 import { createPoliteness } from "../politeness/politeness.ts";
+import { Quotas, sourceUsage } from "../quota/gate.ts";
 import { stateHttpClient } from "../resolve/foreground.ts";
 import { resolverSlots, resolverWarnings } from "../resolve/plan.ts";
 import { resolverSettings } from "../resolve/resolver.ts";
@@ -154,6 +155,7 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
         space,
         threads,
         storedUrls: storedUrls(db),
+        quota: new Quotas(db, config, now),
       });
     }
 
@@ -249,6 +251,7 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
       const app = createStatusApp({
         store: queueReadModel(queue, db),
         hosts,
+        usage: () => sourceUsage(db, config, now()),
         metrics: metrics.registry,
         config,
         shuttingDown: () => orchestrator.shuttingDown,

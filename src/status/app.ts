@@ -5,6 +5,7 @@ import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import * as v from "valibot";
 import type { Config } from "../config/schema.ts";
+import type { SourceUsage } from "../quota/gate.ts";
 import { PROMETHEUS_CONTENT_TYPE, type Registry } from "../telemetry/metrics.ts";
 import { type HostSnapshot, JOB_STATES } from "../telemetry/snapshots.ts";
 import { rateSeries, type ThroughputSampler } from "../telemetry/throughput.ts";
@@ -15,6 +16,8 @@ import { BadCursorError, type StatusControls, type StatusReadModel } from "./rea
 export interface StatusDeps {
   store: StatusReadModel;
   hosts: () => HostSnapshot[] | Promise<HostSnapshot[]>;
+  /** Today's usage and quota per source (`/api/usage`). */
+  usage?: () => SourceUsage[] | Promise<SourceUsage[]>;
   metrics: Registry;
   config: Config;
   shuttingDown: () => boolean;
@@ -129,6 +132,7 @@ export function createStatusApp(deps: StatusDeps): Hono {
   });
 
   app.get("/api/hosts", async (c) => c.json({ hosts: await deps.hosts() }));
+  app.get("/api/usage", async (c) => c.json({ sources: (await deps.usage?.()) ?? [] }));
 
   app.get("/api/jobs", async (c) => {
     const parsed = v.safeParse(JobsQuery, c.req.query());

@@ -1,10 +1,12 @@
 // The read-only status view of a state directory (`docstokg serve`): the queue database opened
 // read-only (a read-only state directory works), host state from the politeness tables, metrics from the store at scrape time, and
 // throughput sampled from the outcomes table (seeded with the last hour so the chart starts full).
+
 import type { Database } from "bun:sqlite";
 import type { Hono } from "hono";
 import type { Config } from "../config/schema.ts";
 import { Politeness } from "../politeness/politeness.ts";
+import { sourceUsage } from "../quota/gate.ts";
 import { DatabaseMissingError, databasePath, openDatabaseReadOnly } from "../store/db.ts";
 import { queuePolicy, SqliteJobQueue } from "../store/sqlite-queue.ts";
 import { createProductMetrics } from "../telemetry/product-metrics.ts";
@@ -101,6 +103,14 @@ export function openReadOnlyStatus(config: Config, now: () => number = Date.now)
   const app = createStatusApp({
     store: queueReadModel(queue, db),
     hosts,
+    // A database older than this docstokg (read-only: not migrated) has no usage table yet.
+    usage: () => {
+      try {
+        return sourceUsage(db, config, now());
+      } catch {
+        return [];
+      }
+    },
     metrics: metrics.registry,
     config,
     shuttingDown: () => false,

@@ -4,9 +4,11 @@ import type { Database } from "bun:sqlite";
 import { boundHttpCache } from "../net/cache.ts";
 import { createRobotsSchema } from "../net/robots-store.ts";
 import { addHeldBackWait, createReportSchema } from "../telemetry/report-schema.ts";
+import { createPullsSchema } from "./pulls.ts";
 import { createQueueSchema } from "./queue-schema.ts";
 import { createRunnersSchema } from "./runners.ts";
 import { createStoredUrlsSchema } from "./stored-urls.ts";
+import { createUsageSchema } from "./usage.ts";
 
 export interface Migration {
   version: number;
@@ -27,6 +29,8 @@ export const MIGRATIONS: Migration[] = [
   // 9: http_cache_bounds (prune times, total size kept by triggers) — src/net/cache.ts
   // 10: attempt_held_back (wait in host-imposed cool-downs, for the report's objective) — src/telemetry/report-schema.ts
   // 11: outcome_provenance (licence, version, host type, OA status of the obtained file) — below
+  // 12: openalex_pulls (cursor, counts and state of each OpenAlex pull) — src/store/pulls.ts
+  // 13: source_usage (requests and USD per source and UTC day, for quotas) — src/store/usage.ts
   {
     version: 2,
     name: "politeness",
@@ -111,4 +115,6 @@ export const MIGRATIONS: Migration[] = [
         db.run(`ALTER TABLE outcomes ADD COLUMN ${column} TEXT`);
     },
   },
+  { version: 12, name: "openalex_pulls", up: createPullsSchema },
+  { version: 13, name: "source_usage", up: createUsageSchema },
 ];

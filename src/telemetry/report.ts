@@ -4,6 +4,7 @@
 // sorted row streams by the pure functions in sli.ts. The JSON form (version 1) is a stable contract
 // documented in the README; the text form is a compact table for people.
 import type { Database } from "bun:sqlite";
+import type { SourceUsage } from "../quota/gate.ts";
 import { formatBytes, formatCount } from "./format.ts";
 import {
   type Distribution,
@@ -74,6 +75,8 @@ export interface Report {
     saved_by_dedup: number;
   };
   verify: VerifySummary | null;
+  /** Today's (UTC) requests, spending and quota of each source asked today or given a daily limit. */
+  sources: SourceUsage[];
   objectives: ObjectiveResult[];
   /** No objective violated. */
   ok: boolean;
@@ -99,6 +102,8 @@ export interface ReportOptions {
   objectives: Objectives;
   now: () => number;
   verify?: VerifySummary | null;
+  /** Usage per source (src/quota/gate.ts `sourceUsage`), read by the caller who knows the limits. */
+  sources?: SourceUsage[];
 }
 
 export function buildReport(db: Database, o: ReportOptions): Report {
@@ -120,6 +125,7 @@ export function buildReport(db: Database, o: ReportOptions): Report {
       time_to_first_pdf_ms: timeToFirstPdf(db),
       bytes: bytesOf(db),
       verify: o.verify ?? null,
+      sources: o.sources ?? [],
       objectives: [],
       ok: true,
     };
@@ -401,6 +407,25 @@ export function reportText(r: Report, o: { maxHosts?: number } = {}): string {
       ),
     );
     if (hosts.length > max) out.push(`  … ${hosts.length - max} more hosts (--json lists all)`);
+  }
+  if (r.sources.length > 0) {
+    out.push("", `sources today (UTC ${r.sources[0]?.day})`);
+    out.push(
+      ...indent(
+        table(
+          ["source", "requests", "daily limit", "spent", "remaining", "quota"],
+          r.sources.map((x) => [
+            x.source,
+            formatCount(x.requests),
+            x.daily_limit === null ? "–" : formatCount(x.daily_limit),
+            x.cost_usd > 0 || x.remaining_usd !== null ? `$${x.cost_usd.toFixed(4)}` : "–",
+            x.remaining_usd === null ? "–" : `$${x.remaining_usd}`,
+            x.exhausted_until ? `spent until ${x.exhausted_until} (${x.when_exhausted})` : "ok",
+          ]),
+          2,
+        ),
+      ),
+    );
   }
   out.push("", "rate wait");
   out.push(

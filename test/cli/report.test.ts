@@ -42,9 +42,12 @@ describe("docstokg report", () => {
       "time_to_first_pdf_ms",
       "bytes",
       "verify",
+      "sources",
       "objectives",
       "ok",
     ]);
+    // Unpaywall has a daily limit by default, so it is listed even before it was asked today.
+    expect(j.sources).toContainEqual(expect.objectContaining({ source: "unpaywall", daily_limit: 100000 }));
     expect(j.time_to_first_pdf_ms).toEqual({ count: 4, p50: 2000, p95: 5000 });
     expect(j.verify).toBeNull();
   }, 60_000);

@@ -271,10 +271,11 @@ describe("doaj", () => {
 });
 
 describe("openalex", () => {
-  test("skipped without an API key; the key goes in api_key", () => {
+  test("skipped without an API key; the key goes in api_key; 403 (too fast) is back-pressure", () => {
     expect(isSkip(openalex.request(work({ doi: "10.1/x" }), bare))).toBe(true);
     expect(openalex.request(work({ doi: "10.1186/1744-8603-1-8" }), settings)).toEqual({
       url: "https://api.openalex.org/works/doi:10.1186%2F1744-8603-1-8?api_key=k-123",
+      backPressure: [403],
     });
   });
   test("OA sample: pdf_url of best/primary and oa_url, OA landing pages, PMCID derived with the PMC prefix", () => {

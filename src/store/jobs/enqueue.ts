@@ -17,20 +17,27 @@ function insertSql(rows: number): string {
 
 const FULL_STATEMENT = insertSql(ROWS_PER_STATEMENT);
 
+/**
+ * Insert jobs inside the caller's transaction; answers how many were new. Callers that commit
+ * something else with the same rows (an OpenAlex pull's cursor) use this directly.
+ */
+export function insertJobs(db: Database, artifacts: readonly Artifact[], now: number): number {
+  let added = 0;
+  for (let start = 0; start < artifacts.length; start += ROWS_PER_STATEMENT) {
+    const end = Math.min(artifacts.length, start + ROWS_PER_STATEMENT);
+    const params: SQLQueryBindings[] = [now];
+    for (let i = start; i < end; i++) {
+      const a = artifacts[i] as Artifact;
+      params.push(a.id, JSON.stringify(a), a.priority ?? 0);
+    }
+    const sql = end - start === ROWS_PER_STATEMENT ? FULL_STATEMENT : insertSql(end - start);
+    added += db.query(sql).run(...params).changes;
+  }
+  return added;
+}
+
 /** Insert a batch in one transaction; counts what was new and what was already there. */
 export function enqueueJobs(db: Database, artifacts: readonly Artifact[], now: number): EnqueueResult {
-  let added = 0;
-  db.transaction(() => {
-    for (let start = 0; start < artifacts.length; start += ROWS_PER_STATEMENT) {
-      const end = Math.min(artifacts.length, start + ROWS_PER_STATEMENT);
-      const params: SQLQueryBindings[] = [now];
-      for (let i = start; i < end; i++) {
-        const a = artifacts[i] as Artifact;
-        params.push(a.id, JSON.stringify(a), a.priority ?? 0);
-      }
-      const sql = end - start === ROWS_PER_STATEMENT ? FULL_STATEMENT : insertSql(end - start);
-      added += db.query(sql).run(...params).changes;
-    }
-  }).immediate();
+  const added = db.transaction(() => insertJobs(db, artifacts, now)).immediate();
   return { added, duplicate: artifacts.length - added };
 }

@@ -1,0 +1,119 @@
+// `docstokg plan`, the reading part: which sources the queued jobs may still ask (every enabled API
+// resolver whose request the job's identifiers allow and whose answer is not already in its saved
+// progress; the archive up to `wayback.max_lookups` per job), and each source's limits from the
+// configuration, the host table and today's usage in the state database.
+import type { Database } from "bun:sqlite";
+import type { Config, ResolverName } from "../config/schema.ts";
+import { hostKey } from "../core/url.ts";
+import { estimatePull, pullQuery } from "../openalex/query.ts";
+import { createHostTable } from "../politeness/hostTable.ts";
+import { quotaPolicy, utcDay } from "../quota/rules.ts";
+import { RESOLVERS } from "../resolve/registry.ts";
+import { isSkip, type ResolverSettings } from "../resolve/resolver.ts";
+import type { ResolvableWork } from "../resolve/types.ts";
+import { listPulls } from "../store/pulls.ts";
+import { readUsage } from "../store/usage.ts";
+import { forecastRun, type RunForecast, type SourceLimits } from "./forecast.ts";
+
+interface SavedProgress {
+  resolvers?: Record<string, { state?: string }>;
+  derived?: Partial<ResolvableWork>;
+}
+
+function enabledTiers(config: Config): ResolverName[] {
+  const r = config.resolvers as unknown as Record<string, { enabled?: boolean }>;
+  return config.resolvers.tiers.flat().filter((name) => r[name]?.enabled !== false);
+}
+
+/** Requests one job may still make per source (upper bound: no early stop on a found file). */
+export function jobDemand(
+  work: ResolvableWork,
+  progress: SavedProgress | null,
+  names: readonly ResolverName[],
+  config: Config,
+  settings: ResolverSettings,
+  into: Record<string, number>,
+): void {
+  const ids = { ...work, ...(progress?.derived ?? {}) };
+  for (const name of names) {
+    if (name === "wayback") {
+      into.wayback = (into.wayback ?? 0) + config.resolvers.wayback.max_lookups;
+      continue;
+    }
+    const resolver = RESOLVERS[name];
+    if (resolver.kind !== "api") continue;
+    if (progress?.resolvers?.[name]?.state === "settled") continue;
+    if (isSkip(resolver.request(ids, settings))) continue;
+    into[name] = (into[name] ?? 0) + 1;
+  }
+}
+
+function parse(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+export function forecastQueue(
+  db: Database,
+  config: Config,
+  settings: ResolverSettings,
+  now: number,
+): RunForecast {
+  const names = [...new Set(enabledTiers(config))];
+  const demand: Record<string, number> = {};
+  let jobs = 0;
+  for (const row of db
+    .query<{ artifact: string; progress: string | null }, []>(
+      "SELECT artifact, progress FROM jobs WHERE state IN ('queued', 'in_progress')",
+    )
+    .iterate()) {
+    const work = parse(row.artifact) as ResolvableWork | null;
+    if (!work) continue;
+    jobs++;
+    jobDemand(work, parse(row.progress) as SavedProgress | null, names, config, settings, demand);
+  }
+  const table = createHostTable(config, { contactEmail: settings.email, ncbiApiKey: settings.ncbiApiKey });
+  const day = utcDay(now);
+  const limits: Record<string, SourceLimits> = {};
+  const resolvers = config.resolvers as unknown as Record<
+    string,
+    { base_url: string; max_concurrent?: number }
+  >;
+  for (const source of Object.keys(demand)) {
+    const base = resolvers[source]?.base_url;
+    if (!base) continue;
+    const host = hostKey(base);
+    const policy = table.policyFor(host);
+    const usage = readUsage(db, source, day);
+    limits[source] = {
+      source,
+      host,
+      intervalMs: policy.intervalMs.metadata,
+      concurrency: Math.min(
+        policy.maxConcurrent,
+        config.politeness.max_per_resolver,
+        resolvers[source]?.max_concurrent ?? Number.POSITIVE_INFINITY,
+      ),
+      dailyLimit: quotaPolicy(config, source).dailyLimit,
+      usedToday: usage?.requests ?? 0,
+      blockedUntil: usage && usage.exhausted_until > now ? usage.exhausted_until : 0,
+      // Lookups of single works are free of charge (RESOLVERS.md); only lists and searches are billed.
+      costPerRequestUsd: 0,
+    };
+  }
+  let pullsUsd = 0;
+  for (const p of listPulls(db)) {
+    if (p.state === "done" || p.count === null) continue;
+    pullsUsd += estimatePull(
+      p.count,
+      pullQuery(p.filter, p.search),
+      p.works,
+      p.page_cost_usd ?? undefined,
+    ).costUsd;
+  }
+  return forecastRun(jobs, demand, limits, pullsUsd, now);
+}
