@@ -45,7 +45,7 @@ export function createReportSchema(db: Database): void {
 }
 
 /**
- * Migration 8: the part of an attempt's rate wait spent in cool-downs a host imposed (429/503,
+ * Migration 10: the part of an attempt's rate wait spent in cool-downs a host imposed (429/503,
  * Retry-After, backoff), apart from the configured pacing, which a polite run waits by design.
  * NULL for attempts recorded before (the objective leaves them out) and for candidate downloads.
  */
