@@ -67,13 +67,15 @@ describe("candidateKey", () => {
 });
 
 describe("resolverWarnings", () => {
-  test("one clear warning each for Unpaywall without a contact email and OpenAlex without a key", () => {
+  test("one clear warning each for Unpaywall without a contact email, OpenAlex and CORE without a key", () => {
     const config = defaultConfig();
     const w = resolverWarnings(config, resolverSettings(config, {}));
-    expect(w).toHaveLength(2);
+    expect(w).toHaveLength(3);
     expect(w[0]).toContain("contact_email");
     expect(w[1]).toContain("OPENALEX_API_KEY");
+    expect(w[2]).toContain("CORE_API_KEY");
     const env = { UNPAYWALL_EMAIL: "a@b.org", OPENALEX_API_KEY: "k" };
+    config.resolvers.core.api_key = "c"; // CORE_API_KEY reaches it through the config (config/env.ts)
     expect(resolverWarnings(config, resolverSettings(config, env))).toEqual([]);
   });
   test("a resolver switched off or left out of the tiers warns nothing", () => {
