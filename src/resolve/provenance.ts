@@ -98,7 +98,12 @@ interface Said {
 
 /** Normalized provenance from a source's own words; keys nobody gave stay absent. */
 export function provenanceOf(said: Said): ProvenanceFields {
-  const out: ProvenanceFields = { ...normalizeLicense(said.license) };
+  return { ...normalizeLicense(said.license), ...normalizedTerms(said) };
+}
+
+/** Version, host type and OA status in their normalized words; keys nobody gave stay absent. */
+function normalizedTerms(said: Said): ProvenanceFields {
+  const out: ProvenanceFields = {};
   const version = normalizeVersion(said.version);
   if (version) out.version = version;
   const hostType = normalizeHostType(said.host_type);
@@ -117,13 +122,7 @@ export function outcomeProvenance(p: Said | undefined): ProvenanceFields {
   if (license) out.license = license;
   const url = str(p.license_url);
   if (url) out.license_url = url;
-  const version = normalizeVersion(p.version);
-  if (version) out.version = version;
-  const hostType = normalizeHostType(p.host_type);
-  if (hostType) out.host_type = hostType;
-  const oa = normalizeOaStatus(p.oa_status);
-  if (oa) out.oa_status = oa;
-  return out;
+  return { ...out, ...normalizedTerms(p) };
 }
 
 /** The same fields as an outcome's detail (camelCase, null when no source said so). */

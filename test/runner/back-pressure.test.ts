@@ -53,6 +53,14 @@ async function importUrls(s: Setup, urls: string[]): Promise<void> {
   expect(r.code).toBe(0);
 }
 
+async function drain(s: Setup): Promise<void> {
+  const r = await runBinary(["queue", "run", "--drain", "--config", s.configFile], {
+    cwd: s.dir,
+    env: s.env,
+  });
+  expect(r.code).toBe(0);
+}
+
 function busyHost(host: SimHost, files: number, times: number, retryAfter: string | null): string[] {
   const urls: string[] = [];
   for (let i = 0; i < files; i++) {
@@ -110,11 +118,7 @@ describe("back-pressure inside the attempt", () => {
       },
     });
     await importUrls(s, urls);
-    const r = await runBinary(["queue", "run", "--drain", "--config", s.configFile], {
-      cwd: s.dir,
-      env: s.env,
-    });
-    expect(r.code).toBe(0);
+    await drain(s);
     expect(jobRows(s.stateDir)).toEqual(urls.map(() => ({ state: "done", attempts: 1, reason: "ok" })));
     const db = openState(s.stateDir);
     try {
@@ -132,11 +136,7 @@ describe("back-pressure inside the attempt", () => {
     const urls = busyHost(host, 1, 1, "2");
     const s = setup({ politeness: { max_wait_s: 0.5 } });
     await importUrls(s, urls);
-    const r = await runBinary(["queue", "run", "--drain", "--config", s.configFile], {
-      cwd: s.dir,
-      env: s.env,
-    });
-    expect(r.code).toBe(0);
+    await drain(s);
     // Done in its first counted attempt: the release in between was not charged.
     expect(jobRows(s.stateDir)).toEqual([{ state: "done", attempts: 1, reason: "ok" }]);
     const hits = host.hits("/f0.pdf").map((h) => h.at);
@@ -153,11 +153,7 @@ describe("back-pressure inside the attempt", () => {
       politeness: { hosts: { [`${host.address}:${host.port}`]: { rate: "100/s" } }, breaker_failures: 100 },
     });
     await importUrls(s, urls);
-    const r = await runBinary(["queue", "run", "--drain", "--config", s.configFile], {
-      cwd: s.dir,
-      env: s.env,
-    });
-    expect(r.code).toBe(0);
+    await drain(s);
     expect(jobRows(s.stateDir)).toEqual([{ state: "error", attempts: 2, reason: "http_503" }]);
     // Two attempts of 1 + download.retries requests each (the host backoff between them).
     expect(host.hits("/f0.pdf")).toHaveLength(4);

@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { processGone, readBootId, readProcStart } from "../../src/runner/identity.ts";
+import { type ProcessIdentity, processGone, readBootId, readProcStart } from "../../src/runner/identity.ts";
 import { reclaimAndRegister } from "../../src/runner/reclaim.ts";
 import { openDatabase } from "../../src/store/db.ts";
 import { listRunners } from "../../src/store/runners.ts";
@@ -45,6 +45,13 @@ describe("process identity", () => {
 });
 
 describe("reclaimAndRegister", () => {
+  const register = (
+    db: ReturnType<typeof openDatabase>,
+    now: number,
+    identity: ProcessIdentity,
+    gone: (pid: number) => boolean,
+  ) => reclaimAndRegister({ db, id: "new", host: "m1", version: "t", identity, now, gone });
+
   function state() {
     const db = openDatabase(join(tmp(), "queue.db"));
     const now = 1_700_000_000_000;
@@ -76,15 +83,12 @@ describe("reclaimAndRegister", () => {
 
   test("takes back the leases and host slots of dead runners of the same machine and boot only", () => {
     const { db, now } = state();
-    const r = reclaimAndRegister({
+    const r = register(
       db,
-      id: "new",
-      host: "m1",
-      version: "t",
-      identity: { bootId: "boot-1", pid: 200, procStart: "5" },
       now,
-      gone: (pid) => pid === 101 || pid === 103,
-    });
+      { bootId: "boot-1", pid: 200, procStart: "5" },
+      (pid) => pid === 101 || pid === 103,
+    );
     expect(r).toEqual({ runners: [{ id: "dead", pid: 101 }], jobs: 3 });
     const due = db
       .query<{ a: string }, [number]>(
@@ -106,15 +110,7 @@ describe("reclaimAndRegister", () => {
 
   test("without a boot id nothing is reclaimed early; the runner still registers", () => {
     const { db, now } = state();
-    const r = reclaimAndRegister({
-      db,
-      id: "new",
-      host: "m1",
-      version: "t",
-      identity: { bootId: null, pid: 200, procStart: null },
-      now,
-      gone: () => true,
-    });
+    const r = register(db, now, { bootId: null, pid: 200, procStart: null }, () => true);
     expect(r.jobs).toBe(0);
     expect(listRunners(db).find((x) => x.id === "new")?.boot_id).toBeNull();
   });
