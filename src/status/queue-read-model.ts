@@ -1,8 +1,12 @@
 // Adapts the store's JobQueue to what the status endpoint reads and controls. URLs in job details
 // pass through the manifest's redaction, so a key in a query string never leaves through the API.
 import type { Database } from "bun:sqlite";
+import { failuresByReason } from "../store/jobs/failures.ts";
+import { searchJobs } from "../store/jobs/search.ts";
+import { listRunners } from "../store/runners.ts";
 import type { JobQueue } from "../store/types.ts";
 import { redactText } from "../telemetry/manifest.ts";
+import { yieldOf } from "../telemetry/report.ts";
 import { BadCursorError, type StatusControls, type StatusReadModel } from "./read-model.ts";
 
 /** Copies a JSON-like value with every URL inside its strings redacted. */
@@ -13,6 +17,17 @@ export function redactDeep(value: unknown, depth = 0): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v, depth + 1);
   return out;
+}
+
+/** Whether the database has this table (a read-only view may look at an older schema). */
+function hasTable(db: Database, name: string): boolean {
+  return (
+    db
+      .query<{ n: number }, [string]>(
+        "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?1",
+      )
+      .get(name)?.n === 1
+  );
 }
 
 export function queueReadModel(queue: JobQueue, db: Database): StatusReadModel {
@@ -37,6 +52,10 @@ export function queueReadModel(queue: JobQueue, db: Database): StatusReadModel {
       const detail = await queue.show(id);
       return detail && (redactDeep(detail) as typeof detail);
     },
+    search: (query) => searchJobs(db, query).map((j) => redactDeep(j) as object),
+    failures: () => failuresByReason(db),
+    yieldFigures: (counts) => yieldOf(db, counts),
+    runners: () => (hasTable(db, "runners") ? listRunners(db) : []),
   };
 }
 
@@ -45,5 +64,6 @@ export function queueControls(queue: JobQueue): StatusControls {
     pause: () => queue.pause(),
     resume: () => queue.resume(),
     retryFailed: ({ reason }) => queue.retryFailed({ reason }),
+    requeue: (id) => queue.requeue([id]),
   };
 }

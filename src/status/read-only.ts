@@ -1,6 +1,7 @@
-// The read-only status view of a state directory (`docstokg serve`): the queue database opened
-// read-only, host state from the politeness tables, metrics from the store at scrape time, and
-// throughput sampled from the outcomes table (seeded with the last hour so the chart starts full).
+// The status view of a state directory (`docstokg serve`): the queue database opened read-only
+// (read-write only when `status.token` is set, for the control routes), host state from the
+// politeness tables, metrics from the store at scrape time, and throughput sampled from the outcomes
+// table (seeded with the last hour so the chart starts full).
 import type { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import type { Hono } from "hono";
@@ -11,7 +12,8 @@ import { queuePolicy, SqliteJobQueue } from "../store/sqlite-queue.ts";
 import { createProductMetrics } from "../telemetry/product-metrics.ts";
 import { ThroughputSampler } from "../telemetry/throughput.ts";
 import { createStatusApp } from "./app.ts";
-import { queueReadModel } from "./queue-read-model.ts";
+import { readNeedsToken } from "./listen.ts";
+import { queueControls, queueReadModel } from "./queue-read-model.ts";
 
 export class NoStateError extends Error {
   override name = "NoStateError";
@@ -83,7 +85,9 @@ export function openReadOnlyStatus(config: Config, now: () => number = Date.now)
       `no queue database at ${path}: point --state-dir at a state directory (created by "docstokg queue import")`,
     );
   }
-  const db = openDatabase(path, { readonly: true });
+  // Without a token nothing can be changed here, so nothing may write: the file is opened read-only.
+  const controlled = config.status.token !== undefined;
+  const db = openDatabase(path, { readonly: !controlled });
   const queue = new SqliteJobQueue(db, queuePolicy(config.queue), { now });
   // No renewal timer and no close(): a read-only view holds no slots and must not write.
   const politeness = new Politeness({ db, config, now, renewEveryMs: 0 });
@@ -102,8 +106,11 @@ export function openReadOnlyStatus(config: Config, now: () => number = Date.now)
     metrics: metrics.registry,
     config,
     shuttingDown: () => false,
+    controls: controlled ? queueControls(queue) : undefined,
+    label: controlled ? "serve · with controls" : "serve · read-only",
     throughput,
     now,
+    readProtected: readProtected(config.status.listen),
   });
   return {
     app,
@@ -113,4 +120,13 @@ export function openReadOnlyStatus(config: Config, now: () => number = Date.now)
     },
     close: () => db.close(),
   };
+}
+
+/** A malformed address is reported when the server starts; until then, protect the reads. */
+function readProtected(addr: string): boolean {
+  try {
+    return readNeedsToken(addr);
+  } catch {
+    return true;
+  }
 }
