@@ -19,7 +19,7 @@ export function escapeHtml(s: string): string {
 
 const STYLE = `
 :root{--bg:#f9fafb;--fg:#111827;--muted:#6b7280;--line:#e5e7eb;--card:#fff;--accent:#2563eb}
-*{box-sizing:border-box}
+*{box-sizing:border-box}[hidden]{display:none!important}
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:var(--bg);color:var(--fg)}
 header{display:flex;flex-wrap:wrap;align-items:center;gap:8px 14px;padding:10px 20px;background:#111827;color:#f9fafb}
 header h1{font-size:18px;margin:0}header .mode{font-size:12px;opacity:.75}

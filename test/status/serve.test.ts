@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { defaultConfig } from "../../src/config/schema.ts";
+import { announcedUrl } from "../support/announced-url.ts";
 import { builtBinary, emptyDir, runBinary } from "../support/binary.ts";
 import { statusFixture } from "../support/status-fixture.ts";
 
@@ -17,34 +18,6 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Reads the process's stderr until the line announcing the URL; returns the URL. */
-async function announcedUrl(
-  stream: ReadableStream<Uint8Array>,
-): Promise<{ url: string; rest: () => Promise<string> }> {
-  const reader = stream.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`serve exited before announcing its URL:\n${text}`);
-    text += decoder.decode(value, { stream: true });
-    const m = /"url":"(http:\/\/[^"]+)"/.exec(text);
-    if (m) {
-      const url = m[1] as string;
-      return {
-        url,
-        rest: async () => {
-          for (;;) {
-            const r = await reader.read();
-            if (r.done) return text;
-            text += decoder.decode(r.value, { stream: true });
-          }
-        },
-      };
-    }
-  }
-}
 
 describe("docstokg serve", () => {
   test("serves the state directory and stops cleanly on SIGTERM; with status.token the controls work", async () => {
