@@ -1,4 +1,5 @@
-// `docstokg serve`: the read-only status endpoint and dashboard over an existing state directory.
+// `docstokg serve`: the status endpoint and page over an existing state directory; read-only (the
+// database opened read-only) unless status.token is set, which adds the control routes.
 import { defineCommand } from "citty";
 import { ListenError } from "../status/listen.ts";
 import { NoStateError, openReadOnlyStatus } from "../status/read-only.ts";
@@ -12,12 +13,16 @@ const SAMPLE_EVERY_MS = 5000;
 export const serveCommand = defineCommand({
   meta: {
     name: "serve",
-    description: `Serve the status endpoint and dashboard over a state directory, read-only (no jobs run;
-the database is opened read-only, so a read-only state directory works).
+    description: `Serve the status page and its JSON API over a state directory (no jobs run): jobs by state,
+reason and search, failures by reason, yield, runners and hosts. Read-only (the database opened
+read-only, so a read-only state directory works) unless status.token is set: then pause, resume, retry-failed and requeue work with
+"Authorization: Bearer <token>". On a non-loopback address the read routes need status.token or
+status.read_token too.
 
 Examples:
   docstokg serve --state-dir /var/lib/docstokg
-  docstokg serve --listen 127.0.0.1:9000`,
+  docstokg serve --listen 127.0.0.1:9000
+  DOCSTOKG_STATUS__TOKEN=$(cat /etc/docstokg/token) docstokg serve --listen 0.0.0.0:8787`,
   },
   args: {
     ...globalArgs,
@@ -43,7 +48,9 @@ Examples:
     }
     let server: ReturnType<typeof startStatusServer>;
     try {
-      server = startStatusServer(listen, status.app, { token: ctx.config.status.token });
+      server = startStatusServer(listen, status.app, {
+        token: ctx.config.status.token ?? ctx.config.status.read_token,
+      });
     } catch (err) {
       status.close();
       if (err instanceof ListenError) throw new UsageError(`--listen: ${err.message}`);
@@ -56,7 +63,8 @@ Examples:
         ctx.log.warn("throughput sample failed", err);
       }
     }, SAMPLE_EVERY_MS);
-    ctx.log.info(`status endpoint (read-only) at ${server.url.href}`, {
+    const mode = ctx.config.status.token ? "with controls" : "read-only";
+    ctx.log.info(`status endpoint (${mode}) at ${server.url.href}`, {
       url: server.url.href,
       state_dir: ctx.config.state_dir,
     });

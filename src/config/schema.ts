@@ -362,7 +362,12 @@ export const ConfigSchema = v.strictObject({
         ),
         "127.0.0.1:8787",
       ),
-      token: secret("Bearer token for the mutating routes (pause, resume, retry-failed)."),
+      token: secret(
+        "Bearer token for the control routes (pause, resume, retry-failed, requeue); on a non-loopback bind it also opens the read routes.",
+      ),
+      read_token: secret(
+        "Bearer token that opens the read routes (jobs, hosts, runners) on a non-loopback bind, but no control.",
+      ),
     }),
     {},
   ),

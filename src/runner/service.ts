@@ -17,6 +17,7 @@ import { stateHttpClient } from "../resolve/foreground.ts";
 import { resolverSlots, resolverWarnings } from "../resolve/plan.ts";
 import { resolverSettings } from "../resolve/resolver.ts";
 import { createStatusApp } from "../status/app.ts";
+import { readNeedsToken } from "../status/listen.ts";
 import { queueControls, queueReadModel } from "../status/queue-read-model.ts";
 import { type StatusServer, startStatusServer } from "../status/server.ts";
 import { openStateDatabase } from "../store/db.ts";
@@ -258,9 +259,12 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
         controls: queueControls(queue),
         throughput,
         now,
+        readProtected: readNeedsTokenSafe(o.statusAddress),
       });
       try {
-        server = startStatusServer(o.statusAddress, app, { token: config.status.token });
+        server = startStatusServer(o.statusAddress, app, {
+          token: config.status.token ?? config.status.read_token,
+        });
       } catch (e) {
         throw new StatusListenError(e instanceof Error ? e.message : String(e));
       }
@@ -330,5 +334,14 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
     return summary;
   } finally {
     await cleanup();
+  }
+}
+
+/** A malformed address is reported by startStatusServer; until then, protect the reads. */
+function readNeedsTokenSafe(addr: string): boolean {
+  try {
+    return readNeedsToken(addr);
+  } catch {
+    return true;
   }
 }

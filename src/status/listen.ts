@@ -43,3 +43,8 @@ export function checkListen(addr: string, token: string | undefined): ListenAddr
   }
   return listen;
 }
+
+/** Whether the read routes need a token at this address: every bind that is not loopback. */
+export function readNeedsToken(addr: string): boolean {
+  return !isLoopbackHost(parseListen(addr).hostname);
+}

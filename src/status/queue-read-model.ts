@@ -2,8 +2,23 @@
 // pass through the one redaction helper, so a key in a query string never leaves through the API.
 import type { Database } from "bun:sqlite";
 import { redactDeep } from "../core/redact.ts";
+import { failuresByReason } from "../store/jobs/failures.ts";
+import { searchJobs } from "../store/jobs/search.ts";
+import { listRunners } from "../store/runners.ts";
 import type { JobQueue } from "../store/types.ts";
+import { yieldOf } from "../telemetry/report.ts";
 import { BadCursorError, type StatusControls, type StatusReadModel } from "./read-model.ts";
+
+/** Whether the database has this table (a read-only view may look at an older schema). */
+function hasTable(db: Database, name: string): boolean {
+  return (
+    db
+      .query<{ n: number }, [string]>(
+        "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?1",
+      )
+      .get(name)?.n === 1
+  );
+}
 
 export function queueReadModel(queue: JobQueue, db: Database): StatusReadModel {
   const probe = db.query("SELECT 1 FROM jobs LIMIT 1");
@@ -27,6 +42,10 @@ export function queueReadModel(queue: JobQueue, db: Database): StatusReadModel {
       const detail = await queue.show(id);
       return detail && (redactDeep(detail) as typeof detail);
     },
+    search: (query) => searchJobs(db, query).map((j) => redactDeep(j) as object),
+    failures: () => failuresByReason(db),
+    yieldFigures: (counts) => yieldOf(db, counts),
+    runners: () => (hasTable(db, "runners") ? listRunners(db) : []),
   };
 }
 
@@ -35,5 +54,6 @@ export function queueControls(queue: JobQueue): StatusControls {
     pause: () => queue.pause(),
     resume: () => queue.resume(),
     retryFailed: ({ reason }) => queue.retryFailed({ reason }),
+    requeue: (id) => queue.requeue([id]),
   };
 }

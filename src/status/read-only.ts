@@ -1,18 +1,20 @@
-// The read-only status view of a state directory (`docstokg serve`): the queue database opened
-// read-only (a read-only state directory works), host state from the politeness tables, metrics from the store at scrape time, and
+// The status view of a state directory (`docstokg serve`): the queue database opened read-only, so a
+// read-only state directory works (read-write only when `status.token` is set, for the control
+// routes), host state from the politeness tables, metrics from the store at scrape time, and
 // throughput sampled from the outcomes table (seeded with the last hour so the chart starts full).
-
 import type { Database } from "bun:sqlite";
+import { existsSync } from "node:fs";
 import type { Hono } from "hono";
 import type { Config } from "../config/schema.ts";
 import { Politeness } from "../politeness/politeness.ts";
 import { sourceUsage } from "../quota/gate.ts";
-import { DatabaseMissingError, databasePath, openDatabaseReadOnly } from "../store/db.ts";
+import { DatabaseMissingError, databasePath, openDatabase, openDatabaseReadOnly } from "../store/db.ts";
 import { queuePolicy, SqliteJobQueue } from "../store/sqlite-queue.ts";
 import { createProductMetrics } from "../telemetry/product-metrics.ts";
 import { ThroughputSampler } from "../telemetry/throughput.ts";
 import { createStatusApp } from "./app.ts";
-import { queueReadModel } from "./queue-read-model.ts";
+import { readNeedsToken } from "./listen.ts";
+import { queueControls, queueReadModel } from "./queue-read-model.ts";
 
 export class NoStateError extends Error {
   override name = "NoStateError";
@@ -79,9 +81,12 @@ export interface ReadOnlyStatus {
 
 export function openReadOnlyStatus(config: Config, now: () => number = Date.now): ReadOnlyStatus {
   const path = databasePath(config.state_dir);
+  // Without a token nothing can be changed here, so nothing may write: the file is opened read-only.
+  const controlled = config.status.token !== undefined;
   let db: Database;
   try {
-    db = openDatabaseReadOnly(path);
+    if (controlled && !existsSync(path)) throw new DatabaseMissingError(path);
+    db = controlled ? openDatabase(path) : openDatabaseReadOnly(path);
   } catch (error) {
     if (!(error instanceof DatabaseMissingError)) throw error;
     throw new NoStateError(
@@ -114,8 +119,11 @@ export function openReadOnlyStatus(config: Config, now: () => number = Date.now)
     metrics: metrics.registry,
     config,
     shuttingDown: () => false,
+    controls: controlled ? queueControls(queue) : undefined,
+    label: controlled ? "serve · with controls" : "serve · read-only",
     throughput,
     now,
+    readProtected: readProtected(config.status.listen),
   });
   return {
     app,
@@ -125,4 +133,13 @@ export function openReadOnlyStatus(config: Config, now: () => number = Date.now)
     },
     close: () => db.close(),
   };
+}
+
+/** A malformed address is reported when the server starts; until then, protect the reads. */
+function readProtected(addr: string): boolean {
+  try {
+    return readNeedsToken(addr);
+  } catch {
+    return true;
+  }
 }

@@ -160,7 +160,8 @@ function jobFigures(db: Database): Report["jobs"] {
   return { total, by_state, by_reason };
 }
 
-function yieldOf(db: Database, byState: Report["jobs"]["by_state"]): Report["yield"] {
+/** Yield per resolver and tier given the job counts by state (also the status page's front page). */
+export function yieldOf(db: Database, byState: Report["jobs"]["by_state"]): Report["yield"] {
   const finished = byState.done + byState.skipped + byState.error;
   const obtained = byState.done;
   const attempts = new Map(

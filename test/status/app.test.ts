@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import { defaultConfig } from "../../src/config/schema.ts";
 import { createStatusApp, type StatusDeps } from "../../src/status/app.ts";
 import { queueControls, queueReadModel } from "../../src/status/queue-read-model.ts";
+import { registerRunner } from "../../src/store/runners.ts";
 import { createProductMetrics } from "../../src/telemetry/product-metrics.ts";
 import { ThroughputSampler } from "../../src/telemetry/throughput.ts";
 import { promtoolCheck, warnPromtoolMissing } from "../support/promtool.ts";
@@ -8,9 +10,18 @@ import { NOW, statusFixture } from "../support/status-fixture.ts";
 
 const TOKEN = "s3cret-token-value";
 
-async function setup(opts: { token?: string; controls?: boolean; shuttingDown?: () => boolean } = {}) {
+async function setup(
+  opts: {
+    token?: string;
+    readToken?: string;
+    readProtected?: boolean;
+    controls?: boolean;
+    shuttingDown?: () => boolean;
+  } = {},
+) {
   const fx = await statusFixture();
   if (opts.token) fx.config.status.token = opts.token;
+  if (opts.readToken) fx.config.status.read_token = opts.readToken;
   const throughput = new ThroughputSampler();
   const hosts = () => fx.politeness.hostsSnapshot();
   const metrics = createProductMetrics({ stats: () => fx.queue.stats(), hosts });
@@ -23,6 +34,7 @@ async function setup(opts: { token?: string; controls?: boolean; shuttingDown?: 
     controls: opts.controls === false ? undefined : queueControls(fx.queue),
     throughput,
     now: () => NOW,
+    readProtected: opts.readProtected,
   };
   return { app: createStatusApp(deps), queue: fx.queue, db: fx.db, politeness: fx.politeness, throughput };
 }
@@ -275,30 +287,175 @@ describe("control routes", () => {
   });
 });
 
-describe("dashboard", () => {
-  test("is self-contained HTML: no external references, a CSP that forbids fetching, auto-refresh", async () => {
-    const { app, throughput } = await setup();
-    for (let i = 0; i <= 10; i++)
-      throughput.record({ t: NOW - (10 - i) * 5000, done: i * 7, bytes: i * 1e6 });
+describe("status page", () => {
+  test("is self-contained HTML under a strict CSP, with nothing fetched from elsewhere", async () => {
+    const { app } = await setup();
     const res = await app.request("/");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/html");
-    expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
+    const csp = res.headers.get("content-security-policy") ?? "";
+    for (const d of ["default-src 'none'", "connect-src 'self'", "base-uri 'none'", "frame-ancestors 'none'"])
+      expect(csp).toContain(d);
+    expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'/);
     const html = await res.text();
-    expect(html).not.toMatch(/https?:\/\//i);
-    expect(html).not.toMatch(/<script|<link|src=|@import|url\(/i);
-    expect(html).toMatch(/<meta http-equiv="refresh" content="\d+">/);
-    expect(html).toContain("<svg");
-    expect(html).toContain("<polyline");
-    expect(html).toContain("slow.example");
-    expect(html).toContain("arxiv.org");
+    // The one absolute URL is the SVG namespace the script creates its chart in.
+    expect(html.replaceAll("http://www.w3.org/2000/svg", "")).not.toMatch(/https?:\/\//i);
+    expect(html).not.toMatch(/<script\s+src|<link\s+rel="stylesheet"|@import|url\(/i);
+    expect(Buffer.byteLength(html)).toBeLessThan(1_000_000);
   });
 
-  test("host names are escaped", async () => {
+  test("offers controls only where a token is configured and controls exist", async () => {
+    expect(await (await (await setup({ token: TOKEN })).app.request("/")).text()).toContain(
+      'data-controls="1"',
+    );
+    expect(await (await (await setup()).app.request("/")).text()).toContain('data-controls="0"');
+    const serve = await setup({ token: TOKEN, controls: false });
+    expect(await (await serve.app.request("/")).text()).toContain('data-controls="0"');
+  });
+});
+
+describe("jobs, search, failures, yield, runners", () => {
+  test("/api/jobs filters by state and reason and pages with after=", async () => {
+    const { app } = await setup();
+    const first = await json(await app.request("/api/jobs?state=error&reason=http_500&limit=1"));
+    const jobs = first.jobs as { lastReason: string; id: number }[];
+    expect(jobs.map((j) => j.lastReason)).toEqual(["http_500"]);
+    const second = await json(
+      await app.request(`/api/jobs?state=error&reason=http_500&limit=1&after=${first.nextCursor}`),
+    );
+    const more = second.jobs as { lastReason: string; id: number }[];
+    expect(more.map((j) => j.lastReason)).toEqual(["http_500"]);
+    expect(more[0]?.id).toBeLessThan(jobs[0]?.id ?? 0);
+    expect(second.nextCursor).toBeNull();
+  });
+
+  test("/api/search finds a job by artifact id, DOI in any spelling, or job id", async () => {
+    const { app } = await setup();
+    const ids = async (q: string) =>
+      (
+        (await json(await app.request(`/api/search?q=${encodeURIComponent(q)}`))).jobs as { id: number }[]
+      ).map((j) => j.id);
+    expect(await ids("doi:10.1000/3")).toEqual([3]);
+    expect(await ids("10.1000/3")).toEqual([3]);
+    expect(await ids("https://doi.org/10.1000/3")).toEqual([3]);
+    expect(await ids("DOI:10.1000/3")).toEqual([3]);
+    expect(await ids("7")).toEqual([7]);
+    expect(await ids("10.9999/none")).toEqual([]);
+    expect((await app.request("/api/search?q=")).status).toBe(400);
+  });
+
+  test("/api/summary groups failures by reason with example jobs, and has the report's yield", async () => {
+    const { app } = await setup();
+    const body = await json(await app.request("/api/summary"));
+    const failures = body.failures as {
+      state: string;
+      reason: string;
+      count: number;
+      examples: { id: number }[];
+    }[];
+    expect(failures.map((f) => [f.state, f.reason, f.count, f.examples.length])).toEqual([
+      ["error", "http_500", 2, 2],
+      ["error", "not_found", 2, 2],
+      ["skipped", "robots_disallowed", 1, 1],
+    ]);
+    const job = await json(await app.request(`/api/jobs/${failures[0]?.examples[0]?.id}`));
+    expect(job.job).toMatchObject({ state: "error", lastReason: "http_500" });
+    expect(body.yield).toMatchObject({ finished: 15, obtained: 10 });
+    expect(
+      (body.yield as { by_resolver: { resolver: string; attempts: number }[] }).by_resolver,
+    ).toContainEqual(expect.objectContaining({ resolver: "unpaywall", attempts: 10 }));
+    expect(typeof body.computed_at).toBe("number");
+  });
+
+  test("/api/runners marks a runner silent for longer than the lease TTL as gone", async () => {
+    const { app, db } = await setup();
+    const ttl = defaultConfig().queue.lease_ttl_s * 1000;
+    const row = {
+      host: "m1",
+      boot_id: "b",
+      pid: 1,
+      proc_start: null,
+      version: "0.1.0",
+      started_at: NOW - 1e6,
+      in_flight: 3,
+    };
+    registerRunner(db, { ...row, id: "alive", heartbeat_at: NOW - 1000 });
+    registerRunner(db, { ...row, id: "dead", heartbeat_at: NOW - ttl - 1000 });
+    const body = await json(await app.request("/api/runners"));
+    const runners = body.runners as {
+      id: string;
+      gone: boolean;
+      in_flight: number;
+      heartbeat_age_ms: number;
+    }[];
+    expect(runners.map((r) => [r.id, r.gone, r.in_flight])).toEqual([
+      ["alive", false, 3],
+      ["dead", true, 3],
+    ]);
+    expect(runners[0]?.heartbeat_age_ms).toBe(1000);
+  });
+
+  test("/api/hosts?limit= answers the busiest hosts first with the total, breaker reason included", async () => {
     const { app, politeness } = await setup();
-    politeness.store.updateHost("<img onerror=x>.example", NOW, (row) => ({ ...row, failures: 1 }));
-    const html = await (await app.request("/")).text();
-    expect(html).not.toContain("<img onerror");
-    expect(html).toContain("&#60;img onerror=x&#62;.example");
+    politeness.store.updateHost("slow.example", NOW, (r) => ({ ...r, breaker_reason: "timeout" }));
+    const body = await json(await app.request("/api/hosts?limit=1"));
+    expect(body.total).toBe(2);
+    const hosts = body.hosts as { host: string; breaker: { state: string; reason: string | null } }[];
+    expect(hosts).toHaveLength(1);
+    expect(hosts[0]?.host).toBe("slow.example");
+    expect(hosts[0]?.breaker).toMatchObject({ state: "open" });
+    expect((await app.request("/api/hosts?limit=0")).status).toBe(400);
+  });
+});
+
+describe("read routes on a non-loopback bind", () => {
+  test("need status.token or status.read_token; health, readiness and the page stay open", async () => {
+    const fx = await setup({ token: TOKEN, readProtected: true, readToken: "reader-token" });
+    expect((await fx.app.request("/api/stats")).status).toBe(401);
+    expect((await fx.app.request("/api/jobs?state=error")).status).toBe(401);
+    expect((await fx.app.request("/api/stats", { headers: { Authorization: "Bearer nope" } })).status).toBe(
+      401,
+    );
+    for (const t of [TOKEN, "reader-token"]) {
+      const res = await fx.app.request("/api/jobs?state=error", {
+        headers: { Authorization: `Bearer ${t}` },
+      });
+      expect(res.status).toBe(200);
+    }
+    // The read token reads but controls nothing.
+    const pause = await fx.app.request("/api/pause", {
+      method: "POST",
+      headers: { Authorization: "Bearer reader-token" },
+    });
+    expect(pause.status).toBe(401);
+    for (const path of ["/healthz", "/readyz", "/"]) expect((await fx.app.request(path)).status).toBe(200);
+  });
+});
+
+describe("requeue and retry-all controls", () => {
+  const post = (app: Awaited<ReturnType<typeof setup>>["app"], path: string, auth?: string, body?: string) =>
+    app.request(path, { method: "POST", headers: auth ? { Authorization: auth } : {}, body });
+
+  test("requeue puts one job back to queued; unknown is 404, a held job 409, no token 401", async () => {
+    const { app, queue } = await setup({ token: TOKEN });
+    const auth = `Bearer ${TOKEN}`;
+    expect((await post(app, "/api/jobs/12/requeue")).status).toBe(401);
+    const errorJob = (await queue.list({ state: "error", limit: 1 })).jobs[0];
+    const res = await post(app, `/api/jobs/${errorJob?.id}/requeue`, auth);
+    expect(await json(res)).toEqual({ ok: true, requeued: [errorJob?.id] });
+    expect((await queue.show(errorJob?.id ?? 0))?.job.state).toBe("queued");
+    expect((await post(app, "/api/jobs/424242/requeue", auth)).status).toBe(404);
+    const held = (await queue.list({ state: "in_progress", limit: 1 })).jobs[0];
+    const busy = await post(app, `/api/jobs/${held?.id}/requeue`, auth);
+    expect(busy.status).toBe(409);
+    expect(await json(busy)).toMatchObject({ error: "in_progress" });
+  });
+
+  test('retry-failed accepts {"all": true}, and the stats served next show it at once', async () => {
+    const { app } = await setup({ token: TOKEN });
+    expect(((await json(await app.request("/api/stats"))).counts as Record<string, number>).error).toBe(4);
+    const res = await post(app, "/api/retry-failed", `Bearer ${TOKEN}`, JSON.stringify({ all: true }));
+    expect(await json(res)).toEqual({ ok: true, requeued: 4 });
+    expect(((await json(await app.request("/api/stats"))).counts as Record<string, number>).error).toBe(0);
   });
 });

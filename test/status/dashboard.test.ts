@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { escapeHtml, renderDashboard, sortHosts, throughputSvg } from "../../src/status/dashboard.ts";
-import type { HostSnapshot, QueueStats } from "../../src/telemetry/snapshots.ts";
+import { createHash } from "node:crypto";
+import { sortHosts } from "../../src/status/app.ts";
+import { escapeHtml, renderStatusPage, statusPageCsp } from "../../src/status/dashboard.ts";
+import type { HostSnapshot } from "../../src/telemetry/snapshots.ts";
 
 const NOW = 1_800_000_000_000;
 
@@ -26,60 +28,44 @@ function host(name: string, over: Partial<HostSnapshot> = {}): HostSnapshot {
   } as HostSnapshot;
 }
 
-const stats = (over: Partial<QueueStats> = {}): QueueStats => ({
-  counts: { queued: 90, in_progress: 4, done: 5, skipped: 0, error: 1 },
-  total: 100,
-  ready: 80,
-  delayed: 10,
-  expired: 0,
-  oldestReadyAgeMs: 125_000,
-  nextAvailableAt: null,
-  throughput: { lastMinute: 0, last15MinutesPerMinute: 0 },
-  paused: false,
-  ...over,
-});
+const hash = (text: string) => `'sha256-${createHash("sha256").update(text).digest("base64")}'`;
 
-describe("dashboard", () => {
+describe("status page", () => {
   test("escapes HTML metacharacters", () => {
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe("&#60;a href=&#34;x&#34;&#62;&#39;&#38;&#39;&#60;/a&#62;");
   });
 
-  test("the chart waits for two samples, then plots one point per interval", () => {
-    expect(throughputSvg([])).toContain("collecting samples");
-    const svg = throughputSvg([
-      { t: NOW, jobsPerSec: 1, bytesPerSec: 0 },
-      { t: NOW + 5000, jobsPerSec: 3, bytesPerSec: 0 },
-      { t: NOW + 10000, jobsPerSec: 2, bytesPerSec: 0 },
-    ]);
-    const points = /<polyline points="([^"]+)"/.exec(svg)?.[1]?.split(" ") ?? [];
-    expect(points).toHaveLength(3);
-    // The highest rate is the highest point (smallest y).
-    const ys = points.map((p) => Number(p.split(",")[1]));
-    expect(Math.min(...ys)).toBe(ys[1] as number);
+  test("its one script and one style are exactly those the CSP admits by hash", () => {
+    const html = renderStatusPage({ mode: "runner", controls: true, refreshSeconds: 5 });
+    const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1] as string);
+    const styles = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => m[1] as string);
+    expect(scripts).toHaveLength(1);
+    expect(styles).toHaveLength(1);
+    const csp = statusPageCsp();
+    expect(csp).toContain(`script-src ${hash(scripts[0] as string)}`);
+    expect(csp).toContain(`style-src ${hash(styles[0] as string)}`);
+    for (const d of ["default-src 'none'", "connect-src 'self'", "base-uri 'none'", "frame-ancestors 'none'"])
+      expect(csp).toContain(d);
+    expect(csp).not.toContain("unsafe-inline");
   });
 
-  test("summary: finished share, ETA from recent rate, readiness figures, paused badge", () => {
-    const html = renderDashboard({
-      stats: stats({ paused: true }),
-      hosts: [],
-      series: [
-        { t: NOW, jobsPerSec: 2, bytesPerSec: 1e6 },
-        { t: NOW + 5000, jobsPerSec: 2, bytesPerSec: 1e6 },
-      ],
-      now: NOW,
-      refreshSeconds: 7,
-      mode: "runner",
-    });
-    expect(html).toContain("<b>6</b> of 100 finished (6.0%)");
-    expect(html).toContain("2.00/s");
-    expect(html).toContain("ETA 47s");
-    expect(html).toContain("oldest ready 2m05s");
-    expect(html).toContain('class="paused"');
-    expect(html).toContain('content="7"');
-    expect(html).toContain("no hosts contacted yet");
+  test("self-contained and small: no external reference, no style attribute, far under 1 MB", () => {
+    const html = renderStatusPage({ mode: "read-only", controls: false, refreshSeconds: 5 });
+    expect(html).not.toMatch(/\s(src|href)="(https?:)?\/\//);
+    expect(html).not.toMatch(/<[^>]+\sstyle="/);
+    expect(Buffer.byteLength(html)).toBeLessThan(100_000);
+    expect(html).toContain('data-controls="0"');
+    expect(html).toContain('<meta name="viewport"');
   });
 
-  test("busiest and troubled hosts first; the table is capped with a pointer to the API", () => {
+  test("controls are offered only where the control routes exist", () => {
+    expect(renderStatusPage({ mode: "runner", controls: true, refreshSeconds: 5 })).toContain('id="pause"');
+    expect(renderStatusPage({ mode: "read-only", controls: false, refreshSeconds: 5 })).not.toContain(
+      'id="pause"',
+    );
+  });
+
+  test("busiest and troubled hosts first", () => {
     const hosts = [
       host("quiet.example"),
       host("open.example", {
@@ -94,17 +80,5 @@ describe("dashboard", () => {
       "cooling.example",
       "quiet.example",
     ]);
-    const html = renderDashboard({
-      stats: stats(),
-      hosts,
-      series: [],
-      now: NOW,
-      refreshSeconds: 5,
-      mode: "read-only",
-      maxHostRows: 2,
-    });
-    expect(html).toContain("busy.example");
-    expect(html).not.toContain("quiet.example");
-    expect(html).toContain("and 2 more hosts");
   });
 });

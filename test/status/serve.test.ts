@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { defaultConfig } from "../../src/config/schema.ts";
+import { announcedUrl } from "../support/announced-url.ts";
 import { builtBinary, emptyDir, runBinary } from "../support/binary.ts";
 import { statusFixture } from "../support/status-fixture.ts";
 
@@ -18,36 +19,8 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Reads the process's stderr until the line announcing the URL; returns the URL. */
-async function announcedUrl(
-  stream: ReadableStream<Uint8Array>,
-): Promise<{ url: string; rest: () => Promise<string> }> {
-  const reader = stream.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`serve exited before announcing its URL:\n${text}`);
-    text += decoder.decode(value, { stream: true });
-    const m = /"url":"(http:\/\/[^"]+)"/.exec(text);
-    if (m) {
-      const url = m[1] as string;
-      return {
-        url,
-        rest: async () => {
-          for (;;) {
-            const r = await reader.read();
-            if (r.done) return text;
-            text += decoder.decode(r.value, { stream: true });
-          }
-        },
-      };
-    }
-  }
-}
-
 describe("docstokg serve", () => {
-  test("serves the state directory read-only and stops cleanly on SIGTERM", async () => {
+  test("serves the state directory and stops cleanly on SIGTERM; with status.token the controls work", async () => {
     const proc = Bun.spawn(
       [binary, "serve", "--state-dir", join(dir, "state"), "--listen", "127.0.0.1:0", "--log-format", "json"],
       {
@@ -73,21 +46,55 @@ describe("docstokg serve", () => {
       const metrics = await (await get("/metrics")).text();
       expect(metrics).toContain('docstokg_jobs{state="done"} 10\n');
       const page = await (await get("/")).text();
-      expect(page).toContain("read-only");
-      expect(page).toContain("<polyline");
+      expect(page).toContain("serve · with controls");
+      expect(page).toContain('data-controls="1"');
 
-      // Even with the right token, a read-only server changes nothing.
       const pause = await fetch(new URL("/api/pause", url), {
         method: "POST",
         headers: { Authorization: "Bearer tok-123456" },
       });
-      expect(pause.status).toBe(403);
-      expect(((await pause.json()) as { error: string }).error).toBe("read_only");
-      expect(((await (await get("/api/stats")).json()) as { paused: boolean }).paused).toBe(false);
+      expect(pause.status).toBe(200);
+      expect(((await (await get("/api/stats")).json()) as { paused: boolean }).paused).toBe(true);
+      const resume = await fetch(new URL("/api/resume", url), {
+        method: "POST",
+        headers: { Authorization: "Bearer tok-123456" },
+      });
+      expect(resume.status).toBe(200);
 
       proc.kill("SIGTERM");
       expect(await proc.exited).toBe(0);
       expect(await rest()).toContain("stopped on SIGTERM");
+    } finally {
+      proc.kill("SIGKILL");
+    }
+  }, 30_000);
+
+  test("without a token it is read-only: controls are 403 and the database is opened read-only", async () => {
+    const proc = Bun.spawn(
+      [binary, "serve", "--state-dir", join(dir, "state"), "--listen", "127.0.0.1:0", "--log-format", "json"],
+      {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir },
+        stdout: "ignore",
+        stderr: "pipe",
+      },
+    );
+    try {
+      const { url, rest } = await announcedUrl(proc.stderr);
+      const pause = await fetch(new URL("/api/pause", url), {
+        method: "POST",
+        headers: { Authorization: "Bearer anything" },
+      });
+      expect(pause.status).toBe(403);
+      const stats = (await (await fetch(new URL("/api/stats", url))).json()) as {
+        paused: boolean;
+        mode: string;
+      };
+      expect(stats).toMatchObject({ paused: false, mode: "read_only" });
+      expect(await (await fetch(url)).text()).toContain("serve · read-only");
+      proc.kill("SIGTERM");
+      expect(await proc.exited).toBe(0);
+      expect(await rest()).toContain("status endpoint (read-only)");
     } finally {
       proc.kill("SIGKILL");
     }

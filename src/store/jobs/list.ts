@@ -1,5 +1,6 @@
 // Listing jobs for `queue list` and the status API: filter by state and last reason, newest job
-// first, paged by a cursor (the last job id seen) so deep pages cost no more than the first.
+// first, paged by a cursor (the last job id seen) so deep pages cost no more than the first, and
+// failed or skipped jobs read through their partial indexes whatever their share of the queue.
 import type { Database } from "bun:sqlite";
 import { isJobState, JOB_STATES, type JobPage, type JobState, type ListFilter } from "../types.ts";
 import { JOB_COLUMNS, type JobRecord, toJobRow } from "./rows.ts";
@@ -14,6 +15,49 @@ const SMALL_STATE_INDEX: Partial<Record<JobState, string>> = {
   skipped: "jobs_skipped_idx",
   error: "jobs_error_idx",
 };
+
+// Indexes keyed by (last_reason, id): a page of their state across reasons is merged from the
+// newest rows of each reason (found by skipping from one reason to the next), never sorted whole.
+const REASON_INDEX: Partial<Record<JobState, string>> = {
+  skipped: "jobs_skipped_idx",
+  error: "jobs_error_idx",
+};
+
+function pageOf(rows: JobRecord[], limit: number): JobPage {
+  const more = rows.length > limit;
+  const page = more ? rows.slice(0, limit) : rows;
+  return { jobs: page.map(toJobRow), nextCursor: more ? String(page[page.length - 1]?.id) : null };
+}
+
+/** Newest first across every reason of a failed or skipped state: reasons × (log n + limit) rows read. */
+function listAcrossReasons(
+  db: Database,
+  state: JobState,
+  index: string,
+  before: number,
+  limit: number,
+): JobPage {
+  const from = `FROM jobs INDEXED BY ${index} WHERE state = '${state}'`;
+  const nextReason = db.query<{ r: string | null }, [string]>(
+    `SELECT min(last_reason) AS r ${from} AND last_reason > ?1`,
+  );
+  const newest = db.query<JobRecord, [string, number, number]>(
+    `SELECT ${JOB_COLUMNS} ${from} AND last_reason = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3`,
+  );
+  const newestUnreasoned = db.query<JobRecord, [number, number]>(
+    `SELECT ${JOB_COLUMNS} ${from} AND last_reason IS NULL AND id < ?1 ORDER BY id DESC LIMIT ?2`,
+  );
+  const rows: JobRecord[] = newestUnreasoned.all(before, limit + 1);
+  let reason = nextReason.get("")?.r ?? null;
+  // An empty reason sorts first and is not found by "> ''": look it up on its own.
+  rows.push(...newest.all("", before, limit + 1));
+  for (let guard = 0; reason !== null && guard < 10_000; guard++) {
+    rows.push(...newest.all(reason, before, limit + 1));
+    reason = nextReason.get(reason)?.r ?? null;
+  }
+  rows.sort((a, b) => b.id - a.id);
+  return pageOf(rows.slice(0, limit + 1), limit);
+}
 
 export function listJobs(db: Database, filter: ListFilter = {}): JobPage {
   const where: string[] = [];
@@ -34,12 +78,14 @@ export function listJobs(db: Database, filter: ListFilter = {}): JobPage {
     where.push(`id < ?${params.length}`);
   }
   const limit = Math.min(Math.max(1, Math.floor(filter.limit ?? DEFAULT_LIST_LIMIT)), MAX_LIST_LIMIT);
+  const reasonIndex = filter.state ? REASON_INDEX[filter.state] : undefined;
+  if (filter.state && reasonIndex && filter.reason === undefined) {
+    const before = filter.cursor ? Number(filter.cursor) : Number.MAX_SAFE_INTEGER;
+    return listAcrossReasons(db, filter.state, reasonIndex, before, limit);
+  }
   params.push(limit + 1);
   const index = filter.state ? SMALL_STATE_INDEX[filter.state] : undefined;
   const sql = `SELECT ${JOB_COLUMNS} FROM jobs ${index ? `INDEXED BY ${index}` : ""} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
     ORDER BY id DESC LIMIT ?${params.length}`;
-  const rows = db.query<JobRecord, (string | number)[]>(sql).all(...params);
-  const more = rows.length > limit;
-  const page = more ? rows.slice(0, limit) : rows;
-  return { jobs: page.map(toJobRow), nextCursor: more ? String(page[page.length - 1]?.id) : null };
+  return pageOf(db.query<JobRecord, (string | number)[]>(sql).all(...params), limit);
 }
