@@ -32,12 +32,12 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       const path = new URL(req.url).pathname;
       const type = req.headers.get("content-type") ?? "";
       const bytes = new Uint8Array(await req.arrayBuffer());
-      const message =
-        path === "/v1/metrics"
-          ? "ExportMetricsServiceRequest"
-          : path === "/v1/traces"
-            ? "ExportTraceServiceRequest"
-            : undefined;
+      // Any base path: the exporter appends /v1/<signal> to the endpoint's own path.
+      const message = path.endsWith("/v1/metrics")
+        ? "ExportMetricsServiceRequest"
+        : path.endsWith("/v1/traces")
+          ? "ExportTraceServiceRequest"
+          : undefined;
       if (!message) return new Response("not found", { status: 404 });
       const encoding = type.startsWith("application/json") ? "json" : "protobuf";
       let body: Record<string, unknown>;
