@@ -317,7 +317,7 @@ class Plan<T> {
         });
         try {
           if (rec.kind === "pdf") await this.tryPdf(rec, tier, enqueue, span);
-          else await this.scrapeLanding(rec, tier, enqueue);
+          else await this.scrapeLanding(rec, tier, enqueue, span);
         } catch (e) {
           // A bug below must cost this candidate, not the job's other work.
           if (!this.abort.signal.aborted) fail(rec, "conn_error", e instanceof Error ? e.message : String(e));
@@ -567,6 +567,7 @@ class Plan<T> {
     rec: CandidateRecord,
     tier: number,
     enqueue: (r: CandidateRecord) => void,
+    span: Span,
   ): Promise<void> {
     if (this.scrapedPages.has(rec.key)) {
       rec.state = "scraped";
@@ -582,6 +583,7 @@ class Plan<T> {
       maxWaitMs: this.deps.maxWaitMs,
       slowDownRetries: this.slowDownRetriesLeft(rec),
     });
+    span.set({ status: res.ok ? res.response.status : res.status });
     if (signal.aborted) {
       if (res.ok) await discard(res.response);
       return;
@@ -603,6 +605,7 @@ class Plan<T> {
     let body: { bytes: Uint8Array; truncated: boolean };
     try {
       body = await readBounded(response, this.deps.config.resolvers.landing.max_page_bytes);
+      span.set({ bytes: body.bytes.length });
     } catch (e) {
       if (signal.aborted) return;
       fail(rec, "conn_error", e instanceof Error ? e.message : String(e));

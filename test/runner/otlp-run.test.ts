@@ -141,7 +141,11 @@ test("queue run --drain exports the /metrics set at shutdown and one linked trac
   expect(Number(downloads[0]?.attributes.bytes)).toBeGreaterThan(100);
   // A landing page scraped, then its PDF.
   const scraped = of("own_landing_urls");
-  expect(scraped.find((s) => s.name === "landing")?.attributes.state).toBe("scraped");
+  expect(scraped.find((s) => s.name === "landing")?.attributes).toMatchObject({
+    state: "scraped",
+    status: 200,
+  });
+  expect(Number(scraped.find((s) => s.name === "landing")?.attributes.bytes)).toBeGreaterThan(0);
   expect(scraped.some((s) => s.name === "download" && s.attributes.state === "ok")).toBe(true);
   // A dead link: the download span failed with its status and reason.
   const dead = of("dead_pdf_link").find((s) => s.name === "download");
