@@ -269,12 +269,13 @@ Examples:
 const runCmd = defineCommand({
   meta: {
     name: "run",
-    description: `The main job: lease → resolve → download → record, until stopped (SIGINT/SIGTERM) or, with --drain, until the queue is empty.
+    description: `The main job: lease → resolve → download → record, until stopped (SIGINT/SIGTERM) or, with --drain, until the queue is empty. With telemetry.otlp_endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT) set, it also exports its metrics and one trace per job over OTLP/HTTP.
 
 Examples:
   docstokg queue run
   docstokg queue run --drain --workers 32
-  docstokg queue run --status 127.0.0.1:9000`,
+  docstokg queue run --status 127.0.0.1:9000
+  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 docstokg queue run`,
   },
   args: {
     ...globalArgs,

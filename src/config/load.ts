@@ -6,6 +6,7 @@ import { coerceText } from "./coerce.ts";
 import { envSettings, referenceVariables } from "./env.ts";
 import { chooseConfigFile, readConfigFile } from "./file.ts";
 import { describeExpected, formatPath, type SchemaNode, schemaAt, unwrap } from "./introspect.ts";
+import { otelSettings } from "./otel-env.ts";
 import { type Config, ConfigSchema, isSecretKey } from "./schema.ts";
 import { ConfigError, DEFAULT_SOURCE, type Setting, type Source, sourceHint } from "./source.ts";
 
@@ -189,10 +190,13 @@ export interface LoadedConfig extends ResolvedConfig {
   ignoredVariables: string[];
 }
 
-/** The effective configuration for a command: defaults < file < environment < flags. */
+/**
+ * The effective configuration for a command: defaults < OpenTelemetry's standard variables < file <
+ * environment < flags (the `telemetry.otlp_*` keys win over OTEL_ variables, as the specification has it).
+ */
 export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   const choice = chooseConfigFile(options.configFlag, options.env, options.cwd);
-  const settings: Setting[] = [];
+  const settings: Setting[] = [...otelSettings(options.env)];
   if (choice) {
     const data = await readConfigFile(choice.path, options.cwd);
     settings.push(...tableSettings(data, { kind: "file", file: choice.path }));

@@ -386,6 +386,66 @@ export const ConfigSchema = v.strictObject({
         }),
         {},
       ),
+      otlp_endpoint: v.optional(
+        v.pipe(
+          v.string(),
+          v.regex(/^(?:|https?:\/\/[^\s/?#]+[^\s?#]*)$/, "empty, or an http(s) base URL"),
+          v.description(
+            "OpenTelemetry collector base URL for OTLP/HTTP export by `queue run` (`/v1/metrics`, `/v1/traces` appended); empty: no export (env OTEL_EXPORTER_OTLP_ENDPOINT).",
+          ),
+        ),
+        "",
+      ),
+      otlp_protocol: v.optional(
+        v.pipe(
+          v.picklist(["http/protobuf", "http/json"]),
+          v.description("OTLP encoding (env OTEL_EXPORTER_OTLP_PROTOCOL)."),
+        ),
+        "http/protobuf",
+      ),
+      otlp_headers: v.optional(
+        v.record(
+          v.string(),
+          v.pipe(
+            v.string(),
+            v.description(
+              "Header sent with every export (e.g. authorization); values are secrets, never printed (env OTEL_EXPORTER_OTLP_HEADERS).",
+            ),
+          ),
+        ),
+        {},
+      ),
+      otlp_interval_s: seconds(
+        60,
+        "How often metrics are exported; also once at shutdown (env OTEL_METRIC_EXPORT_INTERVAL, in ms).",
+        1,
+      ),
+      otlp_timeout_s: seconds(
+        10,
+        "Time limit of one export request (env OTEL_EXPORTER_OTLP_TIMEOUT, in ms).",
+        0.1,
+      ),
+      otlp_service_name: v.optional(
+        v.pipe(
+          v.string(),
+          v.minLength(1),
+          v.description(
+            'Resource attribute service.name (env OTEL_SERVICE_NAME); default: from the resource attributes, else "docstokg".',
+          ),
+        ),
+      ),
+      otlp_resource_attributes: v.optional(
+        v.record(
+          v.string(),
+          v.pipe(
+            v.string(),
+            v.description(
+              "Resource attribute of every export, e.g. deployment.environment (env OTEL_RESOURCE_ATTRIBUTES).",
+            ),
+          ),
+        ),
+        {},
+      ),
     }),
     {},
   ),
@@ -396,8 +456,10 @@ export type Config = v.InferOutput<typeof ConfigSchema>;
 
 /** Key paths whose values are secrets: redacted in `config print`, never logged. */
 export function isSecretKey(path: string): boolean {
-  const leaf = path.split(".").pop() ?? "";
-  return /token|key|password|secret/i.test(leaf);
+  const parts = path.split(".");
+  const leaf = parts.pop() ?? "";
+  // Export headers carry the collector's credentials whatever their names (authorization, x-api-…).
+  return /token|key|password|secret/i.test(leaf) || [...parts, leaf].includes("otlp_headers");
 }
 
 /** The configuration with every default applied (tests and library callers start here). */

@@ -6,8 +6,10 @@
 import type { Config, ResolverName } from "../config/schema.ts";
 import { isTransient, type Reason } from "../core/reasons.ts";
 import { redactText } from "../core/redact.ts";
+import { hostKey } from "../core/url.ts";
 import type { HttpClient } from "../net/types.ts";
 import type { QuotaGate } from "../quota/gate.ts";
+import { noopTracer, type Span, type Tracer } from "../telemetry/tracing.ts";
 import { discard, readBounded } from "./body.ts";
 import { idCandidates } from "./direct.ts";
 import { scrapeLandingPage } from "./landing.ts";
@@ -55,8 +57,16 @@ export interface PlanDeps<T> {
   config: Config;
   settings: ResolverSettings;
   http: HttpClient;
-  /** `slowDownRetries`: the 429/503 retries this candidate has left (`download.retries` less those used). */
-  tryCandidate(candidate: Candidate, signal: AbortSignal, slowDownRetries: number): Promise<CandidateTry<T>>;
+  /**
+   * `slowDownRetries`: the 429/503 retries this candidate has left (`download.retries` less those used).
+   * `span`: the try's `download` span, for the caller to add what it learns (status, bytes).
+   */
+  tryCandidate(
+    candidate: Candidate,
+    signal: AbortSignal,
+    slowDownRetries: number,
+    span: Span,
+  ): Promise<CandidateTry<T>>;
   /** Process-wide per-resolver slots; a private set is made when absent. */
   slots?: ResolverSlots;
   /** Cancels the whole job (lease loss, shutdown). */
@@ -76,6 +86,9 @@ export interface PlanDeps<T> {
   quota?: QuotaGate;
   /** Called after each tier with the progress so far (the runner may save it before the job ends). */
   onProgress?: (progress: PlanProgress) => void;
+  /** Spans for each tier, resolver request, landing page and download, under `traceParent`. */
+  tracer?: Tracer;
+  traceParent?: Span;
 }
 
 export type PlanResult<T> =
@@ -168,6 +181,9 @@ class Plan<T> {
   private ids: ResolvableWork;
   /** Workers waiting for a candidate, a resolver to finish or the job to stop. */
   private waiters: (() => void)[] = [];
+  private readonly tracer: Tracer;
+  /** The running tier's span (tiers run one after another), parent of its requests' spans. */
+  private tierSpan?: Span;
 
   constructor(
     work: ResolvableWork,
@@ -190,6 +206,7 @@ class Plan<T> {
       .map((tier) => tier.filter((name) => enabled(deps.config, name)))
       .filter((tier) => tier.length > 0);
     this.landingTier = this.tiers.findIndex((tier) => tier.includes("landing"));
+    this.tracer = deps.tracer ?? noopTracer;
   }
 
   async run(): Promise<PlanResult<T>> {
@@ -209,7 +226,14 @@ class Plan<T> {
     );
     try {
       for (let t = 0; t < this.tiers.length && !this.stopped(); t++) {
-        await this.runTier(t, this.tiers[t] ?? []);
+        const names = this.tiers[t] ?? [];
+        const attributes = { tier: t + 1, resolvers: names.join(",") };
+        this.tierSpan = this.tracer.startSpan(`tier ${t + 1}`, { parent: this.deps.traceParent, attributes });
+        try {
+          await this.runTier(t, names);
+        } finally {
+          this.tierSpan.set({ obtained: this.winner !== undefined }).end();
+        }
         this.deps.onProgress?.(this.progress);
       }
     } finally {
@@ -301,14 +325,20 @@ class Plan<T> {
         }
         this.tried++;
         busy++;
+        const span = this.tracer.startSpan(rec.kind === "pdf" ? "download" : "landing", {
+          parent: this.tierSpan,
+          kind: "client",
+          attributes: { resolver: rec.resolver, host: hostOf(rec.url), tier: tier + 1 },
+        });
         try {
-          if (rec.kind === "pdf") await this.tryPdf(rec, tier, enqueue);
-          else await this.scrapeLanding(rec, tier, enqueue);
+          if (rec.kind === "pdf") await this.tryPdf(rec, tier, enqueue, span);
+          else await this.scrapeLanding(rec, tier, enqueue, span);
         } catch (e) {
           // A bug below must cost this candidate, not the job's other work.
           if (!this.abort.signal.aborted) fail(rec, "conn_error", e instanceof Error ? e.message : String(e));
         } finally {
           busy--;
+          endCandidateSpan(span, rec);
           this.wake();
         }
       }
@@ -455,11 +485,37 @@ class Plan<T> {
     );
   }
 
-  /** Ask a metadata API and map its answer; undefined when the job was aborted meanwhile. */
+  /** `requestJson` in a `resolver <name>` span: host, status, bytes, reason, candidates found. */
   private async fetchJson(
     name: ResolverName,
     req: ResolverRequest,
     map: (body: unknown) => ResolverMapping,
+  ): Promise<ResolverAnswer | undefined> {
+    const span = this.tracer.startSpan(`resolver ${name}`, {
+      parent: this.tierSpan,
+      kind: "client",
+      attributes: { resolver: name, host: hostOf(req.url) },
+    });
+    let answer: ResolverAnswer | undefined;
+    try {
+      answer = await this.requestJson(name, req, map, span);
+      return answer;
+    } finally {
+      if (!answer) span.set({ reason: "cancelled" });
+      else {
+        span.set({ reason: answer.reason ?? "ok", found: answer.mapping.candidates.length });
+        if (answer.reason) span.fail(answer.reason);
+      }
+      span.end();
+    }
+  }
+
+  /** Ask a metadata API and map its answer; undefined when the job was aborted meanwhile. */
+  private async requestJson(
+    name: ResolverName,
+    req: ResolverRequest,
+    map: (body: unknown) => ResolverMapping,
+    span: Span,
   ): Promise<ResolverAnswer | undefined> {
     const signal = this.abort.signal;
     let release: (() => void) | undefined;
@@ -483,6 +539,7 @@ class Plan<T> {
           name,
           res.ok ? { status: res.response.status, headers: res.response.headers } : { status: res.status },
         );
+      span.set({ status: res.ok ? res.response.status : res.status });
       if (signal.aborted) {
         if (res.ok) await discard(res.response);
         return undefined;
@@ -498,6 +555,7 @@ class Plan<T> {
         };
       }
       const body = await readBounded(res.response, METADATA_MAX_BYTES);
+      span.set({ bytes: body.bytes.length });
       if (body.truncated) return malformed(`answer larger than ${METADATA_MAX_BYTES} bytes`);
       let json: unknown;
       try {
@@ -532,11 +590,12 @@ class Plan<T> {
     rec: CandidateRecord,
     tier: number,
     enqueue: (r: CandidateRecord) => void,
+    span: Span,
   ): Promise<void> {
     const signal = this.abort.signal;
     let res: CandidateTry<T>;
     try {
-      res = await this.deps.tryCandidate(publicCandidate(rec), signal, this.slowDownRetriesLeft(rec));
+      res = await this.deps.tryCandidate(publicCandidate(rec), signal, this.slowDownRetriesLeft(rec), span);
     } catch (e) {
       if (signal.aborted) return; // a sibling won or the job ended: leave it pending
       res = { ok: false, reason: "conn_error", message: e instanceof Error ? e.message : String(e) };
@@ -564,6 +623,7 @@ class Plan<T> {
     rec: CandidateRecord,
     tier: number,
     enqueue: (r: CandidateRecord) => void,
+    span: Span,
   ): Promise<void> {
     if (this.scrapedPages.has(rec.key)) {
       rec.state = "scraped";
@@ -579,6 +639,7 @@ class Plan<T> {
       maxWaitMs: this.deps.maxWaitMs,
       slowDownRetries: this.slowDownRetriesLeft(rec),
     });
+    span.set({ status: res.ok ? res.response.status : res.status });
     if (signal.aborted) {
       if (res.ok) await discard(res.response);
       return;
@@ -600,6 +661,7 @@ class Plan<T> {
     let body: { bytes: Uint8Array; truncated: boolean };
     try {
       body = await readBounded(response, this.deps.config.resolvers.landing.max_page_bytes);
+      span.set({ bytes: body.bytes.length });
     } catch (e) {
       if (signal.aborted) return;
       fail(rec, "conn_error", e instanceof Error ? e.message : String(e));
@@ -743,6 +805,21 @@ function mergeProvenance(into: Provenance, from: Provenance): Provenance {
   for (const k of PROVENANCE_KEYS)
     if (into[k] === undefined && from[k] !== undefined) out = { ...out, [k]: from[k] };
   return out;
+}
+
+function hostOf(url: string): string | undefined {
+  try {
+    return hostKey(url);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A candidate's span ends with what became of it: obtained, scraped, failed (why) or left pending. */
+function endCandidateSpan(span: Span, rec: CandidateRecord): void {
+  span.set({ state: rec.state, reason: rec.reason });
+  if (rec.state === "failed" && rec.reason) span.fail(rec.reason);
+  span.end();
 }
 
 function fail(rec: CandidateRecord, reason: Reason, message?: string, retryAt?: number): void {

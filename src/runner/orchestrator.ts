@@ -5,8 +5,10 @@
 
 import { CommitBatcher } from "../store/commit-batcher.ts";
 import type { FailResult, JobQueue, LeasedJob } from "../store/types.ts";
+import { noopTracer, type Tracer } from "../telemetry/tracing.ts";
 import type { Commit } from "./decide.ts";
 import { drainVerdict } from "./drain.ts";
+import { endJobTrace, outcomeAttributes, startJobTrace } from "./job-trace.ts";
 import type { JobStep } from "./step.ts";
 import { type HeldJob, type JobOutcome, jobCommit, runJob, write } from "./worker.ts";
 
@@ -42,6 +44,8 @@ export interface OrchestratorOptions {
   parkMaxMs?: number;
   /** Most jobs parked at once (default 4 × maxWorkers); beyond it deferrals are released. */
   parkLimit?: number;
+  /** One trace per leased job (job-trace.ts); the step gets the root span. Default: none. */
+  tracer?: Tracer;
 }
 
 export interface RunSummary {
@@ -146,10 +150,17 @@ export class Orchestrator {
       let leased = -1;
       if (this.backlog.length < lowWater) {
         try {
+          const tracer = this.o.tracer ?? noopTracer;
+          const from = tracer.now();
           const jobs = await this.o.queue.lease(this.o.owner, leaseBatch);
           leased = jobs.length;
+          const lease = { owner: this.o.owner, from, to: tracer.now(), batch: jobs.length };
           for (const job of jobs) {
-            const h: HeldJob = { job, controller: new AbortController() };
+            const h: HeldJob = {
+              job,
+              controller: new AbortController(),
+              span: startJobTrace(tracer, job, lease),
+            };
             this.held.set(job.id, h);
             this.backlog.push(h);
           }
@@ -193,6 +204,7 @@ export class Orchestrator {
   private async releaseBacklog(): Promise<void> {
     for (const h of this.backlog.splice(0)) {
       this.held.delete(h.job.id);
+      endJobTrace(h.span, { outcome: "release", state: "queued", reason: "disk_full" });
       try {
         if (await this.o.queue.release(h.job.id, h.job.token)) this.summary.released++;
       } catch (e) {
@@ -216,6 +228,7 @@ export class Orchestrator {
         (outcome) => this.finished(h, outcome),
         (e) => {
           // The commit itself threw (database unavailable): the lease runs out and the job comes back.
+          endJobTrace(h.span, { outcome: "commit_failed" }, "commit failed");
           this.o.onError?.("commit", e);
         },
       )
@@ -256,7 +269,9 @@ export class Orchestrator {
   }
 
   private finished(h: HeldJob, outcome: JobOutcome): void {
-    if (outcome.parked) return;
+    if (outcome.parked) return; // runs again shortly, in the same trace
+    const traced = outcomeAttributes(outcome);
+    endJobTrace(h.span, traced.attributes, traced.error);
     if (!outcome.committed) {
       this.summary.lost++;
       if (outcome.commit.kind !== "abandon" || h.cause === "lease_lost") this.o.onLeaseLost?.(h.job);
@@ -280,6 +295,7 @@ export class Orchestrator {
       if (i >= 0) this.backlog.splice(i, 1);
       // Not running: nothing to abort, just forget it.
       this.held.delete(h.job.id);
+      endJobTrace(h.span, { outcome: "lease_lost" }, "lease_lost");
       this.summary.lost++;
       this.o.onLeaseLost?.(h.job);
     }
@@ -313,6 +329,7 @@ export class Orchestrator {
     for (const h of this.backlog.splice(0)) waiting.push({ h, until: h.until });
     for (const { h, until } of waiting) {
       this.held.delete(h.job.id);
+      endJobTrace(h.span, { outcome: "release", state: "queued", reason: "shutdown" });
       try {
         if (await this.o.queue.release(h.job.id, h.job.token, until)) this.summary.released++;
       } catch (e) {

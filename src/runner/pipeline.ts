@@ -20,6 +20,7 @@ import type { Candidate } from "../resolve/types.ts";
 import type { StoredUrls } from "../store/stored-urls.ts";
 import type { AttemptRecord } from "../store/types.ts";
 import type { ProductMetrics } from "../telemetry/product-metrics.ts";
+import type { Span, Tracer } from "../telemetry/tracing.ts";
 import type { JobStep, StepResult } from "./step.ts";
 
 export interface PipelineDeps {
@@ -37,6 +38,8 @@ export interface PipelineDeps {
   storedUrls?: StoredUrls;
   /** Daily quotas per resolver, shared in the database (src/quota). */
   quota?: QuotaGate;
+  /** Spans of the plan (tiers, requests, downloads) under the job's root span. Default: none. */
+  tracer?: Tracer;
 }
 
 /** Reasons a request gets when this process's limiter would not wait long enough for the host. */
@@ -119,6 +122,8 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
     const stopForDisk = new AbortController();
     const signal = AbortSignal.any([ctx.signal, stopForDisk.signal]);
     let bytes = 0;
+    // The span of each candidate being downloaded, so its finished try can tell it status and bytes.
+    const spans = new Map<Candidate, Span>();
     // Per job: notice an origin's own 429 (a real try, counted) and feed the request metrics.
     const http: HttpClient = {
       async request(req: HttpRequest): Promise<HttpResult> {
@@ -146,6 +151,12 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
         maxWaitMs,
         storedUrls: deps.storedUrls,
         onAttempt: (candidate, r) => {
+          spans.get(candidate)?.set({
+            status: r.ok ? (r.reused ? undefined : r.status) : r.status,
+            bytes: receivedBytes(r),
+            reason: r.reason,
+            reused: r.ok && r.reused ? true : undefined,
+          });
           bytes += receivedBytes(r);
           if (r.ok && !r.reused)
             metrics?.downloadSeconds.observe(undefined, (r.timings.headersMs + r.timings.bodyMs) / 1000);
@@ -164,7 +175,8 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
         maxWaitMs,
         now: deps.now,
         quota: deps.quota,
-        tryCandidate: async (candidate, sig) => {
+        tryCandidate: async (candidate, sig, _retries, span) => {
+          spans.set(candidate, span);
           try {
             return await download(candidate, sig);
           } catch (e) {
@@ -186,9 +198,13 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
               stopForDisk.abort();
             }
             return { ok: false, reason: "disk_full", message };
+          } finally {
+            spans.delete(candidate);
           }
         },
         onProgress: (p) => ctx.saveProgress(p),
+        tracer: deps.tracer,
+        traceParent: ctx.span,
       },
       job.progress ?? undefined,
     );

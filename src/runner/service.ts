@@ -1,6 +1,6 @@
 // `queue run` assembled: the state database shared by the queue, the politeness gate and the
-// metadata cache; the HTTP client; the job step; metrics, the manifest outbox, the status endpoint
-// and the progress line; the temp sweep at start; SIGINT/SIGTERM for the graceful shutdown.
+// metadata cache; the HTTP client; the job step; metrics, the manifest outbox, the status endpoint,
+// OTLP export and the progress line; the temp sweep at start; SIGINT/SIGTERM for the graceful shutdown.
 import type { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
@@ -26,10 +26,12 @@ import { queuePolicy, randomToken, SqliteJobQueue } from "../store/sqlite-queue.
 import { storedUrls } from "../store/stored-urls.ts";
 import { formatBytes } from "../telemetry/format.ts";
 import { ManifestWriter, manifestPath, sqliteOutboxStore } from "../telemetry/manifest.ts";
+import { displayEndpoint, OtlpExporter, otlpSettings } from "../telemetry/otlp-exporter.ts";
 import { createProductMetrics } from "../telemetry/product-metrics.ts";
 import { ProgressReporter } from "../telemetry/progress.ts";
 import { terminalJobs, totalJobs } from "../telemetry/snapshots.ts";
 import { ThroughputSampler } from "../telemetry/throughput.ts";
+import type { Tracer } from "../telemetry/tracing.ts";
 import { VERSION } from "../version.ts";
 import { selfIdentity } from "./identity.ts";
 import { Orchestrator, type RunSummary } from "./orchestrator.ts";
@@ -58,6 +60,8 @@ export interface RunOptions {
   onListening?(url: URL): void;
   /** Hands out the orchestrator (tests stop it without a signal). */
   onStart?(o: Orchestrator): void;
+  /** The HTTP client for OTLP export (default: the runtime's fetch; the collector is not gated). */
+  otlpFetch?: (url: string, init: RequestInit) => Promise<Response>;
 }
 
 /** How often the status page's throughput chart gets a sample, and the manifest is flushed. */
@@ -132,6 +136,24 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
       configuredHosts: Object.keys(config.politeness.hosts),
       onCollectError: (e) => log.debug("metrics collection failed", e),
     });
+    // OTLP export: the operator's own collector, so the runtime's fetch, outside the URL gate.
+    let tracer: Tracer | undefined;
+    const otlp = otlpSettings(config, { version: VERSION, instanceId: owner, hostName: hostname() });
+    if (otlp) {
+      const exporter = new OtlpExporter({
+        settings: otlp,
+        registry: metrics.registry,
+        log: { warn: (m) => log.warn(m), debug: (m) => log.debug(m) },
+        fetch: o.otlpFetch,
+      });
+      exporter.start();
+      tracer = exporter.tracer;
+      // Runs before the database closes (cleanups go in reverse): the last metrics read the queue.
+      cleanups.push(() => exporter.shutdown());
+      log.info(
+        `OTLP export to ${displayEndpoint(otlp.endpoint)} (${otlp.protocol}): metrics every ${config.telemetry.otlp_interval_s} s and at shutdown, one trace per job`,
+      );
+    }
     const space = new DiskSpaceGate({
       dir: config.out_dir,
       minFreeBytes: config.orchestrator.min_free_bytes,
@@ -157,6 +179,7 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
         threads,
         storedUrls: storedUrls(db),
         quota: new Quotas(db, config, now),
+        tracer,
       });
     }
 
@@ -208,6 +231,7 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
       drainMaxDelayMs: config.orchestrator.drain_max_delay_s * 1000,
       now,
       space,
+      tracer,
       onOutcome: ({ job, commit, committed, failed, step: result }) => {
         bytes += result?.bytes ?? 0;
         if (!committed) return;

@@ -4,12 +4,15 @@
 import type { Reason } from "../core/reasons.ts";
 import type { StoredUrlInput } from "../store/stored-urls.ts";
 import type { AttemptRecord, LeasedJob, OutcomeDetail } from "../store/types.ts";
+import type { Span } from "../telemetry/tracing.ts";
 
 export interface StepContext {
   /** Aborted on lease loss (reason `lease_lost`) or at the end of the shutdown grace. */
   signal: AbortSignal;
   /** Persist plan progress while working (throttled, guarded by the lease token). */
   saveProgress(progress: unknown): void;
+  /** The job's root span: the step's spans (tiers, requests, downloads) are its children. */
+  span?: Span;
 }
 
 interface StepCommon {

@@ -2,6 +2,7 @@
 // state change (ack / fail / release) guarded by the lease token. A lost token changes nothing and
 // the work is abandoned; the step's network work was already aborted by the orchestrator.
 import type { FailResult, JobCommit, JobQueue, LeasedJob } from "../store/types.ts";
+import type { Span } from "../telemetry/tracing.ts";
 import { type AbortCause, type Commit, decideCommit } from "./decide.ts";
 import type { JobStep, StepResult } from "./step.ts";
 
@@ -14,6 +15,8 @@ export interface HeldJob {
   committing?: boolean;
   /** Parked after a politeness deferral: when it may run again (epoch ms). */
   until?: number;
+  /** The job's root span (one trace per lease), ended by the runner when its work is over. */
+  span?: Span;
 }
 
 export interface JobOutcome {
@@ -70,7 +73,7 @@ export async function runJob(held: HeldJob, deps: WorkerDeps): Promise<JobOutcom
 
   let step: StepResult;
   try {
-    step = await deps.step(job, { signal: held.controller.signal, saveProgress });
+    step = await deps.step(job, { signal: held.controller.signal, saveProgress, span: held.span });
   } catch (e) {
     // A defect in the step, not a property of the work: count an attempt so it cannot loop forever.
     deps.onError?.(job, e);

@@ -27,6 +27,19 @@ interface HistogramOptions<L extends string> extends MetricOptions<L> {
 
 type MetricType = "counter" | "gauge" | "histogram";
 
+/** One metric's current values as data (the OTLP exporter's input), the same set render() prints. */
+export type MetricSnapshot =
+  | { type: "counter" | "gauge"; name: string; help: string; points: { labels: Labels; value: number }[] }
+  | {
+      type: "histogram";
+      name: string;
+      help: string;
+      /** Upper bounds without +Inf. */
+      bounds: number[];
+      /** `counts` per bucket, not cumulative, one more than `bounds` (the last is above every bound). */
+      points: { labels: Labels; counts: number[]; sum: number; count: number }[];
+    };
+
 /** Formats a sample value the way Prometheus parses it (Go float syntax for the specials). */
 export function formatValue(n: number): string {
   if (Number.isNaN(n)) return "NaN";
@@ -101,6 +114,19 @@ abstract class Metric<L extends string, S> {
 
   protected abstract samples(values: string[], state: S): string[];
 
+  /** Every series as labels (empty values left out) and a copy of its state, for OTLP export. */
+  protected seriesList(): { labels: Labels; state: S }[] {
+    return [...this.series.values()].map(({ values, state }) => {
+      const labels: Labels = {};
+      this.labelNames.forEach((n, i) => {
+        if (values[i]) labels[n] = values[i] as string;
+      });
+      return { labels, state };
+    });
+  }
+
+  abstract snapshot(): MetricSnapshot;
+
   render(): string {
     const lines = [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} ${this.type}`];
     const sorted = [...this.series.values()].sort((a, b) =>
@@ -129,6 +155,10 @@ export class Counter<L extends string = never> extends Metric<L, { v: number }> 
   protected samples(values: string[], s: { v: number }): string[] {
     return [`${this.name}${renderLabels(this.labelNames, values)} ${formatValue(s.v)}`];
   }
+  snapshot(): MetricSnapshot {
+    const points = this.seriesList().map(({ labels, state }) => ({ labels, value: state.v }));
+    return { type: "counter", name: this.name, help: this.help, points };
+  }
 }
 
 export class Gauge<L extends string = never> extends Metric<L, { v: number }> {
@@ -153,6 +183,10 @@ export class Gauge<L extends string = never> extends Metric<L, { v: number }> {
   }
   protected samples(values: string[], s: { v: number }): string[] {
     return [`${this.name}${renderLabels(this.labelNames, values)} ${formatValue(s.v)}`];
+  }
+  snapshot(): MetricSnapshot {
+    const points = this.seriesList().map(({ labels, state }) => ({ labels, value: state.v }));
+    return { type: "gauge", name: this.name, help: this.help, points };
   }
 }
 
@@ -206,6 +240,14 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramStat
     out.push(`${this.name}_count${renderLabels(this.labelNames, values)} ${s.count}`);
     return out;
   }
+  snapshot(): MetricSnapshot {
+    const points = this.seriesList().map(({ labels, state }) => {
+      const counts = [...state.counts];
+      counts.push(state.count - counts.reduce((a, b) => a + b, 0));
+      return { labels, counts, sum: state.sum, count: state.count };
+    });
+    return { type: "histogram", name: this.name, help: this.help, bounds: [...this.buckets], points };
+  }
 }
 
 /** Holds metrics by name and renders them; collectors refresh snapshot gauges right before a scrape. */
@@ -245,8 +287,7 @@ export class Registry {
     this.collectors.push(fn);
   }
 
-  /** The exposition text; a failing collector leaves its gauges at their last values. */
-  async render(): Promise<string> {
+  private async runCollectors(): Promise<void> {
     for (const c of this.collectors) {
       try {
         await c();
@@ -254,7 +295,18 @@ export class Registry {
         this.onCollectError(err);
       }
     }
+  }
+
+  /** The exposition text; a failing collector leaves its gauges at their last values. */
+  async render(): Promise<string> {
+    await this.runCollectors();
     const parts = [...this.metrics.values()].map((m) => m.render());
     return `${parts.join("\n")}\n`;
+  }
+
+  /** The same metrics as data, collectors run first (OTLP export). */
+  async snapshot(): Promise<MetricSnapshot[]> {
+    await this.runCollectors();
+    return [...this.metrics.values()].map((m) => m.snapshot());
   }
 }
