@@ -1,6 +1,7 @@
 // `queue run` assembled: the state database shared by the queue, the politeness gate and the
 // metadata cache; the HTTP client; the job step; metrics, the manifest outbox, the status endpoint
 // and the progress line; the temp sweep at start; SIGINT/SIGTERM for the graceful shutdown.
+
 import type { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
@@ -9,6 +10,8 @@ import type { Config } from "../config/schema.ts";
 import { DiskSpaceGate, type SpaceVerdict } from "../download/disk-space.ts";
 import { sweepTempFiles } from "../download/temp.ts";
 import { startDownloadThreads } from "../download/threads.ts";
+import type { Library } from "../library/library.ts";
+import { openWritableLibrary } from "../library/open.ts";
 import type { Transport } from "../net/fetch.ts";
 import type { Lookup } from "../net/gate.ts";
 import { createPoliteness } from "../politeness/politeness.ts";
@@ -57,6 +60,10 @@ export interface RunOptions {
   onListening?(url: URL): void;
   /** Hands out the orchestrator (tests stop it without a signal). */
   onStart?(o: Orchestrator): void;
+  /** The library, opened and probed; without it, out_dir is opened (and an object store probed) here. */
+  library?: Library;
+  /** How long a job whose upload failed waits before it is offered again. */
+  storeRetryMs?: number;
 }
 
 /** How often the status page's throughput chart gets a sample, and the manifest is flushed. */
@@ -89,7 +96,8 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
   const { config, log } = o;
   const now = o.now ?? Date.now;
   mkdirSync(config.state_dir, { recursive: true });
-  mkdirSync(config.out_dir, { recursive: true });
+  // Wrong credentials or a missing bucket end the run here, before a job is leased.
+  const library = o.library ?? (await openWritableLibrary(config, o.env ?? process.env));
   const db: Database = openStateDatabase(config.state_dir);
   const owner = `${hostname()}:${process.pid}:${randomToken().slice(0, 8)}`;
   const queue = new SqliteJobQueue(db, queuePolicy(config.queue), { now });
@@ -121,7 +129,7 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
         { reclaimedJobs: reclaimed.jobs, runners: reclaimed.runners.map((r) => r.id) },
       );
 
-    const swept = sweepTempFiles(config.out_dir, config.download.temp_max_age_s * 1000, now());
+    const swept = sweepTempFiles(library.tempBase, config.download.temp_max_age_s * 1000, now());
     if (swept > 0) log.info(`removed ${swept} stale temp file(s) left by interrupted downloads`);
 
     const hosts = () => politeness.hostsSnapshot();
@@ -132,7 +140,8 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
       onCollectError: (e) => log.debug("metrics collection failed", e),
     });
     const space = new DiskSpaceGate({
-      dir: config.out_dir,
+      // The disk that fills: the library's, or for an object store the one its temp files are on.
+      dir: library.tempBase,
       minFreeBytes: config.orchestrator.min_free_bytes,
       checkEveryMs: config.orchestrator.disk_check_s * 1000,
       now,
@@ -156,6 +165,8 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
         threads,
         storedUrls: storedUrls(db),
         quota: new Quotas(db, config, now),
+        library,
+        storeRetryMs: o.storeRetryMs,
       });
     }
 
