@@ -1,6 +1,7 @@
 // Where the library lives, parsed from `out_dir`: a local directory, or `s3://bucket/prefix` on
 // S3-compatible object storage (SPEC 14). Pure: keys are the on-disk layout's relative paths
 // (layout.ts) under the prefix, with `/` whatever the platform.
+import { resolve } from "node:path";
 import { contentRelPath, type StoredKind } from "./layout.ts";
 
 export interface S3Location {
@@ -46,6 +47,16 @@ export function urlOf(loc: S3Location, key: string): string {
 /** The library's location as text: `s3://bucket/prefix`. */
 export function locationText(loc: S3Location): string {
   return `${S3_SCHEME}${loc.bucket}${loc.prefix ? `/${loc.prefix}` : ""}`;
+}
+
+/** Where `out_dir` puts the library, for operators: `s3://bucket/prefix` or an absolute directory. */
+export function describeLibrary(outDir: string): string {
+  if (!isS3Url(outDir)) return resolve(outDir);
+  try {
+    return locationText(parseS3Url(outDir));
+  } catch {
+    return outDir;
+  }
 }
 
 /** The content-addressed key, `prefix/pdf/ab/cd/<sha>.pdf`: the on-disk layout's sharding. */

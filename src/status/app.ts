@@ -1,10 +1,12 @@
 // The status endpoint (SPEC 10) as a Hono app built from its dependencies: health and readiness,
 // JSON views of the queue and hosts, Prometheus metrics, the dashboard, and token-guarded controls.
 // `queue run` passes controls; `serve` does not, and its mutating routes answer 403.
+
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import * as v from "valibot";
 import type { Config } from "../config/schema.ts";
+import { describeLibrary } from "../library/location.ts";
 import type { SourceUsage } from "../quota/gate.ts";
 import { PROMETHEUS_CONTENT_TYPE, type Registry } from "../telemetry/metrics.ts";
 import { type HostSnapshot, JOB_STATES } from "../telemetry/snapshots.ts";
@@ -170,6 +172,7 @@ export function createStatusApp(deps: StatusDeps): Hono {
       now: now(),
       refreshSeconds: deps.refreshSeconds ?? 5,
       mode: deps.controls ? "runner" : "read-only",
+      library: describeLibrary(deps.config.out_dir),
     });
     // The page needs nothing but itself: forbid every fetch, allow inline styles only.
     c.header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:");

@@ -21,6 +21,8 @@ export interface DashboardData {
   mode: string;
   /** Host rows shown (busiest first); the rest are summarized. */
   maxHostRows?: number;
+  /** Where the library is: a directory or `s3://bucket/prefix`. */
+  library?: string;
 }
 
 export function escapeHtml(s: string): string {
@@ -172,6 +174,7 @@ footer{color:#9ca3af;font-size:12px;padding:8px 24px 24px}
 <main>
 <div class="cards">${cards}</div>
 <div class="bar">${bar}</div>
+${d.library ? `<div class="summary">library: <code>${escapeHtml(d.library)}</code></div>` : ""}
 <div class="summary"><b>${formatCount(finished)}</b> of ${formatCount(total)} finished (${pct.toFixed(1)}%) · ${recent === null ? "rate –" : escapeHtml(formatRate(recent))} · ${recentBytes === null ? "–" : escapeHtml(formatBytes(recentBytes))}/s · ETA ${escapeHtml(formatDuration(eta))}${extra ? ` · ${escapeHtml(extra)}` : ""}</div>
 <section><h2>Throughput (jobs finished per second)</h2>${throughputSvg(d.series)}</section>
 <section><h2>Hosts (${formatCount(d.hosts.length)})</h2>
