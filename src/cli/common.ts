@@ -27,7 +27,11 @@ export const globalArgs = {
     description: "State directory (queue database, manifest) [./state]",
     valueHint: "DIR",
   },
-  out: { type: "string", description: "Library directory for obtained files [./library]", valueHint: "DIR" },
+  out: {
+    type: "string",
+    description: "Library for obtained files: a directory, or s3://bucket/prefix [./library]",
+    valueHint: "DIR|S3URL",
+  },
   "log-level": {
     type: "string",
     description: "silent|error|warn|info|debug|trace [info]",

@@ -1,8 +1,10 @@
 // `docstokg fetch` and `docstokg resolve`: one-off work in the foreground, no runner needed.
 // Thin: parse the identifiers, call src/resolve/foreground.ts, print.
+
 import { defineCommand } from "citty";
 import type { Artifact } from "../artifact/artifact.ts";
 import { artifactFromIdentifier } from "../artifact/input.ts";
+import { LibraryUnavailableError, openWritableLibrary } from "../library/open.ts";
 import {
   type FetchOutcome,
   fetchLine,
@@ -54,9 +56,13 @@ function interruptible<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> 
   });
 }
 
-function withPipeline<T>(ctx: AppContext, work: (p: Pipeline) => Promise<T>): Promise<T> {
+async function withPipeline<T>(ctx: AppContext, work: (p: Pipeline) => Promise<T>): Promise<T> {
+  const library = await openWritableLibrary(ctx.config, process.env).catch((e) => {
+    throw e instanceof LibraryUnavailableError ? new UsageError(e.message) : e;
+  });
   const p = openPipeline(ctx.config, {
     env: process.env,
+    library,
     onSlowDown: (n) =>
       ctx.log.info(
         `${n.host} answered ${n.status} for ${n.url}; asking again (${n.retry} of ${n.of}) after ${n.retryAfterMs !== undefined ? `its Retry-After of ${formatDuration(n.retryAfterMs / 1000)}` : "the host's backoff"}`,

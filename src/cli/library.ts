@@ -1,9 +1,11 @@
 // `docstokg library migrate`: moves an existing library to the sharded layout and rewrites the paths
 // recorded in the state database. Thin: check the flags, open the database, run src/library/migrate.ts
 // with a progress line (a log record per batch in JSON log mode), print the summary.
+
 import type { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { defineCommand } from "citty";
+import { isS3Url } from "../library/location.ts";
 import { type MigrateProgress, migrateLibrary } from "../library/migrate.ts";
 import { databasePath, openStateDatabase, SchemaTooNewError } from "../store/db.ts";
 import { formatCount } from "../telemetry/format.ts";
@@ -43,6 +45,10 @@ Examples:
     }
     const ctx = await createContext(args);
     const out = ctx.config.out_dir;
+    if (isS3Url(out))
+      throw new UsageError(
+        `--out: ${out} is an object store; its keys are written in the sharded layout already`,
+      );
     if (!existsSync(out)) throw new UsageError(`--out: no library at ${out} (set --out or out_dir)`);
     let db: Database | undefined;
     if (existsSync(databasePath(ctx.config.state_dir))) {

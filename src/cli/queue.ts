@@ -1,11 +1,13 @@
 // `docstokg queue …`: the durable work queue — import, inspect, steer and run it. Thin: parse the
 // flags, call the store, print; the work lives in src/store and src/artifact.
+
 import type { Database } from "bun:sqlite";
 import { resolve } from "node:path";
 import { defineCommand } from "citty";
 import { type Artifact, normalizeArtifact } from "../artifact/artifact.ts";
 import { artifactFromIdentifier, isInputFormat } from "../artifact/input.ts";
 import { redactDeep } from "../core/redact.ts";
+import { LibraryUnavailableError } from "../library/open.ts";
 import type { RunSummary } from "../runner/orchestrator.ts";
 import { runQueue, StatusListenError } from "../runner/service.ts";
 import { checkListen, ListenError } from "../status/listen.ts";
@@ -321,6 +323,7 @@ Examples:
       });
     } catch (error) {
       if (error instanceof StatusListenError) throw new UsageError(`--status: ${error.message}`);
+      if (error instanceof LibraryUnavailableError) throw new UsageError(error.message);
       if (error instanceof SchemaTooNewError) throw new UsageError(error.message);
       throw error;
     }

@@ -1,13 +1,17 @@
 // `docstokg report`: run summary and service-level indicators. Thin: open the state database,
 // optionally re-hash the library with a progress line, build the report, print it; exit 1 when
 // --verify found a missing or corrupt file, and with --check naming each violated objective.
+
 import { defineCommand } from "citty";
+import type { Library } from "../library/library.ts";
+import { LibraryUnavailableError, openLibrary } from "../library/open.ts";
 import { sourceUsage } from "../quota/gate.ts";
+import { parseSince } from "../telemetry/export.ts";
 import { CLEAR_LINE } from "../telemetry/progress.ts";
 import { buildReport, reportText } from "../telemetry/report.ts";
 import { OBJECTIVE_HELP } from "../telemetry/sli.ts";
 import { type VerifyProgress, verifyLibrary, verifyProgressText } from "../telemetry/verify.ts";
-import { createContext, globalArgs, RuntimeFailure } from "./common.ts";
+import { createContext, globalArgs, RuntimeFailure, UsageError } from "./common.ts";
 import { openExistingState } from "./state-db.ts";
 
 export const reportCommand = defineCommand({
@@ -24,7 +28,9 @@ Examples:
   docstokg report
   docstokg report --json
   docstokg report --verify        # exit 1 when a stored file is missing or corrupt
-  docstokg report --check --verify`,
+  docstokg report --verify --sample 5% --since 2026-01-01   # a nightly spot check
+  docstokg report --check --verify
+  docstokg report --verify --out s3://corpus/library        # objects re-read from the store`,
   },
   args: {
     ...globalArgs,
@@ -33,11 +39,43 @@ Examples:
     verify: {
       type: "boolean",
       description:
-        "Re-hash every stored file against its recorded SHA-256; exit 1 if any is missing or corrupt",
+        "Re-hash every stored file (or object, with out_dir = s3://…) against its recorded SHA-256; exit 1 if any is missing or corrupt",
+    },
+    sample: {
+      type: "string",
+      description: "With --verify: check a random share of the files, e.g. 5% [100%]",
+      valueHint: "N%",
+    },
+    since: {
+      type: "string",
+      description: "With --verify: only files stored at or after this ISO-8601 time",
+      valueHint: "TIME",
     },
   },
   async run({ args }) {
     const ctx = await createContext(args);
+    const sample = args.sample === undefined ? undefined : parseSample(String(args.sample));
+    if (sample === null)
+      throw new UsageError(
+        `--sample: expected a share like 5% (over 0, at most 100%), got ${JSON.stringify(args.sample)}`,
+      );
+    let since: number | undefined;
+    if (args.since !== undefined) {
+      const t = parseSince(String(args.since));
+      if (t === null)
+        throw new UsageError(
+          `--since: expected an ISO-8601 time like 2026-01-31 or 2026-01-31T12:00:00Z, got ${JSON.stringify(args.since)}`,
+        );
+      since = t;
+    }
+    if ((sample !== undefined || since !== undefined) && !args.verify)
+      throw new UsageError("--sample and --since narrow --verify: add --verify");
+    let library: Library | undefined;
+    try {
+      library = args.verify ? openLibrary(ctx.config, process.env) : undefined;
+    } catch (e) {
+      throw e instanceof LibraryUnavailableError ? new UsageError(e.message) : e;
+    }
     const db = openExistingState(ctx.config.state_dir);
     try {
       let verify = null;
@@ -53,6 +91,10 @@ Examples:
         try {
           verify = await verifyLibrary(db, {
             outDir: ctx.config.out_dir,
+            library: library?.remote ? library : undefined,
+            concurrency: library?.remote ? ctx.config.s3.concurrency : 1,
+            sample,
+            since,
             onProgress: (p) => {
               progress = p;
             },
@@ -95,3 +137,11 @@ Examples:
     }
   },
 });
+
+/** "5%" or "5" → 0.05; null unless a share over 0 and at most 100 %. */
+export function parseSample(text: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(text);
+  if (!m) return null;
+  const pct = Number(m[1]);
+  return pct > 0 && pct <= 100 ? pct / 100 : null;
+}

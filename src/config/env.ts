@@ -34,7 +34,43 @@ export const CREDENTIAL_VARIABLES: ReadonlyArray<{ variable: string; path: strin
   { variable: "OPENALEX_API_KEY", path: ["resolvers", "openalex", "api_key"] },
   { variable: "NCBI_API_KEY", path: ["resolvers", "pmc", "api_key"] },
   { variable: "CORE_API_KEY", path: ["resolvers", "core", "api_key"] },
+  // The object store's location, as the AWS tools and Bun name it (Bun itself never reads
+  // AWS_ENDPOINT_URL_S3): the AWS name wins over Bun's.
+  { variable: "S3_REGION", path: ["s3", "region"] },
+  { variable: "AWS_REGION", path: ["s3", "region"] },
+  { variable: "S3_ENDPOINT", path: ["s3", "endpoint"] },
+  { variable: "AWS_ENDPOINT_URL_S3", path: ["s3", "endpoint"] },
 ];
+
+/** Object-store credentials: never configuration keys, so no file can hold them and no output shows them. */
+export interface S3Credentials {
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+  /** The variables they came from (for messages; never the values). */
+  variables: string[];
+}
+
+/** The credentials of the environment, AWS names first, then Bun's `S3_*` ones. Empty counts as unset. */
+export function s3Credentials(env: Record<string, string | undefined>): S3Credentials {
+  const variables: string[] = [];
+  const pick = (...names: string[]) => {
+    for (const name of names) {
+      const value = env[name];
+      if (value !== undefined && value !== "") {
+        variables.push(name);
+        return value;
+      }
+    }
+    return undefined;
+  };
+  return {
+    accessKeyId: pick("AWS_ACCESS_KEY_ID", "S3_ACCESS_KEY_ID"),
+    secretAccessKey: pick("AWS_SECRET_ACCESS_KEY", "S3_SECRET_ACCESS_KEY"),
+    sessionToken: pick("AWS_SESSION_TOKEN", "S3_SESSION_TOKEN"),
+    variables,
+  };
+}
 
 /** The key path a DOCSTOKG_ variable names: DOCSTOKG_ORCHESTRATOR__MAX_WORKERS → orchestrator.max_workers. */
 export function variablePath(variable: string): string[] {

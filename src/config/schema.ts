@@ -121,7 +121,13 @@ export const ConfigSchema = v.strictObject({
     "./state",
   ),
   out_dir: v.optional(
-    v.pipe(v.string(), v.minLength(1), v.description("Directory of the content-addressed library.")),
+    v.pipe(
+      v.string(),
+      v.minLength(1),
+      v.description(
+        "The content-addressed library: a directory, or `s3://bucket/prefix` for S3-compatible object storage (section `s3`).",
+      ),
+    ),
     "./library",
   ),
   contact_email: v.optional(
@@ -348,6 +354,41 @@ export const ConfigSchema = v.strictObject({
         capture_base_url: url("https://web.archive.org", "Base URL of Wayback captures."),
         max_lookups: int(6, "Failed candidate and landing URLs looked up in the archive per job."),
       }),
+    }),
+    {},
+  ),
+  s3: v.optional(
+    v.strictObject({
+      endpoint: v.optional(
+        v.pipe(
+          v.string(),
+          v.url("an http(s) URL"),
+          v.description(
+            "Endpoint of an S3-compatible store (MinIO, Ceph, R2, …); unset: AWS. Env AWS_ENDPOINT_URL_S3 or S3_ENDPOINT.",
+          ),
+        ),
+      ),
+      region: v.optional(
+        v.pipe(
+          v.string(),
+          v.minLength(1),
+          v.description("Region of the bucket. Env AWS_REGION or S3_REGION."),
+        ),
+      ),
+      force_path_style: v.optional(
+        v.pipe(
+          v.boolean(),
+          v.description(
+            "Path-style addressing (`endpoint/bucket/key`) instead of virtual-hosted (`bucket.endpoint/key`); default: true when `endpoint` is set.",
+          ),
+        ),
+      ),
+      part_size_mb: int(
+        16,
+        "Part size of multipart uploads, in MiB (files this large or larger go in parts).",
+        5,
+      ),
+      concurrency: int(4, "Parts of one upload sent at once, and objects `report --verify` reads at once."),
     }),
     {},
   ),

@@ -29,6 +29,9 @@ export const TRANSIENT_REASONS = [
   // The library's filesystem ran out of space (ENOSPC/EDQUOT): the runner releases the job without
   // counting an attempt and stops leasing until space returns.
   "disk_full",
+  // The library's object store failed (5xx, SlowDown, timeouts, resets) on every retry: released
+  // like disk_full, without counting an attempt.
+  "store_unavailable",
 ] as const;
 
 export type NamedReason = (typeof PERMANENT_REASONS)[number] | (typeof TRANSIENT_REASONS)[number];

@@ -5,9 +5,9 @@
 import * as fs from "node:fs";
 import type { Config } from "../config/schema.ts";
 import type { Reason } from "../core/reasons.ts";
+import { type Library, localLibrary, type Published } from "../library/library.ts";
 import type { HttpClient, HttpResponse } from "../net/types.ts";
 import { classifyPayload } from "./classify.ts";
-import { hashFile, linkById, publishFile } from "./finalize.ts";
 import { type HashingThreads, OFFLOAD_MIN_BYTES, privateThreadSink } from "./offload.ts";
 import {
   abortReason,
@@ -35,6 +35,11 @@ export interface DownloadDeps {
   http: HttpClient;
   /** The library root (config out_dir). */
   outDir: string;
+  /**
+   * Where files are published (src/library): without it, the local directory `outDir`. An object
+   * store library also says where temp files go (`state_dir`).
+   */
+  library?: Library;
   download: Config["download"];
   /** Clock for timings, epoch ms. */
   now: () => number;
@@ -71,11 +76,13 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
   const t0 = deps.now();
   const timings: Timings = { rateWaitMs: 0, headersMs: 0, bodyMs: 0, totalMs: 0 };
   const syncer = deps.syncer ?? poolSyncer;
+  const library = deps.library ?? localLibrary(deps.outDir, syncer);
+  const tempBase = library.tempBase;
   // With no sidecar for this URL there is nothing to continue: the first request need not wait for
   // the claim (its outcome only decides which temp file the body goes to).
-  const claiming = claimTempSlot(deps.outDir, req.url);
+  const claiming = claimTempSlot(tempBase, req.url);
   claiming.catch(() => {}); // awaited below
-  let claimed: TempSlot | undefined = slotInUse(deps.outDir, req.url) ? await claiming : undefined;
+  let claimed: TempSlot | undefined = slotInUse(tempBase, req.url) ? await claiming : undefined;
   let stored = false;
   let released: Promise<void> | undefined;
   const release = (slot: TempSlot, published: boolean) => {
@@ -149,7 +156,7 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
               finalUrl: r.url,
             });
           }
-          if (await priorIsIntact(req.prior, req.verifyPrior === true)) {
+          if (await priorIsIntact(library, req.prior, req.verifyPrior === true)) {
             return await notModified(r, req.prior);
           }
           // The stored copy is gone or damaged: ask again for the whole file.
@@ -287,18 +294,19 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
         }
         // The data flush runs while the file is published: publication waits for it before it
         // answers, so nothing is reported stored before its bytes and names are on disk (finalize.ts).
-        const flushed = syncer.fdatasync(fd).finally(() => closeFd(fd));
+        // For an object store the temp file is only read back for the upload: no flush, just close.
+        const flushed = library.remote ? closeFd(fd) : syncer.fdatasync(fd).finally(() => closeFd(fd));
         flushed.catch(() => {}); // awaited by publishFile, or below when publication fails first
         const sha256 = await sink.digest();
-        let published: Awaited<ReturnType<typeof publishFile>>;
+        let published: Published;
         try {
-          published = await publishFile({
-            outDir: deps.outDir,
+          published = await library.publish({
             tempPath: slot.part,
             kind: verdict.kind,
             sha256,
             bytes: received.bytes,
             artifactId: req.artifactId,
+            contentType: verdict.contentType,
             syncer,
             flushed,
             // Once the temp name is gone nothing can reopen it: the slot is given up during the flushes.
@@ -355,7 +363,12 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
 
   async function notModified(r: HttpResponse, prior: PriorCopy): Promise<DownloadResult> {
     const kind = kindOfPath(prior.path);
-    const byIdPath = await linkById(deps.outDir, req.artifactId, kind, prior.path, syncer);
+    const byIdPath = await library.linkById(
+      req.artifactId,
+      kind,
+      { path: prior.path, sha256: prior.sha256, bytes: prior.bytes, contentType: CONTENT_TYPES[kind] },
+      syncer,
+    );
     timings.totalMs = deps.now() - t0;
     return {
       ok: true,
@@ -451,11 +464,7 @@ async function dropBody(r: HttpResponse): Promise<void> {
   r.release();
 }
 
-async function priorIsIntact(prior: PriorCopy, rehash: boolean): Promise<boolean> {
-  try {
-    if ((await fs.promises.stat(prior.path)).size !== prior.bytes) return false;
-  } catch {
-    return false;
-  }
-  return !rehash || (await hashFile(prior.path)) === prior.sha256;
+async function priorIsIntact(library: Library, prior: PriorCopy, rehash: boolean): Promise<boolean> {
+  if ((await library.size(prior.path)) !== prior.bytes) return false;
+  return !rehash || (await library.hash(prior.path)) === prior.sha256;
 }

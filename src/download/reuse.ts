@@ -10,6 +10,16 @@ import { linkById } from "./finalize.ts";
 import type { DiskSyncer } from "./syncer.ts";
 import type { DownloadSuccess, PriorCopy } from "./types.ts";
 
+/** What reuse needs of a library (src/library/library.ts), without importing it (it imports this module). */
+interface ByIdLinker {
+  linkById(
+    artifactId: string,
+    kind: StoredUrl["kind"],
+    stored: { path: string; sha256: string; bytes: number; contentType: string },
+    syncer?: DiskSyncer,
+  ): Promise<string>;
+}
+
 export type ReuseDecision =
   /** The file another artifact stored from this URL: link it, send nothing. */
   | { action: "reuse"; entry: StoredUrl; path: string }
@@ -26,12 +36,13 @@ export type ReuseDecision =
 export function decideReuse(
   entry: StoredUrl | undefined,
   artifactId: string,
-  outDir: string,
+  /** The library directory, or how a recorded path becomes a full path or URL (object stores). */
+  locate: string | ((recorded: string) => string),
   size: number | undefined,
 ): ReuseDecision {
   if (!entry) return { action: "download" };
   if (size !== entry.bytes) return { action: "download", stale: entry };
-  const path = join(outDir, entry.path);
+  const path = typeof locate === "string" ? join(locate, entry.path) : locate(entry.path);
   if (entry.artifactId !== artifactId) return { action: "reuse", entry, path };
   if (!entry.etag && !entry.lastModified) return { action: "download" };
   return {
@@ -79,7 +90,7 @@ const CONTENT_TYPES = { pdf: "application/pdf", xml: "application/xml", html: "t
  * with this artifact's by-id link; undefined when the file vanished before it could be linked.
  */
 export async function reuseStored(
-  outDir: string,
+  library: string | ByIdLinker,
   artifactId: string,
   url: string,
   d: { entry: StoredUrl; path: string },
@@ -87,7 +98,20 @@ export async function reuseStored(
 ): Promise<DownloadSuccess | undefined> {
   let byIdPath: string;
   try {
-    byIdPath = await linkById(outDir, artifactId, d.entry.kind, d.path, syncer);
+    byIdPath =
+      typeof library === "string"
+        ? await linkById(library, artifactId, d.entry.kind, d.path, syncer)
+        : await library.linkById(
+            artifactId,
+            d.entry.kind,
+            {
+              path: d.path,
+              sha256: d.entry.sha256,
+              bytes: d.entry.bytes,
+              contentType: CONTENT_TYPES[d.entry.kind],
+            },
+            syncer,
+          );
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw e;

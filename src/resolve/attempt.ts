@@ -2,11 +2,11 @@
 // landing page met instead of a file is handed back for scraping. Before any request the library's
 // URL index is consulted (download/reuse.ts): reuse, conditional re-fetch, or a plain download.
 // Used by `fetch` and the runner.
-import { relative } from "node:path";
 import { canonicalUrl } from "../core/url.ts";
 import { type DownloadDeps, downloadCandidate } from "../download/candidate.ts";
-import { decideReuse, findStored, reuseStored } from "../download/reuse.ts";
+import { decideReuse, reuseStored } from "../download/reuse.ts";
 import type { DownloadFailure, DownloadResult, DownloadSuccess, PriorCopy } from "../download/types.ts";
+import { localLibrary, recordedPath } from "../library/library.ts";
 import type { StoredUrlInput, StoredUrls } from "../store/stored-urls.ts";
 import type { CandidateTry } from "./plan.ts";
 import type { Candidate } from "./types.ts";
@@ -28,17 +28,18 @@ export function downloadTrier(
   signal: AbortSignal,
   slowDownRetries?: number,
 ) => Promise<CandidateTry<DownloadSuccess>> {
+  const library = deps.library ?? localLibrary(deps.outDir, deps.syncer);
   return async (candidate, signal, slowDownRetries) => {
     let prior: PriorCopy | undefined;
     if (o.storedUrls) {
       const key = canonicalUrl(candidate.url) ?? candidate.url;
       const recorded = o.storedUrls.find(key);
-      const found = recorded ? await findStored(deps.outDir, recorded.path) : undefined;
+      const found = recorded ? await library.find(recorded.path) : undefined;
       // The entry as found on disk (its path in whichever layout holds the file now).
       const entry = recorded && found ? { ...recorded, path: found.path } : recorded;
-      const d = decideReuse(entry, o.artifactId, deps.outDir, found?.size);
+      const d = decideReuse(entry, o.artifactId, (p) => library.locate(p), found?.size);
       if (d.action === "reuse") {
-        const r = await reuseStored(deps.outDir, o.artifactId, candidate.url, d, deps.syncer);
+        const r = await reuseStored(library, o.artifactId, candidate.url, d, deps.syncer);
         if (r) {
           o.onAttempt?.(candidate, r);
           return { ok: true, outcome: r };
@@ -84,7 +85,7 @@ export function storedUrlEntry(outcome: DownloadSuccess, outDir: string): Stored
   return {
     url: canonicalUrl(f.url) ?? f.url,
     sha256: f.sha256,
-    path: relative(outDir, f.path),
+    path: recordedPath(outDir, f.path),
     bytes: f.bytes,
     kind: f.kind,
     etag: f.etag ?? null,

@@ -1,6 +1,7 @@
 // One-off resolution and download in the foreground (`docstokg fetch` / `docstokg resolve`): the
 // same client, politeness, metadata cache, plan and download pipeline as the runner, wired on the
 // state directory's database, plus the printable summaries of what happened.
+
 import type { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import type { Config, ResolverName } from "../config/schema.ts";
@@ -8,6 +9,7 @@ import type { Reason } from "../core/reasons.ts";
 import { sweepTempFiles } from "../download/temp.ts";
 import { type DownloadThreads, startDownloadThreads } from "../download/threads.ts";
 import type { DownloadSuccess } from "../download/types.ts";
+import { type Library, localLibrary } from "../library/library.ts";
 import { createMetadataCache } from "../net/cache.ts";
 import { createHttpClient, type PolitenessGate, type Transport } from "../net/fetch.ts";
 import type { Lookup } from "../net/gate.ts";
@@ -45,6 +47,8 @@ export interface Pipeline {
   recordStoredUrl: RecordStoredUrl;
   /** Daily quotas per resolver, counted in the state database with the runners'. */
   quota: QuotaGate;
+  /** Where files are stored (a local directory or an object store). */
+  library: Library;
   close(): void;
 }
 
@@ -55,6 +59,8 @@ export interface PipelineOptions {
   now?: () => number;
   /** Told before a 429/503 of a landing page or file is asked again. */
   onSlowDown?: (notice: SlowDownNotice) => void;
+  /** The library, opened and probed by the caller; without it, the local directory out_dir. */
+  library?: Library;
 }
 
 /**
@@ -86,8 +92,9 @@ export function stateHttpClient(
 
 export function openPipeline(config: Config, o: PipelineOptions = {}): Pipeline {
   mkdirSync(config.state_dir, { recursive: true });
+  const library = o.library ?? localLibrary(config.out_dir);
   // Temp files an interrupted earlier run left behind (partial downloads younger than this resume).
-  sweepTempFiles(config.out_dir, config.download.temp_max_age_s * 1000, (o.now ?? Date.now)());
+  sweepTempFiles(library.tempBase, config.download.temp_max_age_s * 1000, (o.now ?? Date.now)());
   const db: Database = openStateDatabase(config.state_dir);
   const now = o.now ?? Date.now;
   const politeness = createPoliteness({ db, config, now });
@@ -104,6 +111,7 @@ export function openPipeline(config: Config, o: PipelineOptions = {}): Pipeline 
     storedUrls: storedUrls(db),
     recordStoredUrl: prepareRecordStoredUrl(db),
     quota: new Quotas(db, config, now),
+    library,
     close() {
       threads.close();
       politeness.close();
@@ -143,7 +151,14 @@ export async function fetchWork(
 ): Promise<FetchOutcome> {
   const maxWaitMs = p.config.politeness.max_wait_s * 1000;
   const tryCandidate = downloadTrier(
-    { http: p.http, outDir: p.config.out_dir, download: p.config.download, now: Date.now, ...p.threads },
+    {
+      http: p.http,
+      outDir: p.config.out_dir,
+      library: p.library,
+      download: p.config.download,
+      now: Date.now,
+      ...p.threads,
+    },
     { artifactId: work.id, maxWaitMs, storedUrls: p.storedUrls },
   );
   const r = await runPlan<DownloadSuccess>(work, {

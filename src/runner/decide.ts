@@ -49,9 +49,9 @@ export function decideCommit(step: StepResult, cause: AbortCause | undefined): C
   }
   // Work cut short by shutdown is handed back whole: the next runner continues from its progress.
   if (cause === "shutdown") return { kind: "release", attempts: step.attempts, progress: step.progress };
-  // The library's disk is full: not the work's fault, so no attempt is counted (the runner stops
-  // leasing until space returns).
-  if (step.reason === "disk_full") {
+  // The library's disk is full, or its object store is down: not the work's fault, so no attempt is
+  // counted (for a full disk the runner stops leasing until space returns).
+  if (step.reason === "disk_full" || step.reason === "store_unavailable") {
     return { kind: "release", until: step.retryAt, attempts: step.attempts, progress: step.progress };
   }
   if (!step.transient && SKIP_REASONS.has(step.reason)) {

@@ -1,13 +1,14 @@
 // The product's job step: the tier plan (resolvers, candidates, landing pages, archive) with the
 // job's persisted progress, each PDF candidate downloaded into the library, every candidate try
 // recorded as an attempt, and the plan's verdict turned into a StepResult for the commit.
-import { relative } from "node:path";
 import type { Config } from "../config/schema.ts";
 import type { Reason } from "../core/reasons.ts";
 import { hostKey } from "../core/url.ts";
 import type { DownloadDeps } from "../download/candidate.ts";
 import { isDiskFullError } from "../download/disk-space.ts";
 import type { DownloadResult, DownloadSuccess } from "../download/types.ts";
+import { type Library, recordedPath } from "../library/library.ts";
+import { isStoreUnavailable } from "../library/s3.ts";
 import type { HttpClient, HttpRequest, HttpResult } from "../net/types.ts";
 import type { QuotaGate } from "../quota/gate.ts";
 import { downloadTrier, storedUrlEntry } from "../resolve/attempt.ts";
@@ -40,6 +41,10 @@ export interface PipelineDeps {
   quota?: QuotaGate;
   /** Spans of the plan (tiers, requests, downloads) under the job's root span. Default: none. */
   tracer?: Tracer;
+  /** Where files are stored (src/library); without it, the local directory `out_dir`. */
+  library?: Library;
+  /** How long a job whose upload failed waits before it is offered again (default 60 s). */
+  storeRetryMs?: number;
 }
 
 /** Reasons a request gets when this process's limiter would not wait long enough for the host. */
@@ -117,8 +122,10 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
   return async (job, ctx) => {
     const attempts: AttemptRecord[] = [];
     let served429 = false;
-    // A full disk ends the job's work at once: every other candidate would meet it too.
+    // A full disk ends the job's work at once: every other candidate would meet it too. So does an
+    // object store that stays unavailable through its retries.
     let diskFull: string | undefined;
+    let storeDown: string | undefined;
     const stopForDisk = new AbortController();
     const signal = AbortSignal.any([ctx.signal, stopForDisk.signal]);
     let bytes = 0;
@@ -145,7 +152,14 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
       },
     };
     const download = downloadTrier(
-      { http, outDir: config.out_dir, download: config.download, now: deps.now, ...deps.threads },
+      {
+        http,
+        outDir: config.out_dir,
+        library: deps.library,
+        download: config.download,
+        now: deps.now,
+        ...deps.threads,
+      },
       {
         artifactId: job.artifactId,
         maxWaitMs,
@@ -180,6 +194,22 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
           try {
             return await download(candidate, sig);
           } catch (e) {
+            if (isStoreUnavailable(e)) {
+              // The store's trouble, not the URL's (the upload was retried with backoff already):
+              // record the try, stop the job's other work; the job goes back without an attempt.
+              const message = `${candidate.url}: ${e.message}`;
+              attempts.push({
+                resolver: candidate.resolver,
+                tier: candidate.tier + 1,
+                url: candidate.url,
+                host: safeHost(candidate.url),
+                reason: "store_unavailable",
+                at: deps.now(),
+              });
+              storeDown ??= message;
+              stopForDisk.abort();
+              return { ok: false, reason: "store_unavailable", message };
+            }
             // A full disk is this machine's trouble, not the URL's (the download removed its temp
             // file): record the try, stop the job's other work, and tell the runner to stop leasing.
             if (!isDiskFullError(e)) throw e;
@@ -224,6 +254,20 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
         detail: { message: diskFull },
       };
     }
+    if (storeDown !== undefined && !r.ok && !ctx.signal.aborted) {
+      return {
+        ok: false,
+        reason: "store_unavailable",
+        transient: true,
+        message: storeDown,
+        retryAt: deps.now() + (deps.storeRetryMs ?? 60_000),
+        deferred: false,
+        attempts,
+        bytes,
+        progress: r.progress,
+        detail: { message: storeDown },
+      };
+    }
     return stepResult(r, config.out_dir, attempts, bytes, served429);
   };
 }
@@ -252,8 +296,8 @@ export function stepResult(
         sha256: f.sha256,
         bytes: f.bytes,
         contentType: f.contentType,
-        // Relative to the library, so the library can move.
-        path: relative(outDir, f.path),
+        // Relative to a local library, so the library can move; an s3:// URL on object storage.
+        path: recordedPath(outDir, f.path),
         etag: f.etag ?? null,
         lastModified: f.lastModified ?? null,
         ...outcomeDetailProvenance(r.candidate.provenance),

@@ -9,6 +9,8 @@ import type { Config } from "../config/schema.ts";
 import { DiskSpaceGate, type SpaceVerdict } from "../download/disk-space.ts";
 import { sweepTempFiles } from "../download/temp.ts";
 import { startDownloadThreads } from "../download/threads.ts";
+import type { Library } from "../library/library.ts";
+import { openWritableLibrary } from "../library/open.ts";
 import type { Transport } from "../net/fetch.ts";
 import type { Lookup } from "../net/gate.ts";
 import { createPoliteness } from "../politeness/politeness.ts";
@@ -62,6 +64,10 @@ export interface RunOptions {
   onStart?(o: Orchestrator): void;
   /** The HTTP client for OTLP export (default: the runtime's fetch; the collector is not gated). */
   otlpFetch?: (url: string, init: RequestInit) => Promise<Response>;
+  /** The library, opened and probed; without it, out_dir is opened (and an object store probed) here. */
+  library?: Library;
+  /** How long a job whose upload failed waits before it is offered again. */
+  storeRetryMs?: number;
 }
 
 /** How often the status page's throughput chart gets a sample, and the manifest is flushed. */
@@ -94,7 +100,8 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
   const { config, log } = o;
   const now = o.now ?? Date.now;
   mkdirSync(config.state_dir, { recursive: true });
-  mkdirSync(config.out_dir, { recursive: true });
+  // Wrong credentials or a missing bucket end the run here, before a job is leased.
+  const library = o.library ?? (await openWritableLibrary(config, o.env ?? process.env));
   const db: Database = openStateDatabase(config.state_dir);
   const owner = `${hostname()}:${process.pid}:${randomToken().slice(0, 8)}`;
   const queue = new SqliteJobQueue(db, queuePolicy(config.queue), { now });
@@ -126,7 +133,7 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
         { reclaimedJobs: reclaimed.jobs, runners: reclaimed.runners.map((r) => r.id) },
       );
 
-    const swept = sweepTempFiles(config.out_dir, config.download.temp_max_age_s * 1000, now());
+    const swept = sweepTempFiles(library.tempBase, config.download.temp_max_age_s * 1000, now());
     if (swept > 0) log.info(`removed ${swept} stale temp file(s) left by interrupted downloads`);
 
     const hosts = () => politeness.hostsSnapshot();
@@ -155,7 +162,8 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
       );
     }
     const space = new DiskSpaceGate({
-      dir: config.out_dir,
+      // The disk that fills: the library's, or for an object store the one its temp files are on.
+      dir: library.tempBase,
       minFreeBytes: config.orchestrator.min_free_bytes,
       checkEveryMs: config.orchestrator.disk_check_s * 1000,
       now,
@@ -180,6 +188,8 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
         storedUrls: storedUrls(db),
         quota: new Quotas(db, config, now),
         tracer,
+        library,
+        storeRetryMs: o.storeRetryMs,
       });
     }
 

@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import * as v from "valibot";
 import type { Config } from "../config/schema.ts";
+import { describeLibrary } from "../library/location.ts";
 import type { SourceUsage } from "../quota/gate.ts";
 import { PROMETHEUS_CONTENT_TYPE, type Registry } from "../telemetry/metrics.ts";
 import { type HostSnapshot, JOB_STATES } from "../telemetry/snapshots.ts";
@@ -296,6 +297,7 @@ export function createStatusApp(deps: StatusDeps): Hono {
         mode: deps.label ?? (deps.controls ? "runner" : "read-only"),
         controls: deps.controls !== undefined && deps.config.status.token !== undefined,
         refreshSeconds: deps.refreshSeconds ?? 5,
+        library: describeLibrary(deps.config.out_dir),
       }),
     );
   });

@@ -11,6 +11,8 @@ export interface StatusPageOptions {
   controls: boolean;
   /** Refresh period in seconds. */
   refreshSeconds: number;
+  /** Where the library is: a directory or `s3://bucket/prefix`. */
+  library?: string;
 }
 
 export function escapeHtml(s: string): string {
@@ -127,6 +129,7 @@ export function renderStatusPage(o: StatusPageOptions): string {
 <div class="cards" id="cards"></div>
 <div class="bar" id="bar"></div>
 <div class="summary" id="summary">loading…</div>
+${o.library ? `<div class="summary">library: <code>${escapeHtml(o.library)}</code></div>` : ""}
 <div id="view-overview">
 <section><h2>Why jobs fail</h2><div id="failures"></div></section>
 <section><h2>Yield per resolver and tier</h2><div id="yield"></div></section>

@@ -2,14 +2,16 @@
 // content-addressed copy of each distinct digest is checked once (in the sharded layout, else the
 // legacy one of a library not yet migrated), and each done job's own recorded path when it names
 // another file, whatever spelling (relative, absolute, through a symlink) recorded it. Files are
-// streamed one at a time (constant memory); the rows are walked in keyset pages so no read
-// transaction stays open while hashing.
+// streamed (constant memory each), a bounded number at once (objects in a store: `s3.concurrency`);
+// `sample` and `since` check a share of the files, or those stored lately. The rows are walked in
+// keyset pages so no read transaction stays open while hashing.
 import type { Database } from "bun:sqlite";
 import { realpathSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { hashFile } from "../download/finalize.ts";
 import type { StoredKind } from "../download/types.ts";
 import { legacyLibraryPath, libraryPath } from "../library/layout.ts";
+import type { Library } from "../library/library.ts";
 import { formatBytes, formatCount } from "./format.ts";
 
 export interface VerifyProblem {
@@ -39,6 +41,15 @@ export interface VerifyProgress {
 
 export interface VerifyOptions {
   outDir: string;
+  /** An object-store library (src/library/s3.ts); without it, the directory outDir. */
+  library?: Library;
+  /** Files hashed at once (default 1 on disk, 4 in an object store). */
+  concurrency?: number;
+  /** Share of the files to check, in (0, 1]; each is drawn with this probability (default all). */
+  sample?: number;
+  /** Only files of outcomes finished at or after this epoch-ms time. */
+  since?: number;
+  random?: () => number;
   /** Called after each file (the progress line reads it). */
   onProgress?: (p: VerifyProgress) => void;
   maxProblems?: number;
@@ -64,10 +75,12 @@ const PAGE = 500;
 
 /** Content-addressed copies, one per distinct digest among done outcomes: pages of outcomes_sha256_idx. */
 export const DIGESTS = `SELECT sha256, max(content_type) AS content_type, max(bytes) AS bytes FROM outcomes
-  WHERE state = 'done' AND sha256 IS NOT NULL AND sha256 > ?1 GROUP BY sha256 ORDER BY sha256 LIMIT ${PAGE}`;
+  WHERE state = 'done' AND sha256 IS NOT NULL AND sha256 > ?1 AND finished_at >= ?2
+  GROUP BY sha256 ORDER BY sha256 LIMIT ${PAGE}`;
 // Each done job's latest outcome names its own path (the by-id link) too.
 const LINKS = `SELECT o.seq, o.sha256, o.content_type, o.bytes, o.path FROM outcomes o JOIN jobs j ON j.id = o.job_id
   WHERE j.state = 'done' AND o.state = 'done' AND o.sha256 IS NOT NULL AND o.path IS NOT NULL AND o.seq > ?1
+    AND o.finished_at >= ?2
     AND o.seq = (SELECT max(seq) FROM outcomes i WHERE i.job_id = o.job_id)
   ORDER BY o.seq LIMIT ${PAGE}`;
 
@@ -109,53 +122,83 @@ function exists(path: string): boolean {
 }
 
 export async function verifyLibrary(db: Database, opts: VerifyOptions): Promise<VerifySummary> {
+  if (opts.sample !== undefined && !(opts.sample > 0 && opts.sample <= 1))
+    throw new RangeError(`sample: expected a share in (0, 1], got ${opts.sample}`);
+  const lib = opts.library;
   // One spelling of the library for every comparison below.
-  const o = { ...opts, outDir: canonicalPath(resolve(opts.outDir)) };
+  const o = { ...opts, outDir: lib ? opts.outDir : canonicalPath(resolve(opts.outDir)) };
+  const since = o.since ?? 0;
+  const share = o.sample ?? 1;
+  const random = o.random ?? Math.random;
+  const concurrency = Math.max(1, o.concurrency ?? (lib ? 4 : 1));
   const maxProblems = o.maxProblems ?? 100;
   const summary: VerifySummary = { files: 0, bytes: 0, ok: 0, missing: 0, corrupt: 0, problems: [] };
-  // Planned checks; entries that turn out to need none (unknown kind, a link that is the copy) drop out.
+  // Planned checks; entries that turn out to need none (unknown kind, a link that is the copy, one
+  // not drawn for the sample) drop out.
   let total =
     (db
-      .query<{ n: number }, []>(
-        "SELECT count(DISTINCT sha256) AS n FROM outcomes WHERE state = 'done' AND sha256 IS NOT NULL",
+      .query<{ n: number }, [number]>(
+        "SELECT count(DISTINCT sha256) AS n FROM outcomes WHERE state = 'done' AND sha256 IS NOT NULL AND finished_at >= ?1",
       )
-      .get()?.n ?? 0) +
+      .get(since)?.n ?? 0) +
     (db
-      .query<{ n: number }, [number]>(`SELECT count(*) AS n FROM (${LINKS.replace(` LIMIT ${PAGE}`, "")})`)
-      .get(0)?.n ?? 0);
+      .query<{ n: number }, [number, number]>(
+        `SELECT count(*) AS n FROM (${LINKS.replace(` LIMIT ${PAGE}`, "")})`,
+      )
+      .get(0, since)?.n ?? 0);
 
+  const inFlight = new Set<Promise<void>>();
   const check = async (path: string, expected: string, bytes: number | null) => {
-    summary.files++;
-    summary.bytes += bytes ?? 0;
-    const problem = await checkFile(path, expected, bytes);
-    if (problem === null) summary.ok++;
-    else {
-      summary[problem.problem]++;
-      if (summary.problems.length < maxProblems) summary.problems.push(problem);
+    if (share < 1 && random() >= share) {
+      total--;
+      return;
     }
-    o.onProgress?.({ checked: summary.files, total, bytes: summary.bytes });
+    const run = (async () => {
+      const problem = lib
+        ? await checkStored(lib, path, expected, bytes)
+        : await checkFile(path, expected, bytes);
+      summary.files++;
+      summary.bytes += bytes ?? 0;
+      if (problem === null) summary.ok++;
+      else {
+        summary[problem.problem]++;
+        if (summary.problems.length < maxProblems) summary.problems.push(problem);
+      }
+      o.onProgress?.({ checked: summary.files, total, bytes: summary.bytes });
+    })();
+    inFlight.add(run);
+    run.finally(() => inFlight.delete(run)).catch(() => {});
+    if (inFlight.size >= concurrency) await Promise.race(inFlight);
   };
 
-  const digests = db.query<Digest, [string]>(DIGESTS);
+  const digests = db.query<Digest, [string, number]>(DIGESTS);
   for (let after = ""; ; ) {
-    const page = digests.all(after);
+    const page = digests.all(after, since);
     for (const d of page) {
       o.signal?.throwIfAborted();
       const kind = kindOfContentType(d.content_type);
       // Without a known kind the content-addressed name is unknown; the job's own path is checked below.
-      if (kind !== null) await check(contentCopy(o.outDir, kind, d.sha256), d.sha256, d.bytes);
-      else total--;
+      if (kind === null) total--;
+      else if (lib) await check(lib.contentPath(kind, d.sha256), d.sha256, d.bytes);
+      else await check(contentCopy(o.outDir, kind, d.sha256), d.sha256, d.bytes);
     }
     if (page.length < PAGE) break;
     after = page[page.length - 1]?.sha256 ?? after;
   }
 
-  const links = db.query<Link, [number]>(LINKS);
+  const links = db.query<Link, [number, number]>(LINKS);
   for (let after = 0; ; ) {
-    const page = links.all(after);
+    const page = links.all(after, since);
     for (const l of page) {
       o.signal?.throwIfAborted();
       const kind = kindOfContentType(l.content_type);
+      if (lib) {
+        // In an object store an outcome records the content-addressed URL itself: checked above.
+        const url = lib.locate(l.path);
+        if (kind !== null && url === lib.contentPath(kind, l.sha256)) total--;
+        else await check(url, l.sha256, l.bytes);
+        continue;
+      }
       let path = resolve(o.outDir, l.path);
       // The content copy checked above, in either layout and however the row spelled it.
       const isCopy = (p: string) =>
@@ -171,7 +214,22 @@ export async function verifyLibrary(db: Database, opts: VerifyOptions): Promise<
     if (page.length < PAGE) break;
     after = page[page.length - 1]?.seq ?? after;
   }
+  await Promise.all(inFlight);
   return summary;
+}
+
+/** checkFile for a library's stored copy (an object: HEAD for its size, then streamed through SHA-256). */
+export async function checkStored(
+  lib: Library,
+  path: string,
+  expected: string,
+  bytes: number | null,
+): Promise<VerifyProblem | null> {
+  const size = await lib.size(path);
+  if (size === undefined) return { problem: "missing", path, expected, actual: null };
+  if (bytes !== null && size !== bytes) return { problem: "corrupt", path, expected, actual: null };
+  const actual = await lib.hash(path);
+  return actual === expected ? null : { problem: "corrupt", path, expected, actual };
 }
 
 /** null when the file is there with the recorded digest; else what is wrong with it. */
