@@ -23,6 +23,7 @@ import { readNeedsToken } from "../status/listen.ts";
 import { queueControls, queueReadModel } from "../status/queue-read-model.ts";
 import { type StatusServer, startStatusServer } from "../status/server.ts";
 import { openStateDatabase } from "../store/db.ts";
+import { queryThreadFor } from "../store/query-thread.ts";
 import { heartbeatRunner, removeRunner } from "../store/runners.ts";
 import { queuePolicy, randomToken, SqliteJobQueue } from "../store/sqlite-queue.ts";
 import { storedUrls } from "../store/stored-urls.ts";
@@ -281,10 +282,13 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
     cleanups.push(() => clearInterval(registryBeat));
     metrics.registry.onCollect(() => metrics.inFlight.set(undefined, orchestrator.inFlight));
 
+    // The status page's counts over every attempt run on a thread of their own.
+    const statusThread = o.statusAddress ? queryThreadFor(db) : undefined;
+    cleanups.push(() => statusThread?.close());
     let server: StatusServer | undefined;
     if (o.statusAddress) {
       const app = createStatusApp({
-        store: queueReadModel(queue, db),
+        store: queueReadModel(queue, db, { thread: statusThread, now }),
         hosts,
         usage: () => sourceUsage(db, config, now()),
         metrics: metrics.registry,

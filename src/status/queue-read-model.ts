@@ -4,9 +4,11 @@ import type { Database } from "bun:sqlite";
 import { redactDeep } from "../core/redact.ts";
 import { failuresByReason } from "../store/jobs/failures.ts";
 import { searchJobs } from "../store/jobs/search.ts";
+import { statsFromRows, statsQueries } from "../store/jobs/stats.ts";
+import type { QueryThread } from "../store/query-thread.ts";
 import { listRunners } from "../store/runners.ts";
 import type { JobQueue } from "../store/types.ts";
-import { yieldOf } from "../telemetry/report.ts";
+import { YIELD_QUERIES, type YieldRows, yieldFromRows, yieldOf } from "../telemetry/report.ts";
 import { BadCursorError, type StatusControls, type StatusReadModel } from "./read-model.ts";
 
 /** Whether the database has this table (a read-only view may look at an older schema). */
@@ -20,14 +22,40 @@ function hasTable(db: Database, name: string): boolean {
   );
 }
 
-export function queueReadModel(queue: JobQueue, db: Database): StatusReadModel {
+export interface ReadModelOptions {
+  /**
+   * Where the counts over the whole queue run (stats, yield), so they never stall the serving
+   * thread; without one (an in-memory database), or when it fails, they run here.
+   */
+  thread?: QueryThread;
+  now?: () => number;
+}
+
+export function queueReadModel(queue: JobQueue, db: Database, o: ReadModelOptions = {}): StatusReadModel {
   const probe = db.query("SELECT 1 FROM jobs LIMIT 1");
+  const now = o.now ?? Date.now;
+  /** The thread's answer, or this thread's when there is none or it failed. */
+  const offThread = async <T>(onThread: (t: QueryThread) => Promise<T>, here: () => T | Promise<T>) => {
+    if (!o.thread) return here();
+    try {
+      return await onThread(o.thread);
+    } catch {
+      return here();
+    }
+  };
   return {
     ping: () => {
       probe.all();
       return true;
     },
-    stats: () => queue.stats(),
+    stats: () =>
+      offThread(
+        async (t) => {
+          const at = now();
+          return statsFromRows((await t.run(statsQueries(at))) as never, at);
+        },
+        () => queue.stats(),
+      ),
     list: async (filter) => {
       try {
         const page = await queue.list(filter);
@@ -44,7 +72,18 @@ export function queueReadModel(queue: JobQueue, db: Database): StatusReadModel {
     },
     search: (query) => searchJobs(db, query).map((j) => redactDeep(j) as object),
     failures: () => failuresByReason(db),
-    yieldFigures: (counts) => yieldOf(db, counts),
+    yieldFigures: (counts) =>
+      offThread(
+        async (t) => {
+          const [tries, byResolver, byTier] = await t.run([
+            { sql: YIELD_QUERIES.tries },
+            { sql: YIELD_QUERIES.byResolver },
+            { sql: YIELD_QUERIES.byTier },
+          ]);
+          return yieldFromRows(counts, { tries, byResolver, byTier } as YieldRows);
+        },
+        () => yieldOf(db, counts),
+      ),
     runners: () => (hasTable(db, "runners") ? listRunners(db) : []),
   };
 }

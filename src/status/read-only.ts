@@ -9,6 +9,7 @@ import type { Config } from "../config/schema.ts";
 import { Politeness } from "../politeness/politeness.ts";
 import { sourceUsage } from "../quota/gate.ts";
 import { DatabaseMissingError, databasePath, openDatabase, openDatabaseReadOnly } from "../store/db.ts";
+import { queryThreadFor } from "../store/query-thread.ts";
 import { queuePolicy, SqliteJobQueue } from "../store/sqlite-queue.ts";
 import { createProductMetrics } from "../telemetry/product-metrics.ts";
 import { ThroughputSampler } from "../telemetry/throughput.ts";
@@ -102,11 +103,13 @@ export function openReadOnlyStatus(config: Config, now: () => number = Date.now)
     hosts,
     configuredHosts: Object.keys(config.politeness.hosts),
   });
+  // Counts over every attempt and outcome (yield) run on a thread of their own.
+  const thread = queryThreadFor(db);
   const throughput = new ThroughputSampler(360);
   const totals = new OutcomeTotals(db);
   totals.seed(throughput, now());
   const app = createStatusApp({
-    store: queueReadModel(queue, db),
+    store: queueReadModel(queue, db, { thread, now }),
     hosts,
     // A database older than this docstokg (read-only: not migrated) has no usage table yet.
     usage: () => {
@@ -131,7 +134,10 @@ export function openReadOnlyStatus(config: Config, now: () => number = Date.now)
       totals.advance();
       throughput.record({ t: now(), done: totals.done, bytes: totals.bytes });
     },
-    close: () => db.close(),
+    close: () => {
+      thread?.close();
+      db.close();
+    },
   };
 }
 

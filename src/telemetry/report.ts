@@ -160,24 +160,35 @@ function jobFigures(db: Database): Report["jobs"] {
   return { total, by_state, by_reason };
 }
 
+/** The grouped counts yield is folded from; plain SQL, so they can also run on a query thread. */
+export const YIELD_QUERIES = {
+  tries: `SELECT resolver, count(*) AS n FROM attempts
+           WHERE resolver IS NOT NULL AND ${ROLE} = 'artifact' GROUP BY resolver`,
+  byResolver: `SELECT resolver, count(*) AS n FROM (${LATEST_DONE}) GROUP BY resolver`,
+  byTier: `SELECT tier, count(*) AS n FROM (${LATEST_DONE}) GROUP BY tier ORDER BY tier IS NULL, tier`,
+} as const;
+
+export interface YieldRows {
+  tries: { resolver: string; n: number }[];
+  byResolver: { resolver: string | null; n: number }[];
+  byTier: { tier: number | null; n: number }[];
+}
+
 /** Yield per resolver and tier given the job counts by state (also the status page's front page). */
 export function yieldOf(db: Database, byState: Report["jobs"]["by_state"]): Report["yield"] {
+  return yieldFromRows(byState, {
+    tries: db.query<YieldRows["tries"][number], []>(YIELD_QUERIES.tries).all(),
+    byResolver: db.query<YieldRows["byResolver"][number], []>(YIELD_QUERIES.byResolver).all(),
+    byTier: db.query<YieldRows["byTier"][number], []>(YIELD_QUERIES.byTier).all(),
+  });
+}
+
+/** Yield folded from the grouped counts of YIELD_QUERIES. */
+export function yieldFromRows(byState: Report["jobs"]["by_state"], rows: YieldRows): Report["yield"] {
   const finished = byState.done + byState.skipped + byState.error;
   const obtained = byState.done;
-  const attempts = new Map(
-    db
-      .query<{ resolver: string; n: number }, []>(
-        `SELECT resolver, count(*) AS n FROM attempts
-          WHERE resolver IS NOT NULL AND ${ROLE} = 'artifact' GROUP BY resolver`,
-      )
-      .all()
-      .map((r) => [r.resolver, r.n]),
-  );
-  const won = db
-    .query<{ resolver: string | null; n: number }, []>(
-      `SELECT resolver, count(*) AS n FROM (${LATEST_DONE}) GROUP BY resolver`,
-    )
-    .all();
+  const attempts = new Map(rows.tries.map((r) => [r.resolver, r.n]));
+  const won = rows.byResolver;
   const names = new Set<string>([...attempts.keys(), ...won.map((r) => r.resolver ?? "unknown")]);
   const wonBy = new Map(won.map((r) => [r.resolver ?? "unknown", r.n]));
   const by_resolver = [...names]
@@ -188,12 +199,7 @@ export function yieldOf(db: Database, byState: Report["jobs"]["by_state"]): Repo
     .sort(
       (a, b) => b.obtained - a.obtained || b.attempts - a.attempts || a.resolver.localeCompare(b.resolver),
     );
-  const by_tier = db
-    .query<{ tier: number | null; n: number }, []>(
-      `SELECT tier, count(*) AS n FROM (${LATEST_DONE}) GROUP BY tier ORDER BY tier IS NULL, tier`,
-    )
-    .all()
-    .map((r) => ({ tier: r.tier, obtained: r.n, share: ratio(r.n, obtained) }));
+  const by_tier = rows.byTier.map((r) => ({ tier: r.tier, obtained: r.n, share: ratio(r.n, obtained) }));
   return { finished, obtained, ratio: ratio(obtained, finished), by_resolver, by_tier };
 }
 
