@@ -5,7 +5,6 @@
 // Per-work pointer objects `by-id/ab/cd/<slug>.json` take the place of by-id links. Every store
 // error is retried with backoff; what is left after that is a StoreUnavailableError.
 import { createHash, randomBytes } from "node:crypto";
-import { stat } from "node:fs/promises";
 import type { S3Credentials } from "../config/env.ts";
 import type { Config } from "../config/schema.ts";
 import { REDACTED } from "../core/redact.ts";
@@ -189,9 +188,9 @@ export class S3Library implements Library {
         this.uploadTimeoutMs(o.bytes),
       );
       // A single PUT answered 200 stored all of its Content-Length (S3 never keeps a partial
-      // object, and reads after a write are strongly consistent); its length was the file's size,
-      // checked before sending. Parts are cut from the stream by the writer, so a multipart
-      // object's size is confirmed by a HEAD.
+      // object, and reads after a write are strongly consistent): its body was the whole file, read
+      // and found `o.bytes` long before sending, so no HEAD after it. A multipart object is put
+      // together from parts by the store, so its size is confirmed by a HEAD.
       if (multipart) {
         const stored = await this.headSize(key);
         if (stored !== o.bytes)
@@ -279,12 +278,16 @@ export class S3Library implements Library {
     await this.withRetry(`write ${key}`, () => this.client.write(key, body));
   }
 
-  /** One PUT of the whole file, its Content-Length the file's size (checked: the size is what is confirmed). */
+  /**
+   * One PUT of the whole file, read into memory first (as Bun's client would buffer it anyway for a
+   * single PUT; one read costs less than its file stream), its length checked against the digest's.
+   */
   private async uploadWhole(key: string, o: PublishRequest): Promise<void> {
-    const size = (await stat(o.tempPath)).size;
-    if (size !== o.bytes) throw new Error(`${o.tempPath}: ${size} bytes on disk, expected ${o.bytes}`);
-    // Our part size, above the file's: with Bun's default (5 MiB) a larger file would go in parts.
-    await this.client.write(key, Bun.file(o.tempPath), { type: o.contentType, partSize: this.partSize });
+    const body = await Bun.file(o.tempPath).bytes();
+    if (body.length !== o.bytes)
+      throw new Error(`${o.tempPath}: ${body.length} bytes on disk, expected ${o.bytes}`);
+    // Our part size, above the body's: with Bun's default (5 MiB) a larger body could go in parts.
+    await this.client.write(key, body, { type: o.contentType, partSize: this.partSize });
   }
 
   private uploadParts(key: string, o: PublishRequest, signal: AbortSignal): Promise<void> {
