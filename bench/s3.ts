@@ -4,7 +4,8 @@
 // (its own process, files in a temp directory), `--parallel` downloads at a time, who goes first
 // alternating per round. Then a child publishes two `--rss-gib` GiB files to S3 at once (multipart
 // from the temp file) and reports its peak RSS (VmHWM). s3rver writes what it receives to disk and
-// answers on the same 2 cores, so the ratio is a floor for a real store on another machine.
+// answers on the same 2 cores, so the ratio is a floor for a real store on another machine; the CPU
+// seconds of this process and of s3rver in each phase are printed to tell the two costs apart.
 // Usage: bun bench/s3.ts [--files N] [--mib N] [--parallel N] [--rounds N] [--rss-gib N] [--no-rss]
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";

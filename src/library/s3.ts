@@ -190,14 +190,7 @@ export class S3Library implements Library {
       // A single PUT answered 200 stored all of its Content-Length (S3 never keeps a partial
       // object, and reads after a write are strongly consistent): its body was the whole file, read
       // and found `o.bytes` long before sending, so no HEAD after it. A multipart object is put
-      // together from parts by the store, so its size is confirmed by a HEAD.
-      if (multipart) {
-        const stored = await this.headSize(key);
-        if (stored !== o.bytes)
-          throw new StoreUnavailableError(
-            `${urlOf(this.loc, key)}: the store holds ${stored ?? "no"} bytes after uploading ${o.bytes}`,
-          );
-      }
+      // together from parts by the store: uploadParts confirms its size by a HEAD.
     }
     const path = urlOf(this.loc, key);
     const byIdPath = await this.linkById(o.artifactId, o.kind, {
@@ -290,8 +283,8 @@ export class S3Library implements Library {
     await this.client.write(key, body, { type: o.contentType, partSize: this.partSize });
   }
 
-  private uploadParts(key: string, o: PublishRequest, signal: AbortSignal): Promise<void> {
-    return uploadInParts({
+  private async uploadParts(key: string, o: PublishRequest, signal: AbortSignal): Promise<void> {
+    await uploadInParts({
       client: this.client,
       key,
       path: o.tempPath,
@@ -302,6 +295,12 @@ export class S3Library implements Library {
       slots: this.slots,
       signal,
     });
+    // Also catches a writer that failed between two flushes: its end() then answers without error.
+    const stored = await this.headSize(key);
+    if (stored !== o.bytes)
+      throw new Error(
+        `${urlOf(this.loc, key)}: the store holds ${stored ?? "no"} bytes after uploading ${o.bytes}`,
+      );
   }
 
   /** Generous: an upload slower than 256 KiB/s after a minute is taken for a stalled connection. */
