@@ -4,7 +4,8 @@
 // (its own process, files in a temp directory), `--parallel` downloads at a time, who goes first
 // alternating per round. Then a child publishes two `--rss-gib` GiB files to S3 at once (multipart
 // from the temp file) and reports its peak RSS (VmHWM). s3rver writes what it receives to disk and
-// answers on the same 2 cores, so the ratio is a floor for a real store on another machine.
+// answers on the same 2 cores, so the ratio is a floor for a real store on another machine; the CPU
+// seconds of this process and of s3rver in each phase are printed to tell the two costs apart.
 // Usage: bun bench/s3.ts [--files N] [--mib N] [--parallel N] [--rounds N] [--rss-gib N] [--no-rss]
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -75,6 +76,12 @@ if (args["rss-child"]) {
   process.exit(0);
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
 /** Starts a script in its own bun process and waits for the port it prints. */
 async function child(code: string): Promise<number> {
   const file = join(root, `child-${children.length}.ts`);
@@ -139,13 +146,26 @@ async function fetchSet(outDir: string, library: Library | undefined, round: num
 
 let local = 0;
 let s3 = 0;
+const s3rverPid = children[0]?.pid as number;
+/** CPU seconds of this process and of s3rver in each phase. */
+const cpu = { local: { self: 0, s3rver: 0 }, s3: { self: 0, s3rver: 0 } };
+const measured = async (phase: "local" | "s3", run: () => Promise<void>) => {
+  const self0 = process.cpuUsage();
+  const srv0 = cpuSeconds(s3rverPid);
+  await run();
+  const self = process.cpuUsage(self0);
+  cpu[phase].self += (self.user + self.system) / 1e6;
+  cpu[phase].s3rver += cpuSeconds(s3rverPid) - srv0;
+};
 for (let round = 0; round < Number(args.rounds); round++) {
-  const runLocal = async () => {
-    local += await fetchSet(join(root, `lib-${round}`), undefined, round);
-  };
-  const runS3 = async () => {
-    s3 += await fetchSet(root, s3Library(endpoint, `r${round}`, join(root, `state-${round}`)), round);
-  };
+  const runLocal = () =>
+    measured("local", async () => {
+      local += await fetchSet(join(root, `lib-${round}`), undefined, round);
+    });
+  const runS3 = () =>
+    measured("s3", async () => {
+      s3 += await fetchSet(root, s3Library(endpoint, `r${round}`, join(root, `state-${round}`)), round);
+    });
   if (round % 2 === 0) {
     await runLocal();
     await runS3();
@@ -158,6 +178,9 @@ for (let round = 0; round < Number(args.rounds); round++) {
 const total = (files * size * Number(args.rounds)) / MiB;
 console.log(
   `download set ${files} × ${args.mib} MiB × ${args.rounds} rounds, ${parallel} at a time: local ${(total / local).toFixed(1)} MiB/s, S3 ${(total / s3).toFixed(1)} MiB/s, ratio ${(local / s3).toFixed(2)}`,
+);
+console.log(
+  `  CPU s: local ${cpu.local.self.toFixed(2)} in ${local.toFixed(2)} s wall (s3rver idle ${cpu.local.s3rver.toFixed(2)}); S3 ${cpu.s3.self.toFixed(2)} + s3rver ${cpu.s3.s3rver.toFixed(2)} in ${s3.toFixed(2)} s wall`,
 );
 
 if (!args["no-rss"]) {

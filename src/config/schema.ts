@@ -384,11 +384,14 @@ export const ConfigSchema = v.strictObject({
         ),
       ),
       part_size_mb: int(
-        16,
-        "Part size of multipart uploads, in MiB (files this large or larger go in parts).",
+        8,
+        "Part size of multipart uploads, in MiB (files this large or larger go in parts; S3's least is 5).",
         5,
       ),
-      concurrency: int(4, "Parts of one upload sent at once, and objects `report --verify` reads at once."),
+      concurrency: int(
+        4,
+        "Parts of multipart uploads in flight at once, all uploads together (memory ≈ 2 × part_size_mb each), and objects `report --verify` reads at once.",
+      ),
     }),
     {},
   ),

@@ -1,9 +1,9 @@
 // The library on S3-compatible object storage through Bun's built-in client (SPEC 14). A complete
-// temp file is uploaded to its content-addressed key (one PUT, or a multipart upload of
-// `s3.part_size_mb` parts, `s3.concurrency` at a time, read from the file: memory stays bounded),
-// unless an object of that size is there already; it counts as stored only once a HEAD confirms
-// its size. Per-work pointer objects `by-id/ab/cd/<slug>.json` take the place of by-id links.
-// Every store error is retried with backoff; what is left after that is a StoreUnavailableError.
+// temp file is uploaded to its content-addressed key (one PUT below `s3.part_size_mb`, else a
+// multipart upload whose parts in memory are bounded library-wide: multipart.ts), unless an object
+// of that size is there already; it counts as stored once the store has answered for its size.
+// Per-work pointer objects `by-id/ab/cd/<slug>.json` take the place of by-id links. Every store
+// error is retried with backoff; what is left after that is a StoreUnavailableError.
 import { createHash, randomBytes } from "node:crypto";
 import type { S3Credentials } from "../config/env.ts";
 import type { Config } from "../config/schema.ts";
@@ -21,6 +21,7 @@ import {
   type S3Location,
   urlOf,
 } from "./location.ts";
+import { PartSlots, uploadInParts } from "./multipart.ts";
 
 /** The object store could not be reached or refused to work after retries: not the work's fault. */
 export class StoreUnavailableError extends Error {
@@ -92,6 +93,8 @@ export class S3Library implements Library {
   private readonly client: Bun.S3Client;
   private readonly partSize: number;
   private readonly queueSize: number;
+  /** Parts held in memory by all multipart uploads of this library together. */
+  private readonly slots: PartSlots;
   private readonly retry: RetryPolicy;
   private readonly secrets: string[];
 
@@ -101,6 +104,7 @@ export class S3Library implements Library {
     this.tempBase = o.config.state_dir;
     this.partSize = o.config.s3.part_size_mb * MIB;
     this.queueSize = o.config.s3.concurrency;
+    this.slots = new PartSlots(o.config.s3.concurrency);
     this.retry = o.retry ?? DEFAULT_RETRY;
     const s3 = o.config.s3;
     const pathStyle = s3.force_path_style ?? s3.endpoint !== undefined;
@@ -176,18 +180,17 @@ export class S3Library implements Library {
     const existing = await this.headSize(key);
     const duplicate = existing === o.bytes;
     if (!duplicate) {
+      const multipart = o.bytes >= this.partSize;
       await this.withRetry(
         `upload ${key}`,
-        () => this.upload(key, o),
+        (signal) => (multipart ? this.uploadParts(key, o, signal) : this.uploadWhole(key, o)),
         undefined,
         this.uploadTimeoutMs(o.bytes),
       );
-      // Durable only once the store answers for it with the right size (a HEAD after the upload).
-      const stored = await this.headSize(key);
-      if (stored !== o.bytes)
-        throw new StoreUnavailableError(
-          `${urlOf(this.loc, key)}: the store holds ${stored ?? "no"} bytes after uploading ${o.bytes}`,
-        );
+      // A single PUT answered 200 stored all of its Content-Length (S3 never keeps a partial
+      // object, and reads after a write are strongly consistent): its body was the whole file, read
+      // and found `o.bytes` long before sending, so no HEAD after it. A multipart object is put
+      // together from parts by the store: uploadParts confirms its size by a HEAD.
     }
     const path = urlOf(this.loc, key);
     const byIdPath = await this.linkById(o.artifactId, o.kind, {
@@ -268,18 +271,36 @@ export class S3Library implements Library {
     await this.withRetry(`write ${key}`, () => this.client.write(key, body));
   }
 
-  private async upload(key: string, o: PublishRequest): Promise<void> {
-    const file = Bun.file(o.tempPath);
-    if (o.bytes < this.partSize) {
-      await this.client.write(key, file, { type: o.contentType });
-      return;
-    }
-    // Multipart, read from the file: at most `queueSize` parts of `partSize` in memory at once.
-    await this.client.write(key, file, {
+  /**
+   * One PUT of the whole file, read into memory first (as Bun's client would buffer it anyway for a
+   * single PUT; one read costs less than its file stream), its length checked against the digest's.
+   */
+  private async uploadWhole(key: string, o: PublishRequest): Promise<void> {
+    const body = await Bun.file(o.tempPath).bytes();
+    if (body.length !== o.bytes)
+      throw new Error(`${o.tempPath}: ${body.length} bytes on disk, expected ${o.bytes}`);
+    // Our part size, above the body's: with Bun's default (5 MiB) a larger body could go in parts.
+    await this.client.write(key, body, { type: o.contentType, partSize: this.partSize });
+  }
+
+  private async uploadParts(key: string, o: PublishRequest, signal: AbortSignal): Promise<void> {
+    await uploadInParts({
+      client: this.client,
+      key,
+      path: o.tempPath,
+      bytes: o.bytes,
       type: o.contentType,
       partSize: this.partSize,
       queueSize: this.queueSize,
+      slots: this.slots,
+      signal,
     });
+    // Also catches a writer that failed between two flushes: its end() then answers without error.
+    const stored = await this.headSize(key);
+    if (stored !== o.bytes)
+      throw new Error(
+        `${urlOf(this.loc, key)}: the store holds ${stored ?? "no"} bytes after uploading ${o.bytes}`,
+      );
   }
 
   /** Generous: an upload slower than 256 KiB/s after a minute is taken for a stalled connection. */
@@ -289,7 +310,7 @@ export class S3Library implements Library {
 
   private async withRetry<T>(
     what: string,
-    op: () => Promise<T>,
+    op: (signal: AbortSignal) => Promise<T>,
     attempts = this.retry.attempts,
     timeoutMs = this.retry.timeoutMs,
   ): Promise<T> {
@@ -297,7 +318,7 @@ export class S3Library implements Library {
     for (let n = 1; n <= attempts; n++) {
       if (n > 1) await Bun.sleep(backoffMs(n - 1, this.retry));
       try {
-        return await withTimeout(op(), timeoutMs, what);
+        return await withTimeout(op, timeoutMs, what);
       } catch (e) {
         last = e;
         if (!isTransientStoreError(e)) break;
@@ -319,15 +340,19 @@ export class S3Library implements Library {
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  if (!Number.isFinite(ms)) return p;
+/** Runs `op`; after `ms` its signal is aborted and the answer is a Timeout error. */
+function withTimeout<T>(op: (signal: AbortSignal) => Promise<T>, ms: number, what: string): Promise<T> {
+  const controller = new AbortController();
+  if (!Number.isFinite(ms)) return op(controller.signal);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(Object.assign(new Error(`${what}: no answer in ${ms} ms`), { code: "Timeout" })),
-      ms,
-    );
+    timer = setTimeout(() => {
+      const e = Object.assign(new Error(`${what}: no answer in ${ms} ms`), { code: "Timeout" });
+      controller.abort(e);
+      reject(e);
+    }, ms);
   });
+  const p = op(controller.signal);
   p.catch(() => {}); // a late failure after the timeout is not unhandled
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

@@ -47,7 +47,7 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function setup(prefix: string) {
+function setup(prefix: string, concurrency?: number) {
   const dir = tempDir("s3lib");
   dirs.push(dir);
   const config = testConfig();
@@ -55,6 +55,7 @@ function setup(prefix: string) {
   config.state_dir = join(dir, "state");
   config.s3.endpoint = proxy.endpoint;
   config.s3.part_size_mb = 5;
+  if (concurrency !== undefined) config.s3.concurrency = concurrency;
   config.resolvers.tiers = [["direct"]];
   const library = new S3Library({
     config,
@@ -215,6 +216,98 @@ describe("publishing into S3", () => {
       undefined,
     );
     expect(c).toEqual({ kind: "release", until: 5, attempts: [], progress: undefined });
+    r.db.close();
+  });
+});
+
+const MiB = 1024 * 1024;
+
+/** A temp file of `bytes` patterned bytes (seeded, so two files differ) and its request to publish. */
+function tempFile(dir: string, name: string, bytes: number, seed: number) {
+  const data = new Uint8Array(bytes).map((_, i) => (i * 31 + seed * 7 + (i >> 12)) & 0xff);
+  const tempPath = join(dir, name);
+  writeFileSync(tempPath, data);
+  return {
+    data,
+    request: {
+      tempPath,
+      kind: "pdf" as const,
+      sha256: sha(data),
+      bytes,
+      artifactId: name,
+      contentType: "application/pdf",
+    },
+  };
+}
+
+describe("uploads: part sizes, parts in memory, requests per object", () => {
+  test("a file of several parts goes in parts of exactly part_size_mb, only the last smaller", async () => {
+    const r = setup("parts");
+    const { data, request } = tempFile(r.dir, "parts.pdf", 3 * 5 * MiB + MiB / 2 + 17, 1);
+    proxy.parts.length = 0;
+    proxy.tooSmall.length = 0;
+    const p = await r.library.publish(request);
+    expect(p.duplicate).toBe(false);
+    expect(proxy.tooSmall).toEqual([]);
+    const ids = new Set(proxy.parts.map((x) => x.uploadId));
+    expect(ids.size).toBe(1);
+    expect(proxy.parts.map((x) => [x.partNumber, x.bytes]).sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0))).toEqual(
+      [
+        [1, 5 * MiB],
+        [2, 5 * MiB],
+        [3, 5 * MiB],
+        [4, MiB / 2 + 17],
+      ],
+    );
+    const key = contentKey(parseS3Url(r.config.out_dir), "pdf", sha(data));
+    expect(sha(new Uint8Array(await s3.client.file(key).arrayBuffer()))).toBe(sha(data));
+    r.db.close();
+  });
+
+  test("two uploads at once hold no more parts than s3.concurrency between them", async () => {
+    const r = setup("budget", 2);
+    const a = tempFile(r.dir, "a.pdf", 2 * 5 * MiB + 3 * MiB, 2);
+    const b = tempFile(r.dir, "b.pdf", 2 * 5 * MiB + 3 * MiB, 3);
+    proxy.parts.length = 0;
+    proxy.tooSmall.length = 0;
+    proxy.maxPartsInFlight = 0;
+    await Promise.all([r.library.publish(a.request), r.library.publish(b.request)]);
+    expect(new Set(proxy.parts.map((x) => x.uploadId)).size).toBe(2);
+    expect(proxy.parts).toHaveLength(6);
+    expect(proxy.maxPartsInFlight).toBeGreaterThanOrEqual(1);
+    expect(proxy.maxPartsInFlight).toBeLessThanOrEqual(2);
+    expect(proxy.tooSmall).toEqual([]);
+    const loc = parseS3Url(r.config.out_dir);
+    for (const f of [a, b])
+      expect(
+        sha(new Uint8Array(await s3.client.file(contentKey(loc, "pdf", sha(f.data))).arrayBuffer())),
+      ).toBe(sha(f.data));
+    r.db.close();
+  });
+
+  test("a file below part_size_mb: HEAD for an existing copy, one PUT, the pointer PUT; no HEAD after", async () => {
+    const r = setup("requests");
+    const { data, request } = tempFile(r.dir, "small.pdf", 3 * MiB + 5, 4);
+    proxy.log.length = 0;
+    await r.library.publish(request);
+    const key = contentKey(parseS3Url(r.config.out_dir), "pdf", sha(data));
+    expect(proxy.log.map((l) => [l.method, l.path.includes("/by-id/") ? "pointer" : l.path])).toEqual([
+      ["HEAD", `/library/${key}`],
+      ["PUT", `/library/${key}`],
+      ["PUT", "pointer"],
+    ]);
+    expect((await s3.client.file(key).stat()).size).toBe(data.length);
+    r.db.close();
+  });
+
+  test("a temp file shorter than announced is refused before anything is sent", async () => {
+    const r = setup("short");
+    const { request } = tempFile(r.dir, "short.pdf", 1000, 5);
+    proxy.log.length = 0;
+    const e = await r.library.publish({ ...request, bytes: 2000 }).catch((x) => x);
+    expect(isStoreUnavailable(e)).toBe(true);
+    expect(String(e.message)).toContain("1000 bytes on disk, expected 2000");
+    expect(proxy.log.filter((l) => l.method === "PUT")).toEqual([]);
     r.db.close();
   });
 });

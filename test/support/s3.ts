@@ -1,7 +1,9 @@
 // A real S3 server for tests: s3rver (the S3 REST API over a temp directory) on 127.0.0.1, run in
 // this process, with its bucket created; and a fault proxy in front of it that answers 503 SlowDown,
 // resets a connection in the middle of an upload, or plays a store that is down. The proxy forwards
-// requests byte for byte with their own Host header, so signatures still verify.
+// requests byte for byte with their own Host header, so signatures still verify. It also holds
+// multipart uploads to AWS's rule, which s3rver does not check: completing an upload whose parts
+// other than the last are below 5 MiB is answered 400 EntityTooSmall.
 import { mkdtempSync, rmSync } from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -59,11 +61,27 @@ export interface FaultProxy {
   setDown(down: boolean): void;
   /** Requests seen, with what the proxy did to each. */
   log: { method: string; path: string; fault: string | null }[];
+  /** Every UploadPart forwarded (a retried part appears again), in arrival order. */
+  parts: { uploadId: string; partNumber: number; bytes: number }[];
+  /** The most UploadPart requests forwarded and not yet answered at one time. */
+  maxPartsInFlight: number;
+  /** Completions refused because a part other than the last was below 5 MiB. */
+  tooSmall: { uploadId: string; sizes: number[] }[];
   stop(): Promise<void>;
 }
 
 const s3Error = (code: string, message: string) =>
   `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+
+/** AWS's smallest part, except the last of an upload. */
+export const MIN_PART = 5 * 1024 * 1024;
+
+/** The sizes of an upload's parts in part-number order, each part's last forwarded try. */
+function partSizes(parts: FaultProxy["parts"], uploadId: string): number[] {
+  const byNumber = new Map<number, number>();
+  for (const p of parts) if (p.uploadId === uploadId) byNumber.set(p.partNumber, p.bytes);
+  return [...byNumber.entries()].sort((a, b) => a[0] - b[0]).map(([, bytes]) => bytes);
+}
 
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const up = new URL(target);
@@ -71,6 +89,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   let resets = 0;
   let down = false;
   const log: FaultProxy["log"] = [];
+  const parts: FaultProxy["parts"] = [];
+  const tooSmall: FaultProxy["tooSmall"] = [];
+  let partsInFlight = 0;
+  let maxPartsInFlight = 0;
   const server = http.createServer((req, res) => {
     const entry = { method: req.method ?? "", path: req.url ?? "", fault: null as string | null };
     log.push(entry);
@@ -99,6 +121,26 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       });
       return;
     }
+    const query = new URL(req.url ?? "/", "http://proxy").searchParams;
+    const uploadId = query.get("uploadId");
+    const isPart = uploadId !== null && req.method === "PUT" && query.has("partNumber");
+    if (isPart) {
+      parts.push({ uploadId, partNumber: Number(query.get("partNumber")), bytes: length });
+      maxPartsInFlight = Math.max(maxPartsInFlight, ++partsInFlight);
+      res.once("close", () => partsInFlight--);
+    }
+    if (uploadId !== null && req.method === "POST") {
+      const sizes = partSizes(parts, uploadId);
+      if (sizes.slice(0, -1).some((b) => b < MIN_PART)) {
+        tooSmall.push({ uploadId, sizes });
+        entry.fault = "too-small";
+        req.resume();
+        res.writeHead(400, { "content-type": "application/xml" });
+        return res.end(
+          s3Error("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size"),
+        );
+      }
+    }
     const fwd = http.request(
       { host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers },
       (r) => {
@@ -123,6 +165,14 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       down = d;
     },
     log,
+    parts,
+    tooSmall,
+    get maxPartsInFlight() {
+      return maxPartsInFlight;
+    },
+    set maxPartsInFlight(n: number) {
+      maxPartsInFlight = n;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections?.();
