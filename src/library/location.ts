@@ -1,8 +1,9 @@
 // Where the library lives, parsed from `out_dir`: a local directory, or `s3://bucket/prefix` on
-// S3-compatible object storage (SPEC 14). Pure: keys are the on-disk layout's relative paths
-// (layout.ts) under the prefix, with `/` whatever the platform.
+// S3-compatible object storage (SPEC 14). Pure: content keys are `prefix/<kind>/<sha[0:2]>/<sha>.<ext>`
+// as SPEC 14 fixes them (object stores have no directories to keep small, so the second shard level
+// of the on-disk layout buys nothing there); pointer keys shard like the by-id links on disk.
 import { resolve } from "node:path";
-import { contentRelPath, type StoredKind } from "./layout.ts";
+import { legacyContentRelPath, type StoredKind } from "./layout.ts";
 
 export interface S3Location {
   bucket: string;
@@ -59,9 +60,9 @@ export function describeLibrary(outDir: string): string {
   }
 }
 
-/** The content-addressed key, `prefix/pdf/ab/cd/<sha>.pdf`: the on-disk layout's sharding. */
+/** The content-addressed key, `prefix/pdf/ab/<sha>.pdf` (SPEC 14). */
 export function contentKey(loc: S3Location, kind: StoredKind, sha256: string): string {
-  return keyOf(loc, contentRelPath(kind, sha256).split("\\").join("/"));
+  return keyOf(loc, legacyContentRelPath(kind, sha256));
 }
 
 /**

@@ -83,7 +83,8 @@ describe("queue run into S3", () => {
     const loc = parseS3Url(OUT);
     for (const w of p.works) {
       const key = contentKey(loc, "pdf", sha(w.pdf));
-      expect(key).toMatch(/^team\/library\/pdf\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}\.pdf$/);
+      // SPEC 14: <prefix>/<kind>/<sha[0:2]>/<sha>.<ext>
+      expect(key).toBe(`team/library/pdf/${sha(w.pdf).slice(0, 2)}/${sha(w.pdf)}.pdf`);
       expect(sha(new Uint8Array(await s3.client.file(key).arrayBuffer()))).toBe(sha(w.pdf));
       const h = new Bun.CryptoHasher("sha256").update(w.id).digest("hex");
       const pointerKey = `team/library/by-id/${h.slice(0, 2)}/${h.slice(2, 4)}/${byIdName(w.id)}.json`;

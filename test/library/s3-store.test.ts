@@ -103,7 +103,7 @@ describe("publishing into S3", () => {
     const outcome = await r.run("doi:10.5555/s3.one", url);
     expect(outcome.commit.kind).toBe("ack");
     const key = contentKey(parseS3Url(r.config.out_dir), "pdf", sha(pdf));
-    expect(key).toBe(`run/pdf/${sha(pdf).slice(0, 2)}/${sha(pdf).slice(2, 4)}/${sha(pdf)}.pdf`);
+    expect(key).toBe(`run/pdf/${sha(pdf).slice(0, 2)}/${sha(pdf)}.pdf`); // SPEC 14
     expect(new Uint8Array(await s3.client.file(key).arrayBuffer())).toEqual(pdf);
     const pointer = await r.library.readPointer("doi:10.5555/s3.one");
     expect(pointer).toEqual({
