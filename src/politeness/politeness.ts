@@ -17,7 +17,7 @@ import {
 } from "./breaker.ts";
 import { type CooldownSettings, cooldownAfter } from "./cooldown.ts";
 import { gcraNextAt, gcraReserve } from "./gcra.ts";
-import { emptyHostRow, type HostRow, HostStore, sameHostRow } from "./hostStore.ts";
+import { emptyHostRow, type HostRow, HostStore, sameHostRow } from "./host-store.ts";
 import {
   type AnnouncedLimits,
   applyAnnounced,
@@ -26,8 +26,8 @@ import {
   type HostTable,
   parseAnnouncedLimits,
   ROLES,
-} from "./hostTable.ts";
-import { KeyedLimiter, type Slot } from "./keyedLimiter.ts";
+} from "./host-table.ts";
+import { KeyedLimiter, type Slot } from "./keyed-limiter.ts";
 import { formatInterval } from "./rate.ts";
 
 /** Sleep `ms`, or reject with the signal's reason when it aborts first. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { KeyedLimiter, type Slot } from "../../src/politeness/keyedLimiter.ts";
+import { KeyedLimiter, type Slot } from "../../src/politeness/keyed-limiter.ts";
 import { settle } from "./fakeClock.ts";
 
 describe("KeyedLimiter", () => {
