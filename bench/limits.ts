@@ -38,7 +38,8 @@ function openDb(path: string): Database {
   return db;
 }
 function migrate(db: Database) {
-  for (const m of MIGRATIONS.filter((x) => x.name === "politeness")) m.up(db);
+  // The politeness tables and the later migrations that extend them (as test/politeness/db.ts).
+  for (const m of MIGRATIONS.filter((x) => x.name === "politeness" || x.name === "breaker_reason")) m.up(db);
 }
 
 /** Wraps a gate and adds up the time spent inside it (acquire until it resolves, observe, release). */

@@ -6,7 +6,7 @@ import type { Database } from "bun:sqlite";
 import type { Config, ResolverName } from "../config/schema.ts";
 import { hostKey } from "../core/url.ts";
 import { estimatePull, pullQuery } from "../openalex/query.ts";
-import { createHostTable } from "../politeness/hostTable.ts";
+import { createHostTable } from "../politeness/host-table.ts";
 import { quotaPolicy, utcDay } from "../quota/rules.ts";
 import { RESOLVERS } from "../resolve/registry.ts";
 import { isSkip, type ResolverSettings } from "../resolve/resolver.ts";

@@ -26,17 +26,15 @@ import {
 } from "../store/stored-urls.ts";
 import { VERSION } from "../version.ts";
 import { downloadTrier, storedUrlEntry } from "./attempt.ts";
-import { resolverSlots, resolverWarnings, runPlan } from "./plan.ts";
+import { resolverWarnings, runPlan } from "./plan.ts";
 import type { PlanProgress } from "./progress.ts";
 import { outcomeProvenance } from "./provenance.ts";
 import { type ResolverSettings, resolverSettings } from "./resolver.ts";
-import type { ResolverSlots } from "./slots.ts";
 import type { ResolvableWork } from "./types.ts";
 
 export interface Pipeline {
   config: Config;
   http: HttpClient;
-  slots: ResolverSlots;
   settings: ResolverSettings;
   /** Resolvers that cannot run with this configuration (log each once). */
   warnings: string[];
@@ -104,7 +102,6 @@ export function openPipeline(config: Config, o: PipelineOptions = {}): Pipeline 
   return {
     config,
     http,
-    slots: resolverSlots(config),
     settings,
     warnings: resolverWarnings(config, settings),
     threads,
@@ -165,7 +162,6 @@ export async function fetchWork(
     config: p.config,
     settings: p.settings,
     http: p.http,
-    slots: p.slots,
     signal,
     maxWaitMs,
     quota: p.quota,
@@ -237,7 +233,6 @@ export async function listCandidates(
     config: p.config,
     settings: p.settings,
     http: p.http,
-    slots: p.slots,
     signal: o.signal,
     quota: p.quota,
     listOnly: { scrapeLanding: o.scrapeLanding },

@@ -25,7 +25,6 @@ import {
 import { RESOLVERS } from "./registry.ts";
 import { isSkip, type ResolverSettings } from "./resolver.ts";
 import { MalformedResponse } from "./shape.ts";
-import { ResolverSlots } from "./slots.ts";
 import type {
   Candidate,
   CandidateSeed,
@@ -67,8 +66,6 @@ export interface PlanDeps<T> {
     slowDownRetries: number,
     span: Span,
   ): Promise<CandidateTry<T>>;
-  /** Process-wide per-resolver slots; a private set is made when absent. */
-  slots?: ResolverSlots;
   /** Cancels the whole job (lease loss, shutdown). */
   signal?: AbortSignal;
   now?: () => number;
@@ -103,12 +100,6 @@ export type PlanResult<T> =
     };
 
 const METADATA_MAX_BYTES = 8 * 1024 * 1024;
-
-/** Slots bounded by `resolvers.<name>.max_concurrent`. */
-export function resolverSlots(config: Config): ResolverSlots {
-  const r = config.resolvers as unknown as Record<string, { max_concurrent?: number }>;
-  return new ResolverSlots((name) => r[name]?.max_concurrent ?? 4);
-}
 
 /** Warnings worth logging once at start (a resolver that cannot run with this configuration). */
 export function resolverWarnings(config: Config, settings: ResolverSettings): string[] {
@@ -169,7 +160,6 @@ class Plan<T> {
   private readonly byKey = new Map<string, CandidateRecord>();
   private readonly scrapedPages = new Set<string>();
   private readonly abort = new AbortController();
-  private readonly slots: ResolverSlots;
   private readonly now: () => number;
   private readonly deadline: number;
   private readonly tiers: ResolverName[][];
@@ -191,7 +181,6 @@ class Plan<T> {
     progress: PlanProgress,
   ) {
     this.progress = progress;
-    this.slots = deps.slots ?? resolverSlots(deps.config);
     this.now = deps.now ?? Date.now;
     this.deadline = this.now() + deps.config.download.job_budget_s * 1000;
     for (const c of progress.candidates) {
@@ -518,9 +507,8 @@ class Plan<T> {
     span: Span,
   ): Promise<ResolverAnswer | undefined> {
     const signal = this.abort.signal;
-    let release: (() => void) | undefined;
     try {
-      release = await this.slots.acquire(name, signal);
+      // The resolver's concurrency limit is the politeness gate's (one slot per request in flight).
       const res = await this.deps.http.request({
         url: req.url,
         method: req.method,
@@ -574,8 +562,6 @@ class Plan<T> {
         note: redactText(e instanceof Error ? e.message : String(e)),
         mapping: { candidates: [], derived: {} },
       };
-    } finally {
-      release?.();
     }
   }
 

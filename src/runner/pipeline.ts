@@ -16,7 +16,6 @@ import { runPlan } from "../resolve/plan.ts";
 import type { PlanProgress } from "../resolve/progress.ts";
 import { outcomeDetailProvenance } from "../resolve/provenance.ts";
 import type { ResolverSettings } from "../resolve/resolver.ts";
-import type { ResolverSlots } from "../resolve/slots.ts";
 import type { Candidate } from "../resolve/types.ts";
 import type { StoredUrls } from "../store/stored-urls.ts";
 import type { AttemptRecord } from "../store/types.ts";
@@ -27,7 +26,6 @@ import type { JobStep, StepResult } from "./step.ts";
 export interface PipelineDeps {
   config: Config;
   http: HttpClient;
-  slots: ResolverSlots;
   settings: ResolverSettings;
   now: () => number;
   metrics?: ProductMetrics;
@@ -184,7 +182,6 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
         config,
         settings: deps.settings,
         http,
-        slots: deps.slots,
         signal,
         maxWaitMs,
         now: deps.now,

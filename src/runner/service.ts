@@ -16,7 +16,7 @@ import type { Lookup } from "../net/gate.ts";
 import { createPoliteness } from "../politeness/politeness.ts";
 import { Quotas, sourceUsage } from "../quota/gate.ts";
 import { stateHttpClient } from "../resolve/foreground.ts";
-import { resolverSlots, resolverWarnings } from "../resolve/plan.ts";
+import { resolverWarnings } from "../resolve/plan.ts";
 import { resolverSettings } from "../resolve/resolver.ts";
 import { createStatusApp } from "../status/app.ts";
 import { readNeedsToken } from "../status/listen.ts";
@@ -180,7 +180,6 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
       step = resolveAndDownload({
         config,
         http,
-        slots: resolverSlots(config),
         settings,
         now,
         metrics,

@@ -160,7 +160,6 @@ describe("the plan under an exhausted source", () => {
       config,
       settings: resolverSettings(config, {}),
       http: harness.http,
-      slots: harness.slots,
       quota: new Quotas(db, config, Date.now),
       tryCandidate: harness.trier(w),
     });

@@ -1,5 +1,6 @@
 // Runs the plan against the simulated APIs and sites through the real HTTP client and the real
-// download pipeline (politeness is the in-memory port; the transport refuses anything but loopback).
+// download pipeline (politeness is the in-memory port unless a test brings a gate; the transport
+// refuses anything but loopback).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,12 +8,12 @@ import * as v from "valibot";
 import { type Config, ConfigSchema } from "../../src/config/schema.ts";
 import type { DownloadSuccess } from "../../src/download/types.ts";
 import { createHttpClient, type Transport } from "../../src/net/fetch.ts";
+import type { PolitenessGate } from "../../src/net/politeness-port.ts";
 import type { HttpClient } from "../../src/net/types.ts";
 import { downloadTrier } from "../../src/resolve/attempt.ts";
-import { type CandidateTry, type PlanResult, resolverSlots, runPlan } from "../../src/resolve/plan.ts";
+import { type CandidateTry, type PlanResult, runPlan } from "../../src/resolve/plan.ts";
 import type { PlanProgress } from "../../src/resolve/progress.ts";
 import { resolverSettings } from "../../src/resolve/resolver.ts";
-import type { ResolverSlots } from "../../src/resolve/slots.ts";
 import type { Candidate, ResolvableWork } from "../../src/resolve/types.ts";
 import { type SimApis, startApis } from "../support/apis.ts";
 import type { TestWork } from "../support/catalogue.ts";
@@ -30,7 +31,6 @@ export interface Harness {
   sim: SimApis;
   config: Config;
   http: HttpClient;
-  slots: ResolverSlots;
   outDir: string;
   artifact(w: TestWork): ResolvableWork;
   /** The production trier (download pipeline) for a work. */
@@ -50,6 +50,8 @@ export interface Harness {
 export async function startHarness(
   works: TestWork[],
   patch: (c: Config) => void = () => {},
+  /** The politeness gate of the client (default: the in-memory port, which limits no resolver). */
+  gate: (c: Config) => PolitenessGate = () => new MemoryPoliteness(),
 ): Promise<Harness> {
   const web = await startWeb();
   const sim = await startApis(web, works);
@@ -57,7 +59,7 @@ export async function startHarness(
   patch(config);
   const http = createHttpClient({
     config,
-    politeness: new MemoryPoliteness(),
+    politeness: gate(config),
     version: "0.0.0-test",
     lookup: web.lookup,
     transport: loopbackOnly,
@@ -65,7 +67,6 @@ export async function startHarness(
   });
   const outDir = mkdtempSync(join(tmpdir(), "docstokg-resolve-"));
   const settings = resolverSettings(config, {});
-  const slots = resolverSlots(config);
   const artifact = (w: TestWork): ResolvableWork => ({
     id: `w${w.n}`,
     ...w.ids,
@@ -79,7 +80,6 @@ export async function startHarness(
     sim,
     config,
     http,
-    slots,
     outDir,
     artifact,
     trier,
@@ -90,7 +90,6 @@ export async function startHarness(
           config,
           settings,
           http,
-          slots,
           signal: o.signal,
           onProgress: o.onProgress,
           tryCandidate: o.tryCandidate ?? trier(w),

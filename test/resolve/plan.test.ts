@@ -1,9 +1,12 @@
 // The tiered plan end to end at the library level: real client, real download pipeline, the
 // simulated APIs and sites. Each scenario of the catalogue must end exactly as its truth says.
 import { afterAll, describe, expect, test } from "bun:test";
+import type { Config } from "../../src/config/schema.ts";
 import { isTransient } from "../../src/core/reasons.ts";
 import type { DownloadSuccess } from "../../src/download/types.ts";
+import { Politeness } from "../../src/politeness/politeness.ts";
 import type { CandidateTry } from "../../src/resolve/plan.ts";
+import { openPolitenessDb } from "../politeness/db.ts";
 import { buildCatalogue, type TestWork } from "../support/catalogue.ts";
 import { makePdf } from "../support/pdf.ts";
 import { startHarness } from "./harness.ts";
@@ -176,16 +179,27 @@ describe("plan behaviour", () => {
   });
 
   test("per-resolver concurrency is bounded across jobs by resolvers.<name>.max_concurrent", async () => {
-    const bounded = await startHarness(parallelApis, (c) => {
-      c.resolvers.crossref.max_concurrent = 1;
-    });
+    // The bound is the politeness gate's (one slot per request in flight): the real gate, then.
+    const gates: Politeness[] = [];
+    const realGate = (config: Config) => {
+      const gate = new Politeness({ db: openPolitenessDb(), config, renewEveryMs: 0 });
+      gates.push(gate);
+      return gate;
+    };
+    const bounded = await startHarness(
+      parallelApis,
+      (c) => {
+        c.resolvers.crossref.max_concurrent = 1;
+      },
+      realGate,
+    );
     try {
       bounded.sim.services.crossref.fault("*", { kind: "delay", ms: 60 });
       const results = await Promise.all(parallelApis.map((w) => bounded.run(w)));
       expect(results.map((r) => r.ok)).toEqual([true, true, true, true]);
       expect(bounded.sim.services.crossref.maxConcurrency()).toBe(1);
       // The same jobs with a limit of 4 do overlap (the bound above is the limit, not an accident).
-      const open = await startHarness(parallelApis);
+      const open = await startHarness(parallelApis, undefined, realGate);
       try {
         open.sim.services.crossref.fault("*", { kind: "delay", ms: 60 });
         await Promise.all(parallelApis.map((w) => open.run(w)));
@@ -195,6 +209,7 @@ describe("plan behaviour", () => {
       }
     } finally {
       await bounded.stop();
+      for (const g of gates) g.close();
     }
   });
 

@@ -3,7 +3,6 @@
 // reuse tests and their kill -9 child.
 import type { Database } from "bun:sqlite";
 import { join } from "node:path";
-import { resolverSlots } from "../../src/resolve/plan.ts";
 import { resolverSettings } from "../../src/resolve/resolver.ts";
 import { resolveAndDownload } from "../../src/runner/pipeline.ts";
 import type { JobStep } from "../../src/runner/step.ts";
@@ -35,7 +34,6 @@ export function openRunner(dir: string): Runner {
   const step = resolveAndDownload({
     config,
     http: makeClient(config),
-    slots: resolverSlots(config),
     settings: resolverSettings(config, {}),
     now: Date.now,
     storedUrls: storedUrls(db),

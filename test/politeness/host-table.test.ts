@@ -6,7 +6,7 @@ import {
   createHostTable,
   MAX_ANNOUNCED_INTERVAL_MS,
   parseAnnouncedLimits,
-} from "../../src/politeness/hostTable.ts";
+} from "../../src/politeness/host-table.ts";
 import { RateError } from "../../src/politeness/rate.ts";
 
 const config = (input: ConfigInput) => v.parse(ConfigSchema, input);

@@ -1,6 +1,7 @@
 // In-process concurrency limits per key (a host, a resolver): at most `limit` holders per key, waiters
-// served first come first served, a waiter whose signal aborts leaves the queue, and a key with no
-// holders and no waiters is forgotten, so memory follows the keys in use, not every key ever seen.
+// served first come first served, a waiter whose signal aborts or whose wait runs out leaves the queue,
+// and a key with no holders and no waiters is forgotten, so memory follows the keys in use.
+import type { Sleep } from "./timers.ts";
 
 export interface Slot {
   /** Give the slot back; calling it again does nothing. */
@@ -13,6 +14,8 @@ interface Waiter {
   signal?: AbortSignal;
   onAbort?: () => void;
 }
+
+const WAIT_EXPIRED = Symbol("slot wait expired");
 
 interface KeyState {
   active: number;
@@ -49,6 +52,39 @@ export class KeyedLimiter {
       st.waiters.push(w);
       this.settle(key, st);
     });
+  }
+
+  /**
+   * `acquire`, waiting at most `waitMs` (measured with `sleep`): undefined when the wait ran out (or
+   * `waitMs` ≤ 0), nothing held then. Rejects with the signal's reason when it aborts first.
+   */
+  async acquireWithin(
+    key: string,
+    limit: number,
+    waitMs: number,
+    sleep: Sleep,
+    signal?: AbortSignal,
+  ): Promise<Slot | undefined> {
+    if (waitMs <= 0) return undefined;
+    const wait = new AbortController();
+    const timer = new AbortController();
+    const onAbort = () => wait.abort(signal?.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (Number.isFinite(waitMs)) {
+      sleep(waitMs, timer.signal).then(
+        () => wait.abort(WAIT_EXPIRED),
+        () => {},
+      );
+    }
+    try {
+      return await this.acquire(key, limit, wait.signal);
+    } catch (e) {
+      if (e === WAIT_EXPIRED) return undefined;
+      throw e;
+    } finally {
+      timer.abort();
+      signal?.removeEventListener("abort", onAbort);
+    }
   }
 
   /** Take a slot only if one is free right now and nobody is waiting. */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { KeyedLimiter, type Slot } from "../../src/politeness/keyedLimiter.ts";
-import { settle } from "./fakeClock.ts";
+import { KeyedLimiter, type Slot } from "../../src/politeness/keyed-limiter.ts";
+import { FakeClock, settle } from "./fakeClock.ts";
 
 describe("KeyedLimiter", () => {
   test("holds at most `limit` per key; keys are independent", async () => {
@@ -136,5 +136,39 @@ describe("KeyedLimiter", () => {
     expect(l.entries()).toEqual([{ key: "h", inFlight: 1, waiting: 0, limit: 2 }]);
     s.release();
     expect(l.entries()).toEqual([]);
+  });
+
+  test("acquireWithin: a wait that runs out answers undefined and leaves the line; one in time gets the slot", async () => {
+    const clock = new FakeClock();
+    const l = new KeyedLimiter();
+    const holder = await l.acquire("h", 1);
+    const late = l.acquireWithin("h", 1, 100, clock.sleep);
+    const inTime = l.acquireWithin("h", 1, 1000, clock.sleep);
+    await clock.advance(100);
+    expect(await late).toBeUndefined();
+    expect(l.waiting("h")).toBe(1);
+    holder.release();
+    const slot = await inTime;
+    expect(slot?.release).toBeFunction();
+    expect(l.inFlight("h")).toBe(1);
+    slot?.release();
+    expect(l.entries()).toEqual([]);
+    // No time to wait at all: nothing is queued.
+    const again = await l.acquire("h", 1);
+    expect(await l.acquireWithin("h", 1, 0, clock.sleep)).toBeUndefined();
+    expect(l.waiting("h")).toBe(0);
+    again.release();
+  });
+
+  test("acquireWithin: the caller's abort rejects with its reason, not as a wait that ran out", async () => {
+    const clock = new FakeClock();
+    const l = new KeyedLimiter();
+    const holder = await l.acquire("h", 1);
+    const ctl = new AbortController();
+    const waiting = l.acquireWithin("h", 1, 1000, clock.sleep, ctl.signal);
+    ctl.abort(new Error("job cancelled"));
+    await expect(waiting).rejects.toThrow("job cancelled");
+    expect(l.waiting("h")).toBe(0);
+    holder.release();
   });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gcraReserve } from "../../src/politeness/gcra.ts";
-import { emptyHostRow, HostStore } from "../../src/politeness/hostStore.ts";
+import { emptyHostRow, HostStore } from "../../src/politeness/host-store.ts";
 import { MIGRATIONS } from "../../src/store/migrations.ts";
 import { openPolitenessDb, politenessMigration } from "./db.ts";
 import { prng } from "./prng.ts";

@@ -89,7 +89,7 @@ interface Override {
 }
 
 /** Build the table; rates are parsed here so a bad value fails at start with its key path. */
-export function createHostTable(config: Config, opts: HostTableOptions = {}): HostTable {
+export function createHostTable(config: Pick<Config, "politeness">, opts: HostTableOptions = {}): HostTable {
   const p = config.politeness;
   const roleDefault = (role: Role) => parseRate(p.rates[role] ?? "", `politeness.rates.${role}`);
   const defaults: Record<Role, number> = {
