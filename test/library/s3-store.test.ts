@@ -8,7 +8,6 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { contentKey, parseS3Url } from "../../src/library/location.ts";
 import { isStoreUnavailable, S3Library } from "../../src/library/s3.ts";
-import { resolverSlots } from "../../src/resolve/plan.ts";
 import { resolverSettings } from "../../src/resolve/resolver.ts";
 import { decideCommit } from "../../src/runner/decide.ts";
 import { resolveAndDownload } from "../../src/runner/pipeline.ts";
@@ -67,7 +66,6 @@ function setup(prefix: string, concurrency?: number) {
   const step = resolveAndDownload({
     config,
     http: makeClient(config),
-    slots: resolverSlots(config),
     settings: resolverSettings(config, {}),
     now: Date.now,
     storedUrls: storedUrls(db),
