@@ -141,10 +141,9 @@ export async function fetchWork(
   work: ResolvableWork,
   signal?: AbortSignal,
 ): Promise<FetchOutcome> {
-  const maxWaitMs = p.config.politeness.max_wait_s * 1000;
   const tryCandidate = downloadTrier(
     { http: p.http, outDir: p.config.out_dir, download: p.config.download, now: Date.now, ...p.threads },
-    { artifactId: work.id, maxWaitMs, storedUrls: p.storedUrls },
+    { artifactId: work.id, storedUrls: p.storedUrls },
   );
   const r = await runPlan<DownloadSuccess>(work, {
     config: p.config,
@@ -152,7 +151,6 @@ export async function fetchWork(
     http: p.http,
     slots: p.slots,
     signal,
-    maxWaitMs,
     quota: p.quota,
     tryCandidate,
   });

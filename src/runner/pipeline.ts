@@ -113,7 +113,6 @@ export function onlyPolitenessWaits(progress: PlanProgress): boolean {
 
 export function resolveAndDownload(deps: PipelineDeps): JobStep {
   const { config, metrics } = deps;
-  const maxWaitMs = config.politeness.max_wait_s * 1000;
   return async (job, ctx) => {
     const attempts: AttemptRecord[] = [];
     let served429 = false;
@@ -148,7 +147,6 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
       { http, outDir: config.out_dir, download: config.download, now: deps.now, ...deps.threads },
       {
         artifactId: job.artifactId,
-        maxWaitMs,
         storedUrls: deps.storedUrls,
         onAttempt: (candidate, r) => {
           spans.get(candidate)?.set({
@@ -172,7 +170,6 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
         http,
         slots: deps.slots,
         signal,
-        maxWaitMs,
         now: deps.now,
         quota: deps.quota,
         tryCandidate: async (candidate, sig, _retries, span) => {
