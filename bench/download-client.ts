@@ -77,7 +77,8 @@ export function makeBenchClient(maxBytes: number, origin: string, maxPerHost: nu
   };
   config.download.max_bytes = maxBytes;
   const db = new Database(":memory:");
-  for (const m of MIGRATIONS) if (m.name === "politeness") m.up(db);
+  // The politeness tables: their migration and the later ones that extend them.
+  for (const m of MIGRATIONS) if (m.name === "politeness" || m.name === "breaker_reason") m.up(db);
   const politeness = new Politeness({ db, config, renewEveryMs: 0 });
   const gate = new CountingGate(politeness);
   return {

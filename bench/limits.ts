@@ -38,7 +38,8 @@ function openDb(path: string): Database {
   return db;
 }
 function migrate(db: Database) {
-  for (const m of MIGRATIONS.filter((x) => x.name === "politeness")) m.up(db);
+  // The politeness tables: their migration and the later ones that extend them.
+  for (const m of MIGRATIONS) if (m.name === "politeness" || m.name === "breaker_reason") m.up(db);
 }
 
 /** Wraps a gate and adds up the time spent inside it (acquire until it resolves, observe, release). */
