@@ -18,7 +18,7 @@ import { createSender, type Transport } from "./transport.ts";
 import type { HttpClient, HttpRequest, HttpResult, SlowDownNotice } from "./types.ts";
 
 export type { PolitenessGate } from "./politeness-port.ts";
-export { ROLE_ACCEPT, type Transport, type TransportInit } from "./transport.ts";
+export type { Transport } from "./transport.ts";
 
 export interface HttpClientDeps {
   config: Config;

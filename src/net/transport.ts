@@ -14,7 +14,7 @@ export type Transport = (url: string, init: TransportInit) => Promise<Response>;
 /** `decompress: false` (Bun): the body arrives as sent, Content-Encoding and all. */
 export type TransportInit = RequestInit & { tls?: { serverName?: string }; decompress?: boolean };
 
-export const ROLE_ACCEPT: Record<Role, string> = {
+const ROLE_ACCEPT: Record<Role, string> = {
   artifact: "application/pdf, */*;q=0.1",
   metadata: "application/json",
   landing: "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
