@@ -10,7 +10,7 @@ import {
   normalizePmcid,
   normalizePmid,
 } from "./identifiers.ts";
-import { canonicalUrl, inputUrlProblem } from "./url.ts";
+import { canonicalInputUrl, inputUrlProblem } from "./url.ts";
 
 export interface Artifact {
   id: string;
@@ -72,7 +72,7 @@ function issueText(issues: v.BaseIssue<unknown>[]): string {
 function canonicalList(urls: string[] | null | undefined, field: string): Parsed<string[] | undefined> {
   if (!urls || urls.length === 0) return { ok: true, value: undefined };
   if (urls.length === 1) {
-    const only = canonicalUrl(urls[0] as string);
+    const only = canonicalInputUrl(urls[0] as string);
     return only === null
       ? { ok: false, reason: `${field}[0]: ${inputUrlProblem(urls[0] as string)}` }
       : { ok: true, value: [only] };
@@ -80,7 +80,7 @@ function canonicalList(urls: string[] | null | undefined, field: string): Parsed
   const out: string[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < urls.length; i++) {
-    const canonical = canonicalUrl(urls[i] as string);
+    const canonical = canonicalInputUrl(urls[i] as string);
     if (canonical === null) {
       return {
         ok: false,

@@ -12,7 +12,7 @@ import {
   normalizePmid,
 } from "./identifiers.ts";
 import { artifactFromOpenAlex, isOpenAlexWork } from "./openalex.ts";
-import { canonicalUrl, inputUrlProblem } from "./url.ts";
+import { canonicalInputUrl, inputUrlProblem } from "./url.ts";
 
 export const INPUT_FORMATS = ["auto", "artifact", "openalex", "ids"] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
@@ -58,7 +58,7 @@ export function artifactFromIdentifier(raw: string): Parsed<Artifact> {
       : fail("an OpenAlex id like openalex:W123");
   }
   if (lower.startsWith("http://") || lower.startsWith("https://")) {
-    const url = canonicalUrl(text);
+    const url = canonicalInputUrl(text);
     return url
       ? { ok: true, value: { id: `url:${redactUrl(url)}`, pdf_urls: [url] } }
       : { ok: false, reason: inputUrlProblem(text) };

@@ -3,7 +3,7 @@
 // open_access.oa_url. PMCIDs missing from `ids` are recovered from PMC location ids and URLs.
 import { type Artifact, normalizeArtifact, type Parsed } from "./artifact.ts";
 import { normalizePmcid } from "./identifiers.ts";
-import { canonicalUrl } from "./url.ts";
+import { canonicalInputUrl } from "./url.ts";
 
 interface Location {
   id?: unknown;
@@ -73,8 +73,8 @@ export function artifactFromOpenAlex(work: Record<string, unknown>): Parsed<Arti
     title: str(work.title) ?? str(work.display_name),
     year: typeof year === "number" && Number.isInteger(year) ? year : undefined,
     // A malformed URL in a large record should not cost the whole work: keep only valid ones.
-    pdf_urls: pdf.filter((u) => canonicalUrl(u) !== null),
-    landing_urls: landing.filter((u) => canonicalUrl(u) !== null),
+    pdf_urls: pdf.filter((u) => canonicalInputUrl(u) !== null),
+    landing_urls: landing.filter((u) => canonicalInputUrl(u) !== null),
   };
   for (const key of Object.keys(candidate)) if (candidate[key] === undefined) delete candidate[key];
   return normalizeArtifact(candidate);

@@ -1,6 +1,7 @@
-// Canonical form of an artifact's http(s) links (SPEC 2.3) for import and dedupe. The rules live in
-// src/core/url.ts, the one canonicalizer every part uses; this adds the http(s)-only rule and a fast
-// path for bulk input, where most URLs are canonical already and can skip the parser.
+// Canonical form of an artifact's input links (SPEC 2.3) for import and dedupe. The rules live in
+// src/core/url.ts (`canonicalUrl`, the one canonicalizer every part uses); this adds the input rules
+// (http(s) only, no credentials) and a fast path for bulk input, where most URLs are canonical
+// already and can skip the parser. Like `canonicalUrl`, it answers null for what it refuses.
 import { hasUserinfo, redactUrl } from "../core/redact.ts";
 import { parseUrl } from "../core/url.ts";
 
@@ -21,14 +22,14 @@ function isAlreadyCanonical(text: string): boolean {
  * The canonical form of an http(s) URL, or null when `raw` is not an absolute http(s) URL or names
  * a user or password (credentials would be recorded with the work: see `inputUrlProblem`).
  */
-export function canonicalUrl(raw: string): string | null {
+export function canonicalInputUrl(raw: string): string | null {
   const text = raw.trim();
-  return isAlreadyCanonical(text) ? text : canonicalUrlSlow(text);
+  return isAlreadyCanonical(text) ? text : canonicalInputUrlSlow(text);
 }
 
 /**
  * Why an input URL is refused, worded for the import report without quoting a password, or null
- * when `canonicalUrl` accepts it.
+ * when `canonicalInputUrl` accepts it.
  */
 export function inputUrlProblem(raw: string): string {
   const text = raw.trim();
@@ -39,8 +40,8 @@ export function inputUrlProblem(raw: string): string {
   return `expected an absolute http(s) URL, got ${JSON.stringify(redactUrl(text))}`;
 }
 
-/** The same as canonicalUrl, always through the parser (the reference the fast path is tested against). */
-export function canonicalUrlSlow(raw: string): string | null {
+/** The same as canonicalInputUrl, always through the parser (the reference the fast path is tested against). */
+export function canonicalInputUrlSlow(raw: string): string | null {
   const text = raw.trim();
   if (!/^https?:\/\//i.test(text)) return null;
   const parsed = parseUrl(text);

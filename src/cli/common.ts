@@ -140,7 +140,3 @@ export async function createContext(
     debug: args.debug === true,
   };
 }
-
-export function notAvailable(what: string): never {
-  throw new RuntimeFailure(`${what} is not available in this build yet`);
-}

@@ -27,12 +27,6 @@ export function unwrap(node: SchemaNode): SchemaNode {
   return n;
 }
 
-/** Whether the node is an object of named keys. */
-export function isObjectNode(node: SchemaNode): boolean {
-  const n = unwrap(node);
-  return (n.type === "strict_object" || n.type === "object" || n.type === "loose_object") && !!n.entries;
-}
-
 /** The schema at a key path, or undefined when no such key exists. Record keys match anything. */
 export function schemaAt(root: SchemaNode, path: readonly string[]): SchemaNode | undefined {
   let node: SchemaNode | undefined = root;

@@ -33,10 +33,13 @@ export function parseUrl(input: string, base?: string): ParsedUrl {
   return { ok: true, url };
 }
 
-/** The canonical string of `input` (see `parseUrl`), or undefined when it does not parse. */
-export function canonicalUrl(input: string, base?: string): string | undefined {
+/**
+ * The canonical string of `input` (see `parseUrl`), or null when it does not parse. Any scheme: the
+ * input rules (http(s) only, no credentials) are src/artifact/url.ts `canonicalInputUrl`.
+ */
+export function canonicalUrl(input: string, base?: string): string | null {
   const p = parseUrl(input, base);
-  return p.ok ? p.url.href : undefined;
+  return p.ok ? p.url.href : null;
 }
 
 /** Host key: canonical hostname, with `:port` only when the port is not the scheme's default. */

@@ -64,7 +64,6 @@ export interface CandidateRequest {
   verifyPrior?: boolean;
   /** Aborting it ends the download with its reason (`lease_lost`, else `cancelled`). */
   signal?: AbortSignal;
-  maxWaitMs?: number;
   /** 429/503 answers that may be asked again (what is left of `download.retries` for this candidate). */
   slowDownRetries?: number;
 }
@@ -119,7 +118,6 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
           resolver: req.resolver,
           headers,
           signal: req.signal,
-          maxWaitMs: req.maxWaitMs,
           slowDownRetries: req.slowDownRetries,
         });
         let slot: TempSlot;

@@ -1,7 +1,7 @@
 // The metadata HTTP cache (SPEC 7, an RFC 9111 subset) in SQLite: responses of role metadata only
 // (artifacts are never cached), fresh per max-age / Expires / the default TTL, revalidated with
 // ETag / Last-Modified, `no-store` respected. Keys are SHA-256 of the URL (of method, URL and body for
-// a POST query, see `metadataCacheKey` in fetch.ts) so API keys and emails in query strings never
+// a POST query, see `metadataCacheKey` in metadata-request.ts) so API keys and emails in query strings never
 // rest in the database. The table is created by migration 3 (http_cache); its pruning (expired
 // entries, a total size cap kept by triggers) by migration 9 (http_cache_bounds).
 import type { Database } from "bun:sqlite";

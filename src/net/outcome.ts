@@ -1,6 +1,24 @@
 // The one place where what happened to a request (a status, a refusal, an error thrown by the
-// transport or the body stream) becomes a stable reason of SPEC 6 (src/core/reasons.ts).
+// transport or the body stream) becomes a stable reason of SPEC 6 (src/core/reasons.ts) and the
+// failure value the client answers.
 import type { Reason } from "../core/reasons.ts";
+import type { HttpResult } from "./types.ts";
+
+/** The failure answer of the client. */
+export type Failure = Extract<HttpResult, { ok: false }>;
+
+export const fail = (
+  reason: Reason,
+  message: string,
+  url: string,
+  extra: Partial<Failure> = {},
+): Failure => ({
+  ok: false,
+  reason,
+  message,
+  url,
+  ...extra,
+});
 
 /** An error that already knows its reason (timeouts, truncation, size cap, refusals). */
 export class HttpFailure extends Error {
@@ -60,4 +78,11 @@ export function outcomeReason(o: { status?: number; error?: unknown }): Reason {
 export function isRetryable(o: { status?: number; reason?: Reason }): boolean {
   if (o.status !== undefined) return [429, 500, 502, 503, 504].includes(o.status);
   return o.reason === "timeout" || o.reason === "conn_error";
+}
+
+/** The message of a failed connection or body read: the client's own abort reason, else the error. */
+export function describeFailure(error: unknown, signal: AbortSignal, url: URL): string {
+  if (signal.aborted && signal.reason instanceof HttpFailure) return signal.reason.message;
+  const e = error as { code?: string; message?: string };
+  return `${url.href}: ${e?.code ? `${e.code} ` : ""}${e?.message ?? String(error)}`;
 }

@@ -5,7 +5,7 @@
 // could not be read, each with its expiry.
 import type { Database, Statement } from "bun:sqlite";
 import type { Reason } from "../core/reasons.ts";
-import type { RobotsGroup } from "./robots.ts";
+import type { RobotsGroup } from "./robots-parse.ts";
 
 export type StoredRobots =
   | { kind: "rules"; group: RobotsGroup; expires: number }

@@ -21,7 +21,11 @@ export interface HttpRequest {
   body?: string;
   /** Caller's cancellation (lease loss, shutdown, a sibling candidate won). */
   signal?: AbortSignal;
-  /** Longest the caller will wait for politeness (rate/cooldown/crawl-delay) before giving up with `rate_limited`. */
+  /**
+   * Longest the caller will wait for politeness (rate/cooldown/crawl-delay) before giving up with
+   * `rate_limited`. Default `politeness.max_wait_s`, read by the client (src/net/fetch.ts); only a
+   * caller with its own bound sets it (an OpenAlex pull waits as long as a Retry-After may ask).
+   */
   maxWaitMs?: number;
   /**
    * Landing pages and files: how many 429/503 answers are asked again within this request, each after

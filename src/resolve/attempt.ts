@@ -13,7 +13,6 @@ import type { Candidate } from "./types.ts";
 
 export interface TrierOptions {
   artifactId: string;
-  maxWaitMs?: number;
   /** Every finished try (attempt records, telemetry). */
   onAttempt?: (candidate: Candidate, result: DownloadResult) => void;
   /** The library's index by canonical URL; without it every candidate is downloaded. */
@@ -54,7 +53,6 @@ export function downloadTrier(
       resolver: candidate.resolver,
       prior,
       signal,
-      maxWaitMs: o.maxWaitMs,
       slowDownRetries,
     });
     o.onAttempt?.(candidate, r);

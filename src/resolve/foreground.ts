@@ -146,7 +146,6 @@ export async function fetchWork(
   work: ResolvableWork,
   signal?: AbortSignal,
 ): Promise<FetchOutcome> {
-  const maxWaitMs = p.config.politeness.max_wait_s * 1000;
   const tryCandidate = downloadTrier(
     {
       http: p.http,
@@ -156,14 +155,13 @@ export async function fetchWork(
       now: Date.now,
       ...p.threads,
     },
-    { artifactId: work.id, maxWaitMs, storedUrls: p.storedUrls },
+    { artifactId: work.id, storedUrls: p.storedUrls },
   );
   const r = await runPlan<DownloadSuccess>(work, {
     config: p.config,
     settings: p.settings,
     http: p.http,
     signal,
-    maxWaitMs,
     quota: p.quota,
     tryCandidate,
   });

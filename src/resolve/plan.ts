@@ -69,8 +69,6 @@ export interface PlanDeps<T> {
   /** Cancels the whole job (lease loss, shutdown). */
   signal?: AbortSignal;
   now?: () => number;
-  /** Longest politeness wait a request may take before answering `rate_limited`. */
-  maxWaitMs?: number;
   /**
    * List instead of fetch (`docstokg resolve`): resolvers are asked, PDF candidates are not
    * downloaded, and landing pages are fetched for scraping only when `scrapeLanding` is set.
@@ -517,7 +515,6 @@ class Plan<T> {
         resolver: name,
         headers: { accept: "application/json", ...req.headers },
         signal,
-        maxWaitMs: this.deps.maxWaitMs,
         ...(req.backPressure ? { backPressure: req.backPressure } : {}),
       });
       // A request that went out counts against the resolver's quota (a cache hit or a refusal by
@@ -622,7 +619,6 @@ class Plan<T> {
       role: "landing",
       resolver: rec.resolver,
       signal,
-      maxWaitMs: this.deps.maxWaitMs,
       slowDownRetries: this.slowDownRetriesLeft(rec),
     });
     span.set({ status: res.ok ? res.response.status : res.status });

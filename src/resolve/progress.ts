@@ -3,7 +3,7 @@
 // found on the way. A retry loads it and continues: settled resolvers are not asked again and
 // permanently failed candidates are not tried again.
 import type { ResolverName } from "../config/schema.ts";
-import { isTransient, type Reason } from "../core/reasons.ts";
+import type { Reason } from "../core/reasons.ts";
 import { canonicalUrl } from "../core/url.ts";
 import type { Candidate, DerivedIds, ResolverReason } from "./types.ts";
 
@@ -93,12 +93,6 @@ export function candidateKey(url: string): string {
     .replace(/^https?:/i, "")
     .replace(/^(\/\/(?:export\.)?arxiv\.org\/pdf\/.+?)\.pdf$/i, "$1")
     .replace(/^(\/\/(?:www\.)?europepmc\.org\/articles\/)pmc(\d)/i, "$1PMC$2");
-}
-
-export const isSettled = (r: ResolverRecord | undefined): boolean => r?.state === "settled";
-
-export function failureIsTransient(reason: Reason): boolean {
-  return isTransient(reason);
 }
 
 export type { ResolverName };

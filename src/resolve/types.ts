@@ -95,5 +95,3 @@ export interface ResolverAnswer {
   retryAt?: number;
   mapping: ResolverMapping;
 }
-
-export const emptyMapping = (note?: string): ResolverMapping => ({ candidates: [], derived: {}, note });

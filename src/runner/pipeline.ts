@@ -116,7 +116,6 @@ export function onlyPolitenessWaits(progress: PlanProgress): boolean {
 
 export function resolveAndDownload(deps: PipelineDeps): JobStep {
   const { config, metrics } = deps;
-  const maxWaitMs = config.politeness.max_wait_s * 1000;
   return async (job, ctx) => {
     const attempts: AttemptRecord[] = [];
     let served429 = false;
@@ -160,7 +159,6 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
       },
       {
         artifactId: job.artifactId,
-        maxWaitMs,
         storedUrls: deps.storedUrls,
         onAttempt: (candidate, r) => {
           spans.get(candidate)?.set({
@@ -183,7 +181,6 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
         settings: deps.settings,
         http,
         signal,
-        maxWaitMs,
         now: deps.now,
         quota: deps.quota,
         tryCandidate: async (candidate, sig, _retries, span) => {

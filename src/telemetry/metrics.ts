@@ -10,7 +10,7 @@ export const OVERFLOW_LABEL = "other";
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-export type Labels = Record<string, string>;
+type Labels = Record<string, string>;
 
 interface MetricOptions<L extends string> {
   name: string;

@@ -2,10 +2,6 @@
 // sorted stream in constant memory), ratios, and the objectives check. The report gathers rows from
 // the database and hands them here, so every figure can be tested with numbers worked out by hand.
 
-/** Percentiles the report states. */
-export const PERCENTILES = [50, 95] as const;
-export type Percentile = (typeof PERCENTILES)[number];
-
 export interface Distribution {
   count: number;
   p50: number | null;

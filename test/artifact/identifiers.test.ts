@@ -6,7 +6,7 @@ import {
   normalizePmcid,
   normalizePmid,
 } from "../../src/artifact/identifiers.ts";
-import { canonicalUrl, canonicalUrlSlow } from "../../src/artifact/url.ts";
+import { canonicalInputUrl, canonicalInputUrlSlow } from "../../src/artifact/url.ts";
 
 describe("normalizeDoi", () => {
   test.each([
@@ -96,7 +96,7 @@ test("normalizeOpenalex", () => {
   expect(normalizeOpenalex("A123")).toBeNull();
 });
 
-describe("canonicalUrl", () => {
+describe("canonicalInputUrl", () => {
   test.each([
     ["HTTP://Example.ORG/a/./b/../c?Q=1#frag", "http://example.org/a/c?Q=1"],
     ["https://bücher.example/x", "https://xn--bcher-kva.example/x"],
@@ -106,17 +106,17 @@ describe("canonicalUrl", () => {
     ["https://example.org", "https://example.org/"],
     ["https://example.org/p?b=2&a=1", "https://example.org/p?b=2&a=1"],
   ])("%p → %p", (raw, want) => {
-    expect(canonicalUrl(raw)).toBe(want);
+    expect(canonicalInputUrl(raw)).toBe(want);
   });
   test.each(["ftp://example.org/x", "example.org/x", "mailto:a@b.c", "https://", "javascript:alert(1)", ""])(
     "rejects %p",
     (raw) => {
-      expect(canonicalUrl(raw)).toBeNull();
+      expect(canonicalInputUrl(raw)).toBeNull();
     },
   );
 });
 
-describe("canonicalUrl fast path", () => {
+describe("canonicalInputUrl fast path", () => {
   test("agrees with the URL parser on tricky and random inputs", () => {
     const tricky = [
       "https://example.org/a/./b",
@@ -151,7 +151,7 @@ describe("canonicalUrl fast path", () => {
       "https://example.org/x{y}",
       "https://example.org/x?q=a'b",
     ];
-    for (const u of tricky) expect([u, canonicalUrl(u)]).toEqual([u, canonicalUrlSlow(u)]);
+    for (const u of tricky) expect([u, canonicalInputUrl(u)]).toEqual([u, canonicalInputUrlSlow(u)]);
     const alphabet = [
       "a",
       "Z",
@@ -185,7 +185,7 @@ describe("canonicalUrl fast path", () => {
       for (let k = rnd(12); k >= 0; k--) host += alphabet[rnd(alphabet.length)];
       for (let k = rnd(16); k >= 0; k--) path += alphabet[rnd(alphabet.length)];
       const u = `https://${host}/${path}`;
-      expect([u, canonicalUrl(u)]).toEqual([u, canonicalUrlSlow(u)]);
+      expect([u, canonicalInputUrl(u)]).toEqual([u, canonicalInputUrlSlow(u)]);
     }
   });
 });

@@ -47,8 +47,8 @@ describe("canonicalUrl", () => {
     const p = parseUrl("not a url");
     expect(p.ok).toBe(false);
     if (!p.ok) expect(p.message).toContain('"not a url"');
-    expect(canonicalUrl("http://[::1/")).toBeUndefined();
-    expect(canonicalUrl("http://exa mple.com/")).toBeUndefined();
+    expect(canonicalUrl("http://[::1/")).toBeNull();
+    expect(canonicalUrl("http://exa mple.com/")).toBeNull();
     const rel = parseUrl("x", "also not a url");
     expect(rel.ok).toBe(false);
     if (!rel.ok) expect(rel.message).toContain("relative to");

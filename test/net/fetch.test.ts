@@ -587,6 +587,21 @@ describe("politeness port", () => {
     expect(politeness.acquires.map((a) => a.maxWaitMs)).toEqual([10_000, 1234]);
   });
 
+  test("robots.txt waits as long as politeness.max_wait_s, whatever the page's request says", async () => {
+    const h = await web.host();
+    h.robots("User-agent: *\nAllow: /\n");
+    h.landing("/page", { title: "T" });
+    const c = client({ config: testConfig((c) => (c.politeness.max_wait_s = 7)) });
+    const r = await c.request({ url: h.url("/page"), role: "landing", maxWaitMs: 1234 });
+    if (r.ok) await drain(r.response);
+    expect(r.ok).toBe(true);
+    expect(h.hits("/robots.txt")).toHaveLength(1);
+    expect(politeness.acquires.map((a) => [a.role, a.maxWaitMs])).toEqual([
+      ["landing", 7000],
+      ["landing", 1234],
+    ]);
+  });
+
   test("a host limit of 1 holds the second request until the first body ends", async () => {
     politeness = new MemoryPoliteness(1);
     const h = await web.host();
