@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 import * as v from "valibot";
 import { createLogger } from "../src/cli/log.ts";
 import { type ConfigInput, ConfigSchema } from "../src/config/schema.ts";
-import { runQueue } from "../src/runner/service.ts";
+import { runQueue } from "../src/app/queue-run.ts";
 import type { JobStep, StepResult } from "../src/runner/step.ts";
 import { openDatabase } from "../src/store/db.ts";
 import { SqliteJobQueue } from "../src/store/sqlite-queue.ts";

@@ -7,7 +7,7 @@ import { type Artifact, normalizeArtifact } from "../artifact/artifact.ts";
 import { artifactFromIdentifier, isInputFormat } from "../artifact/input.ts";
 import { redactDeep } from "../core/redact.ts";
 import type { RunSummary } from "../runner/orchestrator.ts";
-import { runQueue, StatusListenError } from "../runner/service.ts";
+import { runQueue, StatusListenError } from "../app/queue-run.ts";
 import { checkListen, ListenError } from "../status/listen.ts";
 import { SchemaTooNewError } from "../store/db.ts";
 import { type ImportSummary, importStream } from "../store/import.ts";

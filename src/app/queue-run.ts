@@ -33,11 +33,11 @@ import { terminalJobs, totalJobs } from "../telemetry/snapshots.ts";
 import { ThroughputSampler } from "../telemetry/throughput.ts";
 import type { Tracer } from "../telemetry/tracing.ts";
 import { VERSION } from "../version.ts";
-import { selfIdentity } from "./identity.ts";
-import { Orchestrator, type RunSummary } from "./orchestrator.ts";
-import { resolveAndDownload } from "./pipeline.ts";
-import { reclaimAndRegister } from "./reclaim.ts";
-import type { JobStep } from "./step.ts";
+import { selfIdentity } from "../runner/identity.ts";
+import { Orchestrator, type RunSummary } from "../runner/orchestrator.ts";
+import { resolveAndDownload } from "../runner/pipeline.ts";
+import { reclaimAndRegister } from "../runner/reclaim.ts";
+import type { JobStep } from "../runner/step.ts";
 
 export interface RunOptions {
   config: Config;
