@@ -83,7 +83,7 @@ Examples:
     const db = openExistingState(ctx.config.state_dir);
     try {
       const now = Date.now();
-      const f = forecastQueue(db, ctx.config, resolverSettings(ctx.config, process.env), now);
+      const f = forecastQueue(db, ctx.config, resolverSettings(ctx.config), now);
       process.stdout.write(args.json ? `${JSON.stringify(f)}\n` : forecastText(f, now));
     } finally {
       db.close();

@@ -158,7 +158,7 @@ describe("the plan under an exhausted source", () => {
   const run = (w: TestWork, config: Config) =>
     runPlan<DownloadSuccess>(harness.artifact(w), {
       config,
-      settings: resolverSettings(config, {}),
+      settings: resolverSettings(config),
       http: harness.http,
       slots: harness.slots,
       quota: new Quotas(db, config, Date.now),

@@ -64,7 +64,7 @@ export async function startHarness(
     random: () => 0,
   });
   const outDir = mkdtempSync(join(tmpdir(), "docstokg-resolve-"));
-  const settings = resolverSettings(config, {});
+  const settings = resolverSettings(config);
   const slots = resolverSlots(config);
   const artifact = (w: TestWork): ResolvableWork => ({
     id: `w${w.n}`,

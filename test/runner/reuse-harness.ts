@@ -36,7 +36,7 @@ export function openRunner(dir: string): Runner {
     config,
     http: makeClient(config),
     slots: resolverSlots(config),
-    settings: resolverSettings(config, {}),
+    settings: resolverSettings(config),
     now: Date.now,
     storedUrls: storedUrls(db),
   });
