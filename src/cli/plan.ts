@@ -6,7 +6,7 @@ import { forecastQueue } from "../forecast/demand.ts";
 import type { RunForecast } from "../forecast/forecast.ts";
 import { resolverSettings } from "../resolve/resolver.ts";
 import { formatCount } from "../telemetry/format.ts";
-import { table } from "../telemetry/report.ts";
+import { table } from "../telemetry/report-text.ts";
 import { createContext, globalArgs } from "./common.ts";
 import { usd } from "./openalex-format.ts";
 import { openExistingState } from "./state-db.ts";

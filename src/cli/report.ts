@@ -4,7 +4,8 @@
 import { defineCommand } from "citty";
 import { sourceUsage } from "../quota/gate.ts";
 import { CLEAR_LINE } from "../telemetry/progress.ts";
-import { buildReport, reportText } from "../telemetry/report.ts";
+import { buildReport } from "../telemetry/report.ts";
+import { reportText } from "../telemetry/report-text.ts";
 import { OBJECTIVE_HELP } from "../telemetry/sli.ts";
 import { type VerifyProgress, verifyLibrary, verifyProgressText } from "../telemetry/verify.ts";
 import { createContext, globalArgs, RuntimeFailure } from "./common.ts";
