@@ -5,7 +5,6 @@
 // documented in the README; report-text.ts renders the compact tables for people.
 import type { Database } from "bun:sqlite";
 import type { SourceUsage } from "../quota/gate.ts";
-import { formatBytes, formatCount } from "./format.ts";
 import {
   type Distribution,
   evaluateObjectives,
