@@ -66,7 +66,7 @@ export class StatusListenError extends Error {
 /** The log line for a change of the disk-space gate. */
 export function diskSpaceLine(
   v: SpaceVerdict & { reason: "low" | "full" | "recovered" },
-  config: Config,
+  config: Pick<Config, "out_dir" | "orchestrator">,
 ): string {
   const free = v.freeBytes === null ? "unknown space" : formatBytes(v.freeBytes);
   const floor = formatBytes(config.orchestrator.min_free_bytes);

@@ -21,7 +21,10 @@ export interface StatusDeps {
   /** Today's usage and quota per source (`/api/usage`). */
   usage?: () => SourceUsage[] | Promise<SourceUsage[]>;
   metrics: Registry;
-  config: Config;
+  config: {
+    status: Pick<Config["status"], "token" | "read_token">;
+    queue: Pick<Config["queue"], "lease_ttl_s">;
+  };
   shuttingDown: () => boolean;
   /** Absent in read-only mode (`serve`). */
   controls?: StatusControls;
