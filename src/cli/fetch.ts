@@ -1,19 +1,12 @@
 // `docstokg fetch` and `docstokg resolve`: one-off work in the foreground, no runner needed.
-// Thin: parse the identifiers, call src/resolve/foreground.ts, print.
-
+// Thin: parse the identifiers, run the runner's job step without a lease (src/app/foreground.ts),
+// print (fetch-format.ts).
 import { defineCommand } from "citty";
+import { type Foreground, foreground } from "../app/foreground.ts";
+import { openServices } from "../app/services.ts";
 import type { Artifact } from "../artifact/artifact.ts";
 import { artifactFromIdentifier } from "../artifact/input.ts";
 import { LibraryUnavailableError, openWritableLibrary } from "../library/open.ts";
-import {
-  type FetchOutcome,
-  fetchLine,
-  fetchWork,
-  listCandidates,
-  listingText,
-  openPipeline,
-  type Pipeline,
-} from "../resolve/foreground.ts";
 import { formatDuration } from "../telemetry/format.ts";
 import {
   type AppContext,
@@ -23,6 +16,7 @@ import {
   RuntimeFailure,
   UsageError,
 } from "./common.ts";
+import { type FetchOutcome, fetchLine, fetchOutcome, listingOf, listingText } from "./fetch-format.ts";
 
 /** Every identifier parsed, or one usage error naming each bad one (nothing is fetched then). */
 function parseIds(raw: string[]): Artifact[] {
@@ -56,28 +50,37 @@ function interruptible<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> 
   });
 }
 
-async function withPipeline<T>(ctx: AppContext, work: (p: Pipeline) => Promise<T>): Promise<T> {
+async function withForeground<T>(ctx: AppContext, work: (f: Foreground) => Promise<T>): Promise<T> {
+  // Wrong credentials or a missing bucket: one line, exit 2, before anything is asked.
   const library = await openWritableLibrary(ctx.config, process.env).catch((e) => {
     throw e instanceof LibraryUnavailableError ? new UsageError(e.message) : e;
   });
-  const p = openPipeline(ctx.config, {
-    env: process.env,
+  const services = openServices(ctx.config, {
     library,
     onSlowDown: (n) =>
       ctx.log.info(
         `${n.host} answered ${n.status} for ${n.url}; asking again (${n.retry} of ${n.of}) after ${n.retryAfterMs !== undefined ? `its Retry-After of ${formatDuration(n.retryAfterMs / 1000)}` : "the host's backoff"}`,
       ),
+    onCloseError: (e) => ctx.log.warn("cleanup failed", e),
   });
-  for (const w of p.warnings) ctx.log.warn(w);
-  return work(p).finally(() => p.close());
+  for (const w of services.warnings) ctx.log.warn(w);
+  try {
+    return await work(foreground(services));
+  } finally {
+    await services.close();
+  }
 }
 
 export const fetchCommand = defineCommand({
   meta: {
     name: "fetch",
-    description: `Resolve and download works now, in the foreground, through the same pipeline as the runner.
-Prints one line per work with its outcome and path; exit 0 when every work was obtained, 1 otherwise.
---json adds what a source said about the file: license, license_url, version, host_type, oa_status.
+    description: `Resolve and download works now, in the foreground, through the same job step as "queue run"
+(same retries, quotas, reuse of stored files, conditional requests and reasons), without a queue:
+no job, attempt or manifest record is written. Prints one line per work with its outcome and path;
+exit 0 when every work was obtained, 1 otherwise. A work whose next request would wait longer than
+politeness.max_wait_s ends with its reason and when to try again. --json adds what a source said
+about the file (license, license_url, version, host_type, oa_status), retry_at, and every request
+and candidate try as attempts.
 
 Examples:
   docstokg fetch 10.1038/nature12373
@@ -92,7 +95,7 @@ Examples:
     const inputs = args._.map(String);
     const works = parseIds(inputs);
     const ctx = await createContext(args);
-    const outcomes = await withPipeline(ctx, (p) =>
+    const outcomes = await withForeground(ctx, (f) =>
       interruptible(async (signal) => {
         const results: FetchOutcome[] = new Array(works.length);
         let next = 0;
@@ -109,7 +112,8 @@ Examples:
         await Promise.all(
           Array.from({ length: lanes }, async () => {
             for (let i = next++; i < works.length && !signal.aborted; i = next++) {
-              results[i] = await fetchWork(p, works[i] as Artifact, signal);
+              const work = works[i] as Artifact;
+              results[i] = fetchOutcome(work.id, await f.fetch(work, signal), ctx.config.out_dir);
               flush();
             }
           }),
@@ -144,11 +148,10 @@ Examples:
   async run({ args }) {
     const [work] = parseIds([String(args.id)]);
     const ctx = await createContext(args);
-    const listing = await withPipeline(ctx, (p) =>
-      interruptible((signal) =>
-        listCandidates(p, work as Artifact, { scrapeLanding: args.scrape === true, signal }),
-      ),
+    const progress = await withForeground(ctx, (f) =>
+      interruptible((signal) => f.list(work as Artifact, { scrapeLanding: args.scrape === true, signal })),
     );
+    const listing = listingOf((work as Artifact).id, ctx.config.resolvers.tiers, progress);
     process.stdout.write(args.json ? `${JSON.stringify(listing, null, 2)}\n` : listingText(listing));
   },
 });

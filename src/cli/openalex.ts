@@ -1,14 +1,11 @@
 // `docstokg openalex …`: pull works straight from OpenAlex into the queue, and list the pulls.
-// Thin: parse the flags, wire the state database's polite HTTP client, call src/openalex, print.
-import type { Database } from "bun:sqlite";
+// Thin: parse the flags, take the state database's polite HTTP client from the composition root
+// (src/app/services.ts), call src/openalex, print.
 import { defineCommand } from "citty";
+import { openServices, type Services } from "../app/services.ts";
 import { dryRunPull, OpenAlexRequestError, type PullDeps, runPull } from "../openalex/pull.ts";
 import { filterProblem, pullQuery } from "../openalex/query.ts";
-import { createPoliteness } from "../politeness/politeness.ts";
-import { Quotas } from "../quota/gate.ts";
-import { stateHttpClient } from "../resolve/foreground.ts";
-import { resolverSettings } from "../resolve/resolver.ts";
-import { openStateDatabase, SchemaTooNewError } from "../store/db.ts";
+import { SchemaTooNewError } from "../store/db.ts";
 import { listPulls } from "../store/pulls.ts";
 import {
   type AppContext,
@@ -30,9 +27,13 @@ function wholeNumber(value: unknown, flag: string, min: number): number | undefi
   return x;
 }
 
-function openState(ctx: AppContext): Database {
+function openState(ctx: AppContext): Services {
   try {
-    return openStateDatabase(ctx.config.state_dir);
+    // Nothing is downloaded here: the library and its temp files are left alone.
+    return openServices(ctx.config, {
+      sweepTemp: false,
+      onCloseError: (e) => ctx.log.warn("cleanup failed", e),
+    });
   } catch (error) {
     if (error instanceof SchemaTooNewError) throw new UsageError(error.message);
     const message = error instanceof Error ? error.message : String(error);
@@ -99,15 +100,12 @@ Examples:
         );
     }
     const ctx = await createContext(args);
-    const settings = resolverSettings(ctx.config, process.env);
+    const services = openState(ctx);
+    const { db, http, settings, quota, now } = services;
     if (!settings.openalexApiKey)
       ctx.log.warn(
         "no OpenAlex API key (resolvers.openalex.api_key or OPENALEX_API_KEY): OpenAlex allows about $0.01 a day without one",
       );
-    const db = openState(ctx);
-    const now = Date.now;
-    const politeness = createPoliteness({ db, config: ctx.config, now });
-    const http = stateHttpClient(db, ctx.config, politeness, { now });
     const ctl = new AbortController();
     const stop = () => ctl.abort();
     process.once("SIGINT", stop);
@@ -120,7 +118,7 @@ Examples:
       email: settings.email,
       now,
       signal: ctl.signal,
-      quota: new Quotas(db, ctx.config, now),
+      quota,
       onPage: (p) => ctx.log.info(pageLine(p)),
     };
     try {
@@ -148,8 +146,7 @@ Examples:
     } finally {
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
-      politeness.close();
-      db.close();
+      await services.close();
     }
   },
 });

@@ -6,7 +6,7 @@ import { forecastQueue } from "../forecast/demand.ts";
 import type { RunForecast } from "../forecast/forecast.ts";
 import { resolverSettings } from "../resolve/resolver.ts";
 import { formatCount } from "../telemetry/format.ts";
-import { table } from "../telemetry/report.ts";
+import { table } from "../telemetry/report-text.ts";
 import { createContext, globalArgs } from "./common.ts";
 import { usd } from "./openalex-format.ts";
 import { openExistingState } from "./state-db.ts";
@@ -83,7 +83,7 @@ Examples:
     const db = openExistingState(ctx.config.state_dir);
     try {
       const now = Date.now();
-      const f = forecastQueue(db, ctx.config, resolverSettings(ctx.config, process.env), now);
+      const f = forecastQueue(db, ctx.config, resolverSettings(ctx.config), now);
       process.stdout.write(args.json ? `${JSON.stringify(f)}\n` : forecastText(f, now));
     } finally {
       db.close();

@@ -4,12 +4,12 @@
 import type { Database } from "bun:sqlite";
 import { resolve } from "node:path";
 import { defineCommand } from "citty";
+import { runQueue, StatusListenError } from "../app/queue-run.ts";
 import { type Artifact, normalizeArtifact } from "../artifact/artifact.ts";
 import { artifactFromIdentifier, isInputFormat } from "../artifact/input.ts";
 import { redactDeep } from "../core/redact.ts";
 import { LibraryUnavailableError } from "../library/open.ts";
 import type { RunSummary } from "../runner/orchestrator.ts";
-import { runQueue, StatusListenError } from "../runner/service.ts";
 import { checkListen, ListenError } from "../status/listen.ts";
 import { SchemaTooNewError } from "../store/db.ts";
 import { type ImportSummary, importStream } from "../store/import.ts";
@@ -319,7 +319,6 @@ Examples:
         drain: a.drain === true,
         statusAddress: address,
         progress,
-        env: process.env,
       });
     } catch (error) {
       if (error instanceof StatusListenError) throw new UsageError(`--status: ${error.message}`);

@@ -30,7 +30,10 @@ const PAGE_MAX_BYTES = 64 * 1024 * 1024;
 export interface PullDeps {
   db: Database;
   http: HttpClient;
-  config: Config;
+  config: {
+    politeness: Pick<Config["politeness"], "retry_after_cap_s">;
+    resolvers: Pick<Config["resolvers"], "openalex">;
+  };
   apiKey?: string;
   email?: string;
   now: () => number;

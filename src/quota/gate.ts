@@ -38,7 +38,7 @@ export interface SourceUsage {
 export class Quotas implements QuotaGate {
   constructor(
     private readonly db: Database,
-    private readonly config: Config,
+    private readonly config: Pick<Config, "resolvers">,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -69,7 +69,7 @@ export class Quotas implements QuotaGate {
 }
 
 /** Today's usage of every source that was asked today or has a daily limit, by source. */
-export function sourceUsage(db: Database, config: Config, now: number): SourceUsage[] {
+export function sourceUsage(db: Database, config: Pick<Config, "resolvers">, now: number): SourceUsage[] {
   const day = utcDay(now);
   const rows = new Map<string, UsageRow>(usageOfDay(db, day).map((r) => [r.source, r]));
   const names = new Set(rows.keys());

@@ -30,7 +30,7 @@ export function nextUtcMidnight(now: number): number {
 }
 
 /** The quota settings of one source, from `resolvers.<name>` (no limit for an unknown name). */
-export function quotaPolicy(config: Config, source: string): QuotaPolicy {
+export function quotaPolicy(config: Pick<Config, "resolvers">, source: string): QuotaPolicy {
   const r = (
     config.resolvers as unknown as Record<string, { daily_limit?: number; when_exhausted?: WhenExhausted }>
   )[source];

@@ -11,7 +11,7 @@ export interface ResolverSettings {
   s2ApiKey?: string;
   openalexApiKey?: string;
   ncbiApiKey?: string;
-  /** From `resolvers.core.api_key`, which config/env.ts fills from CORE_API_KEY. */
+  /** From `resolvers.core.api_key` (config/env.ts fills it from CORE_API_KEY). */
   coreApiKey?: string;
 }
 
@@ -39,18 +39,18 @@ export type Resolver = ApiResolver | StaticResolver;
 
 export const isSkip = (x: ResolverRequest | Skip): x is Skip => "skip" in x;
 
-/** Credentials from config first, then the documented environment variables (never logged). */
-export function resolverSettings(
-  config: Config,
-  env: Record<string, string | undefined> = {},
-): ResolverSettings {
+/**
+ * The settings resolvers read, from the configuration alone: config/env.ts already mapped the
+ * documented credential variables (UNPAYWALL_EMAIL, S2_API_KEY, …) onto their keys. Never logged.
+ */
+export function resolverSettings(config: Pick<Config, "resolvers" | "contact_email">): ResolverSettings {
   const r = config.resolvers;
   return {
     resolvers: r,
-    email: config.contact_email ?? env.DOCSTOKG_CONTACT_EMAIL ?? env.UNPAYWALL_EMAIL,
-    s2ApiKey: r.semantic_scholar.api_key ?? env.S2_API_KEY,
-    openalexApiKey: r.openalex.api_key ?? env.OPENALEX_API_KEY,
-    ncbiApiKey: r.pmc.api_key ?? env.NCBI_API_KEY,
+    email: config.contact_email,
+    s2ApiKey: r.semantic_scholar.api_key,
+    openalexApiKey: r.openalex.api_key,
+    ncbiApiKey: r.pmc.api_key,
     coreApiKey: r.core.api_key,
   };
 }

@@ -10,6 +10,7 @@ import type { Commit } from "./decide.ts";
 import { drainVerdict } from "./drain.ts";
 import { endJobTrace, outcomeAttributes, startJobTrace } from "./job-trace.ts";
 import type { JobStep } from "./step.ts";
+import { realTimers, type TimerHandle, type Timers } from "./timers.ts";
 import { type HeldJob, type JobOutcome, jobCommit, runJob, write } from "./worker.ts";
 
 export interface OrchestratorOptions {
@@ -46,6 +47,8 @@ export interface OrchestratorOptions {
   parkLimit?: number;
   /** One trace per leased job (job-trace.ts); the step gets the root span. Default: none. */
   tracer?: Tracer;
+  /** Poll, park, heartbeat and grace timers (default: the runtime's). */
+  timers?: Timers;
 }
 
 export interface RunSummary {
@@ -64,12 +67,13 @@ export class Orchestrator {
   private readonly held = new Map<number, HeldJob>();
   private readonly backlog: HeldJob[] = [];
   /** Deferred jobs kept leased, with the timer that brings each back. */
-  private readonly parked = new Map<HeldJob, ReturnType<typeof setTimeout>>();
+  private readonly parked = new Map<HeldJob, TimerHandle>();
   private readonly running = new Set<Promise<void>>();
   private stopping = false;
   private wakeup: (() => void) | undefined;
-  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private heartbeatTimer: TimerHandle | undefined;
   private readonly now: () => number;
+  private readonly timers: Timers;
   private readonly batcher: CommitBatcher | undefined;
   private readonly summary: RunSummary = {
     acked: 0,
@@ -82,6 +86,7 @@ export class Orchestrator {
 
   constructor(private readonly o: OrchestratorOptions) {
     this.now = o.now ?? Date.now;
+    this.timers = o.timers ?? realTimers;
     this.batcher = o.groupCommit
       ? new CommitBatcher(o.queue, { maxBatch: Math.max(64, o.maxWorkers) })
       : undefined;
@@ -104,13 +109,13 @@ export class Orchestrator {
   }
 
   async run(): Promise<RunSummary> {
-    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.o.heartbeatMs);
+    this.heartbeatTimer = this.timers.setInterval(() => void this.heartbeat(), this.o.heartbeatMs);
     try {
       await this.dispatch();
       await this.shutdown();
       await this.batcher?.close();
     } finally {
-      clearInterval(this.heartbeatTimer);
+      this.timers.clearInterval(this.heartbeatTimer);
     }
     return { ...this.summary };
   }
@@ -124,12 +129,12 @@ export class Orchestrator {
   /** Sleep until `ms` pass or something changes (a job finished, stop was asked). */
   private idle(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = this.timers.setTimeout(() => {
         if (this.wakeup === done) this.wakeup = undefined;
         resolve();
       }, ms);
       const done = () => {
-        clearTimeout(timer);
+        this.timers.clearTimeout(timer);
         resolve();
       };
       this.wakeup = done;
@@ -254,7 +259,7 @@ export class Orchestrator {
       return false;
     if (progress !== undefined) h.job.progress = progress;
     h.committing = false;
-    const timer = setTimeout(
+    const timer = this.timers.setTimeout(
       () => {
         this.parked.delete(h);
         if (h.cause) return;
@@ -287,7 +292,7 @@ export class Orchestrator {
     h.controller.abort("lease_lost");
     const timer = this.parked.get(h);
     if (timer !== undefined) {
-      clearTimeout(timer);
+      this.timers.clearTimeout(timer);
       this.parked.delete(h);
     }
     const i = this.backlog.indexOf(h);
@@ -322,7 +327,7 @@ export class Orchestrator {
     // No attempt counted either way.
     const waiting: { h: HeldJob; until?: number }[] = [];
     for (const [h, timer] of this.parked) {
-      clearTimeout(timer);
+      this.timers.clearTimeout(timer);
       waiting.push({ h, until: h.until });
     }
     this.parked.clear();
@@ -338,7 +343,7 @@ export class Orchestrator {
     }
     if (this.running.size === 0) return;
     const graceOver = new Promise<"grace">((resolve) => {
-      const t = setTimeout(() => resolve("grace"), this.o.graceMs);
+      const t = this.timers.setTimeout(() => resolve("grace"), this.o.graceMs);
       (t as { unref?: () => void }).unref?.();
     });
     const allDone = Promise.all([...this.running]).then(() => "done" as const);

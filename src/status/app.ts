@@ -22,7 +22,12 @@ export interface StatusDeps {
   /** Today's usage and quota per source (`/api/usage`). */
   usage?: () => SourceUsage[] | Promise<SourceUsage[]>;
   metrics: Registry;
-  config: Config;
+  config: {
+    status: Pick<Config["status"], "token" | "read_token">;
+    queue: Pick<Config["queue"], "lease_ttl_s">;
+    /** Where the library is (the page shows it). */
+    out_dir: Config["out_dir"];
+  };
   shuttingDown: () => boolean;
   /** Absent in read-only mode (`serve`). */
   controls?: StatusControls;

@@ -1,7 +1,7 @@
 // The library's index by canonical URL (SPEC 6 steps 1 and 3): which stored file a URL last
 // yielded, with its validators. The runner writes rows only inside the transaction that acks the job
 // that stored the file (ack.ts), so a row never names a file whose job was not committed; `fetch`,
-// which has no queue, writes one once the file is durable (src/resolve/foreground.ts).
+// which has no queue, writes one once the file is durable (src/app/foreground.ts).
 import type { Database } from "bun:sqlite";
 
 /** What a successful download of a canonical URL left in the library. */

@@ -30,7 +30,7 @@ export interface ProcessFacts {
 }
 
 /** The export settings, or null when no endpoint is configured (no export at all). */
-export function otlpSettings(config: Config, facts: ProcessFacts): OtlpSettings | null {
+export function otlpSettings(config: Pick<Config, "telemetry">, facts: ProcessFacts): OtlpSettings | null {
   const t = config.telemetry;
   if (t.otlp_endpoint === "") return null;
   const given = t.otlp_resource_attributes;

@@ -120,7 +120,7 @@ describe("over the queue", () => {
         now: NOON,
       });
 
-      const f = forecastQueue(db, config, resolverSettings(config, {}), NOON);
+      const f = forecastQueue(db, config, resolverSettings(config), NOON);
       expect(f.jobs).toBe(4);
       const by = Object.fromEntries(f.sources.map((s) => [s.source, s]));
       // b (settled), c and d have DOIs; unpaywall: c, d. crossref and openalex: b, c, d.

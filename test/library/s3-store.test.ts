@@ -66,7 +66,7 @@ function setup(prefix: string, concurrency?: number) {
   const step = resolveAndDownload({
     config,
     http: makeClient(config),
-    settings: resolverSettings(config, {}),
+    settings: resolverSettings(config),
     now: Date.now,
     storedUrls: storedUrls(db),
     library,

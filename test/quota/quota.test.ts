@@ -158,7 +158,7 @@ describe("the plan under an exhausted source", () => {
   const run = (w: TestWork, config: Config) =>
     runPlan<DownloadSuccess>(harness.artifact(w), {
       config,
-      settings: resolverSettings(config, {}),
+      settings: resolverSettings(config),
       http: harness.http,
       quota: new Quotas(db, config, Date.now),
       tryCandidate: harness.trier(w),
@@ -196,7 +196,8 @@ describe("the plan under an exhausted source", () => {
 
 describe("what operators see", () => {
   test("the report and /api/usage show each source's usage and quota", async () => {
-    const { buildReport, reportText } = await import("../../src/telemetry/report.ts");
+    const { buildReport } = await import("../../src/telemetry/report.ts");
+    const { reportText } = await import("../../src/telemetry/report-text.ts");
     const { createStatusApp } = await import("../../src/status/app.ts");
     const { createProductMetrics } = await import("../../src/telemetry/product-metrics.ts");
     const dir = tempDir("quota-report");

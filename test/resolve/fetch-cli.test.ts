@@ -5,8 +5,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { FetchOutcome, Listing } from "../../src/cli/fetch-format.ts";
 import { isTransient } from "../../src/core/reasons.ts";
-import type { FetchOutcome, Listing } from "../../src/resolve/foreground.ts";
 import { startApis } from "../support/apis.ts";
 import { emptyDir, runBinary } from "../support/binary.ts";
 import { buildCatalogue, type Loc, workArgument } from "../support/catalogue.ts";

@@ -66,7 +66,7 @@ export async function startHarness(
     random: () => 0,
   });
   const outDir = mkdtempSync(join(tmpdir(), "docstokg-resolve-"));
-  const settings = resolverSettings(config, {});
+  const settings = resolverSettings(config);
   const artifact = (w: TestWork): ResolvableWork => ({
     id: `w${w.n}`,
     ...w.ids,

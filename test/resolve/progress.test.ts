@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { loadConfig } from "../../src/config/load.ts";
 import { defaultConfig } from "../../src/config/schema.ts";
 import { resolverWarnings } from "../../src/resolve/plan.ts";
 import { candidateKey, type PlanProgress, resumeProgress } from "../../src/resolve/progress.ts";
@@ -69,19 +70,30 @@ describe("candidateKey", () => {
 describe("resolverWarnings", () => {
   test("one clear warning each for Unpaywall without a contact email, OpenAlex and CORE without a key", () => {
     const config = defaultConfig();
-    const w = resolverWarnings(config, resolverSettings(config, {}));
+    const w = resolverWarnings(config, resolverSettings(config));
     expect(w).toHaveLength(3);
     expect(w[0]).toContain("contact_email");
     expect(w[1]).toContain("OPENALEX_API_KEY");
     expect(w[2]).toContain("CORE_API_KEY");
-    const env = { UNPAYWALL_EMAIL: "a@b.org", OPENALEX_API_KEY: "k" };
-    config.resolvers.core.api_key = "c"; // CORE_API_KEY reaches it through the config (config/env.ts)
-    expect(resolverWarnings(config, resolverSettings(config, env))).toEqual([]);
+  });
+  test("the credential variables reach the resolvers through the configuration alone (config/env.ts)", async () => {
+    const env = { UNPAYWALL_EMAIL: "a@b.org", OPENALEX_API_KEY: "k", CORE_API_KEY: "c", S2_API_KEY: "s" };
+    const { config } = await loadConfig({ env, cwd: "/nonexistent-docstokg-cwd" });
+    const settings = resolverSettings(config);
+    expect([settings.email, settings.openalexApiKey, settings.coreApiKey, settings.s2ApiKey]).toEqual([
+      "a@b.org",
+      "k",
+      "c",
+      "s",
+    ]);
+    expect(resolverWarnings(config, settings)).toEqual([]);
+    // Handed the environment directly, nothing is read from it any more: one place reads credentials.
+    expect(resolverSettings(defaultConfig()).email).toBeUndefined();
   });
   test("a resolver switched off or left out of the tiers warns nothing", () => {
     const config = defaultConfig();
     config.resolvers.unpaywall.enabled = false;
     config.resolvers.tiers = [["direct"], ["crossref"]];
-    expect(resolverWarnings(config, resolverSettings(config, {}))).toEqual([]);
+    expect(resolverWarnings(config, resolverSettings(config))).toEqual([]);
   });
 });

@@ -4,8 +4,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { FetchOutcome } from "../../src/cli/fetch-format.ts";
 import type { ResolverName } from "../../src/config/schema.ts";
-import type { FetchOutcome } from "../../src/resolve/foreground.ts";
 import { startApis } from "../support/apis.ts";
 import { emptyDir, runBinary } from "../support/binary.ts";
 import type { Loc, TestWork } from "../support/catalogue.ts";

@@ -21,7 +21,7 @@ const settings = {
   openalexApiKey: "k-123",
   s2ApiKey: "s2-key",
 };
-const bare = resolverSettings(config, {});
+const bare = resolverSettings(config);
 const work = (extra: Record<string, unknown> = {}) => ({ id: "w", ...extra });
 const urls = (m: { candidates: { url: string; kind: string }[] }) =>
   m.candidates.map((c) => `${c.kind} ${c.url}`);

@@ -1,11 +1,14 @@
 // The orchestrator over the real SQLite queue with an injected step: bounded concurrency, every job
 // committed once, lease loss aborting the work, politeness releases, pause, and the shutdown grace.
+// Where a test depends on the orchestrator's timers (polls, parks, grace) it fires them by hand, and
+// it waits for events (a step started, a timer set), never for time to pass.
 import type { Database } from "bun:sqlite";
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { Artifact } from "../../src/artifact/artifact.ts";
 import { Orchestrator, type OrchestratorOptions } from "../../src/runner/orchestrator.ts";
 import type { JobStep, StepResult } from "../../src/runner/step.ts";
 import type { SqliteJobQueue } from "../../src/store/sqlite-queue.ts";
+import { ManualTimers } from "../support/manual-timers.ts";
 import { FIXED_CLOCK, memoryQueue } from "../support/memory-queue.ts";
 
 let db: Database;
@@ -56,7 +59,8 @@ describe("orchestrator", () => {
       running++;
       peak = Math.max(peak, running);
       seen.push(job.artifactId);
-      await Bun.sleep(1);
+      // Yield once: the other workers started in the same turn overlap with this one.
+      await Promise.resolve();
       running--;
       return ok;
     };
@@ -194,6 +198,7 @@ describe("orchestrator", () => {
   test("shutdown releases parked jobs until they were due, no attempt counted", async () => {
     await queue.enqueue(works(1));
     const until = clock + 60_000;
+    const timers = new ManualTimers();
     const o = orchestrator(
       async () => ({
         ok: false,
@@ -204,11 +209,13 @@ describe("orchestrator", () => {
         message: "later",
         attempts: [],
       }),
-      { parkMaxMs: 120_000, drain: false },
+      { parkMaxMs: 120_000, drain: false, timers },
     );
     const done = o.run();
-    while (row(1)?.state !== "in_progress" || o.inFlight > 0) await Bun.sleep(1);
-    await Bun.sleep(5);
+    // Parked: a timer set for when the job is due, the job still leased here.
+    await timers.next((t) => t.ms === 60_000);
+    expect(row(1)?.state).toBe("in_progress");
+    timers.autoFire(); // the polls from here on
     o.stop();
     expect((await done).released).toBe(1);
     expect(row(1)).toMatchObject({ state: "queued", attempts: 0, available_at: until });
@@ -231,25 +238,35 @@ describe("orchestrator", () => {
     await queue.enqueue(works(3));
     await queue.pause();
     let calls = 0;
+    const timers = new ManualTimers();
     const o = orchestrator(
       async () => {
         calls++;
         return ok;
       },
-      { drain: true },
+      { drain: true, timers },
     );
     const done = o.run();
-    await Bun.sleep(40);
+    // Three polls of the paused queue, each leasing nothing.
+    for (let i = 0; i < 3; i++) timers.fire(await timers.next((t) => t.ms === 5));
+    await timers.next((t) => t.ms === 5);
     expect(calls).toBe(0);
     expect((await queue.stats()).counts.queued).toBe(3);
     await queue.resume();
+    timers.autoFire();
     expect((await done).acked).toBe(3);
   });
 
   test("shutdown: in-flight jobs get the grace period, then are aborted and released without an attempt", async () => {
     await queue.enqueue(works(6));
+    let started = 0;
+    let twoRunning!: () => void;
+    const both = new Promise<void>((r) => {
+      twoRunning = r;
+    });
     const hangs: JobStep = (_job, ctx) =>
-      new Promise((resolve) =>
+      new Promise((resolve) => {
+        if (++started === 2) twoRunning();
         ctx.signal.addEventListener("abort", () =>
           resolve({
             ok: false,
@@ -259,13 +276,17 @@ describe("orchestrator", () => {
             message: "stop",
             attempts: [],
           }),
-        ),
-      );
-    const o = orchestrator(hangs, { maxWorkers: 2, leaseBatch: 4, drain: false, graceMs: 30 });
+        );
+      });
+    const timers = new ManualTimers();
+    const o = orchestrator(hangs, { maxWorkers: 2, leaseBatch: 4, drain: false, graceMs: 30, timers });
     const done = o.run();
-    while (o.inFlight < 2) await Bun.sleep(1);
+    await both;
+    expect(o.inFlight).toBe(2);
     o.stop();
     expect(o.shuttingDown).toBe(true);
+    // Neither job finishes within the grace: it runs out, and both are aborted.
+    timers.fire(await timers.next((t) => t.ms === 30));
     const summary = await done;
     expect(summary.aborted).toBe(2);
     const s = await queue.stats();
@@ -276,13 +297,24 @@ describe("orchestrator", () => {
   test("shutdown lets a job that finishes within the grace commit normally", async () => {
     await queue.enqueue(works(1));
     let finish!: () => void;
-    const o = orchestrator(() => new Promise((r) => (finish = () => r(ok))), {
-      drain: false,
-      graceMs: 5_000,
+    let began!: () => void;
+    const running = new Promise<void>((r) => {
+      began = r;
     });
+    const timers = new ManualTimers();
+    const o = orchestrator(
+      () =>
+        new Promise((r) => {
+          finish = () => r(ok);
+          began();
+        }),
+      { drain: false, graceMs: 5_000, timers },
+    );
     const done = o.run();
-    while (o.inFlight < 1) await Bun.sleep(1);
+    await running;
+    expect(o.inFlight).toBe(1);
     o.stop();
+    await timers.next((t) => t.ms === 5_000); // the grace has begun and is never fired
     finish();
     expect((await done).acked).toBe(1);
     expect(row(1)?.state).toBe("done");

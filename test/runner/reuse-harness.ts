@@ -34,7 +34,7 @@ export function openRunner(dir: string): Runner {
   const step = resolveAndDownload({
     config,
     http: makeClient(config),
-    settings: resolverSettings(config, {}),
+    settings: resolverSettings(config),
     now: Date.now,
     storedUrls: storedUrls(db),
   });

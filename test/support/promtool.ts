@@ -1,5 +1,8 @@
 // Runs `promtool check metrics` on an exposition; null when promtool is not installed (the caller
-// then says so loudly: CI installs it, a developer machine may not have it).
+// then calls warnPromtoolMissing: a failure under CI=true, where .ci/run installs it; a loud warning
+// on a developer machine that may not have it).
+import { toolMissing } from "./tools.ts";
+
 export function promtoolCheck(text: string): { code: number; output: string } | null {
   const promtool = Bun.which("promtool");
   if (!promtool) return null;
@@ -7,8 +10,7 @@ export function promtoolCheck(text: string): { code: number; output: string } | 
   return { code: p.exitCode, output: `${p.stdout.toString()}${p.stderr.toString()}` };
 }
 
+/** Throws under CI=true; warns otherwise. */
 export function warnPromtoolMissing(): void {
-  console.warn(
-    "\n!!!!! promtool NOT FOUND: /metrics was NOT validated with `promtool check metrics`. Install it (apt-get install prometheus). !!!!!\n",
-  );
+  toolMissing("promtool", "/metrics with `promtool check metrics`", "apt-get install prometheus");
 }

@@ -3,7 +3,8 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { defaultConfig } from "../../src/config/schema.ts";
-import { buildReport, HOST_WAITS, reportText } from "../../src/telemetry/report.ts";
+import { buildReport, HOST_WAITS } from "../../src/telemetry/report.ts";
+import { reportText } from "../../src/telemetry/report-text.ts";
 import { DIGESTS, verifyLibrary, verifyProgressText } from "../../src/telemetry/verify.ts";
 import { tempDir } from "../support/temp.ts";
 import { buildReportFixture, type ReportFixture } from "./report-fixture.ts";

@@ -1,32 +1,26 @@
-// `queue run` assembled: the state database shared by the queue, the politeness gate and the
-// metadata cache; the HTTP client; the job step; metrics, the manifest outbox, the status endpoint,
-// OTLP export and the progress line; the temp sweep at start; SIGINT/SIGTERM for the graceful shutdown.
-import type { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+// `queue run` assembled on the composition root (services.ts: database, politeness, HTTP client,
+// job step): the queue and the runner registry, metrics, the manifest outbox, the status endpoint,
+// OTLP export and the progress line; SIGINT/SIGTERM for the graceful shutdown.
 import { hostname } from "node:os";
 import type { ConsolaInstance } from "consola";
 import type { Config } from "../config/schema.ts";
 import { DiskSpaceGate, type SpaceVerdict } from "../download/disk-space.ts";
-import { sweepTempFiles } from "../download/temp.ts";
-import { startDownloadThreads } from "../download/threads.ts";
 import type { Library } from "../library/library.ts";
 import { openWritableLibrary } from "../library/open.ts";
 import type { Transport } from "../net/fetch.ts";
 import type { Lookup } from "../net/gate.ts";
-import { createPoliteness } from "../politeness/politeness.ts";
-import { Quotas, sourceUsage } from "../quota/gate.ts";
-import { stateHttpClient } from "../resolve/foreground.ts";
-import { resolverWarnings } from "../resolve/plan.ts";
-import { resolverSettings } from "../resolve/resolver.ts";
+import { sourceUsage } from "../quota/gate.ts";
+import { selfIdentity } from "../runner/identity.ts";
+import { Orchestrator, type RunSummary } from "../runner/orchestrator.ts";
+import { reclaimAndRegister } from "../runner/reclaim.ts";
+import type { JobStep } from "../runner/step.ts";
 import { createStatusApp } from "../status/app.ts";
 import { readNeedsToken } from "../status/listen.ts";
 import { queueControls, queueReadModel } from "../status/queue-read-model.ts";
 import { type StatusServer, startStatusServer } from "../status/server.ts";
-import { openStateDatabase } from "../store/db.ts";
 import { queryThreadFor } from "../store/query-thread.ts";
 import { heartbeatRunner, removeRunner } from "../store/runners.ts";
 import { queuePolicy, randomToken, SqliteJobQueue } from "../store/sqlite-queue.ts";
-import { storedUrls } from "../store/stored-urls.ts";
 import { formatBytes } from "../telemetry/format.ts";
 import { ManifestWriter, manifestPath, sqliteOutboxStore } from "../telemetry/manifest.ts";
 import { displayEndpoint, OtlpExporter, otlpSettings } from "../telemetry/otlp-exporter.ts";
@@ -36,11 +30,7 @@ import { terminalJobs, totalJobs } from "../telemetry/snapshots.ts";
 import { ThroughputSampler } from "../telemetry/throughput.ts";
 import type { Tracer } from "../telemetry/tracing.ts";
 import { VERSION } from "../version.ts";
-import { selfIdentity } from "./identity.ts";
-import { Orchestrator, type RunSummary } from "./orchestrator.ts";
-import { resolveAndDownload } from "./pipeline.ts";
-import { reclaimAndRegister } from "./reclaim.ts";
-import type { JobStep } from "./step.ts";
+import { openServices } from "./services.ts";
 
 export interface RunOptions {
   config: Config;
@@ -50,8 +40,6 @@ export interface RunOptions {
   statusAddress: string | null;
   /** Live line on a TTY, periodic records in JSON log mode, or nothing. */
   progress: "tty" | "json" | "off";
-  /** Credentials from the environment (resolver API keys, contact email). */
-  env?: Record<string, string | undefined>;
   /** Replaces resolve + download (benchmarks); queue, leases and commits stay real. */
   step?: JobStep;
   lookup?: Lookup;
@@ -84,7 +72,7 @@ export class StatusListenError extends Error {
 /** The log line for a change of the disk-space gate. */
 export function diskSpaceLine(
   v: SpaceVerdict & { reason: "low" | "full" | "recovered" },
-  config: Config,
+  config: Pick<Config, "out_dir" | "orchestrator">,
 ): string {
   const free = v.freeBytes === null ? "unknown space" : formatBytes(v.freeBytes);
   const floor = formatBytes(config.orchestrator.min_free_bytes);
@@ -100,15 +88,22 @@ export function diskSpaceLine(
 export async function runQueue(o: RunOptions): Promise<RunSummary> {
   const { config, log } = o;
   const now = o.now ?? Date.now;
-  mkdirSync(config.state_dir, { recursive: true });
   // Wrong credentials or a missing bucket end the run here, before a job is leased.
-  const library = o.library ?? (await openWritableLibrary(config, o.env ?? process.env));
-  const db: Database = openStateDatabase(config.state_dir);
+  const library = o.library ?? (await openWritableLibrary(config, process.env));
   const owner = `${hostname()}:${process.pid}:${randomToken().slice(0, 8)}`;
-  const queue = new SqliteJobQueue(db, queuePolicy(config.queue), { now });
   // The runner id also owns this process's host slots, so a successor can free them after a crash.
-  const politeness = createPoliteness({ db, config, now, owner });
-  const cleanups: (() => unknown)[] = [() => db.close(), () => politeness.close()];
+  const services = openServices(config, {
+    now,
+    owner,
+    library,
+    storeRetryMs: o.storeRetryMs,
+    lookup: o.lookup,
+    transport: o.transport,
+    onCloseError: (e) => log.warn("cleanup failed", e),
+  });
+  const { db, politeness } = services;
+  const queue = new SqliteJobQueue(db, queuePolicy(config.queue), { now });
+  const cleanups: (() => unknown)[] = [() => services.close()];
   const cleanup = async () => {
     for (const c of cleanups.splice(0).reverse()) {
       try {
@@ -134,8 +129,8 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
         { reclaimedJobs: reclaimed.jobs, runners: reclaimed.runners.map((r) => r.id) },
       );
 
-    const swept = sweepTempFiles(library.tempBase, config.download.temp_max_age_s * 1000, now());
-    if (swept > 0) log.info(`removed ${swept} stale temp file(s) left by interrupted downloads`);
+    if (services.swept > 0)
+      log.info(`removed ${services.swept} stale temp file(s) left by interrupted downloads`);
 
     const hosts = () => politeness.hostsSnapshot();
     const metrics = createProductMetrics({
@@ -172,25 +167,8 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
     });
     let step = o.step;
     if (!step) {
-      const settings = resolverSettings(config, o.env ?? {});
-      for (const w of resolverWarnings(config, settings)) log.warn(w);
-      const http = stateHttpClient(db, config, politeness, { now, lookup: o.lookup, transport: o.transport });
-      const threads = startDownloadThreads();
-      cleanups.push(() => threads.close());
-      step = resolveAndDownload({
-        config,
-        http,
-        settings,
-        now,
-        metrics,
-        space,
-        threads,
-        storedUrls: storedUrls(db),
-        quota: new Quotas(db, config, now),
-        tracer,
-        library,
-        storeRetryMs: o.storeRetryMs,
-      });
+      for (const w of services.warnings) log.warn(w);
+      step = services.step({ metrics, space, tracer });
     }
 
     const manifest = config.telemetry.manifest
