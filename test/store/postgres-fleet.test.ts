@@ -3,7 +3,9 @@
 // after its COMMIT went unanswered, and migrations (recorded, repeatable, refusing a newer database).
 import { afterAll, describe, expect, test } from "bun:test";
 import { SQL } from "bun";
-import { defaultConfig } from "../../src/config/schema.ts";
+import * as v from "valibot";
+import { redactSecrets, secretValues } from "../../src/config/redact.ts";
+import { ConfigSchema, defaultConfig } from "../../src/config/schema.ts";
 import { printableDatabaseUrl } from "../../src/store/postgres/connection.ts";
 import { ackJob, confirmAck } from "../../src/store/postgres/jobs/finish.ts";
 import {
@@ -149,5 +151,14 @@ describe.skipIf(pg === null)("PostgresJobQueue on a shared database", () => {
     expect(
       printableDatabaseUrl("postgres://docstokg:s3cret@db.example:5432/q?sslmode=require&password=x"),
     ).toBe("postgres://db.example:5432/q?sslmode=require&password=REDACTED");
+  });
+
+  test("database_url: empty or postgres://, never printed or logged with its password", () => {
+    expect(defaultConfig().database_url).toBe("");
+    expect(defaultConfig().database_pool_size).toBe(10);
+    expect(v.safeParse(ConfigSchema, { database_url: "mysql://x/y" }).success).toBe(false);
+    const config = v.parse(ConfigSchema, { database_url: "postgresql://fleet:pa%24s@db.example/q" });
+    expect(redactSecrets(config).database_url).toBe("postgresql://db.example/q");
+    expect(secretValues(config)).toContain("pa$s");
   });
 });
