@@ -2,7 +2,8 @@
 // INSERT, lease(64)+ack throughput against raw per-job UPDATEs, lease latency on a big table,
 // and 4 processes leasing/acking one file at once. Every figure is printed with its target.
 //   bun bench/queue.ts [--lines 1000000] [--jobs 200000] [--rounds 5] [--duration 30] [--skip import,ack,spread,latency,concurrent]
-//   (child modes: --child import|raw|worker …, used by the parent)
+//   bun bench/queue.ts --database-url URL|auto [--lines …] [--jobs …] [--duration …] [--skip import,ack,concurrent]
+//   (child modes: --child import|raw|worker|pg-import|pg-worker|pg-raw …, used by the parent)
 import { Database } from "bun:sqlite";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import { importStream } from "../src/store/import.ts";
 import { ROWS_PER_STATEMENT } from "../src/store/jobs/enqueue.ts";
 import { SqliteJobQueue } from "../src/store/sqlite-queue.ts";
 import type { LeasedJob } from "../src/store/types.ts";
+import { pgChildImport, pgChildRaw, pgChildWorker, runPostgresBench } from "./queue-postgres.ts";
 
 const POLICY = { leaseTtlMs: 120_000, maxAttempts: 5, backoff: { baseMs: 30_000, capMs: 3_600_000 } };
 const SELF = new URL(import.meta.url).pathname;
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     input: { type: "string" },
     owner: { type: "string" },
     until: { type: "string" },
+    "database-url": { type: "string" },
   },
 });
 
@@ -536,7 +539,17 @@ async function benchConcurrent(dir: string, seconds: number): Promise<void> {
   report("  stale-token acks (expected 0 without expiry)", String(lostAcks), "0", lostAcks === 0);
 }
 
-if (values.child === "import") await childImport(String(values.db), String(values.input));
+const databaseUrl = values["database-url"];
+if (values.child === "pg-import") await pgChildImport(String(databaseUrl), String(values.input));
+else if (values.child === "pg-worker")
+  await pgChildWorker(
+    String(databaseUrl),
+    String(values.owner),
+    Number(values.until),
+    String(values.input ?? ""),
+  );
+else if (values.child === "pg-raw") await pgChildRaw(String(databaseUrl), String(values.owner));
+else if (values.child === "import") await childImport(String(values.db), String(values.input));
 else if (values.child === "raw" || values.child === "raw-multi")
   await childRaw(String(values.db), String(values.input), values.child === "raw-multi");
 else if (values.child === "worker")
@@ -546,9 +559,23 @@ else {
   mkdirSync(dir, { recursive: true });
   const skip = new Set(String(values.skip).split(",").filter(Boolean));
   console.log(`docstokg queue bench — bun ${Bun.version}, ${navigator.hardwareConcurrency} cores`);
-  if (!skip.has("import")) await benchImport(dir, Number(values.lines));
-  if (!skip.has("ack")) await benchLeaseAck(dir, Number(values.jobs), Number(values.rounds));
-  if (!skip.has("spread")) await benchSpreadAcks(dir, Math.min(Number(values.jobs), 50_000));
-  if (!skip.has("latency")) await benchLatency(dir);
-  if (!skip.has("concurrent")) await benchConcurrent(dir, Number(values.duration));
+  if (databaseUrl !== undefined) {
+    await runPostgresBench({
+      url: databaseUrl,
+      dir,
+      lines: Number(values.lines),
+      jobs: Number(values.jobs),
+      seconds: Number(values.duration),
+      skip,
+      self: SELF,
+      artifactLine,
+      report,
+    });
+  } else {
+    if (!skip.has("import")) await benchImport(dir, Number(values.lines));
+    if (!skip.has("ack")) await benchLeaseAck(dir, Number(values.jobs), Number(values.rounds));
+    if (!skip.has("spread")) await benchSpreadAcks(dir, Math.min(Number(values.jobs), 50_000));
+    if (!skip.has("latency")) await benchLatency(dir);
+    if (!skip.has("concurrent")) await benchConcurrent(dir, Number(values.duration));
+  }
 }

@@ -130,6 +130,21 @@ export const ConfigSchema = v.strictObject({
     ),
     "./library",
   ),
+  database_url: v.optional(
+    v.pipe(
+      v.string(),
+      // Case spelled out: JSON Schema (`config schema`) has no regex flags.
+      v.regex(
+        /^(?:$|[Pp][Oo][Ss][Tt][Gg][Rr][Ee][Ss](?:[Qq][Ll])?:\/\/)/,
+        "empty, or a postgres:// or postgresql:// URL",
+      ),
+      v.description(
+        "Where shared state lives: empty for the SQLite file in state_dir; a postgres:// URL for one PostgreSQL database shared by every runner of a fleet. Its password is never printed.",
+      ),
+    ),
+    "",
+  ),
+  database_pool_size: int(10, "Connections one process keeps at most to the database_url server."),
   contact_email: v.optional(
     v.pipe(
       v.string(),
@@ -499,6 +514,9 @@ export type ConfigInput = v.InferInput<typeof ConfigSchema>;
 export type Config = v.InferOutput<typeof ConfigSchema>;
 
 /** Key paths whose values are secrets: redacted in `config print`, never logged. */
+/** Keys whose value is a URL that may carry credentials: printed through core/redact's redactUrl. */
+export const CREDENTIAL_URL_KEYS: readonly string[] = ["database_url"];
+
 export function isSecretKey(path: string): boolean {
   const parts = path.split(".");
   const leaf = parts.pop() ?? "";
