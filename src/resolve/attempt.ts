@@ -1,34 +1,34 @@
-// The bridge from the plan to the download pipeline: a candidate is tried by downloading it, and a
-// landing page met instead of a file is handed back for scraping. Before any request the library's
-// URL index is consulted (download/reuse.ts): reuse, conditional re-fetch, or a plain download.
-// Used by `fetch` and the runner.
+// The bridge from the plan to the download pipeline: a candidate is tried by downloading it, and its
+// DownloadResult is the plan's (a landing page met instead of a file rides along for scraping).
+// Before any request the library's URL index is consulted (download/reuse.ts): reuse, conditional
+// re-fetch, or a plain download. A full disk, which the download throws, becomes a `disk_full`
+// result here. Used by `fetch` and the runner.
 import { relative } from "node:path";
 import { canonicalUrl } from "../core/url.ts";
 import { type DownloadDeps, downloadCandidate } from "../download/candidate.ts";
+import { isDiskFullError } from "../download/disk-space.ts";
 import { decideReuse, findStored, reuseStored } from "../download/reuse.ts";
-import type { DownloadFailure, DownloadResult, DownloadSuccess, PriorCopy } from "../download/types.ts";
+import type { DownloadResult, DownloadSuccess, PriorCopy } from "../download/types.ts";
 import type { StoredUrlInput, StoredUrls } from "../store/stored-urls.ts";
-import type { CandidateTry } from "./plan.ts";
+import type { Span } from "../telemetry/tracing.ts";
+import type { TryCandidate } from "./plan-state.ts";
 import type { Candidate } from "./types.ts";
 
 export interface TrierOptions {
   artifactId: string;
   maxWaitMs?: number;
-  /** Every finished try (attempt records, telemetry). */
-  onAttempt?: (candidate: Candidate, result: DownloadResult) => void;
+  /** Every finished try, with the try's span (attempt records, telemetry). */
+  onAttempt?: (candidate: Candidate, result: DownloadResult, span?: Span) => void;
   /** The library's index by canonical URL; without it every candidate is downloaded. */
   storedUrls?: StoredUrls;
 }
 
-export function downloadTrier(
-  deps: DownloadDeps,
-  o: TrierOptions,
-): (
-  candidate: Candidate,
-  signal: AbortSignal,
-  slowDownRetries?: number,
-) => Promise<CandidateTry<DownloadSuccess>> {
-  return async (candidate, signal, slowDownRetries) => {
+export function downloadTrier(deps: DownloadDeps, o: TrierOptions): TryCandidate {
+  const tried = (candidate: Candidate, r: DownloadResult, span?: Span): DownloadResult => {
+    o.onAttempt?.(candidate, r, span);
+    return r;
+  };
+  return async (candidate, signal, slowDownRetries, span) => {
     let prior: PriorCopy | undefined;
     if (o.storedUrls) {
       const key = canonicalUrl(candidate.url) ?? candidate.url;
@@ -39,37 +39,32 @@ export function downloadTrier(
       const d = decideReuse(entry, o.artifactId, deps.outDir, found?.size);
       if (d.action === "reuse") {
         const r = await reuseStored(deps.outDir, o.artifactId, candidate.url, d, deps.syncer);
-        if (r) {
-          o.onAttempt?.(candidate, r);
-          return { ok: true, outcome: r };
-        }
+        if (r) return tried(candidate, r, span);
         o.storedUrls.forget(key, d.entry.sha256);
       } else if (d.action === "conditional") prior = d.prior;
       else if (d.stale) o.storedUrls.forget(key, d.stale.sha256);
     }
-    const r = await downloadCandidate(deps, {
-      url: candidate.url,
-      artifactId: o.artifactId,
-      resolver: candidate.resolver,
-      prior,
-      signal,
-      maxWaitMs: o.maxWaitMs,
-      slowDownRetries,
-    });
-    o.onAttempt?.(candidate, r);
-    if (r.ok) return { ok: true, outcome: r };
-    return failureTry(r);
-  };
-}
-
-function failureTry(r: DownloadFailure): CandidateTry<DownloadSuccess> {
-  return {
-    ok: false,
-    reason: r.reason,
-    message: r.message,
-    retryAt: r.retryAt,
-    slowDowns: r.slowDowns,
-    html: r.landing ? { url: r.landing.url, text: r.landing.html } : undefined,
+    try {
+      const r = await downloadCandidate(deps, {
+        url: candidate.url,
+        artifactId: o.artifactId,
+        resolver: candidate.resolver,
+        prior,
+        signal,
+        maxWaitMs: o.maxWaitMs,
+        slowDownRetries,
+      });
+      return tried(candidate, r, span);
+    } catch (e) {
+      // A full disk is this machine's trouble, not the URL's (the download removed its temp file).
+      if (!isDiskFullError(e)) throw e;
+      const message = `${candidate.url}: no space left on the library's filesystem (${deps.outDir})`;
+      return tried(
+        candidate,
+        { ok: false, reason: "disk_full", message, url: candidate.url, bytes: 0 },
+        span,
+      );
+    }
   };
 }
 

@@ -7,7 +7,6 @@ import type { Config, ResolverName } from "../config/schema.ts";
 import type { Reason } from "../core/reasons.ts";
 import { sweepTempFiles } from "../download/temp.ts";
 import { type DownloadThreads, startDownloadThreads } from "../download/threads.ts";
-import type { DownloadSuccess } from "../download/types.ts";
 import { createMetadataCache } from "../net/cache.ts";
 import { createHttpClient, type PolitenessGate, type Transport } from "../net/fetch.ts";
 import type { Lookup } from "../net/gate.ts";
@@ -146,7 +145,7 @@ export async function fetchWork(
     { http: p.http, outDir: p.config.out_dir, download: p.config.download, now: Date.now, ...p.threads },
     { artifactId: work.id, maxWaitMs, storedUrls: p.storedUrls },
   );
-  const r = await runPlan<DownloadSuccess>(work, {
+  const r = await runPlan(work, {
     config: p.config,
     settings: p.settings,
     http: p.http,
@@ -226,7 +225,6 @@ export async function listCandidates(
     signal: o.signal,
     quota: p.quota,
     listOnly: { scrapeLanding: o.scrapeLanding },
-    tryCandidate: async () => ({ ok: false, reason: "cancelled", message: "listing only" }),
   });
   return listingOf(work.id, p.config, r.progress);
 }

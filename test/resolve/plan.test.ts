@@ -2,8 +2,7 @@
 // simulated APIs and sites. Each scenario of the catalogue must end exactly as its truth says.
 import { afterAll, describe, expect, test } from "bun:test";
 import { isTransient } from "../../src/core/reasons.ts";
-import type { DownloadSuccess } from "../../src/download/types.ts";
-import type { CandidateTry } from "../../src/resolve/plan.ts";
+import type { DownloadResult } from "../../src/download/types.ts";
 import { buildCatalogue, type TestWork } from "../support/catalogue.ts";
 import { makePdf } from "../support/pdf.ts";
 import { startHarness } from "./harness.ts";
@@ -288,12 +287,12 @@ describe("plan behaviour", () => {
   });
 
   test("the first valid file aborts its sibling downloads", async () => {
-    const seen: { url: string; result: CandidateTry<DownloadSuccess> }[] = [];
+    const seen: { url: string; result: DownloadResult }[] = [];
     const trier = h.trier(slowAndFast);
     const t0 = performance.now();
     const r = await h.run(slowAndFast, {
-      tryCandidate: async (c, signal) => {
-        const result = await trier(c, signal);
+      tryCandidate: async (c, signal, retries, span) => {
+        const result = await trier(c, signal, retries, span);
         seen.push({ url: c.url, result });
         return result;
       },
