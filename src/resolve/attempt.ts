@@ -24,11 +24,11 @@ export interface TrierOptions {
 }
 
 export function downloadTrier(deps: DownloadDeps, o: TrierOptions): TryCandidate {
-  const tried = (candidate: Candidate, r: DownloadResult, span?: Span): DownloadResult => {
-    o.onAttempt?.(candidate, r, span);
-    return r;
-  };
-  return async (candidate, signal, slowDownRetries, span) => {
+  const attempt = async (
+    candidate: Candidate,
+    signal: AbortSignal,
+    slowDownRetries: number | undefined,
+  ): Promise<DownloadResult> => {
     let prior: PriorCopy | undefined;
     if (o.storedUrls) {
       const key = canonicalUrl(candidate.url) ?? candidate.url;
@@ -39,32 +39,33 @@ export function downloadTrier(deps: DownloadDeps, o: TrierOptions): TryCandidate
       const d = decideReuse(entry, o.artifactId, deps.outDir, found?.size);
       if (d.action === "reuse") {
         const r = await reuseStored(deps.outDir, o.artifactId, candidate.url, d, deps.syncer);
-        if (r) return tried(candidate, r, span);
+        if (r) return r;
         o.storedUrls.forget(key, d.entry.sha256);
       } else if (d.action === "conditional") prior = d.prior;
       else if (d.stale) o.storedUrls.forget(key, d.stale.sha256);
     }
+    return downloadCandidate(deps, {
+      url: candidate.url,
+      artifactId: o.artifactId,
+      resolver: candidate.resolver,
+      prior,
+      signal,
+      maxWaitMs: o.maxWaitMs,
+      slowDownRetries,
+    });
+  };
+  return async (candidate, signal, slowDownRetries, span) => {
+    let r: DownloadResult;
     try {
-      const r = await downloadCandidate(deps, {
-        url: candidate.url,
-        artifactId: o.artifactId,
-        resolver: candidate.resolver,
-        prior,
-        signal,
-        maxWaitMs: o.maxWaitMs,
-        slowDownRetries,
-      });
-      return tried(candidate, r, span);
+      r = await attempt(candidate, signal, slowDownRetries);
     } catch (e) {
       // A full disk is this machine's trouble, not the URL's (the download removed its temp file).
       if (!isDiskFullError(e)) throw e;
       const message = `${candidate.url}: no space left on the library's filesystem (${deps.outDir})`;
-      return tried(
-        candidate,
-        { ok: false, reason: "disk_full", message, url: candidate.url, bytes: 0 },
-        span,
-      );
+      r = { ok: false, reason: "disk_full", message, url: candidate.url, bytes: 0 };
     }
+    o.onAttempt?.(candidate, r, span);
+    return r;
   };
 }
 
