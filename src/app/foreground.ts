@@ -58,7 +58,6 @@ export function foreground(s: Services): Foreground {
         signal: o.signal,
         quota: s.quota,
         listOnly: { scrapeLanding: o.scrapeLanding },
-        tryCandidate: async () => ({ ok: false, reason: "cancelled", message: "listing only" }),
       });
       return r.progress;
     },

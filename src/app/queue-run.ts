@@ -226,9 +226,9 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
         // Terminal outcomes only: a failure that will be retried is not a completion yet.
         const ended =
           commit.kind === "ack"
-            ? { state: commit.state, reason: commit.reason }
+            ? { state: commit.outcome.state, reason: commit.outcome.reason }
             : commit.kind === "fail" && failed?.state === "error"
-              ? { state: "error", reason: commit.reason }
+              ? { state: "error", reason: commit.failure.reason }
               : undefined;
         if (!ended) return;
         completed++;

@@ -48,3 +48,17 @@ export function isTransient(reason: Reason): boolean {
   const status = Number(m[1]);
   return status === 408 || status === 425 || status === 429 || status >= 500;
 }
+
+/**
+ * Why some work was not done, stated once: a plan's verdict is one, the job step's failure extends it
+ * with what the step gathered, and the commit carries it to the store.
+ */
+export interface Failure {
+  reason: Reason;
+  /** Worth another attempt later (the job is retried). */
+  transient: boolean;
+  /** One line saying what went wrong, naming the URL or resolver. */
+  message: string;
+  /** When trying again may succeed (Retry-After, cool-down, breaker reset, quota reset), epoch ms. */
+  retryAt?: number;
+}

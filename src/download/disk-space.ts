@@ -1,7 +1,8 @@
 // Free space on the library's filesystem. A download that meets ENOSPC (or a quota) throws it (its
-// temp file removed); the runner's job step records the try as `disk_full`, releases the job without
-// counting an attempt, and asks this gate before every lease, so no attempt is burnt while the disk
-// is full. Leasing resumes by itself once a check finds `orchestrator.min_free_bytes` free again.
+// temp file removed); the plan's download trier (resolve/attempt.ts) turns it into a `disk_full`
+// result, and the runner's job step records that try, releases the job without counting an attempt,
+// and asks this gate before every lease, so no attempt is burnt while the disk is full. Leasing
+// resumes by itself once a check finds `orchestrator.min_free_bytes` free again.
 import { statfsSync } from "node:fs";
 
 /** Whether an error from a filesystem call means "no space left" (or over quota). */

@@ -78,7 +78,8 @@ export type DownloadFailure = {
   landing?: { url: string; html: string };
   /** 429/503 answers met (see HttpResult). */
   slowDowns?: number;
-  timings: Timings;
+  /** Absent when the try ended by this machine's error before anything was measured (a full disk). */
+  timings?: Timings;
 };
 
 export type DownloadResult = DownloadSuccess | DownloadFailure;

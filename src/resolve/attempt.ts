@@ -1,34 +1,36 @@
-// The bridge from the plan to the download pipeline: a candidate is tried by downloading it, and a
-// landing page met instead of a file is handed back for scraping. Before any request the library's
-// URL index is consulted (download/reuse.ts): reuse, conditional re-fetch, or a plain download.
-// Used by `fetch` and the runner.
+// The bridge from the plan to the download pipeline: a candidate is tried by downloading it, and its
+// DownloadResult is the plan's (a landing page met instead of a file rides along for scraping).
+// Before any request the library's URL index is consulted (download/reuse.ts): reuse, conditional
+// re-fetch, or a plain download. A full disk, or an object store still down after its retries,
+// which the download throws, becomes a `disk_full` or `store_unavailable` result here. Used by
+// `fetch` and the runner.
 import { canonicalUrl } from "../core/url.ts";
 import { type DownloadDeps, downloadCandidate } from "../download/candidate.ts";
+import { isDiskFullError } from "../download/disk-space.ts";
 import { decideReuse, reuseStored } from "../download/reuse.ts";
-import type { DownloadFailure, DownloadResult, DownloadSuccess, PriorCopy } from "../download/types.ts";
+import type { DownloadResult, DownloadSuccess, PriorCopy } from "../download/types.ts";
 import { localLibrary, recordedPath } from "../library/library.ts";
+import { isStoreUnavailable } from "../library/s3.ts";
 import type { StoredUrlInput, StoredUrls } from "../store/stored-urls.ts";
-import type { CandidateTry } from "./plan.ts";
+import type { Span } from "../telemetry/tracing.ts";
+import type { TryCandidate } from "./plan-state.ts";
 import type { Candidate } from "./types.ts";
 
 export interface TrierOptions {
   artifactId: string;
-  /** Every finished try (attempt records, telemetry). */
-  onAttempt?: (candidate: Candidate, result: DownloadResult) => void;
+  /** Every finished try, with the try's span (attempt records, telemetry). */
+  onAttempt?: (candidate: Candidate, result: DownloadResult, span?: Span) => void;
   /** The library's index by canonical URL; without it every candidate is downloaded. */
   storedUrls?: StoredUrls;
 }
 
-export function downloadTrier(
-  deps: DownloadDeps,
-  o: TrierOptions,
-): (
-  candidate: Candidate,
-  signal: AbortSignal,
-  slowDownRetries?: number,
-) => Promise<CandidateTry<DownloadSuccess>> {
+export function downloadTrier(deps: DownloadDeps, o: TrierOptions): TryCandidate {
   const library = deps.library ?? localLibrary(deps.outDir, deps.syncer);
-  return async (candidate, signal, slowDownRetries) => {
+  const attempt = async (
+    candidate: Candidate,
+    signal: AbortSignal,
+    slowDownRetries: number | undefined,
+  ): Promise<DownloadResult> => {
     let prior: PriorCopy | undefined;
     if (o.storedUrls) {
       const key = canonicalUrl(candidate.url) ?? candidate.url;
@@ -39,15 +41,12 @@ export function downloadTrier(
       const d = decideReuse(entry, o.artifactId, (p) => library.locate(p), found?.size);
       if (d.action === "reuse") {
         const r = await reuseStored(library, o.artifactId, candidate.url, d, deps.syncer);
-        if (r) {
-          o.onAttempt?.(candidate, r);
-          return { ok: true, outcome: r };
-        }
+        if (r) return r;
         o.storedUrls.forget(key, d.entry.sha256);
       } else if (d.action === "conditional") prior = d.prior;
       else if (d.stale) o.storedUrls.forget(key, d.stale.sha256);
     }
-    const r = await downloadCandidate(deps, {
+    return downloadCandidate(deps, {
       url: candidate.url,
       artifactId: o.artifactId,
       resolver: candidate.resolver,
@@ -55,20 +54,29 @@ export function downloadTrier(
       signal,
       slowDownRetries,
     });
-    o.onAttempt?.(candidate, r);
-    if (r.ok) return { ok: true, outcome: r };
-    return failureTry(r);
   };
-}
-
-function failureTry(r: DownloadFailure): CandidateTry<DownloadSuccess> {
-  return {
-    ok: false,
-    reason: r.reason,
-    message: r.message,
-    retryAt: r.retryAt,
-    slowDowns: r.slowDowns,
-    html: r.landing ? { url: r.landing.url, text: r.landing.html } : undefined,
+  return async (candidate, signal, slowDownRetries, span) => {
+    let r: DownloadResult;
+    try {
+      r = await attempt(candidate, signal, slowDownRetries);
+    } catch (e) {
+      // The store's trouble, not the URL's: an object store still down after the upload's retries
+      // with backoff, or a full disk (the download removed its temp file either way).
+      if (isStoreUnavailable(e)) {
+        r = {
+          ok: false,
+          reason: "store_unavailable",
+          message: `${candidate.url}: ${e.message}`,
+          url: candidate.url,
+          bytes: 0,
+        };
+      } else if (isDiskFullError(e)) {
+        const message = `${candidate.url}: no space left on the library's filesystem (${deps.outDir})`;
+        r = { ok: false, reason: "disk_full", message, url: candidate.url, bytes: 0 };
+      } else throw e;
+    }
+    o.onAttempt?.(candidate, r, span);
+    return r;
   };
 }
 

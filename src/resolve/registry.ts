@@ -14,7 +14,7 @@ import { openalex } from "./openalex.ts";
 import { osf } from "./osf.ts";
 import { pmc } from "./pmc.ts";
 import type { Resolver } from "./resolver.ts";
-import { semanticScholar } from "./semantic_scholar.ts";
+import { semanticScholar } from "./semantic-scholar.ts";
 import { unpaywall } from "./unpaywall.ts";
 import { zenodo } from "./zenodo.ts";
 

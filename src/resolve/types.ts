@@ -1,6 +1,6 @@
 // The vocabulary of resolution: what a resolver needs from a work, the candidates it proposes and
 // the identifiers it discovers along the way. Resolvers are pure mappings over these types; the
-// plan (plan.ts) is the only place that performs I/O with them.
+// plan (ask-resolvers.ts, scrape.ts) is the only place that performs I/O with them.
 import type { ResolverName } from "../config/schema.ts";
 import type { Reason } from "../core/reasons.ts";
 

@@ -33,12 +33,18 @@ export function outcomeAttributes(o: JobOutcome): { attributes: Attributes; erro
   if (!o.committed) return { attributes: { outcome: "lease_lost", bytes }, error: "lease_lost" };
   switch (c.kind) {
     case "ack":
-      return { attributes: { outcome: "ack", state: c.state, reason: c.reason, bytes } };
+      return { attributes: { outcome: "ack", state: c.outcome.state, reason: c.outcome.reason, bytes } };
     case "fail": {
       const state = o.failed?.state ?? "queued";
       return {
-        attributes: { outcome: "fail", state, reason: c.reason, transient: c.transient, bytes },
-        error: c.reason,
+        attributes: {
+          outcome: "fail",
+          state,
+          reason: c.failure.reason,
+          transient: c.failure.transient,
+          bytes,
+        },
+        error: c.failure.reason,
       };
     }
     case "release":

@@ -4,14 +4,13 @@
 // period, then abort and release the rest. The queue's pause flag stops leasing by itself.
 
 import { CommitBatcher } from "../store/commit-batcher.ts";
-import type { FailResult, JobQueue, LeasedJob } from "../store/types.ts";
+import type { JobQueue, LeasedJob } from "../store/types.ts";
 import { noopTracer, type Tracer } from "../telemetry/tracing.ts";
-import type { Commit } from "./decide.ts";
 import { drainVerdict } from "./drain.ts";
 import { endJobTrace, outcomeAttributes, startJobTrace } from "./job-trace.ts";
 import type { JobStep } from "./step.ts";
 import { realTimers, type TimerHandle, type Timers } from "./timers.ts";
-import { type HeldJob, type JobOutcome, jobCommit, runJob, write } from "./worker.ts";
+import { type HeldJob, type JobOutcome, runJob, write } from "./worker.ts";
 
 export interface OrchestratorOptions {
   queue: JobQueue;
@@ -221,7 +220,7 @@ export class Orchestrator {
   private start(h: HeldJob): void {
     const p: Promise<void> = runJob(h, {
       queue: this.o.queue,
-      commit: (job, commit) => this.commit(job, commit),
+      commit: (c) => (this.batcher ? this.batcher.commit(c) : write(this.o.queue, c)),
       step: this.o.step,
       now: this.now,
       progressEveryMs: this.o.progressEveryMs ?? 1000,
@@ -243,13 +242,6 @@ export class Orchestrator {
         this.wake();
       });
     this.running.add(p);
-  }
-
-  private commit(job: LeasedJob, commit: Commit): Promise<boolean | FailResult> {
-    const c = jobCommit(job, commit);
-    if (!c) return Promise.resolve(false);
-    if (!this.batcher) return write(this.o.queue, job, commit);
-    return this.batcher.commit(c);
   }
 
   private park(h: HeldJob, until: number, progress: unknown): boolean {

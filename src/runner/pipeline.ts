@@ -1,26 +1,22 @@
 // The product's job step: the tier plan (resolvers, candidates, landing pages, archive) with the
-// job's persisted progress, each PDF candidate downloaded into the library, every candidate try
-// recorded as an attempt, and the plan's verdict turned into a StepResult for the commit.
+// job's persisted progress, each PDF candidate downloaded into the library, everything the job sent
+// recorded as attempts (attempts.ts), and the plan's verdict extended into the StepResult to commit.
 import type { Config } from "../config/schema.ts";
-import type { Reason } from "../core/reasons.ts";
-import { hostKey } from "../core/url.ts";
 import type { DownloadDeps } from "../download/candidate.ts";
-import { isDiskFullError } from "../download/disk-space.ts";
-import type { DownloadResult, DownloadSuccess } from "../download/types.ts";
+import type { DownloadResult } from "../download/types.ts";
 import { type Library, recordedPath } from "../library/library.ts";
-import { isStoreUnavailable } from "../library/s3.ts";
-import type { HttpClient, HttpRequest, HttpResult } from "../net/types.ts";
+import type { HttpClient } from "../net/types.ts";
 import type { QuotaGate } from "../quota/gate.ts";
 import { downloadTrier, storedUrlEntry } from "../resolve/attempt.ts";
-import { runPlan } from "../resolve/plan.ts";
+import { type PlanResult, runPlan } from "../resolve/plan.ts";
 import type { PlanProgress } from "../resolve/progress.ts";
 import { outcomeDetailProvenance } from "../resolve/provenance.ts";
 import type { ResolverSettings } from "../resolve/resolver.ts";
-import type { Candidate } from "../resolve/types.ts";
 import type { StoredUrls } from "../store/stored-urls.ts";
 import type { AttemptRecord } from "../store/types.ts";
 import type { ProductMetrics } from "../telemetry/product-metrics.ts";
-import type { Span, Tracer } from "../telemetry/tracing.ts";
+import type { Attributes, Tracer } from "../telemetry/tracing.ts";
+import { JobAttempts, POLITENESS_WAITS, receivedBytes } from "./attempts.ts";
 import type { JobStep, StepResult } from "./step.ts";
 
 export interface PipelineDeps {
@@ -45,66 +41,6 @@ export interface PipelineDeps {
   storeRetryMs?: number;
 }
 
-/** Reasons a request gets when this process's limiter would not wait long enough for the host. */
-const POLITENESS_WAITS: ReadonlySet<string> = new Set(["rate_limited", "breaker_open"]);
-
-function safeHost(url: string): string | null {
-  try {
-    return hostKey(url);
-  } catch {
-    return null;
-  }
-}
-
-/** The attempt row for one candidate download (tiers 1-based, as the configuration lists them). */
-export function attemptRecord(c: Candidate, r: DownloadResult, at: number): AttemptRecord {
-  return {
-    resolver: c.resolver,
-    tier: c.tier + 1,
-    url: c.url,
-    host: safeHost(c.url),
-    httpStatus: r.ok ? (r.reused ? null : r.status) : (r.status ?? null),
-    reason: r.reason,
-    bytes: receivedBytes(r),
-    elapsedMs: Math.round(r.timings.totalMs),
-    rateWaitMs: Math.round(r.timings.rateWaitMs),
-    at,
-  };
-}
-
-/** Body bytes that came over the network: none for a reused file or a 304, only the rest of a resumed one. */
-export function receivedBytes(r: DownloadResult): number {
-  if (!r.ok) return r.bytes;
-  if (r.reused || r.reason === "not_modified") return 0;
-  return r.file.bytes - r.resumedFrom;
-}
-
-/**
- * The attempt row of a metadata or landing request that went out: a fresh cache hit and a refusal
- * by this process's limiter sent nothing and give none. The URL is left out: API URLs carry contact
- * addresses and keys; the host says where it went.
- */
-export function requestAttempt(req: HttpRequest, r: HttpResult, at: number): AttemptRecord | null {
-  if (r.ok && r.response.fromCache) return null;
-  if (!r.ok && r.status === undefined && (POLITENESS_WAITS.has(r.reason) || r.reason === "cancelled"))
-    return null;
-  return {
-    role: req.role,
-    resolver: req.resolver ?? null,
-    host: safeHost(req.url),
-    httpStatus: r.ok ? r.response.status : (r.status ?? null),
-    reason: r.ok ? null : r.reason,
-    rateWaitMs: r.ok ? Math.round(r.response.rateWaitMs) : null,
-    heldBackMs: r.ok ? Math.round(r.response.heldBackMs ?? 0) : null,
-    at,
-  };
-}
-
-/** A refusal by the limiter (no request was sent): not a try, not a request. */
-function isRefusal(r: DownloadResult): boolean {
-  return !r.ok && r.status === undefined && (POLITENESS_WAITS.has(r.reason) || r.reason === "cancelled");
-}
-
 /** Whether every transient failure of the plan was a politeness wait (nothing else went wrong). */
 export function onlyPolitenessWaits(progress: PlanProgress): boolean {
   const reasons: string[] = [];
@@ -117,38 +53,14 @@ export function onlyPolitenessWaits(progress: PlanProgress): boolean {
 export function resolveAndDownload(deps: PipelineDeps): JobStep {
   const { config, metrics } = deps;
   return async (job, ctx) => {
-    const attempts: AttemptRecord[] = [];
-    let served429 = false;
+    const record = new JobAttempts(deps.now, metrics);
+    const http = record.client(deps.http);
     // A full disk ends the job's work at once: every other candidate would meet it too. So does an
     // object store that stays unavailable through its retries.
     let diskFull: string | undefined;
     let storeDown: string | undefined;
     const stopForDisk = new AbortController();
-    const signal = AbortSignal.any([ctx.signal, stopForDisk.signal]);
-    let bytes = 0;
-    // The span of each candidate being downloaded, so its finished try can tell it status and bytes.
-    const spans = new Map<Candidate, Span>();
-    // Per job: notice an origin's own 429 (a real try, counted) and feed the request metrics.
-    const http: HttpClient = {
-      async request(req: HttpRequest): Promise<HttpResult> {
-        const r = await deps.http.request(req);
-        // Metadata and landing requests are attempts too (role set), so the report can state their
-        // rate waits and 429s per host; candidate downloads are recorded by onAttempt below.
-        if (req.role !== "artifact") {
-          const a = requestAttempt(req, r, deps.now());
-          if (a) attempts.push(a);
-        }
-        if (r.ok) metrics?.recordRequest(req.role, r.response.status, r.response.rateWaitMs);
-        else if (r.status !== undefined) {
-          if (r.status === 429) served429 = true;
-          metrics?.recordRequest(req.role, r.status, 0);
-        } else if (!POLITENESS_WAITS.has(r.reason) && r.reason !== "cancelled") {
-          metrics?.recordRequest(req.role, undefined, 0);
-        }
-        return r;
-      },
-    };
-    const download = downloadTrier(
+    const tryCandidate = downloadTrier(
       {
         http,
         outDir: config.out_dir,
@@ -160,116 +72,91 @@ export function resolveAndDownload(deps: PipelineDeps): JobStep {
       {
         artifactId: job.artifactId,
         storedUrls: deps.storedUrls,
-        onAttempt: (candidate, r) => {
-          spans.get(candidate)?.set({
-            status: r.ok ? (r.reused ? undefined : r.status) : r.status,
-            bytes: receivedBytes(r),
-            reason: r.reason,
-            reused: r.ok && r.reused ? true : undefined,
-          });
-          bytes += receivedBytes(r);
-          if (r.ok && !r.reused)
-            metrics?.downloadSeconds.observe(undefined, (r.timings.headersMs + r.timings.bodyMs) / 1000);
-          if (!isRefusal(r)) attempts.push(attemptRecord(candidate, r, deps.now()));
+        onAttempt: (candidate, r, span) => {
+          span?.set(trySpanAttributes(r));
+          record.tried(candidate, r);
+          if (r.reason === "disk_full" && diskFull === undefined) {
+            // Tell the runner to stop leasing, and stop the job's other work.
+            diskFull = r.message;
+            deps.space?.reportFull();
+            stopForDisk.abort();
+          }
+          if (r.reason === "store_unavailable" && storeDown === undefined) {
+            storeDown = r.message;
+            stopForDisk.abort();
+          }
         },
       },
     );
-    const r = await runPlan<DownloadSuccess>(
+    const r = await runPlan(
       job.artifact,
       {
         config,
         settings: deps.settings,
         http,
-        signal,
+        signal: AbortSignal.any([ctx.signal, stopForDisk.signal]),
         now: deps.now,
         quota: deps.quota,
-        tryCandidate: async (candidate, sig, _retries, span) => {
-          spans.set(candidate, span);
-          try {
-            return await download(candidate, sig);
-          } catch (e) {
-            if (isStoreUnavailable(e)) {
-              // The store's trouble, not the URL's (the upload was retried with backoff already):
-              // record the try, stop the job's other work; the job goes back without an attempt.
-              const message = `${candidate.url}: ${e.message}`;
-              attempts.push({
-                resolver: candidate.resolver,
-                tier: candidate.tier + 1,
-                url: candidate.url,
-                host: safeHost(candidate.url),
-                reason: "store_unavailable",
-                at: deps.now(),
-              });
-              storeDown ??= message;
-              stopForDisk.abort();
-              return { ok: false, reason: "store_unavailable", message };
-            }
-            // A full disk is this machine's trouble, not the URL's (the download removed its temp
-            // file): record the try, stop the job's other work, and tell the runner to stop leasing.
-            if (!isDiskFullError(e)) throw e;
-            const message = `${candidate.url}: no space left on the library's filesystem (${config.out_dir})`;
-            attempts.push({
-              resolver: candidate.resolver,
-              tier: candidate.tier + 1,
-              url: candidate.url,
-              host: safeHost(candidate.url),
-              reason: "disk_full",
-              at: deps.now(),
-            });
-            if (diskFull === undefined) {
-              diskFull = message;
-              deps.space?.reportFull();
-              stopForDisk.abort();
-            }
-            return { ok: false, reason: "disk_full", message };
-          } finally {
-            spans.delete(candidate);
-          }
-        },
+        // The 429/503 retries a candidate has left over all its attempts (plan progress keeps the
+        // count), so a host that keeps asking for long waits cannot cycle a job forever.
+        tryCandidate,
         onProgress: (p) => ctx.saveProgress(p),
         tracer: deps.tracer,
         traceParent: ctx.span,
       },
       job.progress ?? undefined,
     );
-    metrics?.bytes.inc(undefined, bytes);
+    metrics?.bytes.inc(undefined, record.bytes);
     if (diskFull !== undefined && !r.ok && !ctx.signal.aborted) {
+      // Not offered to any runner before this one measures the disk again.
+      const retryAt = deps.now() + config.orchestrator.disk_check_s * 1000;
+      const failure = { ...r, reason: "disk_full" as const, transient: true, message: diskFull, retryAt };
       return {
-        ok: false,
-        reason: "disk_full",
-        transient: true,
-        message: diskFull,
-        // Not offered to any runner before this one measures the disk again.
-        retryAt: deps.now() + config.orchestrator.disk_check_s * 1000,
+        ...failure,
         deferred: false,
-        attempts,
-        bytes,
-        progress: r.progress,
+        attempts: record.rows,
+        bytes: record.bytes,
         detail: { message: diskFull },
       };
     }
     if (storeDown !== undefined && !r.ok && !ctx.signal.aborted) {
-      return {
-        ok: false,
-        reason: "store_unavailable",
+      // Released without an attempt (decide.ts), offered again once the store may be back.
+      const retryAt = deps.now() + (deps.storeRetryMs ?? 60_000);
+      const failure = {
+        ...r,
+        reason: "store_unavailable" as const,
         transient: true,
         message: storeDown,
-        retryAt: deps.now() + (deps.storeRetryMs ?? 60_000),
+        retryAt,
+      };
+      return {
+        ...failure,
         deferred: false,
-        attempts,
-        bytes,
-        progress: r.progress,
+        attempts: record.rows,
+        bytes: record.bytes,
         detail: { message: storeDown },
       };
     }
-    return stepResult(r, config.out_dir, attempts, bytes, served429);
+    return stepResult(r, config.out_dir, record.rows, record.bytes, record.served429);
   };
 }
 
-type PlanOutcome = Awaited<ReturnType<typeof runPlan<DownloadSuccess>>>;
+/** What a finished try tells its `download` span. */
+function trySpanAttributes(r: DownloadResult): Attributes {
+  return {
+    status: r.ok ? (r.reused ? undefined : r.status) : r.status,
+    bytes: receivedBytes(r),
+    reason: r.reason,
+    reused: r.ok && r.reused ? true : undefined,
+  };
+}
 
+/**
+ * The plan's verdict as the step's result: a win becomes the outcome detail and URL index entry to
+ * commit; a failure is the plan's own, extended with what the step gathered.
+ */
 export function stepResult(
-  r: PlanOutcome,
+  r: PlanResult,
   outDir: string,
   attempts: AttemptRecord[],
   bytes: number,
@@ -300,16 +187,5 @@ export function stepResult(
     };
   }
   const deferred = r.transient && !served429 && onlyPolitenessWaits(r.progress);
-  return {
-    ok: false,
-    reason: r.reason as Reason,
-    transient: r.transient,
-    message: r.message,
-    retryAt: r.retryAt,
-    deferred,
-    attempts,
-    bytes,
-    progress: r.progress,
-    detail: { message: r.message },
-  };
+  return { ...r, deferred, attempts, bytes, detail: { message: r.message } };
 }

@@ -1,7 +1,7 @@
 // What the runner asks of one job's work (resolve + download) and what it gets back. The step is
 // injected: the product wires the tier plan and the download pipeline (pipeline.ts); benchmarks
 // and tests wire their own, while lease, heartbeat and commit stay real.
-import type { Reason } from "../core/reasons.ts";
+import type { Failure } from "../core/reasons.ts";
 import type { StoredUrlInput } from "../store/stored-urls.ts";
 import type { AttemptRecord, LeasedJob, OutcomeDetail } from "../store/types.ts";
 import type { Span } from "../telemetry/tracing.ts";
@@ -32,13 +32,9 @@ export interface StepObtained extends StepCommon {
   stored?: StoredUrlInput;
 }
 
-export interface StepFailed extends StepCommon {
+/** The plan's failure (reason, transient, message, retryAt) with what the step gathered. */
+export interface StepFailed extends StepCommon, Failure {
   ok: false;
-  reason: Reason;
-  transient: boolean;
-  message: string;
-  /** When trying again may succeed (Retry-After, cooldown, breaker reset), epoch ms. */
-  retryAt?: number;
   /**
    * Nothing failed but politeness: every transient failure was this process's own limiter refusing
    * to wait longer than `politeness.max_wait_s`. The job goes back to the queue without an attempt.

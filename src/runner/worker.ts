@@ -33,8 +33,8 @@ export interface JobOutcome {
 
 export interface WorkerDeps {
   queue: JobQueue;
-  /** Writes a commit (default: at once; the orchestrator batches them). */
-  commit?: (job: LeasedJob, commit: Commit) => Promise<boolean | FailResult>;
+  /** Writes a fenced commit (default: at once, alone; the orchestrator batches them). */
+  commit?: (commit: JobCommit) => Promise<boolean | FailResult>;
   step: JobStep;
   now: () => number;
   /** Least time between two progress saves of one job. */
@@ -90,71 +90,29 @@ export async function runJob(held: HeldJob, deps: WorkerDeps): Promise<JobOutcom
   if (
     commit.kind === "release" &&
     commit.until !== undefined &&
-    commit.attempts.length === 0 &&
+    !commit.attempts?.length &&
     !held.cause &&
     deps.park?.(held, commit.until, commit.progress)
   )
     return { job, step, commit, committed: true, parked: true };
   held.committing = true;
-  const r = await (deps.commit ? deps.commit(job, commit) : write(queue, job, commit));
+  const c = jobCommit(job, commit);
+  const r = c === null ? false : await (deps.commit ? deps.commit(c) : write(queue, c));
   return { job, step, commit, committed: r !== false, failed: typeof r === "object" ? r : undefined };
 }
 
-/** The store's form of a commit (null: nothing to write). */
+/** The commit fenced by the job's lease (null: nothing to write). */
 export function jobCommit(job: LeasedJob, commit: Commit): JobCommit | null {
-  switch (commit.kind) {
-    case "abandon":
-      return null;
-    case "ack":
-      return {
-        kind: "ack",
-        jobId: job.id,
-        token: job.token,
-        outcome: {
-          state: commit.state,
-          reason: commit.reason,
-          ...commit.detail,
-          message: commit.message ?? commit.detail.message ?? null,
-          attempts: commit.attempts,
-          ...(commit.stored ? { stored: commit.stored } : {}),
-        },
-      };
-    case "fail":
-      return {
-        kind: "fail",
-        jobId: job.id,
-        token: job.token,
-        failure: {
-          reason: commit.reason,
-          message: commit.message,
-          transient: commit.transient,
-          retryAt: commit.retryAt,
-          attempts: commit.attempts,
-          detail: commit.detail,
-        },
-        progress: commit.progress,
-      };
-    case "release":
-      return {
-        kind: "release",
-        jobId: job.id,
-        token: job.token,
-        until: commit.until,
-        attempts: commit.attempts,
-        progress: commit.progress,
-      };
-  }
+  if (commit.kind === "abandon") return null;
+  return { ...commit, jobId: job.id, token: job.token };
 }
 
-/** Writes the commit in one transaction; false when the lease token no longer matches. */
+/** Writes one commit in its own transaction; false when the lease token no longer matches. */
 export async function write(
   queue: Pick<JobQueue, "commitMany">,
-  job: LeasedJob,
-  commit: Commit,
+  commit: JobCommit,
 ): Promise<boolean | FailResult> {
-  const c = jobCommit(job, commit);
-  if (!c) return false;
-  const [r] = await queue.commitMany([c]);
+  const [r] = await queue.commitMany([commit]);
   if (!r?.ok) throw r?.error ?? new Error("commitMany returned no result");
   return r.value;
 }

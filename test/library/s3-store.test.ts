@@ -119,7 +119,7 @@ describe("publishing into S3", () => {
     // A second work citing the same URL reuses the object (HEAD only) with its own pointer.
     proxy.log.length = 0;
     const again = await r.run("doi:10.5555/s3.two", url);
-    expect(again.commit.kind === "ack" && again.commit.reason).toBe("duplicate_content");
+    expect(again.commit.kind === "ack" && again.commit.outcome.reason).toBe("duplicate_content");
     expect(proxy.log.some((l) => l.method === "PUT" && l.path.includes(sha(pdf)))).toBe(false);
     expect((await r.library.readPointer("doi:10.5555/s3.two"))?.key).toBe(key);
     r.db.close();

@@ -7,7 +7,6 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import { type Config, ConfigSchema } from "../../src/config/schema.ts";
-import type { DownloadSuccess } from "../../src/download/types.ts";
 import { Quotas, sourceUsage } from "../../src/quota/gate.ts";
 import { budgetOfAnswer, nextUtcMidnight, quotaVerdict, utcDay } from "../../src/quota/rules.ts";
 import { runPlan } from "../../src/resolve/plan.ts";
@@ -156,7 +155,7 @@ describe("the plan under an exhausted source", () => {
   });
 
   const run = (w: TestWork, config: Config) =>
-    runPlan<DownloadSuccess>(harness.artifact(w), {
+    runPlan(harness.artifact(w), {
       config,
       settings: resolverSettings(config),
       http: harness.http,

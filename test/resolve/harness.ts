@@ -6,15 +6,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as v from "valibot";
 import { type Config, ConfigSchema } from "../../src/config/schema.ts";
-import type { DownloadSuccess } from "../../src/download/types.ts";
 import { createHttpClient, type Transport } from "../../src/net/fetch.ts";
 import type { PolitenessGate } from "../../src/net/politeness-port.ts";
 import type { HttpClient } from "../../src/net/types.ts";
 import { downloadTrier } from "../../src/resolve/attempt.ts";
-import { type CandidateTry, type PlanResult, runPlan } from "../../src/resolve/plan.ts";
+import { type PlanResult, runPlan, type TryCandidate } from "../../src/resolve/plan.ts";
 import type { PlanProgress } from "../../src/resolve/progress.ts";
 import { resolverSettings } from "../../src/resolve/resolver.ts";
-import type { Candidate, ResolvableWork } from "../../src/resolve/types.ts";
+import type { ResolvableWork } from "../../src/resolve/types.ts";
 import { type SimApis, startApis } from "../support/apis.ts";
 import type { TestWork } from "../support/catalogue.ts";
 import { MemoryPoliteness } from "../support/politeness.ts";
@@ -34,16 +33,16 @@ export interface Harness {
   outDir: string;
   artifact(w: TestWork): ResolvableWork;
   /** The production trier (download pipeline) for a work. */
-  trier(w: TestWork): (c: Candidate, s: AbortSignal) => Promise<CandidateTry<DownloadSuccess>>;
+  trier(w: TestWork): TryCandidate;
   run(
     w: TestWork,
     o?: {
       saved?: unknown;
       signal?: AbortSignal;
       onProgress?: (p: PlanProgress) => void;
-      tryCandidate?: (c: Candidate, s: AbortSignal) => Promise<CandidateTry<DownloadSuccess>>;
+      tryCandidate?: TryCandidate;
     },
-  ): Promise<PlanResult<DownloadSuccess>>;
+  ): Promise<PlanResult>;
   stop(): Promise<void>;
 }
 

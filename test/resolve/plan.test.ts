@@ -3,9 +3,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import type { Config } from "../../src/config/schema.ts";
 import { isTransient } from "../../src/core/reasons.ts";
-import type { DownloadSuccess } from "../../src/download/types.ts";
+import type { DownloadResult } from "../../src/download/types.ts";
 import { Politeness } from "../../src/politeness/politeness.ts";
-import type { CandidateTry } from "../../src/resolve/plan.ts";
 import { openPolitenessDb } from "../politeness/db.ts";
 import { buildCatalogue, type TestWork } from "../support/catalogue.ts";
 import { makePdf } from "../support/pdf.ts";
@@ -303,12 +302,12 @@ describe("plan behaviour", () => {
   });
 
   test("the first valid file aborts its sibling downloads", async () => {
-    const seen: { url: string; result: CandidateTry<DownloadSuccess> }[] = [];
+    const seen: { url: string; result: DownloadResult }[] = [];
     const trier = h.trier(slowAndFast);
     const t0 = performance.now();
     const r = await h.run(slowAndFast, {
-      tryCandidate: async (c, signal) => {
-        const result = await trier(c, signal);
+      tryCandidate: async (c, signal, retries, span) => {
+        const result = await trier(c, signal, retries, span);
         seen.push({ url: c.url, result });
         return result;
       },

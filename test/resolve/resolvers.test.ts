@@ -8,7 +8,7 @@ import { europepmc } from "../../src/resolve/europepmc.ts";
 import { openalex } from "../../src/resolve/openalex.ts";
 import { pmc } from "../../src/resolve/pmc.ts";
 import { isSkip, resolverSettings } from "../../src/resolve/resolver.ts";
-import { semanticScholar } from "../../src/resolve/semantic_scholar.ts";
+import { semanticScholar } from "../../src/resolve/semantic-scholar.ts";
 import { MalformedResponse } from "../../src/resolve/shape.ts";
 import { unpaywall } from "../../src/resolve/unpaywall.ts";
 import { mapWayback, waybackRequest } from "../../src/resolve/wayback.ts";

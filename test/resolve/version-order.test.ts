@@ -124,7 +124,7 @@ describe("prefer_version in the plan", () => {
         http,
         tryCandidate: async (c) => {
           urls.push(c.url);
-          return { ok: false, reason: "not_found" };
+          return { ok: false, reason: "not_found", message: `${c.url}: 404`, url: c.url, bytes: 0 };
         },
       },
     );

@@ -25,10 +25,13 @@ describe("decideCommit", () => {
     const c = decideCommit(obtained, undefined);
     expect(c).toEqual({
       kind: "ack",
-      state: "done",
-      reason: "ok",
-      detail: obtained.detail,
-      attempts: obtained.attempts,
+      outcome: {
+        state: "done",
+        reason: "ok",
+        ...obtained.detail,
+        message: null,
+        attempts: obtained.attempts,
+      },
     });
   });
 
@@ -46,7 +49,7 @@ describe("decideCommit", () => {
   test("robots and URL policy refusals are skipped, not errors", () => {
     for (const reason of ["robots_disallowed", "url_refused"] as const) {
       const c = decideCommit(failed({ reason }), undefined);
-      expect(c.kind === "ack" && c.state).toBe("skipped");
+      expect(c.kind === "ack" && c.outcome).toMatchObject({ state: "skipped", reason, message: "gone" });
     }
   });
 
@@ -69,13 +72,13 @@ describe("decideCommit", () => {
 
   test("an origin's 429 (not deferred) counts an attempt and carries Retry-After", () => {
     const c = decideCommit(failed({ reason: "rate_limited", transient: true, retryAt: 99 }), undefined);
-    expect(c).toMatchObject({ kind: "fail", transient: true, retryAt: 99 });
+    expect(c).toMatchObject({ kind: "fail", failure: { transient: true, retryAt: 99 } });
   });
 
   test("permanent failures end the job; their retryAt is ignored", () => {
     const c = decideCommit(failed({ reason: "not_found", retryAt: 7 }), undefined);
-    expect(c).toMatchObject({ kind: "fail", transient: false, reason: "not_found" });
-    expect(c.kind === "fail" && c.retryAt).toBeUndefined();
+    expect(c).toMatchObject({ kind: "fail", failure: { transient: false, reason: "not_found" } });
+    expect(c.kind === "fail" ? c.failure.retryAt : "not a fail").toBeUndefined();
   });
 });
 

@@ -74,6 +74,27 @@ describe("orchestrator", () => {
     expect((await queue.stats()).counts.done).toBe(50);
   });
 
+  test("without group commit, each job's fenced commit is written alone, once", async () => {
+    await queue.enqueue(works(3));
+    const written: { kind: string; jobId: number; token: string }[][] = [];
+    const commitMany = queue.commitMany.bind(queue);
+    queue.commitMany = (commits) => {
+      written.push(commits.map((c) => ({ kind: c.kind, jobId: c.jobId, token: c.token })));
+      return commitMany(commits);
+    };
+    const tokens = new Map<number, string>();
+    const step: JobStep = async (job) => {
+      tokens.set(job.id, job.token);
+      return ok;
+    };
+    const summary = await orchestrator(step).run();
+    expect(summary).toMatchObject({ acked: 3, lost: 0 });
+    expect(written.map((batch) => batch.length)).toEqual([1, 1, 1]);
+    expect(written.flat().sort((a, b) => a.jobId - b.jobId)).toEqual(
+      [1, 2, 3].map((id) => ({ kind: "ack", jobId: id, token: tokens.get(id) as string })),
+    );
+  });
+
   test("group commit: a stale token in a batch changes nothing and does not undo the others", async () => {
     await queue.enqueue(works(4));
     const step: JobStep = async (job) => {

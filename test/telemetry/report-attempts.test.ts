@@ -3,7 +3,7 @@
 // never the URL (API URLs carry contact addresses and keys).
 import { describe, expect, test } from "bun:test";
 import type { HttpResponse, HttpResult } from "../../src/net/types.ts";
-import { requestAttempt } from "../../src/runner/pipeline.ts";
+import { requestAttempt } from "../../src/runner/attempts.ts";
 
 const response = (o: Partial<HttpResponse> = {}): HttpResult => ({
   ok: true,
