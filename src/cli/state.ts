@@ -136,6 +136,21 @@ function parseWhole(value: unknown, flag: string, fallback: number): number {
   return n;
 }
 
+/** The URL of --to, or the text of the --to-file file; exactly one of them. */
+async function copyTarget(to: unknown, file: unknown): Promise<string> {
+  const given = (v: unknown): v is string => typeof v === "string" && v !== "";
+  if (given(to) === given(file))
+    throw new UsageError(
+      "state copy: give the PostgreSQL database as --to URL or --to-file FILE (one of them)",
+    );
+  if (given(to)) return to;
+  try {
+    return (await Bun.file(file as string).text()).replace(/[\r\n]+$/, "");
+  } catch (error) {
+    throw new UsageError(`--to-file: cannot read ${String(file)}: ${message(error)}`);
+  }
+}
+
 const copyCmd = defineCommand({
   meta: {
     name: "copy",
@@ -150,15 +165,16 @@ again. Host politeness state, caches and robots verdicts are not copied; they re
 
 Examples:
   docstokg state copy --to postgres://docstokg@db.internal/docstokg
-  docstokg state copy --from-state-dir /var/lib/docstokg/state --to "$(cat /etc/docstokg/database-url)"`,
+  sudo docstokg state copy --from-state-dir /var/lib/docstokg/state \\
+    --to-file /etc/docstokg/credentials/DOCSTOKG_DATABASE_URL`,
   },
   args: {
     ...globalArgs,
-    to: {
+    to: { type: "string", description: "The PostgreSQL database to copy into", valueHint: "URL" },
+    "to-file": {
       type: "string",
-      description: "The PostgreSQL database to copy into",
-      valueHint: "URL",
-      required: true,
+      description: "A file holding that URL (keeps its password out of the process list)",
+      valueHint: "FILE",
     },
     "from-state-dir": {
       type: "string",
@@ -169,7 +185,7 @@ Examples:
     sample: { type: "string", description: "Rows per table compared by checksum [20]", valueHint: "N" },
   },
   async run({ args }) {
-    const to = String(args.to ?? "");
+    const to = await copyTarget(args.to, args["to-file"]);
     if (!isPostgresUrl(to))
       throw new UsageError(
         `--to: expected a postgres:// or postgresql:// URL, got ${JSON.stringify(printableDatabaseUrl(to))}`,

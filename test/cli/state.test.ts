@@ -2,7 +2,7 @@
 // a subprocess), on SQLite state directories and a throwaway PostgreSQL cluster: versions printed,
 // newer databases refused, a SQLite state copied, resumed, repeated and verified, old attempts pruned.
 import { afterAll, afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { SQL } from "bun";
 import { openStateDatabase } from "../../src/store/db.ts";
 import { MIGRATIONS } from "../../src/store/migrations.ts";
@@ -172,7 +172,8 @@ describe.skipIf(pg === null)("state copy", () => {
     expect(extra.stderr).toContain("row counts differ in jobs");
     await sql`DELETE FROM jobs WHERE artifact_id = 'doi:10.1000/new'`;
 
-    const repeat = await cli(["state", "copy", "--to", url]);
+    writeFileSync(`${dir}/url`, `${url}\n`);
+    const repeat = await cli(["state", "copy", "--to-file", `${dir}/url`]);
     expect(repeat.code).toBe(0);
     expect(repeat.stdout).toMatch(/outcomes\s+300\s+300\s+0\b/);
 
@@ -192,10 +193,13 @@ describe.skipIf(pg === null)("state copy", () => {
     await sql.close();
   }, 60_000);
 
-  test("--to must be a PostgreSQL URL", async () => {
+  test("--to must be a PostgreSQL URL, given once", async () => {
     const r = await cli(["state", "copy", "--to", "mysql://x/y"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--to: expected a postgres://");
+    const none = await cli(["state", "copy"]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("--to URL or --to-file FILE");
   });
 });
 
