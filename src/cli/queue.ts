@@ -18,6 +18,7 @@ import { openQueueStore, queuePolicy, SqliteJobQueue } from "../store/sqlite-que
 import { isJobState, JOB_STATES } from "../store/types.ts";
 import { type AppContext, createContext, globalArgs, RuntimeFailure, UsageError } from "./common.ts";
 import { importSummaryLine, jobDetailText, jobsTable, statsText } from "./queue-format.ts";
+import { pruneCmd } from "./queue-prune.ts";
 import { openExistingState } from "./state-db.ts";
 
 const MAX_INVALID_SHOWN = 20;
@@ -525,5 +526,6 @@ export const queueCommand = defineCommand({
     requeue: requeueCmd,
     pause: pauseCmd,
     resume: resumeCmd,
+    prune: pruneCmd,
   },
 });

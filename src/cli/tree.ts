@@ -10,6 +10,7 @@ import { planCommand } from "./plan.ts";
 import { queueCommand } from "./queue.ts";
 import { reportCommand } from "./report.ts";
 import { serveCommand } from "./serve.ts";
+import { stateCommand } from "./state.ts";
 
 export const main = defineCommand({
   meta: {
@@ -33,6 +34,7 @@ Examples:
     library: libraryCommand,
     openalex: openalexCommand,
     plan: planCommand,
+    state: stateCommand,
     config: configCommand,
   },
 });

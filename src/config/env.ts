@@ -1,8 +1,12 @@
 // The environment layer: `DOCSTOKG_<SECTION>__<KEY>` variables (`__` between levels) and the
-// conventional credential variables other tools already use.
+// conventional credential variables other tools already use. Secrets may also come from files, so a
+// unit's environment holds none: `<VAR>_FILE=/path`, or systemd's `LoadCredential=<VAR>:/path`
+// (a file named <VAR> in $CREDENTIALS_DIRECTORY). This is the one place credentials are read.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { coerceText } from "./coerce.ts";
 import { type SchemaNode, schemaAt } from "./introspect.ts";
-import type { Setting } from "./source.ts";
+import { ConfigError, type Setting } from "./source.ts";
 
 export const ENV_PREFIX = "DOCSTOKG_";
 
@@ -42,6 +46,80 @@ export const CREDENTIAL_VARIABLES: ReadonlyArray<{ variable: string; path: strin
   { variable: "AWS_ENDPOINT_URL_S3", path: ["s3", "endpoint"] },
 ];
 
+/** Variables, besides every DOCSTOKG_ key, that may come from a file: the credentials other tools name. */
+const FILE_VARIABLES: readonly string[] = [
+  ...CREDENTIAL_VARIABLES.map((c) => c.variable),
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "S3_ACCESS_KEY_ID",
+  "S3_SECRET_ACCESS_KEY",
+  "S3_SESSION_TOKEN",
+  "OTEL_EXPORTER_OTLP_HEADERS",
+];
+
+/** Whether `variable` may be given through `<variable>_FILE` or the credentials directory. */
+export function mayComeFromFile(variable: string): boolean {
+  if (FILE_VARIABLES.includes(variable)) return true;
+  return (
+    variable.startsWith(ENV_PREFIX) &&
+    !RESERVED_VARIABLES.includes(variable) &&
+    !variable.startsWith(REFERENCE_VARIABLE_PREFIX) &&
+    !variable.endsWith("_FILE")
+  );
+}
+
+export const CREDENTIALS_DIRECTORY = "CREDENTIALS_DIRECTORY";
+/** What systemd puts before a file's name when a unit loads a whole directory as credential `docstokg`. */
+export const CREDENTIAL_PREFIX = "docstokg_";
+
+/** A secret file's text: trailing line breaks (as editors and `echo` leave them) are not part of it. */
+function readSecret(path: string, what: string): string {
+  try {
+    return readFileSync(path, "utf8").replace(/[\r\n]+$/, "");
+  } catch (error) {
+    const reason =
+      (error as { code?: string }).code ?? (error instanceof Error ? error.message : String(error));
+    throw new ConfigError([
+      `${what}: cannot read ${path} (${reason}); expected a readable file holding the value`,
+    ]);
+  }
+}
+
+/**
+ * The environment with secrets from files filled in: `<VAR>_FILE` names a file holding VAR's value,
+ * and a file named VAR in `$CREDENTIALS_DIRECTORY` (systemd `LoadCredential=VAR:/path`) does the same
+ * (or `docstokg_VAR`, as a unit loading the directory /etc/docstokg/credentials names it) does the same
+ * when neither is set. The `_FILE` variables themselves are taken out (they name no key). Setting
+ * both VAR and VAR_FILE is an error, as is a file that cannot be read.
+ */
+export function withSecretFiles(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = { ...env };
+  const set = (name: string) => out[name] !== undefined && out[name] !== "";
+  for (const [name, path] of Object.entries(env)) {
+    if (!name.endsWith("_FILE") || path === undefined || path === "") continue;
+    const variable = name.slice(0, -"_FILE".length);
+    if (!mayComeFromFile(variable)) continue;
+    delete out[name];
+    if (set(variable)) {
+      throw new ConfigError([
+        `${variable} and ${name} are both set: give the value one way (the file keeps it out of the environment)`,
+      ]);
+    }
+    out[variable] = readSecret(path, name);
+  }
+  const dir = env[CREDENTIALS_DIRECTORY];
+  if (dir !== undefined && dir !== "" && existsSync(dir)) {
+    for (const name of readdirSync(dir)) {
+      // A unit's `LoadCredential=docstokg:/etc/docstokg/credentials` names each file docstokg_<file>.
+      const variable = name.startsWith(CREDENTIAL_PREFIX) ? name.slice(CREDENTIAL_PREFIX.length) : name;
+      if (!mayComeFromFile(variable) || set(variable)) continue;
+      out[variable] = readSecret(join(dir, name), `credential ${name} in $${CREDENTIALS_DIRECTORY}`);
+    }
+  }
+  return out;
+}
+
 /** Object-store credentials: never configuration keys, so no file can hold them and no output shows them. */
 export interface S3Credentials {
   accessKeyId?: string;
@@ -52,7 +130,8 @@ export interface S3Credentials {
 }
 
 /** The credentials of the environment, AWS names first, then Bun's `S3_*` ones. Empty counts as unset. */
-export function s3Credentials(env: Record<string, string | undefined>): S3Credentials {
+export function s3Credentials(rawEnv: Record<string, string | undefined>): S3Credentials {
+  const env = withSecretFiles(rawEnv);
   const variables: string[] = [];
   const pick = (...names: string[]) => {
     for (const name of names) {

@@ -3,7 +3,7 @@
 // schema and reports every wrong key with where it came from. Only `loadConfig` touches the disk.
 import * as v from "valibot";
 import { coerceText } from "./coerce.ts";
-import { envSettings, referenceVariables } from "./env.ts";
+import { envSettings, referenceVariables, withSecretFiles } from "./env.ts";
 import { chooseConfigFile, readConfigFile } from "./file.ts";
 import { describeExpected, formatPath, type SchemaNode, schemaAt, unwrap } from "./introspect.ts";
 import { otelSettings } from "./otel-env.ts";
@@ -195,18 +195,20 @@ export interface LoadedConfig extends ResolvedConfig {
  * environment < flags (the `telemetry.otlp_*` keys win over OTEL_ variables, as the specification has it).
  */
 export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
-  const choice = chooseConfigFile(options.configFlag, options.env, options.cwd);
-  const settings: Setting[] = [...otelSettings(options.env)];
+  // Secrets given as files (<VAR>_FILE, $CREDENTIALS_DIRECTORY) read once, here, before any layer.
+  const env = withSecretFiles(options.env);
+  const choice = chooseConfigFile(options.configFlag, env, options.cwd);
+  const settings: Setting[] = [...otelSettings(env)];
   if (choice) {
     const data = await readConfigFile(choice.path, options.cwd);
     settings.push(...tableSettings(data, { kind: "file", file: choice.path }));
   }
-  settings.push(...envSettings(options.env, SCHEMA));
+  settings.push(...envSettings(env, SCHEMA));
   settings.push(...(options.flags ?? []));
   return {
     ...resolveConfig(settings),
     file: choice?.path,
-    ignoredVariables: referenceVariables(options.env),
+    ignoredVariables: referenceVariables(env),
   };
 }
 

@@ -156,15 +156,29 @@ describe("unit contents", () => {
     expect(d.get("Description")?.[0]).toContain("%i");
   });
 
-  test("the environment file example only sets known variables and holds no real secret", () => {
+  test("the environment file example only sets known variables and holds no secret, not even commented out", () => {
     const text = readFileSync(join(DEPLOY, "docstokg.env"), "utf8");
     const set = text
       .split("\n")
       .filter((l) => /^[A-Z]/.test(l))
       .map((l) => l.split("=")[0]);
     expect(set).toEqual(["DOCSTOKG_CONTACT_EMAIL"]);
-    for (const commented of ["S2_API_KEY", "OPENALEX_API_KEY", "NCBI_API_KEY", "DOCSTOKG_STATUS__TOKEN"]) {
-      expect(text).toContain(`#${commented}=\n`);
+    for (const secret of [
+      "S2_API_KEY",
+      "OPENALEX_API_KEY",
+      "NCBI_API_KEY",
+      "DOCSTOKG_STATUS__TOKEN",
+      "DOCSTOKG_DATABASE_URL",
+    ]) {
+      expect(text).not.toMatch(new RegExp(`^#?${secret}=`, "m"));
     }
+    expect(text).toContain("/etc/docstokg/credentials/DOCSTOKG_DATABASE_URL");
   });
+
+  for (const unit of UNITS) {
+    test(`${unit}: secrets come as credentials from /etc/docstokg/credentials (read as $CREDENTIALS_DIRECTORY)`, () => {
+      const d = directives(readFileSync(join(DEPLOY, unit), "utf8"));
+      expect(d.get("LoadCredential")).toEqual(["docstokg:/etc/docstokg/credentials"]);
+    });
+  }
 });

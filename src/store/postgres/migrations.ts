@@ -8,6 +8,13 @@ export interface PostgresMigration {
   name: string;
   /** Plain SQL, run inside the migrating transaction. */
   sql: string;
+  /**
+   * Programs that know only the versions before this one may keep working on the database after
+   * it (an additive change: a new table, a nullable column, an index). Then a rolling upgrade can
+   * migrate first and replace runners one at a time; without it every older runner refuses the
+   * database from that version on, and the fleet is stopped, migrated and started again.
+   */
+  olderProgramsOk?: boolean;
 }
 
 export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
@@ -143,7 +150,7 @@ export const LATEST_POSTGRES_VERSION = POSTGRES_MIGRATIONS.at(-1)?.version ?? 0;
 export class DatabaseTooNewError extends Error {
   constructor(readonly found: number) {
     super(
-      `the database is at schema version ${found}, newer than this docstokg knows (${LATEST_POSTGRES_VERSION}): upgrade docstokg`,
+      `the database is at schema version ${found}, newer than this docstokg knows (${LATEST_POSTGRES_VERSION}), and a migration since then does not let older programs work on it: upgrade docstokg`,
     );
     this.name = "DatabaseTooNewError";
   }
@@ -159,8 +166,21 @@ export async function postgresSchemaVersion(sql: SQL): Promise<number> {
 }
 
 /**
+ * Whether this program may work on a database at `current`: any version it knows, or a newer one
+ * whose every later migration was marked `olderProgramsOk` (a rolling upgrade in progress).
+ */
+async function refuseNewer(sql: SQL, current: number): Promise<void> {
+  if (current <= LATEST_POSTGRES_VERSION) return;
+  const [row] = await sql<{ n: string }[]>`
+    SELECT count(*) AS n FROM schema_version
+    WHERE version > ${LATEST_POSTGRES_VERSION}::integer AND NOT older_programs_ok`;
+  if (Number(row?.n ?? 1) > 0) throw new DatabaseTooNewError(current);
+}
+
+/**
  * Bring the database to the latest version, one transaction, under an advisory lock so runners that
- * start together migrate once. Refuses a database newer than this program. Answers the versions applied.
+ * start together migrate once. Refuses a database newer than this program unless the migrations
+ * since allow older programs. Answers the versions applied.
  */
 export async function migratePostgres(sql: SQL): Promise<number[]> {
   return await sql.begin(async (tx) => {
@@ -169,16 +189,26 @@ export async function migratePostgres(sql: SQL): Promise<number[]> {
       version    integer PRIMARY KEY,
       name       text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now())`;
+    // Not a migration: the version table itself must carry this before any program may read it.
+    await tx`ALTER TABLE schema_version ADD COLUMN IF NOT EXISTS older_programs_ok boolean NOT NULL DEFAULT false`;
     const [row] = await tx<{ v: number | null }[]>`SELECT max(version) AS v FROM schema_version`;
     const current = Number(row?.v ?? 0);
-    if (current > LATEST_POSTGRES_VERSION) throw new DatabaseTooNewError(current);
+    await refuseNewer(tx, current);
     const applied: number[] = [];
     for (const m of POSTGRES_MIGRATIONS) {
       if (m.version <= current) continue;
       await tx.unsafe(m.sql);
-      await tx`INSERT INTO schema_version (version, name) VALUES (${m.version}, ${m.name})`;
+      await tx`INSERT INTO schema_version (version, name, older_programs_ok)
+        VALUES (${m.version}, ${m.name}, ${m.olderProgramsOk === true})`;
       applied.push(m.version);
     }
     return applied;
   });
+}
+
+/** Refuse a database this program must not work on (newer, and not marked for older programs). */
+export async function checkPostgresSchema(sql: SQL): Promise<number> {
+  const current = await postgresSchemaVersion(sql);
+  if (current > LATEST_POSTGRES_VERSION) await refuseNewer(sql, current);
+  return current;
 }

@@ -5,27 +5,30 @@ import type { SQL } from "bun";
 import { redactUrl } from "../../../core/redact.ts";
 import type { AttemptRecord } from "../../types.ts";
 
-/** The JSON parameter for `attemptRows`; throws (before any SQL) on a value that is not storable. */
+/** The JSON parameter for the attempt rows; throws (before any SQL) on a value that is not storable. */
 export function attemptsJson(attempts: readonly AttemptRecord[] | undefined): string {
-  return JSON.stringify(
-    (attempts ?? []).map((a) => {
-      if (a.url != null && typeof a.url !== "string") throw new TypeError("attempt url: expected a string");
-      return {
-        role: a.role ?? null,
-        resolver: a.resolver ?? null,
-        tier: a.tier ?? null,
-        url: a.url == null ? null : redactUrl(a.url),
-        host: a.host ?? null,
-        http_status: a.httpStatus ?? null,
-        reason: a.reason ?? null,
-        bytes: a.bytes ?? null,
-        elapsed_ms: a.elapsedMs ?? null,
-        rate_wait_ms: a.rateWaitMs ?? null,
-        held_back_ms: a.heldBackMs ?? null,
-        at: a.at ?? null,
-      };
-    }),
-  );
+  return JSON.stringify(attemptRows(attempts));
+}
+
+/** The attempt rows as the statements read them (redacted); throws on a value that is not storable. */
+export function attemptRows(attempts: readonly AttemptRecord[] | undefined): Record<string, unknown>[] {
+  return (attempts ?? []).map((a) => {
+    if (a.url != null && typeof a.url !== "string") throw new TypeError("attempt url: expected a string");
+    return {
+      role: a.role ?? null,
+      resolver: a.resolver ?? null,
+      tier: a.tier ?? null,
+      url: a.url == null ? null : redactUrl(a.url),
+      host: a.host ?? null,
+      http_status: a.httpStatus ?? null,
+      reason: a.reason ?? null,
+      bytes: a.bytes ?? null,
+      elapsed_ms: a.elapsedMs ?? null,
+      rate_wait_ms: a.rateWaitMs ?? null,
+      held_back_ms: a.heldBackMs ?? null,
+      at: a.at ?? null,
+    };
+  });
 }
 
 /** Record attempts for a held lease; false (nothing written) when the lease is lost. */

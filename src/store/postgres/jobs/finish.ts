@@ -15,7 +15,7 @@ export interface FinishContext {
   clock: number | null;
 }
 
-function detailParams(d: OutcomeDetail) {
+export function detailParams(d: OutcomeDetail) {
   return {
     message: d.message == null ? null : redactText(d.message),
     resolver: d.resolver ?? null,
