@@ -382,7 +382,7 @@ class Plan<T> {
       this.progress.resolvers[name] = { state: "skipped", note: req.skip, found: 0 };
       return;
     }
-    const spent = this.quotaSpent(name);
+    const spent = await this.quotaSpent(name);
     if (spent) {
       this.progress.resolvers[name] = spent;
       return;
@@ -418,8 +418,8 @@ class Plan<T> {
    * (a job with nothing else wrong goes back to the queue until then, without an attempt counted, as
    * for any politeness wait); under `skip` the job goes on without it.
    */
-  private quotaSpent(name: ResolverName): ResolverRecord | undefined {
-    const verdict = this.deps.quota?.check(name);
+  private async quotaSpent(name: ResolverName): Promise<ResolverRecord | undefined> {
+    const verdict = await this.deps.quota?.check(name);
     if (!verdict || verdict.ok) return undefined;
     if (verdict.whenExhausted === "skip")
       return { state: "skipped", note: `${verdict.why} (when_exhausted = skip)`, found: 0 };
@@ -436,7 +436,7 @@ class Plan<T> {
     addSeeds: (r: ResolverName, s: CandidateSeed[], extra?: Partial<CandidateRecord>) => number,
   ): Promise<void> {
     // The archive's lookups are counted under `wayback`; its quota is checked once per job.
-    const spent = this.quotaSpent("wayback");
+    const spent = await this.quotaSpent("wayback");
     if (spent) {
       this.progress.resolvers.wayback = spent;
       return;
