@@ -20,8 +20,8 @@ import { queueControls, queueReadModel, sharedReadModel } from "../status/queue-
 import { type StatusServer, startStatusServer } from "../status/server.ts";
 import { queryThreadFor } from "../store/query-thread.ts";
 import { randomToken } from "../store/sqlite-queue.ts";
-import { formatBytes } from "../telemetry/format.ts";
 import { FleetManifestWriter, stateInstanceId } from "../telemetry/fleet-manifest.ts";
+import { formatBytes } from "../telemetry/format.ts";
 import { ManifestWriter, manifestPath, sqliteOutboxStore } from "../telemetry/manifest.ts";
 import { displayEndpoint, OtlpExporter, otlpSettings } from "../telemetry/otlp-exporter.ts";
 import { createProductMetrics } from "../telemetry/product-metrics.ts";

@@ -21,7 +21,12 @@ import { postgresUsageStore } from "../store/postgres/usage.ts";
 import { type RunnerRegistry, sqliteRunnerRegistry } from "../store/runners.ts";
 import { SqliteHostStore } from "../store/sqlite/host-state.ts";
 import { queuePolicy, SqliteJobQueue } from "../store/sqlite-queue.ts";
-import { prepareRecordStoredUrl, type RecordStoredUrl, type StoredUrls, storedUrls } from "../store/stored-urls.ts";
+import {
+  prepareRecordStoredUrl,
+  type RecordStoredUrl,
+  type StoredUrls,
+  storedUrls,
+} from "../store/stored-urls.ts";
 import type { JobQueue } from "../store/types.ts";
 import { sqliteUsageStore, type UsageStore } from "../store/usage.ts";
 

@@ -193,7 +193,17 @@ export function sqliteCacheRows(db: Database): CacheRows {
   return {
     select: (key) => select.get(key),
     upsert(key, r, pruneAt) {
-      upsert.run(key, r.status, r.headers, r.body, r.stored_at, r.expires_at, r.etag, r.last_modified, pruneAt);
+      upsert.run(
+        key,
+        r.status,
+        r.headers,
+        r.body,
+        r.stored_at,
+        r.expires_at,
+        r.etag,
+        r.last_modified,
+        pruneAt,
+      );
     },
     remove(key) {
       remove.run(key);

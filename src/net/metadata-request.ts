@@ -2,8 +2,8 @@
 // revalidated when stale, and 429/5xx/network failures are retried with backoff within the
 // caller's wait; a 200 body is stored in the cache as the caller reads it.
 import { parseUrl } from "../core/url.ts";
-import { concatBytes } from "./bytes.ts";
 import { detach } from "../store/maybe.ts";
+import { concatBytes } from "./bytes.ts";
 import type { MetadataCache } from "./cache.ts";
 import type { Exchange, HopOptions } from "./hop.ts";
 import { fail, isRetryable } from "./outcome.ts";

@@ -2,8 +2,8 @@
 // after it answered, shared by every process on the database. Concurrent askers may pass a limit by
 // the requests they have in flight at once (a handful), never by more.
 import { Database } from "bun:sqlite";
-import { detach, type Maybe, mapMaybe } from "../store/maybe.ts";
 import type { Config } from "../config/schema.ts";
+import { detach, type Maybe, mapMaybe } from "../store/maybe.ts";
 import { sqliteUsageStore, type UsageRow, type UsageStore } from "../store/usage.ts";
 import {
   budgetOfAnswer,

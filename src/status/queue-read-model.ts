@@ -1,12 +1,12 @@
 // Adapts the store's JobQueue to what the status endpoint reads and controls. URLs in job details
 // pass through the one redaction helper, so a key in a query string never leaves through the API.
 import type { Database } from "bun:sqlite";
+import type { SQL } from "bun";
 import { redactDeep } from "../core/redact.ts";
 import { failuresByReason } from "../store/jobs/failures.ts";
 import { searchJobs } from "../store/jobs/search.ts";
 import { statsFromRows, statsQueries } from "../store/jobs/stats.ts";
 import type { QueryThread } from "../store/query-thread.ts";
-import type { SQL } from "bun";
 import { listRunners, type RunnerRegistry } from "../store/runners.ts";
 import type { JobQueue } from "../store/types.ts";
 import { YIELD_QUERIES, type YieldRows, yieldFromRows, yieldOf } from "../telemetry/report.ts";

@@ -22,7 +22,8 @@ export function stateInstanceId(stateDir: string): string {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
   }
   const id = readFileSync(file, "utf8").trim();
-  if (!/^[\w-]{8,}$/.test(id)) throw new Error(`${file}: expected an instance id, found ${JSON.stringify(id)}`);
+  if (!/^[\w-]{8,}$/.test(id))
+    throw new Error(`${file}: expected an instance id, found ${JSON.stringify(id)}`);
   return id;
 }
 

@@ -94,7 +94,9 @@ describe("counters in the database", () => {
       qa.record("unpaywall", { status: 200 });
       expect(await qb.check("unpaywall")).toMatchObject({ ok: false, until: Date.UTC(2026, 2, 3) });
       // The next UTC day starts from zero.
-      expect((await new Quotas(b, config, () => Date.UTC(2026, 2, 3, 0, 0, 1)).check("unpaywall")).ok).toBe(true);
+      expect((await new Quotas(b, config, () => Date.UTC(2026, 2, 3, 0, 0, 1)).check("unpaywall")).ok).toBe(
+        true,
+      );
       qb.record("openalex", {
         status: 200,
         costUsd: 0.0001,

@@ -33,7 +33,11 @@ export async function unappendedOutcomes(
 }
 
 /** Claim up to `limit` committed outcomes nobody has claimed; answers them by seq. */
-export async function claimOutcomes(sql: SQL, instance: string, limit: number): Promise<OutcomeWithArtifact[]> {
+export async function claimOutcomes(
+  sql: SQL,
+  instance: string,
+  limit: number,
+): Promise<OutcomeWithArtifact[]> {
   const rows = await sql.unsafe(
     `WITH claimed AS (
        UPDATE outcomes o SET outbox_instance = $1
