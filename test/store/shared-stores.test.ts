@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SQL } from "bun";
-import { type CacheRows, createMetadataCache } from "../../src/net/cache.ts";
+import { type CacheRows, createMetadataCache, sqliteCacheRows } from "../../src/net/cache.ts";
 import { type RobotsStore, sqliteRobotsStore } from "../../src/net/robots-store.ts";
 import { openStateDatabase } from "../../src/store/db.ts";
 import { postgresCacheRows } from "../../src/store/postgres/http-cache.ts";
@@ -28,7 +28,7 @@ interface Stores {
   urls: StoredUrls;
   record: RecordStoredUrl;
   usage: UsageStore;
-  cacheRows: CacheRows | Parameters<typeof createMetadataCache>[0];
+  cacheRows: CacheRows;
   close(): Promise<void>;
 }
 
@@ -99,7 +99,7 @@ function describeSharedStores(name: string, open: () => Promise<Stores>): void {
     test("metadata cache: fresh hit, revalidation keeps the body, the size cap evicts the first to go", async () => {
       const s = await open();
       try {
-        const cache = createMetadataCache(s.cacheRows as CacheRows, { defaultTtlMs: 1000, maxBytes: 4000 });
+        const cache = createMetadataCache(s.cacheRows, { defaultTtlMs: 1000, maxBytes: 4000 });
         const h = new Headers({ "cache-control": "max-age=10", etag: '"v1"' });
         expect(await cache.store("https://api.test/1", 200, h, new Uint8Array(1000), 0)).toBe(true);
         expect((await cache.lookup("https://api.test/1", 5000))?.fresh).toBe(true);
@@ -136,7 +136,7 @@ describeSharedStores("sqlite", async () => {
     urls: storedUrls(db),
     record: prepareRecordStoredUrl(db),
     usage: sqliteUsageStore(db),
-    cacheRows: db,
+    cacheRows: sqliteCacheRows(db),
     async close() {
       db.close();
       rmSync(dir, { recursive: true, force: true });
