@@ -47,7 +47,7 @@ export function foreground(s: Services): Foreground {
     async fetch(work, signal) {
       step ??= s.step();
       const r = await step(foregroundJob(work), foregroundContext(signal));
-      if (r.ok && r.stored) s.recordStoredUrl(r.stored, work.id, s.now());
+      if (r.ok && r.stored) await s.recordStoredUrl(r.stored, work.id, s.now());
       return r;
     },
     async list(work, o) {

@@ -16,11 +16,11 @@ import { reclaimAndRegister } from "../runner/reclaim.ts";
 import type { JobStep } from "../runner/step.ts";
 import { createStatusApp } from "../status/app.ts";
 import { readNeedsToken } from "../status/listen.ts";
-import { queueControls, queueReadModel } from "../status/queue-read-model.ts";
+import { queueControls, queueReadModel, sharedReadModel } from "../status/queue-read-model.ts";
 import { type StatusServer, startStatusServer } from "../status/server.ts";
 import { queryThreadFor } from "../store/query-thread.ts";
-import { heartbeatRunner, removeRunner } from "../store/runners.ts";
-import { queuePolicy, randomToken, SqliteJobQueue } from "../store/sqlite-queue.ts";
+import { randomToken } from "../store/sqlite-queue.ts";
+import { FleetManifestWriter, stateInstanceId } from "../telemetry/fleet-manifest.ts";
 import { formatBytes } from "../telemetry/format.ts";
 import { ManifestWriter, manifestPath, sqliteOutboxStore } from "../telemetry/manifest.ts";
 import { displayEndpoint, OtlpExporter, otlpSettings } from "../telemetry/otlp-exporter.ts";
@@ -92,7 +92,7 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
   const library = o.library ?? (await openWritableLibrary(config, process.env));
   const owner = `${hostname()}:${process.pid}:${randomToken().slice(0, 8)}`;
   // The runner id also owns this process's host slots, so a successor can free them after a crash.
-  const services = openServices(config, {
+  const services = await openServices(config, {
     now,
     owner,
     library,
@@ -101,8 +101,7 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
     transport: o.transport,
     onCloseError: (e) => log.warn("cleanup failed", e),
   });
-  const { db, politeness } = services;
-  const queue = new SqliteJobQueue(db, queuePolicy(config.queue), { now });
+  const { db, politeness, queue, runners } = services;
   const cleanups: (() => unknown)[] = [() => services.close()];
   const cleanup = async () => {
     for (const c of cleanups.splice(0).reverse()) {
@@ -114,15 +113,15 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
     }
   };
   try {
-    const reclaimed = reclaimAndRegister({
-      db,
+    const reclaimed = await reclaimAndRegister({
+      registry: runners,
       id: owner,
       host: hostname(),
       version: VERSION,
       identity: selfIdentity(process.env),
       now: now(),
     });
-    cleanups.push(() => removeRunner(db, owner));
+    cleanups.push(() => runners.remove(owner));
     if (reclaimed.runners.length > 0)
       log.info(
         `took back ${reclaimed.jobs} job(s) and the host slots held by ${reclaimed.runners.length} runner(s) of this machine whose process is gone (pid ${reclaimed.runners.map((r) => r.pid).join(", ")})`,
@@ -171,25 +170,47 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
       step = services.step({ metrics, space, tracer });
     }
 
-    const manifest = config.telemetry.manifest
-      ? new ManifestWriter({
-          path: manifestPath(config.state_dir),
-          store: sqliteOutboxStore(db),
-          onReconcile: (i) => log.info("manifest: continued after an interrupted append", i),
-        })
-      : undefined;
+    const manifest = !config.telemetry.manifest
+      ? undefined
+      : db
+        ? new ManifestWriter({
+            path: manifestPath(config.state_dir),
+            store: sqliteOutboxStore(db),
+            onReconcile: (i) => log.info("manifest: continued after an interrupted append", i),
+          })
+        : new FleetManifestWriter({
+            sql: services.stores.sql as NonNullable<typeof services.stores.sql>,
+            path: manifestPath(config.state_dir),
+            instance: stateInstanceId(config.state_dir),
+            onReconcile: (i) => log.info("manifest: continued after an interrupted append", i),
+          });
+    // On PostgreSQL other runners' outcomes may be waiting for a claim too: always look.
     let manifestDirty = true;
-    const flushManifest = () => {
-      if (!manifest || !manifestDirty) return;
+    let flushing: Promise<void> | undefined;
+    const flushManifest = (): Promise<void> => {
+      if (!manifest || (!manifestDirty && db) || flushing) return flushing ?? Promise.resolve();
       manifestDirty = false;
-      try {
-        manifest.flush();
-      } catch (e) {
+      const failed = (e: unknown) => {
         manifestDirty = true;
         log.warn("manifest: append failed; retrying", e);
+      };
+      try {
+        const r = manifest.flush();
+        if (!(r instanceof Promise)) return Promise.resolve();
+        flushing = r.then(
+          () => {},
+          (e) => failed(e),
+        );
+        flushing = flushing.finally(() => {
+          flushing = undefined;
+        });
+        return flushing;
+      } catch (e) {
+        failed(e);
+        return Promise.resolve();
       }
     };
-    flushManifest(); // outcomes an earlier run committed but did not append
+    await flushManifest(); // outcomes an earlier run committed but did not append
     const manifestTimer = setInterval(flushManifest, MANIFEST_FLUSH_MS);
     cleanups.push(() => clearInterval(manifestTimer));
 
@@ -251,7 +272,8 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
     o.onStart?.(orchestrator);
     const registryBeat = setInterval(() => {
       try {
-        heartbeatRunner(db, owner, now(), orchestrator.inFlight);
+        const beat = runners.heartbeat(owner, now(), orchestrator.inFlight);
+        if (beat instanceof Promise) beat.catch((e) => log.debug("runner registry heartbeat failed", e));
       } catch (e) {
         log.debug("runner registry heartbeat failed", e);
       }
@@ -260,14 +282,16 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
     metrics.registry.onCollect(() => metrics.inFlight.set(undefined, orchestrator.inFlight));
 
     // The status page's counts over every attempt run on a thread of their own.
-    const statusThread = o.statusAddress ? queryThreadFor(db) : undefined;
+    const statusThread = o.statusAddress && db ? queryThreadFor(db) : undefined;
     cleanups.push(() => statusThread?.close());
     let server: StatusServer | undefined;
     if (o.statusAddress) {
       const app = createStatusApp({
-        store: queueReadModel(queue, db, { thread: statusThread, now }),
+        store: db
+          ? queueReadModel(queue, db, { thread: statusThread, now })
+          : sharedReadModel(queue, runners, services.stores.sql as NonNullable<typeof services.stores.sql>),
         hosts,
-        usage: () => sourceUsage(db, config, now()),
+        usage: () => sourceUsage(services.usage, config, now()),
         metrics: metrics.registry,
         config,
         shuttingDown: () => orchestrator.shuttingDown,
@@ -345,7 +369,8 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
     const summary = await orchestrator.run();
     reporter.stop();
     manifestDirty = true;
-    flushManifest();
+    await flushing;
+    await flushManifest();
     return summary;
   } finally {
     await cleanup();

@@ -1,7 +1,8 @@
 // The composition root: the parts every working command shares, built once on a state directory —
-// the database, politeness, the HTTP client (metadata cache, shared robots.txt verdicts), resolver
-// settings, the library and its URL index, quotas and the download threads — and the job step
-// over them. `queue run`, `fetch`, `resolve` and `openalex pull` all start here.
+// the shared state (SQLite in state_dir, or PostgreSQL: state-stores.ts), politeness, the HTTP client
+// (metadata cache, shared robots.txt verdicts), resolver settings, the library and its URL index,
+// quotas and the download threads — and the job step over them. `queue run`, `fetch`, `resolve` and
+// `openalex pull` all start here.
 import type { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import type { Config } from "../config/schema.ts";
@@ -11,7 +12,6 @@ import { type Library, localLibrary } from "../library/library.ts";
 import { createMetadataCache } from "../net/cache.ts";
 import { createHttpClient, type Transport } from "../net/fetch.ts";
 import type { Lookup } from "../net/gate.ts";
-import { sqliteRobotsStore } from "../net/robots-store.ts";
 import type { HttpClient, SlowDownNotice } from "../net/types.ts";
 import { createPoliteness, type Politeness } from "../politeness/politeness.ts";
 import { Quotas } from "../quota/gate.ts";
@@ -19,9 +19,12 @@ import { resolverWarnings } from "../resolve/plan.ts";
 import { type ResolverSettings, resolverSettings } from "../resolve/resolver.ts";
 import { type PipelineDeps, resolveAndDownload } from "../runner/pipeline.ts";
 import type { JobStep } from "../runner/step.ts";
-import { openStateDatabase } from "../store/db.ts";
-import { prepareRecordStoredUrl, type RecordStoredUrl, storedUrls } from "../store/stored-urls.ts";
+import type { RunnerRegistry } from "../store/runners.ts";
+import type { RecordStoredUrl } from "../store/stored-urls.ts";
+import type { JobQueue } from "../store/types.ts";
+import type { UsageStore } from "../store/usage.ts";
 import { VERSION } from "../version.ts";
+import { openStateStores, type StateStores } from "./state-stores.ts";
 
 export interface ServicesOptions {
   now?: () => number;
@@ -50,7 +53,16 @@ export interface ServicesOptions {
 export interface Services {
   config: Config;
   now: () => number;
-  db: Database;
+  /** The SQLite state database; undefined when the state is in PostgreSQL (`database_url`). */
+  db: Database | undefined;
+  /** Every shared store (SQLite or PostgreSQL). */
+  stores: StateStores;
+  /** The job queue on the shared state. */
+  queue: JobQueue;
+  /** The runner registry on the shared state. */
+  runners: RunnerRegistry;
+  /** Quota counters on the shared state. */
+  usage: UsageStore;
   politeness: Politeness;
   http: HttpClient;
   /** Credentials and per-resolver settings, from the configuration alone (config/env.ts filled it). */
@@ -80,12 +92,13 @@ export interface Services {
  * verdicts.
  */
 function stateHttpClient(
-  db: Database,
+  stores: StateStores,
   config: Config,
   politeness: Politeness,
   o: ServicesOptions,
 ): HttpClient {
-  const cache = createMetadataCache(db, {
+  const rows = stores.cacheRows;
+  const cache = createMetadataCache(rows as Parameters<typeof createMetadataCache>[0], {
     defaultTtlMs: config.network.cache_ttl_s * 1000,
     maxBytes: config.network.cache_max_bytes,
   });
@@ -94,7 +107,7 @@ function stateHttpClient(
     politeness,
     version: VERSION,
     cache,
-    robotsStore: sqliteRobotsStore(db),
+    robotsStore: stores.robots,
     now: o.now,
     lookup: o.lookup,
     transport: o.transport,
@@ -102,7 +115,7 @@ function stateHttpClient(
   });
 }
 
-export function openServices(config: Config, o: ServicesOptions = {}): Services {
+export async function openServices(config: Config, o: ServicesOptions = {}): Promise<Services> {
   const now = o.now ?? Date.now;
   mkdirSync(config.state_dir, { recursive: true });
   const library = o.library ?? localLibrary(config.out_dir);
@@ -110,27 +123,32 @@ export function openServices(config: Config, o: ServicesOptions = {}): Services 
     o.sweepTemp === false
       ? 0
       : sweepTempFiles(library.tempBase, config.download.temp_max_age_s * 1000, now());
-  const db = openStateDatabase(config.state_dir);
-  const closers: (() => unknown)[] = [() => db.close()];
+  const stores = await openStateStores(config);
+  const { db } = stores;
+  const closers: (() => unknown)[] = [() => stores.close()];
   try {
-    const politeness = createPoliteness({ db, config, now, owner: o.owner });
+    const politeness = createPoliteness({ store: stores.hostState, config, now, owner: o.owner });
     closers.push(() => politeness.close());
-    const http = stateHttpClient(db, config, politeness, { ...o, now });
+    const http = stateHttpClient(stores, config, politeness, { ...o, now });
     const settings = resolverSettings(config);
-    const quota = new Quotas(db, config, now);
-    const urls = storedUrls(db);
+    const quota = new Quotas(stores.usage, config, now);
+    const urls = stores.storedUrls;
     let threads: DownloadThreads | undefined;
     const services: Services = {
       config,
       now,
       db,
+      stores,
+      queue: stores.queue(now),
+      runners: stores.runners,
+      usage: stores.usage,
       politeness,
       http,
       settings,
       warnings: resolverWarnings(config, settings),
       library,
       quota,
-      recordStoredUrl: prepareRecordStoredUrl(db),
+      recordStoredUrl: stores.recordStoredUrl,
       swept,
       step(extra = {}) {
         if (!threads) {
@@ -170,7 +188,7 @@ export function openServices(config: Config, o: ServicesOptions = {}): Services 
     };
     return services;
   } catch (e) {
-    for (const c of closers.splice(0).reverse()) c();
+    for (const c of closers.splice(0).reverse()) await c();
     throw e;
   }
 }

@@ -27,6 +27,12 @@ export const globalArgs = {
     description: "State directory (queue database, manifest) [./state]",
     valueHint: "DIR",
   },
+  "database-url": {
+    type: "string",
+    description:
+      "Shared state in PostgreSQL (postgres://user@host/db; the password is never printed), for a fleet of runners; env DOCSTOKG_DATABASE_URL [empty: SQLite in the state directory]",
+    valueHint: "URL",
+  },
   out: {
     type: "string",
     description: "Library for obtained files: a directory, or s3://bucket/prefix [./library]",
@@ -46,7 +52,11 @@ export const globalArgs = {
 } as const satisfies ArgsDef;
 
 /** Global flags that set configuration keys. */
-const GLOBAL_CONFIG_FLAGS: Record<string, string> = { "state-dir": "state_dir", out: "out_dir" };
+const GLOBAL_CONFIG_FLAGS: Record<string, string> = {
+  "state-dir": "state_dir",
+  "database-url": "database_url",
+  out: "out_dir",
+};
 
 /** A mistake in how the program was called or configured: one line, exit 2. */
 export class UsageError extends Error {

@@ -55,7 +55,7 @@ async function withForeground<T>(ctx: AppContext, work: (f: Foreground) => Promi
   const library = await openWritableLibrary(ctx.config, process.env).catch((e) => {
     throw e instanceof LibraryUnavailableError ? new UsageError(e.message) : e;
   });
-  const services = openServices(ctx.config, {
+  const services = await openServices(ctx.config, {
     library,
     onSlowDown: (n) =>
       ctx.log.info(

@@ -27,10 +27,10 @@ function wholeNumber(value: unknown, flag: string, min: number): number | undefi
   return x;
 }
 
-function openState(ctx: AppContext): Services {
+async function openState(ctx: AppContext): Promise<Services> {
   try {
     // Nothing is downloaded here: the library and its temp files are left alone.
-    return openServices(ctx.config, {
+    return await openServices(ctx.config, {
       sweepTemp: false,
       onCloseError: (e) => ctx.log.warn("cleanup failed", e),
     });
@@ -100,8 +100,14 @@ Examples:
         );
     }
     const ctx = await createContext(args);
-    const services = openState(ctx);
+    const services = await openState(ctx);
     const { db, http, settings, quota, now } = services;
+    if (!db) {
+      await services.close();
+      throw new UsageError(
+        "openalex pull keeps its cursor in the SQLite state database; with database_url set to PostgreSQL it is not available yet: run it with an empty database_url, then `state copy`",
+      );
+    }
     if (!settings.openalexApiKey)
       ctx.log.warn(
         "no OpenAlex API key (resolvers.openalex.api_key or OPENALEX_API_KEY): OpenAlex allows about $0.01 a day without one",

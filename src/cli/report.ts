@@ -115,7 +115,7 @@ Examples:
         objectives: ctx.config.telemetry.objectives,
         now: Date.now,
         verify,
-        sources: sourceUsage(db, ctx.config, Date.now()),
+        sources: await sourceUsage(db, ctx.config, Date.now()),
       });
       process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : reportText(report));
       const failures: string[] = [];

@@ -4,7 +4,8 @@
 // a POST query, see `metadataCacheKey` in metadata-request.ts) so API keys and emails in query strings never
 // rest in the database. The table is created by migration 3 (http_cache); its pruning (expired
 // entries, a total size cap kept by triggers) by migration 9 (http_cache_bounds).
-import type { Database } from "bun:sqlite";
+import { Database } from "bun:sqlite";
+import { isPromise, type Maybe, mapMaybe } from "../store/maybe.ts";
 
 export interface CachedResponse {
   status: number;
@@ -18,18 +19,48 @@ export interface CachedResponse {
 
 export interface MetadataCache {
   /** The entry for `url` and whether it is still fresh at `now`. */
-  lookup(url: string, now: number): { entry: CachedResponse; fresh: boolean } | undefined;
+  lookup(url: string, now: number): Maybe<{ entry: CachedResponse; fresh: boolean } | undefined>;
   /** Store a 200 response unless it says no-store or its body is over the cap; answers whether it was stored. */
-  store(url: string, status: number, headers: Headers, body: Uint8Array, now: number): boolean;
+  store(url: string, status: number, headers: Headers, body: Uint8Array, now: number): Maybe<boolean>;
   /** A 304 revalidated `url`: take the new freshness and validators, keep the body. */
-  refresh(url: string, headers: Headers, now: number): CachedResponse | undefined;
+  refresh(url: string, headers: Headers, now: number): Maybe<CachedResponse | undefined>;
   /** Largest body stored, bytes. */
   readonly maxBodyBytes: number;
   /**
    * Deletes entries past their prune time (bounded work per call) and, while the cache holds more
    * than its cap, the entries that expire first. `store` calls it; answers the rows deleted.
    */
-  prune(now: number): number;
+  prune(now: number): Maybe<number>;
+}
+
+/** One stored entry as the cache's table holds it. */
+export interface CacheRow {
+  status: number;
+  /** The kept headers as JSON pairs. */
+  headers: string;
+  body: Uint8Array;
+  stored_at: number;
+  expires_at: number;
+  etag: string | null;
+  last_modified: string | null;
+}
+
+/**
+ * The cache's table (SQLite here; PostgreSQL in src/store/postgres/http-cache.ts), one statement
+ * per operation; the freshness rules above it stay in this module.
+ */
+export interface CacheRows {
+  select(key: string): Maybe<CacheRow | null>;
+  upsert(key: string, row: CacheRow, pruneAt: number): Maybe<void>;
+  remove(key: string): Maybe<void>;
+  /** A revalidated entry: new headers, times and validators, the body kept. */
+  touch(key: string, row: Omit<CacheRow, "status" | "body">, pruneAt: number): Maybe<void>;
+  /** Deletes up to `limit` entries whose prune time has passed; answers how many. */
+  dropDue(now: number, limit: number): Maybe<number>;
+  /** The cache's total size as it counts against the cap. */
+  totalBytes(): Maybe<number>;
+  /** Deletes the entries that go first (prune order) until `bytes` are gone or `limit` rows; answers how many. */
+  evict(bytes: number, limit: number): Maybe<number>;
 }
 
 /** Key, times, validators and SQLite's record and index overhead of one row, roughly. */
@@ -108,16 +139,6 @@ export function freshnessMs(headers: Headers, now: number, defaultTtlMs: number)
   return defaultTtlMs;
 }
 
-interface Row {
-  status: number;
-  headers: string;
-  body: Uint8Array;
-  stored_at: number;
-  expires_at: number;
-  etag: string | null;
-  last_modified: string | null;
-}
-
 const cacheKey = (url: string) => new Bun.CryptoHasher("sha256").update(url).digest("hex");
 
 const STORED_HEADERS = [
@@ -142,13 +163,9 @@ export interface MetadataCacheOptions {
   revalidateGraceMs?: number;
 }
 
-export function createMetadataCache(db: Database, opts: MetadataCacheOptions): MetadataCache {
-  const maxBytes = opts.maxBytes ?? 256 * 1024 * 1024;
-  const maxBodyBytes = Math.min(opts.maxBodyBytes ?? 8 * 1024 * 1024, maxBytes);
-  const graceMs = opts.revalidateGraceMs ?? opts.defaultTtlMs;
-  const pruneAt = (expiresAt: number, etag: string | null, lastModified: string | null) =>
-    etag !== null || lastModified !== null ? expiresAt + graceMs : expiresAt;
-  const select = db.query<Row, [string]>(
+/** The SQLite table of migrations 3 and 9 (the size kept by triggers). */
+export function sqliteCacheRows(db: Database): CacheRows {
+  const select = db.query<CacheRow, [string]>(
     "SELECT status, headers, body, stored_at, expires_at, etag, last_modified FROM http_cache WHERE key = ?",
   );
   const upsert = db.query(
@@ -173,36 +190,98 @@ export function createMetadataCache(db: Database, opts: MetadataCacheOptions): M
     `SELECT key, length(body) + length(headers) + ${ROW_OVERHEAD_BYTES} AS bytes
      FROM http_cache ORDER BY prune_at LIMIT ?`,
   );
-  let lastDuePrune = Number.NEGATIVE_INFINITY;
-
-  const prune = (now: number): number => {
-    let deleted = 0;
-    let batches = 0;
-    if (now - lastDuePrune >= PRUNE_INTERVAL_MS) {
-      lastDuePrune = now;
-      while (batches++ < PRUNE_MAX_BATCHES) {
-        const n = dropDue.run(now, PRUNE_BATCH_ROWS).changes;
-        deleted += n;
-        if (n < PRUNE_BATCH_ROWS) break;
-      }
-    }
-    const size = total.get()?.bytes ?? 0;
-    if (size > maxBytes) {
+  return {
+    select: (key) => select.get(key),
+    upsert(key, r, pruneAt) {
+      upsert.run(
+        key,
+        r.status,
+        r.headers,
+        r.body,
+        r.stored_at,
+        r.expires_at,
+        r.etag,
+        r.last_modified,
+        pruneAt,
+      );
+    },
+    remove(key) {
+      remove.run(key);
+    },
+    touch(key, r, pruneAt) {
+      touch.run(r.headers, r.stored_at, r.expires_at, r.etag, r.last_modified, pruneAt, key);
+    },
+    dropDue: (now, limit) => dropDue.run(now, limit).changes,
+    totalBytes: () => total.get()?.bytes ?? 0,
+    evict(bytes, limit) {
       // Entries one by one in prune order, until enough bytes are gone (rows differ a lot in size).
-      let excess = size - Math.floor(maxBytes * EVICT_TO_SHARE);
+      let excess = bytes;
+      let deleted = 0;
       db.transaction(() => {
-        for (const row of firstToGo.all(PRUNE_BATCH_ROWS * PRUNE_MAX_BATCHES)) {
+        for (const row of firstToGo.all(limit)) {
           remove.run(row.key);
           deleted++;
           excess -= row.bytes;
           if (excess <= 0) break;
         }
       })();
+      return deleted;
+    },
+  };
+}
+
+/** The cache on SQLite: every answer synchronous. */
+export interface SqliteMetadataCache extends MetadataCache {
+  lookup(url: string, now: number): { entry: CachedResponse; fresh: boolean } | undefined;
+  store(url: string, status: number, headers: Headers, body: Uint8Array, now: number): boolean;
+  refresh(url: string, headers: Headers, now: number): CachedResponse | undefined;
+  prune(now: number): number;
+}
+
+/** The cache over a SQLite state database, or over the rows of another store (PostgreSQL). */
+export function createMetadataCache(db: Database, opts: MetadataCacheOptions): SqliteMetadataCache;
+export function createMetadataCache(db: CacheRows, opts: MetadataCacheOptions): MetadataCache;
+export function createMetadataCache(db: Database | CacheRows, opts: MetadataCacheOptions): MetadataCache {
+  const rows = db instanceof Database ? sqliteCacheRows(db) : db;
+  const maxBytes = opts.maxBytes ?? 256 * 1024 * 1024;
+  const maxBodyBytes = Math.min(opts.maxBodyBytes ?? 8 * 1024 * 1024, maxBytes);
+  const graceMs = opts.revalidateGraceMs ?? opts.defaultTtlMs;
+  const pruneAt = (expiresAt: number, etag: string | null, lastModified: string | null) =>
+    etag !== null || lastModified !== null ? expiresAt + graceMs : expiresAt;
+  let lastDuePrune = Number.NEGATIVE_INFINITY;
+
+  const evictOver = (deleted: number): Maybe<number> =>
+    mapMaybe(rows.totalBytes(), (size) => {
+      if (size <= maxBytes) return deleted;
+      const excess = size - Math.floor(maxBytes * EVICT_TO_SHARE);
+      return mapMaybe(rows.evict(excess, PRUNE_BATCH_ROWS * PRUNE_MAX_BATCHES), (n) => deleted + n);
+    }) as Maybe<number>;
+
+  const prune = (now: number): Maybe<number> => {
+    if (now - lastDuePrune < PRUNE_INTERVAL_MS) return evictOver(0);
+    lastDuePrune = now;
+    const first = rows.dropDue(now, PRUNE_BATCH_ROWS);
+    if (isPromise(first)) {
+      return (async () => {
+        let deleted = await first;
+        let n = deleted;
+        for (let batches = 1; batches < PRUNE_MAX_BATCHES && n >= PRUNE_BATCH_ROWS; batches++) {
+          n = await rows.dropDue(now, PRUNE_BATCH_ROWS);
+          deleted += n;
+        }
+        return await evictOver(deleted);
+      })();
     }
-    return deleted;
+    let deleted = first;
+    let n = first;
+    for (let batches = 1; batches < PRUNE_MAX_BATCHES && n >= PRUNE_BATCH_ROWS; batches++) {
+      n = rows.dropDue(now, PRUNE_BATCH_ROWS) as number;
+      deleted += n;
+    }
+    return evictOver(deleted);
   };
 
-  const toEntry = (r: Row): CachedResponse => ({
+  const toEntry = (r: CacheRow): CachedResponse => ({
     status: r.status,
     headers: new Headers(JSON.parse(r.headers) as [string, string][]),
     body: new Uint8Array(r.body),
@@ -218,68 +297,52 @@ export function createMetadataCache(db: Database, opts: MetadataCacheOptions): M
     maxBodyBytes,
     prune,
     lookup(url, now) {
-      const row = select.get(cacheKey(url));
-      if (!row) return undefined;
-      const entry = toEntry(row);
-      return { entry, fresh: entry.expiresAt > now };
+      return mapMaybe(rows.select(cacheKey(url)), (row) => {
+        if (!row) return undefined;
+        const entry = toEntry(row);
+        return { entry, fresh: entry.expiresAt > now };
+      });
     },
     store(url, status, headers, body, now) {
       const key = cacheKey(url);
       const life = freshnessMs(headers, now, opts.defaultTtlMs);
-      if (life === "no-store") {
-        remove.run(key);
-        return false;
-      }
+      if (life === "no-store") return mapMaybe(rows.remove(key), () => false);
       if (status !== 200 || body.length > maxBodyBytes) return false;
       const kept = keep(headers);
       if (body.length + kept.length + ROW_OVERHEAD_BYTES > maxBytes) return false;
       const etag = headers.get("etag");
       const lastModified = headers.get("last-modified");
-      upsert.run(
-        key,
+      const row: CacheRow = {
         status,
-        kept,
+        headers: kept,
         body,
-        now,
-        now + life,
-        etag,
-        lastModified,
-        pruneAt(now + life, etag, lastModified),
-      );
-      prune(now);
-      return true;
-    },
-    refresh(url, headers, now) {
-      const key = cacheKey(url);
-      const row = select.get(key);
-      if (!row) return undefined;
-      const life = freshnessMs(headers, now, opts.defaultTtlMs);
-      if (life === "no-store") {
-        remove.run(key);
-        return undefined;
-      }
-      // RFC 9111 4.3.4: the 304's header fields replace the stored ones they name.
-      const merged = new Headers(JSON.parse(row.headers) as [string, string][]);
-      for (const k of STORED_HEADERS) if (headers.has(k)) merged.set(k, headers.get(k) as string);
-      const etag = headers.get("etag") ?? row.etag;
-      const lastModified = headers.get("last-modified") ?? row.last_modified;
-      touch.run(
-        keep(merged),
-        now,
-        now + life,
-        etag,
-        lastModified,
-        pruneAt(now + life, etag, lastModified),
-        key,
-      );
-      return toEntry({
-        ...row,
-        headers: keep(merged),
         stored_at: now,
         expires_at: now + life,
         etag,
         last_modified: lastModified,
-      });
+      };
+      const written = rows.upsert(key, row, pruneAt(now + life, etag, lastModified));
+      return mapMaybe(written, () => mapMaybe(prune(now), () => true)) as Maybe<boolean>;
+    },
+    refresh(url, headers, now) {
+      const key = cacheKey(url);
+      return mapMaybe(rows.select(key), (row) => {
+        if (!row) return undefined;
+        const life = freshnessMs(headers, now, opts.defaultTtlMs);
+        if (life === "no-store") return mapMaybe(rows.remove(key), () => undefined);
+        // RFC 9111 4.3.4: the 304's header fields replace the stored ones they name.
+        const merged = new Headers(JSON.parse(row.headers) as [string, string][]);
+        for (const k of STORED_HEADERS) if (headers.has(k)) merged.set(k, headers.get(k) as string);
+        const next = {
+          headers: keep(merged),
+          stored_at: now,
+          expires_at: now + life,
+          etag: headers.get("etag") ?? row.etag,
+          last_modified: headers.get("last-modified") ?? row.last_modified,
+        };
+        const written = rows.touch(key, next, pruneAt(next.expires_at, next.etag, next.last_modified));
+        return mapMaybe(written, () => toEntry({ ...row, ...next }));
+      }) as Maybe<CachedResponse | undefined>;
     },
   };
 }

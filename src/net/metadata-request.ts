@@ -2,6 +2,7 @@
 // revalidated when stale, and 429/5xx/network failures are retried with backoff within the
 // caller's wait; a 200 body is stored in the cache as the caller reads it.
 import { parseUrl } from "../core/url.ts";
+import { detach } from "../store/maybe.ts";
 import { concatBytes } from "./bytes.ts";
 import type { MetadataCache } from "./cache.ts";
 import type { Exchange, HopOptions } from "./hop.ts";
@@ -38,7 +39,7 @@ export function withMetadataCacheAndRetry(
     const href = key.ok ? key.url.href : req.url;
     const post = req.method === "POST";
     const cacheKey = post ? metadataCacheKey(href, "POST", req.body) : href;
-    const cached = cache?.lookup(cacheKey, now());
+    const cached = await cache?.lookup(cacheKey, now());
     if (cached?.fresh) return { ok: true, response: fromCache(cached.entry, href) };
     const conditional: Record<string, string> = {};
     if (cached?.entry.etag && !post) conditional["if-none-match"] = cached.entry.etag;
@@ -50,7 +51,7 @@ export function withMetadataCacheAndRetry(
         if (res.status === 304 && cache && cached) {
           await res.body?.cancel().catch(() => {});
           res.release();
-          const refreshed = cache.refresh(cacheKey, res.headers, now());
+          const refreshed = await cache.refresh(cacheKey, res.headers, now());
           const entry = refreshed ?? cached.entry;
           // A revalidation did go out: it keeps its limiter wait and is not a cache hit.
           return {
@@ -64,8 +65,9 @@ export function withMetadataCacheAndRetry(
           };
         }
         if (cache && res.status === 200 && res.body) {
+          // Stored in the background: a cache write that fails only costs a later request.
           res.body = teeIntoCache(res.body, cache.maxBodyBytes, (bytes) =>
-            cache.store(cacheKey, res.status, res.headers, bytes, now()),
+            detach(cache.store(cacheKey, res.status, res.headers, bytes, now()), () => {}),
           );
         }
         return r;

@@ -5,6 +5,7 @@
 // could not be read, each with its expiry.
 import type { Database, Statement } from "bun:sqlite";
 import type { Reason } from "../core/reasons.ts";
+import type { Maybe } from "../store/maybe.ts";
 import type { RobotsGroup } from "./robots-parse.ts";
 
 export type StoredRobots =
@@ -14,8 +15,8 @@ export type StoredRobots =
 
 export interface RobotsStore {
   /** The stored verdict of `origin`, if any (expired ones too: the caller decides). */
-  get(origin: string): StoredRobots | undefined;
-  put(origin: string, entry: StoredRobots): void;
+  get(origin: string): Maybe<StoredRobots | undefined>;
+  put(origin: string, entry: StoredRobots): Maybe<void>;
 }
 
 export function createRobotsSchema(db: Database): void {
@@ -27,14 +28,32 @@ export function createRobotsSchema(db: Database): void {
   ) WITHOUT ROWID`);
 }
 
-interface Row {
+export interface RobotsRow {
   kind: StoredRobots["kind"];
   detail: string | null;
   expires_at: number;
 }
 
+/** A stored row as a verdict; an unreadable row is as good as none (the file is fetched again). */
+export function robotsFromRow(row: RobotsRow): StoredRobots | undefined {
+  try {
+    if (row.kind === "allow_all") return { kind: "allow_all", expires: row.expires_at };
+    const detail = JSON.parse(row.detail ?? "null");
+    if (row.kind === "rules") return { kind: "rules", group: detail as RobotsGroup, expires: row.expires_at };
+    return { kind: "unavailable", failure: detail, expires: row.expires_at };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The detail column of a verdict: its rules or its failure as JSON. */
+export function robotsDetail(e: StoredRobots): string | null {
+  const detail = e.kind === "rules" ? e.group : e.kind === "unavailable" ? e.failure : null;
+  return detail === null ? null : JSON.stringify(detail);
+}
+
 export function sqliteRobotsStore(db: Database): RobotsStore {
-  const select: Statement<Row, [string]> = db.query(
+  const select: Statement<RobotsRow, [string]> = db.query(
     "SELECT kind, detail, expires_at FROM robots_cache WHERE origin = ?1",
   );
   const upsert = db.query(
@@ -45,20 +64,10 @@ export function sqliteRobotsStore(db: Database): RobotsStore {
   return {
     get(origin) {
       const row = select.get(origin);
-      if (!row) return undefined;
-      try {
-        if (row.kind === "allow_all") return { kind: "allow_all", expires: row.expires_at };
-        const detail = JSON.parse(row.detail ?? "null");
-        if (row.kind === "rules")
-          return { kind: "rules", group: detail as RobotsGroup, expires: row.expires_at };
-        return { kind: "unavailable", failure: detail, expires: row.expires_at };
-      } catch {
-        return undefined; // an unreadable row is as good as none: the file is fetched again
-      }
+      return row ? robotsFromRow(row) : undefined;
     },
     put(origin, e) {
-      const detail = e.kind === "rules" ? e.group : e.kind === "unavailable" ? e.failure : null;
-      upsert.run(origin, e.kind, detail === null ? null : JSON.stringify(detail), e.expires);
+      upsert.run(origin, e.kind, robotsDetail(e), e.expires);
     },
   };
 }

@@ -103,7 +103,8 @@ export function createRobotsCache(o: RobotsCacheOptions): RobotsCache {
         failure: { reason: `http_${got.status}`, message },
       };
     }
-    o.store?.put(origin, entry);
+    // A verdict that could not be shared is still used here; the next process fetches the file.
+    if (o.store) await o.store.put(origin, entry);
     return remember(origin, entry);
   };
 
@@ -121,11 +122,13 @@ export function createRobotsCache(o: RobotsCacheOptions): RobotsCache {
     const now = o.now();
     const cached = entries.get(origin);
     if (cached && cached.stored.expires > now) return Promise.resolve(cached);
-    const shared = o.store?.get(origin);
-    if (shared && shared.expires > now) return Promise.resolve(remember(origin, shared));
     let p = pending.get(origin);
     if (!p) {
-      p = load(origin).finally(() => pending.delete(origin));
+      p = (async () => {
+        const shared = await o.store?.get(origin);
+        if (shared && shared.expires > o.now()) return remember(origin, shared);
+        return await load(origin);
+      })().finally(() => pending.delete(origin));
       pending.set(origin, p);
     }
     return p;

@@ -147,7 +147,7 @@ export async function runPull(deps: PullDeps, o: PullOptions): Promise<PullResul
         resetAt: budget.resetS !== undefined ? budgetAt + budget.resetS * 1000 : undefined,
       });
     // The day's quota as every process on this database counted it (daily_limit, announced budget).
-    const quota = deps.quota?.check("openalex");
+    const quota = await deps.quota?.check("openalex");
     if (quota && !quota.ok) return result({ end: "budget", resetAt: quota.until, why: quota.why });
     const perPage = o.max === undefined ? PER_PAGE : Math.min(PER_PAGE, o.max - run.works);
     const url = pageUrl({

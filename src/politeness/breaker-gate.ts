@@ -2,6 +2,8 @@
 // grants one trial under the write lock) and cool-downs (429/503, Retry-After, backoff), kept in the
 // host's row; every answer the client reports is applied here, with no read when nothing can change.
 import type { Observation } from "../net/politeness-port.ts";
+import { emptyHostRow, type HostRow, sameHostRow } from "../store/host-state.ts";
+import { detach, type Maybe, mapMaybe } from "../store/maybe.ts";
 import {
   type BreakerSettings,
   type BreakerState,
@@ -12,7 +14,6 @@ import {
   verdictOf,
 } from "./breaker.ts";
 import { type CooldownSettings, cooldownAfter } from "./cooldown.ts";
-import { emptyHostRow, type HostRow, sameHostRow } from "./host-store.ts";
 import { type AnnouncedLimits, type HostTable, parseAnnouncedLimits } from "./host-table.ts";
 import { setRecent } from "./recent.ts";
 import type { SharedState } from "./shared-state.ts";
@@ -30,6 +31,8 @@ export interface BreakerGateOptions {
   now: () => number;
   sleep: Sleep;
   breaker: BreakerSettings;
+  /** Told of a background write that failed (PostgreSQL: the connection dropped). */
+  onStoreError: (e: unknown) => void;
   /** `politeness.retry_after_cap_s` in ms: the longest cool-down. */
   capMs: number;
 }
@@ -69,15 +72,15 @@ export class BreakerGate {
   }
 
   /** Grant or refuse under the write lock, so exactly one process gets a half-open host's trial. */
-  admit(host: string): Admission {
+  admit(host: string): Maybe<Admission> {
     let result: Admission = { admit: true, trial: false };
-    this.o.shared.updateHost(host, this.o.now(), (row) => {
+    const done = this.o.shared.updateHost(host, this.o.now(), (row) => {
       const a = breakerAdmit(toBreaker(row), this.o.now(), this.o.breaker);
       result = a.admit ? { admit: true, trial: a.trial } : { admit: false, retryAt: a.retryAt };
       if (!a.admit || !a.trial) return row;
       return { ...row, ...fromBreaker(a.state, row), trial_owner: this.o.owner };
     });
-    return result;
+    return mapMaybe(done, () => result);
   }
 
   /** The trial granted to this process goes out holding the host slot `token`. */
@@ -93,15 +96,16 @@ export class BreakerGate {
   /** Give the trial back unanswered: the next request may try. */
   abandonTrial(host: string): void {
     this.trials.delete(host);
-    this.o.shared.updateHost(host, this.o.now(), (row) =>
+    const done = this.o.shared.updateHost(host, this.o.now(), (row) =>
       row.trial_owner === this.o.owner
         ? { ...row, ...fromBreaker(breakerReleaseTrial(toBreaker(row)), row) }
         : row,
     );
+    detach(done, this.o.onStoreError);
   }
 
   /** Apply a host's answer to its breaker, cool-down and announced limits. */
-  record(host: string, o: Observation, now: number): void {
+  record(host: string, o: Observation, now: number): Maybe<void> {
     const announced = o.headers ? parseAnnouncedLimits(o.headers) : undefined;
     if (this.trials.has(host) && verdictOf(o) !== "neutral") this.trials.delete(host);
     // A success on a host that was healthy when its request set out changes nothing: no read, no write.
@@ -109,10 +113,12 @@ export class BreakerGate {
       return;
     const apply = (row: HostRow) => this.applyObservation(row, o, announced, now);
     // Otherwise most answers still change nothing: find out with a read, write only if not.
-    const current = this.o.shared.hostRow(host, now, true) ?? emptyHostRow(host);
-    if (sameHostRow(current, apply(current))) return;
-    this.clean.delete(host);
-    this.o.shared.updateHost(host, now, apply);
+    return mapMaybe(this.o.shared.hostRow(host, now, true), (read) => {
+      const current = read ?? emptyHostRow(host);
+      if (sameHostRow(current, apply(current))) return;
+      this.clean.delete(host);
+      return mapMaybe(this.o.shared.updateHost(host, now, apply), () => undefined);
+    }) as Maybe<void>;
   }
 
   private applyObservation(

@@ -1,6 +1,6 @@
 // The circuit breaker of one host as a pure state machine: closed → open after consecutive failures →
 // half-open after the reset time, when exactly one trial request may go → closed on its success, open
-// again on its failure. host-store.ts persists the state so every process sharing the database agrees.
+// again on its failure. the host-state store (src/store/host-state.ts) persists the state so every process sharing the database agrees.
 import type { Observation } from "../net/politeness-port.ts";
 
 export type BreakerPhase = "closed" | "open" | "half_open";

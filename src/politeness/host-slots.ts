@@ -1,13 +1,19 @@
 // A host's concurrency slots: one in process (FIFO, `KeyedLimiter`) and one in the database shared by
 // every process (`host_slot`), with the database slot queued for in arrival order when all are taken,
 // kept a moment after release for this process's next request, and renewed while held.
-import type { HostStore } from "./host-store.ts";
+import type { HostStateStore } from "../store/host-state.ts";
+import { detach, isPromise, type Maybe, mapMaybe } from "../store/maybe.ts";
 import { KeyedLimiter, type Slot } from "./keyed-limiter.ts";
 import type { SharedState } from "./shared-state.ts";
 import type { Sleep, Timer } from "./timers.ts";
 
 export interface HostSlotsOptions {
-  store: HostStore;
+  store: HostStateStore;
+  /**
+   * Told of a background slot write that failed (PostgreSQL: the connection dropped). The row
+   * expires after `ttlMs` in any case, so nothing stays blocked.
+   */
+  onStoreError: (e: unknown) => void;
   shared: SharedState;
   /** Identity of this process in the slot table. */
   owner: string;
@@ -51,12 +57,13 @@ export class HostSlots {
    * The database slot without waiting: one this process released a moment ago (unless another
    * process waits for one), else a new one if fewer than `limit` are held.
    */
-  claim(host: string, limit: number): SlotClaim {
-    const reused = this.reuse(host);
-    if (reused !== undefined) return { token: reused, held: true };
-    const token = `${this.o.owner}:${++this.seq}`;
-    const held = this.o.store.takeSlot(host, token, this.o.owner, this.o.now(), this.o.ttlMs, limit);
-    return { token, held };
+  claim(host: string, limit: number): Maybe<SlotClaim> {
+    return mapMaybe(this.reuse(host), (reused) => {
+      if (reused !== undefined) return { token: reused, held: true };
+      const token = `${this.o.owner}:${++this.seq}`;
+      const held = this.o.store.takeSlot(host, token, this.o.owner, this.o.now(), this.o.ttlMs, limit);
+      return mapMaybe(held, (h) => ({ token, held: h }));
+    }) as Maybe<SlotClaim>;
   }
 
   /**
@@ -78,22 +85,22 @@ export class HostSlots {
     const waiterTtl = Math.max(4 * pollMs, 2000);
     let refreshed = now;
     let holding = false;
-    store.enqueueWaiter(host, token, owner, since, waiterTtl);
+    await store.enqueueWaiter(host, token, owner, since, waiterTtl);
     this.o.shared.forgetWaiters(host);
     try {
       for (;;) {
         await this.o.sleep(Math.min(deadline - now, pollMs * (0.5 + Math.random())), signal);
         now = this.o.now();
-        holding = store.promoteWaiter(host, token, since, now, ttlMs, limit);
+        holding = await store.promoteWaiter(host, token, since, now, ttlMs, limit);
         if (holding) return true;
         if (now >= deadline) return false;
         if (now - refreshed >= waiterTtl / 2) {
-          store.refreshWaiter(host, token, now, waiterTtl);
+          await store.refreshWaiter(host, token, now, waiterTtl);
           refreshed = now;
         }
       }
     } finally {
-      if (!holding) store.releaseSlot(host, token);
+      if (!holding) this.drop(host, token);
     }
   }
 
@@ -102,15 +109,32 @@ export class HostSlots {
    * moment for its next request — unless another process waits for it; refusals and errors return it.
    */
   release(host: string, token: string, park: boolean): void {
-    if (!park) {
-      this.o.store.releaseSlot(host, token);
+    if (!park || this.o.lingerMs <= 0) {
+      this.drop(host, token);
       return;
     }
     const now = this.o.now();
-    if (this.o.lingerMs <= 0 || this.o.shared.othersWaiting(host, now)) {
-      this.o.store.releaseSlot(host, token);
+    const waiting = this.o.shared.othersWaiting(host, now);
+    if (isPromise(waiting)) {
+      waiting.then(
+        (w) => (w ? this.drop(host, token) : this.park(host, token, now)),
+        () => this.drop(host, token),
+      );
       return;
     }
+    if (waiting) {
+      this.drop(host, token);
+      return;
+    }
+    this.park(host, token, now);
+  }
+
+  /** Release a database slot; on PostgreSQL without waiting for the answer. */
+  private drop(host: string, token: string): void {
+    detach(this.o.store.releaseSlot(host, token), this.o.onStoreError);
+  }
+
+  private park(host: string, token: string, now: number): void {
     const until = now + this.o.lingerMs;
     const list = this.idle.get(host);
     if (list) list.push({ token, until });
@@ -133,32 +157,35 @@ export class HostSlots {
   }
 
   /** Keep this process's database slots (and breaker trials) alive; rows of crashed processes expire meanwhile. */
-  renew(): void {
-    this.o.store.renewOwner(this.o.owner, this.o.now(), this.o.ttlMs);
+  renew(): Maybe<void> {
+    return this.o.store.renewOwner(this.o.owner, this.o.now(), this.o.ttlMs);
   }
 
   /** Give back every database slot this process still holds. */
-  close(): void {
+  close(): Maybe<void> {
     this.sweeper?.cancel();
     this.idle.clear();
-    this.o.store.releaseOwner(this.o.owner);
+    return this.o.store.releaseOwner(this.o.owner);
   }
 
   /** A slot this process released a moment ago, unless another process is waiting for one. */
-  private reuse(host: string): string | undefined {
-    const list = this.idle.get(host);
-    if (!list) return undefined;
+  private reuse(host: string): Maybe<string | undefined> {
+    if (!this.idle.has(host)) return undefined;
     const now = this.o.now();
-    if (this.o.shared.othersWaiting(host, now)) {
-      this.idle.delete(host);
-      for (const e of list) this.o.store.releaseSlot(host, e.token);
+    return mapMaybe(this.o.shared.othersWaiting(host, now), (waiting) => {
+      const list = this.idle.get(host);
+      if (!list) return undefined;
+      if (waiting) {
+        this.idle.delete(host);
+        for (const e of list) this.drop(host, e.token);
+        return undefined;
+      }
+      const e = list.pop();
+      if (list.length === 0) this.idle.delete(host);
+      if (e && e.until >= now) return e.token;
+      if (e) this.drop(host, e.token);
       return undefined;
-    }
-    const e = list.pop();
-    if (list.length === 0) this.idle.delete(host);
-    if (e && e.until >= now) return e.token;
-    if (e) this.o.store.releaseSlot(host, e.token);
-    return undefined;
+    });
   }
 
   private scheduleSweep(): void {
@@ -168,7 +195,7 @@ export class HostSlots {
       const now = this.o.now();
       for (const [host, list] of this.idle) {
         const keep = list.filter((e) => e.until > now);
-        for (const e of list) if (e.until <= now) this.o.store.releaseSlot(host, e.token);
+        for (const e of list) if (e.until <= now) this.drop(host, e.token);
         if (keep.length > 0) this.idle.set(host, keep);
         else this.idle.delete(host);
       }

@@ -3,7 +3,7 @@
 // reserved behind it back instead of letting them catch up; and a cold key's first request (likely
 // a new connection) holds the next ones until its answer begins. See README "Reserved and actual starts".
 import type { Role } from "../net/types.ts";
-import { gcraNextAt, gcraReserve } from "./gcra.ts";
+import { gcraNextAt, gcraReserve } from "../store/gcra.ts";
 import type { HostPolicy } from "./host-table.ts";
 import { setRecent } from "./recent.ts";
 import type { Sleep } from "./timers.ts";

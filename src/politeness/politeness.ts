@@ -6,9 +6,11 @@
 import type { Database } from "bun:sqlite";
 import type { Config } from "../config/schema.ts";
 import type { AcquireRequest, Observation, Permit, PolitenessGate, Refusal } from "../net/politeness-port.ts";
+import type { HostRow, HostStateStore } from "../store/host-state.ts";
+import { detach, isPromise, type Maybe } from "../store/maybe.ts";
+import { SqliteHostStore } from "../store/sqlite/host-state.ts";
 import { BreakerGate } from "./breaker-gate.ts";
 import { HostSlots } from "./host-slots.ts";
-import { type HostRow, HostStore } from "./host-store.ts";
 import {
   type AnnouncedLimits,
   applyAnnounced,
@@ -27,8 +29,12 @@ export type { HostSnapshot } from "./snapshot.ts";
 export type { Sleep, Timer } from "./timers.ts";
 
 export interface PolitenessOptions {
-  /** A database migrated to version 2 (migration "politeness"). */
-  db: Database;
+  /** The shared politeness state (PostgreSQL, or SQLite); or `db`. */
+  store?: HostStateStore;
+  /** A SQLite database migrated to version 2 (migration "politeness"), when `store` is not given. */
+  db?: Database;
+  /** Told of a background write that failed (PostgreSQL: the connection dropped); default: ignored. */
+  onStoreError?: (e: unknown) => void;
   config: Pick<Config, "politeness" | "resolvers" | "contact_email">;
   now?: () => number;
   sleep?: Sleep;
@@ -66,9 +72,11 @@ const LATE_MS = 20;
 const PACE_HEADROOM_MS = LATE_MS;
 /** Suggested pause before asking again after the host's slots stayed full for the whole wait. */
 const BUSY_RETRY_MS = 1000;
+/** How often a snapshot is read from a store that answers promises. */
+const SNAPSHOT_EVERY_MS = 1000;
 
 export class Politeness implements PolitenessGate {
-  readonly store: HostStore;
+  readonly store: HostStateStore;
   readonly table: HostTable;
   private readonly now: () => number;
   private readonly sleep: Sleep;
@@ -78,10 +86,20 @@ export class Politeness implements PolitenessGate {
   private readonly slots: HostSlots;
   private readonly pacer: Pacer;
   private readonly renewTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly onStoreError: (e: unknown) => void;
+  /** The last snapshot read from a store that answers promises, and when it was asked for. */
+  private lastSnapshot: { at: number; hosts: HostSnapshot[]; pending: boolean } = {
+    at: Number.NEGATIVE_INFINITY,
+    hosts: [],
+    pending: false,
+  };
 
   constructor(opts: PolitenessOptions) {
     const config = opts.config;
-    this.store = new HostStore(opts.db);
+    if (opts.store) this.store = opts.store;
+    else if (opts.db) this.store = new SqliteHostStore(opts.db);
+    else throw new TypeError("Politeness: give the store, or a SQLite database");
+    this.onStoreError = opts.onStoreError ?? (() => {});
     this.table =
       opts.hostTable ??
       createHostTable(config, {
@@ -100,6 +118,7 @@ export class Politeness implements PolitenessGate {
       owner,
       now: this.now,
       sleep: this.sleep,
+      onStoreError: this.onStoreError,
       breaker: {
         failureThreshold: config.politeness.breaker_failures,
         resetMs: config.politeness.breaker_reset_s * 1000,
@@ -118,11 +137,12 @@ export class Politeness implements PolitenessGate {
       ttlMs: slotTtlMs,
       pollMs: opts.slotPollMs ?? 25,
       lingerMs: opts.slotLingerMs ?? 250,
+      onStoreError: this.onStoreError,
     });
     this.pacer = new Pacer(this.now, this.sleep);
     const every = opts.renewEveryMs ?? Math.floor(slotTtlMs / 3);
     if (every > 0) {
-      this.renewTimer = setInterval(() => this.renew(), every);
+      this.renewTimer = setInterval(() => detach(this.renew(), this.onStoreError), every);
       this.renewTimer.unref?.();
     }
   }
@@ -156,7 +176,8 @@ export class Politeness implements PolitenessGate {
 
     try {
       if (signal?.aborted) return refuse("cancelled", this.now());
-      let row = this.shared.hostRow(host, started);
+      const read = this.shared.hostRow(host, started);
+      let row = isPromise(read) ? await read : read;
       this.health.noteClean(host, row, started);
 
       // 1. Breaker and cool-down, before any slot is taken: a cooling host holds nobody's slots. An
@@ -167,10 +188,11 @@ export class Politeness implements PolitenessGate {
         const cooled = await this.health.waitCooldown(row, deadline, signal);
         heldBack += this.now() - coolFrom;
         if (typeof cooled === "number") return refuse("rate_limited", cooled);
-        row = this.shared.hostRow(host, this.now(), true);
+        row = await this.shared.hostRow(host, this.now(), true);
       }
       if (row && row.breaker !== "closed") {
-        const admission = this.health.admit(host);
+        const admitting = this.health.admit(host);
+        const admission = isPromise(admitting) ? await admitting : admitting;
         if (!admission.admit) return refuse("breaker_open", admission.retryAt);
         trial = admission.trial;
       }
@@ -191,7 +213,8 @@ export class Politeness implements PolitenessGate {
         (await this.slots.waitLocal(host, limit, deadline - this.now(), signal));
       if (!h) return refuse("rate_limited", this.now() + BUSY_RETRY_MS);
       held.push(h);
-      const claim = this.slots.claim(host, limit);
+      const claiming = this.slots.claim(host, limit);
+      const claim = isPromise(claiming) ? await claiming : claiming;
       if (!claim.held && !(await this.slots.waitTurn(host, claim.token, limit, deadline, signal)))
         return refuse("rate_limited", this.now() + BUSY_RETRY_MS);
       token = claim.token;
@@ -204,7 +227,7 @@ export class Politeness implements PolitenessGate {
       for (;;) {
         k = rateKeyOf(host, role, policy, row?.min_interval_ms ?? 0);
         const now = this.now();
-        const d = this.store.reserveRate(
+        const reserving = this.store.reserveRate(
           host,
           k.key,
           now,
@@ -212,17 +235,18 @@ export class Politeness implements PolitenessGate {
           k.burst,
           deadline - now - PACE_HEADROOM_MS,
         );
+        const d = isPromise(reserving) ? await reserving : reserving;
         if (!d.allowed) return refuse("rate_limited", d.startAt);
         if (d.waitMs <= 0) break;
         await this.sleep(d.startAt - now, signal);
         const woke = this.now();
-        row = this.shared.hostRow(host, woke, true);
+        row = await this.shared.hostRow(host, woke, true);
         if (row && row.cooldown_until > woke) {
           const coolFrom = this.now();
           const again = await this.health.waitCooldown(row, deadline, signal);
           heldBack += this.now() - coolFrom;
           if (typeof again === "number") return refuse("rate_limited", again);
-          row = this.shared.hostRow(host, this.now(), true);
+          row = await this.shared.hostRow(host, this.now(), true);
           continue;
         }
         // A process stalled past its slot (overloaded machine, long pause) would now arrive on top of
@@ -265,23 +289,46 @@ export class Politeness implements PolitenessGate {
   observe(host: string, o: Observation): void {
     const now = this.now();
     this.pacer.answered(host, now);
-    this.health.record(host, o, now);
+    detach(this.health.record(host, o, now), this.onStoreError);
   }
 
   setMinInterval(host: string, ms: number): void {
     const value = Math.max(0, Number.isFinite(ms) ? ms : 0);
     const now = this.now();
-    if ((this.shared.hostRow(host, now, true)?.min_interval_ms ?? 0) === value) return;
-    this.shared.updateHost(host, now, (row) => ({ ...row, min_interval_ms: value }));
+    const apply = (current: HostRow | null): Maybe<void> => {
+      if ((current?.min_interval_ms ?? 0) === value) return;
+      const done = this.shared.updateHost(host, now, (row) => ({ ...row, min_interval_ms: value }));
+      return isPromise(done) ? done.then(() => undefined) : undefined;
+    };
+    const read = this.shared.hostRow(host, now, true);
+    detach(isPromise(read) ? read.then(apply) : apply(read), this.onStoreError);
   }
 
   /** Per-host state for the status page: this process's slots plus what the database holds. */
   hostsSnapshot(limit = 500): HostSnapshot[] {
-    return hostsSnapshot(
+    const now = this.now();
+    const last = this.lastSnapshot;
+    // A store that answers promises (PostgreSQL) is read in the background, at most once a second:
+    // the status page and metrics get the last reading.
+    if (last.pending || now - last.at < SNAPSHOT_EVERY_MS) return last.hosts;
+    const snap = hostsSnapshot(
       { store: this.store, slots: this.slots, policy: (host, row) => this.policy(host, row) },
-      this.now(),
+      now,
       limit,
     );
+    if (!isPromise(snap)) return snap;
+    last.pending = true;
+    last.at = now;
+    snap.then(
+      (hosts) => {
+        this.lastSnapshot = { at: now, hosts, pending: false };
+      },
+      (e) => {
+        last.pending = false;
+        this.onStoreError(e);
+      },
+    );
+    return last.hosts;
   }
 
   /** The host's limits: the host table, tightened by what the host announced. */
@@ -295,14 +342,14 @@ export class Politeness implements PolitenessGate {
   }
 
   /** Keep this process's host slots and trials alive; rows of crashed processes expire meanwhile. */
-  renew(): void {
-    this.slots.renew();
+  renew(): Maybe<void> {
+    return this.slots.renew();
   }
 
   /** Stop renewing and give back every slot this process still holds. */
-  close(): void {
+  close(): Maybe<void> {
     if (this.renewTimer) clearInterval(this.renewTimer);
-    this.slots.close();
+    return this.slots.close();
   }
 }
 

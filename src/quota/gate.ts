@@ -1,9 +1,10 @@
 // Daily quotas per source over the state database: one read before a source is asked, one upsert
 // after it answered, shared by every process on the database. Concurrent askers may pass a limit by
 // the requests they have in flight at once (a handful), never by more.
-import type { Database } from "bun:sqlite";
+import { Database } from "bun:sqlite";
 import type { Config } from "../config/schema.ts";
-import { readUsage, recordUsage, type UsageRow, usageOfDay } from "../store/usage.ts";
+import { detach, type Maybe, mapMaybe } from "../store/maybe.ts";
+import { sqliteUsageStore, type UsageRow, type UsageStore } from "../store/usage.ts";
 import {
   budgetOfAnswer,
   type QuotaVerdict,
@@ -15,7 +16,7 @@ import {
 
 /** What the plan and the OpenAlex import ask of quotas. */
 export interface QuotaGate {
-  check(source: string): QuotaVerdict;
+  check(source: string): Maybe<QuotaVerdict>;
   /** One request went out to `source` and was answered (a cache hit or a local refusal is not one). */
   record(source: string, answer: { status?: number; headers?: Headers; costUsd?: number }): void;
 }
@@ -36,26 +37,28 @@ export interface SourceUsage {
 }
 
 export class Quotas implements QuotaGate {
+  private readonly store: UsageStore;
   constructor(
-    private readonly db: Database,
+    store: Database | UsageStore,
     private readonly config: Pick<Config, "resolvers">,
     private readonly now: () => number = Date.now,
-  ) {}
+    /** Told of a count that could not be written (PostgreSQL: the connection dropped). */
+    private readonly onStoreError: (e: unknown) => void = () => {},
+  ) {
+    this.store = store instanceof Database ? sqliteUsageStore(store) : store;
+  }
 
-  check(source: string): QuotaVerdict {
+  check(source: string): Maybe<QuotaVerdict> {
     const now = this.now();
-    return quotaVerdict(
-      source,
-      readUsage(this.db, source, utcDay(now)),
-      quotaPolicy(this.config, source),
-      now,
+    return mapMaybe(this.store.read(source, utcDay(now)), (row) =>
+      quotaVerdict(source, row, quotaPolicy(this.config, source), now),
     );
   }
 
   record(source: string, answer: { status?: number; headers?: Headers; costUsd?: number }): void {
     const now = this.now();
     const b = budgetOfAnswer(answer.headers, now);
-    recordUsage(this.db, {
+    const written = this.store.add({
       source,
       day: utcDay(now),
       requests: 1,
@@ -65,13 +68,28 @@ export class Quotas implements QuotaGate {
       exhaustedUntil: b.exhaustedUntil,
       now,
     });
+    detach(written, this.onStoreError);
   }
 }
 
 /** Today's usage of every source that was asked today or has a daily limit, by source. */
-export function sourceUsage(db: Database, config: Pick<Config, "resolvers">, now: number): SourceUsage[] {
+export function sourceUsage(
+  db: Database | UsageStore,
+  config: Pick<Config, "resolvers">,
+  now: number,
+): Maybe<SourceUsage[]> {
+  const store = db instanceof Database ? sqliteUsageStore(db) : db;
   const day = utcDay(now);
-  const rows = new Map<string, UsageRow>(usageOfDay(db, day).map((r) => [r.source, r]));
+  return mapMaybe(store.ofDay(day), (dayRows) => usageList(dayRows, config, now, day));
+}
+
+function usageList(
+  dayRows: UsageRow[],
+  config: Pick<Config, "resolvers">,
+  now: number,
+  day: string,
+): SourceUsage[] {
+  const rows = new Map<string, UsageRow>(dayRows.map((r) => [r.source, r]));
   const names = new Set(rows.keys());
   for (const name of config.resolvers.tiers.flat()) if (quotaPolicy(config, name).dailyLimit) names.add(name);
   return [...names].sort().map((source) => {

@@ -39,7 +39,7 @@ export async function askResolver(
     s.progress.resolvers[name] = { state: "skipped", note: req.skip, found: 0 };
     return;
   }
-  const spent = quotaSpent(s, name);
+  const spent = await quotaSpent(s, name);
   if (spent) {
     s.progress.resolvers[name] = spent;
     return;
@@ -71,8 +71,8 @@ function learn(s: PlanState, derived: DerivedIds, via: ResolverName, addSeeds: A
  * (a job with nothing else wrong goes back to the queue until then, without an attempt counted, as
  * for any politeness wait); under `skip` the job goes on without it.
  */
-function quotaSpent(s: PlanState, name: ResolverName): ResolverRecord | undefined {
-  const verdict = s.deps.quota?.check(name);
+async function quotaSpent(s: PlanState, name: ResolverName): Promise<ResolverRecord | undefined> {
+  const verdict = await s.deps.quota?.check(name);
   if (!verdict || verdict.ok) return undefined;
   if (verdict.whenExhausted === "skip")
     return { state: "skipped", note: `${verdict.why} (when_exhausted = skip)`, found: 0 };
@@ -87,7 +87,7 @@ function quotaSpent(s: PlanState, name: ResolverName): ResolverRecord | undefine
 
 export async function askWayback(s: PlanState, addSeeds: AddSeeds): Promise<void> {
   // The archive's lookups are counted under `wayback`; its quota is checked once per job.
-  const spent = quotaSpent(s, "wayback");
+  const spent = await quotaSpent(s, "wayback");
   if (spent) {
     s.progress.resolvers.wayback = spent;
     return;

@@ -34,7 +34,7 @@ export function downloadTrier(deps: DownloadDeps, o: TrierOptions): TryCandidate
     let prior: PriorCopy | undefined;
     if (o.storedUrls) {
       const key = canonicalUrl(candidate.url) ?? candidate.url;
-      const recorded = o.storedUrls.find(key);
+      const recorded = await o.storedUrls.find(key);
       const found = recorded ? await library.find(recorded.path) : undefined;
       // The entry as found on disk (its path in whichever layout holds the file now).
       const entry = recorded && found ? { ...recorded, path: found.path } : recorded;
@@ -42,9 +42,9 @@ export function downloadTrier(deps: DownloadDeps, o: TrierOptions): TryCandidate
       if (d.action === "reuse") {
         const r = await reuseStored(library, o.artifactId, candidate.url, d, deps.syncer);
         if (r) return r;
-        o.storedUrls.forget(key, d.entry.sha256);
+        await o.storedUrls.forget(key, d.entry.sha256);
       } else if (d.action === "conditional") prior = d.prior;
-      else if (d.stale) o.storedUrls.forget(key, d.stale.sha256);
+      else if (d.stale) await o.storedUrls.forget(key, d.stale.sha256);
     }
     return downloadCandidate(deps, {
       url: candidate.url,

@@ -1,12 +1,11 @@
 // Fast recovery after a crash: at start a runner takes back, at once, the leases and host slots of
 // the runners of its own machine and boot whose process is gone (systemd's Restart= after kill -9),
 // then registers itself. Runners of other machines, or of an unknown boot, still expire by TTL.
-import type { Database } from "bun:sqlite";
-import { reclaimRunner, registerRunner, runnersOfBoot } from "../store/runners.ts";
+import type { RunnerRegistry } from "../store/runners.ts";
 import { type ProcessIdentity, processGone } from "./identity.ts";
 
 export interface RunnerRegistration {
-  db: Database;
+  registry: RunnerRegistry;
   id: string;
   host: string;
   version: string;
@@ -21,18 +20,18 @@ export interface Reclaimed {
   jobs: number;
 }
 
-export function reclaimAndRegister(r: RunnerRegistration): Reclaimed {
+export async function reclaimAndRegister(r: RunnerRegistration): Promise<Reclaimed> {
   const out: Reclaimed = { runners: [], jobs: 0 };
   const gone = r.gone ?? processGone;
   if (r.identity.bootId !== null) {
-    for (const dead of runnersOfBoot(r.db, r.host, r.identity.bootId, r.id)) {
+    for (const dead of await r.registry.ofBoot(r.host, r.identity.bootId, r.id)) {
       if (dead.pid === r.identity.pid && dead.proc_start === r.identity.procStart) continue;
       if (!gone(dead.pid, dead.proc_start)) continue;
-      out.jobs += reclaimRunner(r.db, dead.id, r.now);
+      out.jobs += await r.registry.reclaim(dead.id, r.now);
       out.runners.push({ id: dead.id, pid: dead.pid });
     }
   }
-  registerRunner(r.db, {
+  await r.registry.register({
     id: r.id,
     host: r.host,
     boot_id: r.identity.bootId,

@@ -1,12 +1,13 @@
 // Adapts the store's JobQueue to what the status endpoint reads and controls. URLs in job details
 // pass through the one redaction helper, so a key in a query string never leaves through the API.
 import type { Database } from "bun:sqlite";
+import type { SQL } from "bun";
 import { redactDeep } from "../core/redact.ts";
 import { failuresByReason } from "../store/jobs/failures.ts";
 import { searchJobs } from "../store/jobs/search.ts";
 import { statsFromRows, statsQueries } from "../store/jobs/stats.ts";
 import type { QueryThread } from "../store/query-thread.ts";
-import { listRunners } from "../store/runners.ts";
+import { listRunners, type RunnerRegistry } from "../store/runners.ts";
 import type { JobQueue } from "../store/types.ts";
 import { YIELD_QUERIES, type YieldRows, yieldFromRows, yieldOf } from "../telemetry/report.ts";
 import { BadCursorError, type StatusControls, type StatusReadModel } from "./read-model.ts";
@@ -85,6 +86,31 @@ export function queueReadModel(queue: JobQueue, db: Database, o: ReadModelOption
         () => yieldOf(db, counts),
       ),
     runners: () => (hasTable(db, "runners") ? listRunners(db) : []),
+  };
+}
+
+/** The read model over a shared (PostgreSQL) queue: counts, pages, details and the runner registry. */
+export function sharedReadModel(queue: JobQueue, runners: RunnerRegistry, sql: SQL): StatusReadModel {
+  return {
+    ping: async () => {
+      await sql`SELECT 1`;
+      return true;
+    },
+    stats: () => queue.stats(),
+    list: async (filter) => {
+      try {
+        const page = await queue.list(filter);
+        return { jobs: page.jobs.map((j) => redactDeep(j) as object), nextCursor: page.nextCursor };
+      } catch (err) {
+        if (err instanceof RangeError) throw new BadCursorError(err.message.replace(/^cursor:\s*/, ""));
+        throw err;
+      }
+    },
+    show: async (id) => {
+      const detail = await queue.show(id);
+      return detail && (redactDeep(detail) as typeof detail);
+    },
+    runners: () => runners.list(),
   };
 }
 

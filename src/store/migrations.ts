@@ -19,7 +19,7 @@ export interface Migration {
 export const MIGRATIONS: Migration[] = [
   // 1: queue (jobs, attempts, outcomes, settings, manifest outbox) — src/store/queue-schema.ts
   { version: 1, name: "queue", up: createQueueSchema },
-  // 2: politeness (host rate budgets, cool-downs, breakers, host slots) — src/politeness/host-store.ts
+  // 2: politeness (host rate budgets, cool-downs, breakers, host slots) — src/store/sqlite/host-state.ts
   // 3: http_cache (metadata HTTP cache) — src/net/cache.ts
   // 4: report (attempt roles, per-host index, breaker openings) — src/telemetry/report-schema.ts
   // 5: stored_urls (canonical URL -> stored file, for reuse and conditional requests) — src/store/stored-urls.ts

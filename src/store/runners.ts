@@ -3,6 +3,7 @@
 // runner that starts finds the rows of dead runners of its own machine and boot and takes their
 // leases and host slots back at once, instead of waiting for them to expire.
 import type { Database } from "bun:sqlite";
+import type { Maybe } from "./maybe.ts";
 
 export const RUNNERS_SCHEMA_V7 = `
 CREATE TABLE runners (
@@ -84,4 +85,26 @@ export function reclaimRunner(db: Database, id: string, now: number): number {
       return jobs;
     })
     .immediate();
+}
+
+/** The registry as the runner uses it (SQLite: `sqliteRunnerRegistry`; PostgreSQL: postgres/runners.ts). */
+export interface RunnerRegistry {
+  register(r: RunnerRow): Maybe<void>;
+  heartbeat(id: string, now: number, inFlight: number): Maybe<void>;
+  remove(id: string): Maybe<void>;
+  list(): Maybe<RunnerRow[]>;
+  ofBoot(host: string, bootId: string, self: string): Maybe<RunnerRow[]>;
+  /** Take back a dead runner's leases, host slots and trials, and drop its row; answers the jobs. */
+  reclaim(id: string, now: number): Maybe<number>;
+}
+
+export function sqliteRunnerRegistry(db: Database): RunnerRegistry {
+  return {
+    register: (r) => registerRunner(db, r),
+    heartbeat: (id, now, inFlight) => heartbeatRunner(db, id, now, inFlight),
+    remove: (id) => removeRunner(db, id),
+    list: () => listRunners(db),
+    ofBoot: (host, bootId, self) => runnersOfBoot(db, host, bootId, self),
+    reclaim: (id, now) => reclaimRunner(db, id, now),
+  };
 }

@@ -3,6 +3,7 @@
 // that stored the file (ack.ts), so a row never names a file whose job was not committed; `fetch`,
 // which has no queue, writes one once the file is durable (src/app/foreground.ts).
 import type { Database } from "bun:sqlite";
+import type { Maybe } from "./maybe.ts";
 
 /** What a successful download of a canonical URL left in the library. */
 export interface StoredUrlInput {
@@ -25,9 +26,9 @@ export interface StoredUrl extends StoredUrlInput {
 
 /** Read side for the download glue: find an entry, or drop one found stale. */
 export interface StoredUrls {
-  find(url: string): StoredUrl | undefined;
+  find(url: string): Maybe<StoredUrl | undefined>;
   /** Drops the entry of `url` if it still names `sha256` (a newer entry is left alone). */
-  forget(url: string, sha256: string): void;
+  forget(url: string, sha256: string): Maybe<void>;
 }
 
 export function createStoredUrlsSchema(db: Database): void {
@@ -50,7 +51,7 @@ const UPSERT = `INSERT INTO stored_urls (url, sha256, path, bytes, kind, etag, l
     kind = excluded.kind, etag = excluded.etag, last_modified = excluded.last_modified,
     artifact_id = excluded.artifact_id, stored_at = excluded.stored_at`;
 
-export type RecordStoredUrl = (entry: StoredUrlInput, artifactId: string, now: number) => void;
+export type RecordStoredUrl = (entry: StoredUrlInput, artifactId: string, now: number) => Maybe<void>;
 
 /** The upsert for one connection; run it inside the ack's transaction. */
 export function prepareRecordStoredUrl(db: Database): RecordStoredUrl {
@@ -70,7 +71,7 @@ export function prepareRecordStoredUrl(db: Database): RecordStoredUrl {
   };
 }
 
-interface Row {
+export interface StoredUrlRow {
   url: string;
   sha256: string;
   path: string;
@@ -83,26 +84,30 @@ interface Row {
 }
 
 export function storedUrls(db: Database): StoredUrls {
-  const find = db.query<Row, [string]>("SELECT * FROM stored_urls WHERE url = ?1");
+  const find = db.query<StoredUrlRow, [string]>("SELECT * FROM stored_urls WHERE url = ?1");
   const forget = db.query("DELETE FROM stored_urls WHERE url = ?1 AND sha256 = ?2");
   return {
     find(url) {
       const r = find.get(url);
-      if (!r) return undefined;
-      return {
-        url: r.url,
-        sha256: r.sha256,
-        path: r.path,
-        bytes: r.bytes,
-        kind: r.kind,
-        etag: r.etag,
-        lastModified: r.last_modified,
-        artifactId: r.artifact_id,
-        storedAt: r.stored_at,
-      };
+      return r ? storedUrlOf(r) : undefined;
     },
     forget(url, sha256) {
       forget.run(url, sha256);
     },
+  };
+}
+
+/** A row as the download glue reads it. */
+export function storedUrlOf(r: StoredUrlRow): StoredUrl {
+  return {
+    url: r.url,
+    sha256: r.sha256,
+    path: r.path,
+    bytes: Number(r.bytes),
+    kind: r.kind,
+    etag: r.etag,
+    lastModified: r.last_modified,
+    artifactId: r.artifact_id,
+    storedAt: Number(r.stored_at),
   };
 }

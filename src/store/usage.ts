@@ -2,6 +2,24 @@
 // requests made, the USD spent when the source bills (OpenAlex), and what the source last announced
 // about its budget. Every process on the database adds to the same rows, so quotas hold across them.
 import type { Database } from "bun:sqlite";
+import type { Maybe } from "./maybe.ts";
+
+/** The usage table (SQLite: `sqliteUsageStore`; PostgreSQL: postgres/usage.ts). */
+export interface UsageStore {
+  /** Add one answer (or several) to the day's row: a single upsert, no read. */
+  add(d: UsageDelta): Maybe<void>;
+  read(source: string, day: string): Maybe<UsageRow | null>;
+  /** Every source's row of one day, by source. */
+  ofDay(day: string): Maybe<UsageRow[]>;
+}
+
+export function sqliteUsageStore(db: Database): UsageStore {
+  return {
+    add: (d) => recordUsage(db, d),
+    read: (source, day) => readUsage(db, source, day),
+    ofDay: (day) => usageOfDay(db, day),
+  };
+}
 
 export function createUsageSchema(db: Database): void {
   // exhausted_until: the source said its budget is spent until then (epoch ms; 0 = it did not).

@@ -35,7 +35,7 @@ function configIn(name: string, extra: Record<string, unknown> = {}) {
 
 /** Fetch works through the composition root as `docstokg fetch` does; the printable outcomes. */
 async function fetchAll(config: ReturnType<typeof configIn>, works: { id: string; pdf_urls: string[] }[]) {
-  const services = openServices(config);
+  const services = await openServices(config);
   try {
     const f = foreground(services);
     const out = [];
@@ -128,8 +128,8 @@ describe("fetch and the library's URL index", () => {
     host.route("/robots.txt", () => new Response("User-agent: *\nDisallow: /private/\n"));
     host.pdf("/a.pdf").pdf("/b.pdf");
     const config = configIn("robots");
-    const one = openServices(config);
-    const two = openServices(config);
+    const one = await openServices(config);
+    const two = await openServices(config);
     try {
       const [f1, f2] = [foreground(one), foreground(two)];
       expect(await f1.fetch({ id: "w1", pdf_urls: [host.url("/a.pdf")] })).toMatchObject({ ok: true });

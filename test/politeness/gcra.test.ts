@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { gcraNextAt, gcraReserve } from "../../src/politeness/gcra.ts";
+import { gcraNextAt, gcraReserve } from "../../src/store/gcra.ts";
 import { prng } from "./prng.ts";
 
 /** Reserve one request per arrival time and return the granted start times. */

@@ -2,9 +2,10 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gcraReserve } from "../../src/politeness/gcra.ts";
-import { emptyHostRow, HostStore } from "../../src/politeness/host-store.ts";
+import { gcraReserve } from "../../src/store/gcra.ts";
+import { emptyHostRow } from "../../src/store/host-state.ts";
 import { MIGRATIONS } from "../../src/store/migrations.ts";
+import { SqliteHostStore as HostStore } from "../../src/store/sqlite/host-state.ts";
 import { openPolitenessDb, politenessMigration } from "./db.ts";
 import { prng } from "./prng.ts";
 

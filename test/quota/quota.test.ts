@@ -80,7 +80,7 @@ describe("counters in the database", () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  test("two processes' connections count into the same day and see the same verdict", () => {
+  test("two processes' connections count into the same day and see the same verdict", async () => {
     const config = v.parse(ConfigSchema, { resolvers: { unpaywall: { daily_limit: 3 } } });
     const a = openDatabase(join(dir, "queue.db"));
     const b = new Database(join(dir, "queue.db"), { strict: true });
@@ -89,18 +89,20 @@ describe("counters in the database", () => {
       const qb = new Quotas(b, config, () => NOON);
       qa.record("unpaywall", { status: 200 });
       qb.record("unpaywall", { status: 404 });
-      expect(qa.check("unpaywall").ok).toBe(true);
+      expect((await qa.check("unpaywall")).ok).toBe(true);
       qa.record("unpaywall", { status: 200 });
-      expect(qb.check("unpaywall")).toMatchObject({ ok: false, until: Date.UTC(2026, 2, 3) });
+      expect(await qb.check("unpaywall")).toMatchObject({ ok: false, until: Date.UTC(2026, 2, 3) });
       // The next UTC day starts from zero.
-      expect(new Quotas(b, config, () => Date.UTC(2026, 2, 3, 0, 0, 1)).check("unpaywall").ok).toBe(true);
+      expect((await new Quotas(b, config, () => Date.UTC(2026, 2, 3, 0, 0, 1)).check("unpaywall")).ok).toBe(
+        true,
+      );
       qb.record("openalex", {
         status: 200,
         costUsd: 0.0001,
         headers: new Headers({ "x-ratelimit-remaining-usd": "0.9" }),
       });
       qa.record("openalex", { status: 200, costUsd: 0.0001 });
-      const usage = sourceUsage(a, config, NOON);
+      const usage = await sourceUsage(a, config, NOON);
       expect(usage.find((u) => u.source === "unpaywall")).toMatchObject({
         requests: 3,
         daily_limit: 3,
@@ -211,7 +213,7 @@ describe("what operators see", () => {
         costUsd: 0.0001,
         headers: new Headers({ "x-ratelimit-remaining-usd": "0.9999" }),
       });
-      const sources = sourceUsage(db, config, NOON);
+      const sources = await sourceUsage(db, config, NOON);
       const report = buildReport(db, { objectives: config.telemetry.objectives, now: () => NOON, sources });
       expect(report.sources.map((s) => [s.source, s.requests])).toEqual([
         ["openalex", 1],

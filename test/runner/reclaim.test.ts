@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { type ProcessIdentity, processGone, readBootId, readProcStart } from "../../src/runner/identity.ts";
 import { reclaimAndRegister } from "../../src/runner/reclaim.ts";
 import { openDatabase } from "../../src/store/db.ts";
-import { listRunners } from "../../src/store/runners.ts";
+import { listRunners, sqliteRunnerRegistry } from "../../src/store/runners.ts";
 import { emptyDir } from "../support/binary.ts";
 
 const dirs: string[] = [];
@@ -50,9 +50,18 @@ describe("reclaimAndRegister", () => {
     now: number,
     identity: ProcessIdentity,
     gone: (pid: number) => boolean,
-  ) => reclaimAndRegister({ db, id: "new", host: "m1", version: "t", identity, now, gone });
+  ) =>
+    reclaimAndRegister({
+      registry: sqliteRunnerRegistry(db),
+      id: "new",
+      host: "m1",
+      version: "t",
+      identity,
+      now,
+      gone,
+    });
 
-  function state() {
+  async function state() {
     const db = openDatabase(join(tmp(), "queue.db"));
     const now = 1_700_000_000_000;
     const insert = db.query(
@@ -67,7 +76,7 @@ describe("reclaimAndRegister", () => {
     ).run(now + 60_000, now + 60_000);
     const reg = (id: string, boot: string, pid: number) =>
       reclaimAndRegister({
-        db,
+        registry: sqliteRunnerRegistry(db),
         id,
         host: "m1",
         version: "t",
@@ -75,15 +84,15 @@ describe("reclaimAndRegister", () => {
         now,
         gone: () => false,
       });
-    reg("dead", "boot-1", 101);
-    reg("alive", "boot-1", 102);
-    reg("far", "boot-0", 103);
+    await reg("dead", "boot-1", 101);
+    await reg("alive", "boot-1", 102);
+    await reg("far", "boot-0", 103);
     return { db, now };
   }
 
-  test("takes back the leases and host slots of dead runners of the same machine and boot only", () => {
-    const { db, now } = state();
-    const r = register(
+  test("takes back the leases and host slots of dead runners of the same machine and boot only", async () => {
+    const { db, now } = await state();
+    const r = await register(
       db,
       now,
       { bootId: "boot-1", pid: 200, procStart: "5" },
@@ -108,9 +117,9 @@ describe("reclaimAndRegister", () => {
     ).toEqual(["alive", "far", "new"]);
   });
 
-  test("without a boot id nothing is reclaimed early; the runner still registers", () => {
-    const { db, now } = state();
-    const r = register(db, now, { bootId: null, pid: 200, procStart: null }, () => true);
+  test("without a boot id nothing is reclaimed early; the runner still registers", async () => {
+    const { db, now } = await state();
+    const r = await register(db, now, { bootId: null, pid: 200, procStart: null }, () => true);
     expect(r.jobs).toBe(0);
     expect(listRunners(db).find((x) => x.id === "new")?.boot_id).toBeNull();
   });

@@ -1,6 +1,6 @@
 // The generic cell rate algorithm (GCRA) as a reservation: a request is given the earliest start time
 // its host's budget allows, and that slot is spent now, so the caller sleeps until it and the store
-// is written once per request. Pure: the SQL in host-store.ts computes exactly this (tested for equality).
+// is written once per request. Pure: the SQL of the host-state stores computes exactly this (tested for equality).
 
 export interface GcraDecision {
   /** False when the wait would exceed the caller's limit; nothing was reserved. */

@@ -1,75 +1,20 @@
-// The politeness state in the database (tables of migration 2), one SQL operation per method, so
-// every process sharing the database file shares one rate budget, one breaker and one set of host
-// slots per host, and a restart resumes them. Writes are single statements or IMMEDIATE transactions.
+// The politeness state on SQLite (tables of migration 2), one SQL operation per method, so every
+// process sharing the database file shares one rate budget, one breaker and one set of host slots per
+// host, and a restart resumes them. Writes are single statements or IMMEDIATE transactions.
 import type { Database, Statement } from "bun:sqlite";
-import { type GcraDecision, gcraNextAt } from "./gcra.ts";
-
-export type BreakerColumn = "closed" | "open" | "half_open";
-
-/** One row of `host_state`. */
-export interface HostRow {
-  host: string;
-  cooldown_until: number;
-  backoff_ms: number;
-  breaker: BreakerColumn;
-  failures: number;
-  open_until: number;
-  trial_until: number;
-  trial_owner: string | null;
-  count_429: number;
-  /** The failure that last opened the breaker (`timeout`, `conn_error`, `http_502`, …). */
-  breaker_reason: string | null;
-  min_interval_ms: number;
-  announced_interval_ms: number;
-  announced_concurrency: number;
-  updated_at: number;
-}
-
-export function emptyHostRow(host: string): HostRow {
-  return {
-    host,
-    cooldown_until: 0,
-    backoff_ms: 0,
-    breaker: "closed",
-    failures: 0,
-    open_until: 0,
-    trial_until: 0,
-    trial_owner: null,
-    count_429: 0,
-    breaker_reason: null,
-    min_interval_ms: 0,
-    announced_interval_ms: 0,
-    announced_concurrency: 0,
-    updated_at: 0,
-  };
-}
-
-const HOST_COLUMNS = [
-  "host",
-  "cooldown_until",
-  "backoff_ms",
-  "breaker",
-  "failures",
-  "open_until",
-  "trial_until",
-  "trial_owner",
-  "count_429",
-  "breaker_reason",
-  "min_interval_ms",
-  "announced_interval_ms",
-  "announced_concurrency",
-  "updated_at",
-] as const satisfies readonly (keyof HostRow)[];
-
-/** Whether two rows hold the same state (updated_at aside): unchanged rows are not written. */
-export function sameHostRow(a: HostRow, b: HostRow): boolean {
-  for (const c of HOST_COLUMNS) if (c !== "updated_at" && a[c] !== b[c]) return false;
-  return true;
-}
+import { gcraNextAt } from "../gcra.ts";
+import {
+  emptyHostRow,
+  HOST_COLUMNS,
+  type HostRow,
+  type HostStateStore,
+  type RateDecision,
+  sameHostRow,
+} from "../host-state.ts";
 
 type Bind = string | number | null;
 
-export class HostStore {
+export class SqliteHostStore implements HostStateStore {
   private readonly selectHost: Statement<HostRow, [string]>;
   private readonly writeHost: Statement<unknown, Bind[]>;
   private readonly reserve: Statement<{ tat: number }, Bind[]>;
@@ -167,7 +112,7 @@ export class HostStore {
     intervalMs: number,
     burst: number,
     maxWaitMs: number,
-  ): GcraDecision {
+  ): RateDecision {
     const tolerance = (Math.max(1, burst) - 1) * intervalMs;
     const limit = Math.min(Math.max(0, maxWaitMs), Number.MAX_SAFE_INTEGER);
     const row = this.reserve.get(host, key, now, intervalMs, tolerance, limit);
