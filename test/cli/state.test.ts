@@ -21,7 +21,7 @@ const DAY = 86_400_000;
 const pg = await startTestPostgres();
 afterAll(async () => {
   await pg?.stop();
-});
+}, 60_000); // stopping a cluster can take a while on a loaded machine
 
 let dir: string;
 let state: string;

@@ -32,7 +32,7 @@ describeHostStateContract("sqlite", async () => {
 const pg = await startTestPostgres();
 afterAll(async () => {
   await pg?.stop();
-});
+}, 60_000); // stopping a cluster can take a while on a loaded machine
 
 if (pg) {
   describeHostStateContract("postgres", async (clock) => {

@@ -13,7 +13,7 @@ import { art, must } from "./queue-contract.ts";
 const pg = await startTestPostgres();
 afterAll(async () => {
   await pg?.stop();
-});
+}, 60_000); // stopping a cluster can take a while on a loaded machine
 
 const T = 1_800_000_000_000;
 

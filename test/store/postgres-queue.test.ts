@@ -11,7 +11,7 @@ import { describeJobQueueContract } from "./queue-contract.ts";
 const pg = await startTestPostgres();
 afterAll(async () => {
   await pg?.stop();
-});
+}, 60_000); // stopping a cluster can take a while on a loaded machine
 
 if (pg) {
   describeJobQueueContract("postgres", async ({ now, random, policy }) => {

@@ -147,7 +147,7 @@ describeSharedStores("sqlite", async () => {
 const pg = await startTestPostgres();
 afterAll(async () => {
   await pg?.stop();
-});
+}, 60_000); // stopping a cluster can take a while on a loaded machine
 if (pg) {
   describeSharedStores("postgres", async () => {
     const sql = new SQL({ url: await pg.createDatabase("shared"), max: 4 });
