@@ -20,7 +20,7 @@ interface SavedProgress {
   derived?: Partial<ResolvableWork>;
 }
 
-function enabledTiers(config: Config): ResolverName[] {
+function enabledTiers(config: Pick<Config, "resolvers">): ResolverName[] {
   const r = config.resolvers as unknown as Record<string, { enabled?: boolean }>;
   return config.resolvers.tiers.flat().filter((name) => r[name]?.enabled !== false);
 }
@@ -30,7 +30,7 @@ export function jobDemand(
   work: ResolvableWork,
   progress: SavedProgress | null,
   names: readonly ResolverName[],
-  config: Config,
+  config: Pick<Config, "resolvers">,
   settings: ResolverSettings,
   into: Record<string, number>,
 ): void {
@@ -59,7 +59,7 @@ function parse(text: string | null): unknown {
 
 export function forecastQueue(
   db: Database,
-  config: Config,
+  config: Pick<Config, "resolvers" | "politeness">,
   settings: ResolverSettings,
   now: number,
 ): RunForecast {

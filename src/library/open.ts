@@ -14,7 +14,10 @@ export class LibraryUnavailableError extends Error {
 }
 
 /** The library `out_dir` names, not yet checked; a local directory is not created here. */
-export function openLibrary(config: Config, env: Record<string, string | undefined>): Library {
+export function openLibrary(
+  config: Pick<Config, "out_dir" | "state_dir" | "s3">,
+  env: Record<string, string | undefined>,
+): Library {
   if (!isS3Url(config.out_dir)) return localLibrary(config.out_dir);
   const credentials = s3Credentials(env);
   try {
@@ -29,7 +32,7 @@ export function openLibrary(config: Config, env: Record<string, string | undefin
  * LibraryUnavailableError with one line naming out_dir and the cause.
  */
 export async function openWritableLibrary(
-  config: Config,
+  config: Pick<Config, "out_dir" | "state_dir" | "s3">,
   env: Record<string, string | undefined>,
 ): Promise<Library> {
   const library = openLibrary(config, env);

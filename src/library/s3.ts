@@ -78,7 +78,7 @@ export function backoffMs(n: number, p: RetryPolicy, random: () => number = Math
 }
 
 export interface S3LibraryOptions {
-  config: Config;
+  config: Pick<Config, "out_dir" | "state_dir" | "s3">;
   credentials: S3Credentials;
   retry?: RetryPolicy;
 }

@@ -21,7 +21,7 @@ export type { PolitenessGate } from "./politeness-port.ts";
 export type { Transport } from "./transport.ts";
 
 export interface HttpClientDeps {
-  config: Config;
+  config: Pick<Config, "network" | "politeness" | "download" | "contact_email">;
   politeness: PolitenessGate;
   /** docstokg version for the User-Agent. */
   version: string;
@@ -38,7 +38,7 @@ export interface HttpClientDeps {
 }
 
 /** `docstokg/<version> (+mailto:<contact>)`; no mailto without a contact address. */
-export function userAgent(config: Config, version: string): string {
+export function userAgent(config: Pick<Config, "network" | "contact_email">, version: string): string {
   const product = config.network.user_agent ?? `docstokg/${version}`;
   return config.contact_email ? `${product} (+mailto:${config.contact_email})` : product;
 }

@@ -22,7 +22,7 @@ export async function runPlan(work: ResolvableWork, deps: PlanDeps, saved?: unkn
 }
 
 /** Warnings worth logging once at start (a resolver that cannot run with this configuration). */
-export function resolverWarnings(config: Config, settings: ResolverSettings): string[] {
+export function resolverWarnings(config: Pick<Config, "resolvers">, settings: ResolverSettings): string[] {
   const used = new Set(config.resolvers.tiers.flat());
   const out: string[] = [];
   if (used.has("unpaywall") && config.resolvers.unpaywall.enabled && !settings.email)

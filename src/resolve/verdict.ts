@@ -43,7 +43,12 @@ export function verdict(
   return { ...failure(progress, s.budgetHit, s.tried, s.config), progress };
 }
 
-function failure(progress: PlanProgress, budgetHit: boolean, tried: number, config: Config) {
+function failure(
+  progress: PlanProgress,
+  budgetHit: boolean,
+  tried: number,
+  config: Pick<Config, "download">,
+) {
   const failed = progress.candidates.filter((c) => c.state === "failed" && c.reason);
   const transientCandidates = failed.filter((c) => c.transient);
   const unsettled = Object.entries(progress.resolvers).filter(([, r]) => r.state === "unsettled");

@@ -7,7 +7,7 @@ import * as v from "valibot";
 import { ConfigSchema } from "../../src/config/schema.ts";
 import { Politeness } from "../../src/politeness/politeness.ts";
 import { openPolitenessDb } from "./db.ts";
-import { FakeClock } from "./fakeClock.ts";
+import { FakeClock } from "./fake-clock.ts";
 
 /** Count every statement the database runs, by its first words. */
 function counted(db: Database): Map<string, number> {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { KeyedLimiter, type Slot } from "../../src/politeness/keyed-limiter.ts";
-import { FakeClock, settle } from "./fakeClock.ts";
+import { FakeClock, settle } from "./fake-clock.ts";
 
 describe("KeyedLimiter", () => {
   test("holds at most `limit` per key; keys are independent", async () => {

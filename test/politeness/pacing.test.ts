@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Pacer, rateKeyOf } from "../../src/politeness/pacing.ts";
-import { FakeClock } from "./fakeClock.ts";
+import { FakeClock } from "./fake-clock.ts";
 
 const policy = { intervalMs: { metadata: 100, landing: 200, artifact: 500 }, burst: 3 };
 

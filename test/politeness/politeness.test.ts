@@ -4,7 +4,7 @@ import { type ConfigInput, ConfigSchema } from "../../src/config/schema.ts";
 import type { Permit, Refusal } from "../../src/net/politeness-port.ts";
 import { Politeness, type PolitenessOptions } from "../../src/politeness/politeness.ts";
 import { openPolitenessDb } from "./db.ts";
-import { FakeClock, settle } from "./fakeClock.ts";
+import { FakeClock, settle } from "./fake-clock.ts";
 import { windowShortfallMs } from "./windows.ts";
 
 const MIN = 60_000;

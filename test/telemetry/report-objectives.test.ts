@@ -10,7 +10,7 @@ import { ConfigSchema } from "../../src/config/schema.ts";
 import { Politeness } from "../../src/politeness/politeness.ts";
 import { openStateDatabase } from "../../src/store/db.ts";
 import { buildReport } from "../../src/telemetry/report.ts";
-import { FakeClock } from "../politeness/fakeClock.ts";
+import { FakeClock } from "../politeness/fake-clock.ts";
 import { tempDir } from "../support/temp.ts";
 
 const config = v.parse(ConfigSchema, {});
