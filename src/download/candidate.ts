@@ -11,17 +11,10 @@ import { classifyPayload } from "./classify.ts";
 import { interpretResponse, roundHeaders } from "./interpret-response.ts";
 import type { HashingThreads } from "./offload.ts";
 import { linkPrior, priorIsIntact, publishReceived } from "./publish.ts";
-import {
-  closeFd,
-  discardPartial,
-  dropBody,
-  openFd,
-  receiveToTemp,
-  resumableBytes,
-} from "./receive-to-temp.ts";
+import { discardPartial, dropBody, receiveToTemp, resumableBytes } from "./receive-to-temp.ts";
 import { abortReason } from "./stream.ts";
 import { type DiskSyncer, poolSyncer } from "./syncer.ts";
-import { claimTempSlot, releaseTempSlot, slotInUse, type TempSlot } from "./temp.ts";
+import { claimTempSlot, closeFd, openFd, releaseTempSlot, slotInUse, type TempSlot } from "./temp.ts";
 import type { DownloadFailure, DownloadResult, PriorCopy, Timings } from "./types.ts";
 
 export interface DownloadDeps {

@@ -2,9 +2,9 @@
 // or an object store): a received temp file with its data flush overlapping publication, or, on a
 // 304, the prior copy checked and linked for the artifact. Store and disk errors propagate.
 import type { Library, Published } from "../library/library.ts";
-import { closeFd } from "./receive-to-temp.ts";
 import type { BodySink } from "./stream.ts";
 import type { DiskSyncer } from "./syncer.ts";
+import { closeFd } from "./temp.ts";
 import type { PriorCopy, StoredKind } from "./types.ts";
 
 export interface PublishReceived {

@@ -1,7 +1,6 @@
 // Receiving one answer's body into the URL's temp slot: the resumed prefix re-hashed from disk, the
 // body hashed and written (offloaded to threads, offload.ts) while its head and tail are sniffed, the
 // sidecar describing it for a later resume. Ends with the body: the host slot is released here.
-import * as fs from "node:fs";
 import type { HttpResponse } from "../net/types.ts";
 import { resumableInfo, resumeValidator } from "./interpret-response.ts";
 import { type HashingThreads, OFFLOAD_MIN_BYTES, privateThreadSink } from "./offload.ts";
@@ -13,7 +12,7 @@ import {
   Sniffer,
   ThreadSink,
 } from "./stream.ts";
-import { describePartial, fileSize, type TempSlot, unlinkQuiet } from "./temp.ts";
+import { closeFd, describePartial, fileSize, openFd, type TempSlot, unlinkQuiet } from "./temp.ts";
 import type { Timings } from "./types.ts";
 
 export interface ReceiveToTemp {
@@ -109,18 +108,6 @@ export async function resumableBytes(slot: TempSlot, url: string): Promise<numbe
 export async function discardPartial(slot: TempSlot): Promise<void> {
   await unlinkQuiet(slot.part);
   await describePartial(slot, null);
-}
-
-// File descriptors are opened and closed on the thread pool: on a busy filesystem a create can wait
-// behind a journal commit, and the other downloads' streams must keep flowing meanwhile.
-export function openFd(path: string, flags: string): Promise<number> {
-  return new Promise((resolve, reject) =>
-    fs.open(path, flags, (err, fd) => (err ? reject(err) : resolve(fd))),
-  );
-}
-
-export function closeFd(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
 }
 
 /** Ends an answer whose body is not wanted: the connection is dropped and the host slot released. */
