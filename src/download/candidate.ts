@@ -1,35 +1,21 @@
-// Downloading one candidate URL end to end: conditional GET (or Range continuation of an interrupted
-// attempt) through the HTTP client, streaming to a temp file while hashing, classification by bytes,
-// and publication into the content-addressed library. Returns a result with a stable reason; the
-// caller records it with the job's ack. A temp file never outlives a handled failure.
-import * as fs from "node:fs";
+// Downloading one candidate URL end to end, in rounds of one request each: the request's conditions
+// and the answer's meaning are interpret-response.ts (pure), the body goes to a temp file in
+// receive-to-temp.ts, is classified by its bytes (classify.ts) and published by publish.ts. Returns a
+// result with a stable reason; the caller records it with the job's ack. A temp file never outlives a
+// handled failure; disk and store errors propagate.
 import type { Config } from "../config/schema.ts";
 import type { Reason } from "../core/reasons.ts";
-import { type Library, localLibrary, type Published } from "../library/library.ts";
+import { type Library, localLibrary } from "../library/library.ts";
 import type { HttpClient, HttpResponse } from "../net/types.ts";
 import { classifyPayload } from "./classify.ts";
-import { type HashingThreads, OFFLOAD_MIN_BYTES, privateThreadSink } from "./offload.ts";
-import {
-  abortReason,
-  forEachChunk,
-  parseContentRange,
-  parseLength,
-  receiveBody,
-  Sniffer,
-  ThreadSink,
-} from "./stream.ts";
+import { interpretResponse, roundHeaders } from "./interpret-response.ts";
+import type { HashingThreads } from "./offload.ts";
+import { linkPrior, priorIsIntact, publishReceived } from "./publish.ts";
+import { discardPartial, dropBody, receiveToTemp, resumableBytes } from "./receive-to-temp.ts";
+import { abortReason } from "./stream.ts";
 import { type DiskSyncer, poolSyncer } from "./syncer.ts";
-import {
-  claimTempSlot,
-  describePartial,
-  fileSize,
-  type PartialInfo,
-  releaseTempSlot,
-  slotInUse,
-  type TempSlot,
-  unlinkQuiet,
-} from "./temp.ts";
-import type { DownloadFailure, DownloadResult, PriorCopy, StoredKind, Timings } from "./types.ts";
+import { claimTempSlot, closeFd, openFd, releaseTempSlot, slotInUse, type TempSlot } from "./temp.ts";
+import type { DownloadFailure, DownloadResult, PriorCopy, Timings } from "./types.ts";
 
 export interface DownloadDeps {
   http: HttpClient;
@@ -90,20 +76,12 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
   };
   try {
     let allowResume = true;
-    let allowConditional = req.prior !== undefined;
+    let conditional = req.prior !== undefined;
     let lastFailure: DownloadFailure | undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const resumeFrom = allowResume && claimed ? await resumableBytes(claimed, req.url) : 0;
-      const headers: Record<string, string> = {};
-      if (resumeFrom > 0) {
-        const info = (claimed as TempSlot).info as PartialInfo;
-        headers.Range = `bytes=${resumeFrom}-`;
-        headers["If-Range"] = ifRangeValidator(info) as string;
-      }
-      if (allowConditional && req.prior) {
-        if (req.prior.etag) headers["If-None-Match"] = req.prior.etag;
-        if (req.prior.lastModified) headers["If-Modified-Since"] = req.prior.lastModified;
-      }
+      const partial = resumeFrom > 0 ? (claimed as TempSlot).info : null;
+      const headers = roundHeaders({ resumeFrom, partial, prior: req.prior, conditional });
       // A fresh body's file is opened (and truncated) while the request is under way: one wait
       // fewer per file. Nothing in it could be continued (no resumable prefix), whatever comes back.
       let early: Promise<number> | undefined =
@@ -128,9 +106,15 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
           throw err;
         }
         timings.headersMs = deps.now() - t0;
+        const asked = {
+          url: req.url,
+          resumeFrom,
+          partial: slot.info,
+          conditional,
+          maxBytes: deps.download.max_bytes,
+        };
         if (!res.ok) {
-          if (res.status === 416 && resumeFrom > 0) {
-            // The partial no longer fits what the server has: start over without it.
+          if (interpretResponse(asked, res).next === "start_over") {
             await discardPartial(slot);
             allowResume = false;
             continue;
@@ -145,127 +129,47 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
         }
         const r = res.response;
         timings.rateWaitMs = r.rateWaitMs;
-
-        if (r.status === 304) {
-          await dropBody(r);
-          if (!allowConditional || !req.prior) {
-            return failure("http_304", `${req.url}: 304 Not Modified to an unconditional request`, {
-              status: 304,
-              finalUrl: r.url,
-            });
+        const step = interpretResponse(asked, { ok: true, status: r.status, headers: r.headers });
+        switch (step.next) {
+          case "check_prior": {
+            await dropBody(r);
+            const prior = req.prior as PriorCopy; // conditional only with a prior copy
+            if (await priorIsIntact(library, prior, req.verifyPrior === true))
+              return await notModified(r, prior);
+            // The stored copy is gone or damaged: ask again for the whole file.
+            conditional = false;
+            continue;
           }
-          if (await priorIsIntact(library, req.prior, req.verifyPrior === true)) {
-            return await notModified(r, req.prior);
-          }
-          // The stored copy is gone or damaged: ask again for the whole file.
-          allowConditional = false;
-          continue;
-        }
-
-        const encoded = isEncoded(r.headers);
-        // The bytes on the wire: the file's length, or the compressed length when the server encoded
-        // it anyway (the HTTP client then decodes it, counting decoded bytes against max_bytes).
-        const announced = parseLength(r.headers.get("content-length"));
-        let start = 0;
-        let total = encoded ? undefined : announced;
-        if (r.status === 206) {
-          const range = parseContentRange(r.headers.get("content-range"));
-          const info = slot.info;
-          const sameEntity = !info?.etag || !r.headers.get("etag") || r.headers.get("etag") === info.etag;
-          if (resumeFrom > 0 && range && range.start === resumeFrom && !encoded && sameEntity) {
-            start = resumeFrom;
-            total = range.total ?? info?.total;
-          } else if (
-            range &&
-            range.start === 0 &&
-            range.total !== undefined &&
-            range.end + 1 === range.total
-          ) {
-            total = range.total;
-          } else {
+          case "start_over": {
             await dropBody(r);
             await discardPartial(slot);
             allowResume = false;
-            lastFailure = failure(
-              "truncated",
-              `${req.url}: 206 with Content-Range ${range ? "" : "missing or "}not matching the request`,
-              {
-                status: 206,
-                finalUrl: r.url,
-              },
-            );
+            const f = step.failure;
+            if (f) lastFailure = failure(f.reason, f.message, { status: r.status, finalUrl: r.url });
             continue;
           }
-        }
-        const sized = total ?? announced;
-        if (sized !== undefined && sized > deps.download.max_bytes) {
-          await dropBody(r);
-          return failure(
-            "too_large",
-            `${req.url}: ${sized} ${encoded ? "encoded " : ""}bytes announced, over download.max_bytes (${deps.download.max_bytes})`,
-            {
-              status: r.status,
-              finalUrl: r.url,
-            },
-          );
+          case "refuse":
+            await dropBody(r);
+            return failure(step.failure.reason, step.failure.message, { status: r.status, finalUrl: r.url });
         }
 
-        const hasher = new Bun.CryptoHasher("sha256");
-        const sniffer = new Sniffer();
-        if (start > 0) {
-          // The prefix on disk is hashed again: the digest must cover the whole file, not a trusted note.
-          await forEachChunk(Bun.file(slot.part).slice(0, start).stream(), (chunk) => {
-            hasher.update(chunk);
-            sniffer.push(chunk);
-          });
-        }
-        let fd: number;
-        if (start === 0 && early) {
-          const opened = early;
-          early = undefined;
-          fd = await opened;
-        } else fd = await openFd(slot.part, start > 0 ? "a" : "w");
-        const tBody = deps.now();
-        // A body from its first byte is hashed and written off the main thread (offload.ts): on the
-        // shared hashing threads when given, else on a thread of its own when it is large.
-        const sink =
-          start === 0 && deps.hashers
-            ? deps.hashers.open(fd)
-            : start === 0 && total !== undefined && total >= OFFLOAD_MIN_BYTES
-              ? privateThreadSink(fd)
-              : new ThreadSink(fd, hasher);
-        let received: Awaited<ReturnType<typeof receiveBody>> | undefined;
-        let keepOpen = false;
-        let described: Promise<void> | undefined;
-        try {
-          // Described only once the old partial is truncated: a crash in between must never pair
-          // new validators with old bytes. Over an earlier attempt's description the new one is on disk
-          // before any new byte (nor old validators with new bytes); a fresh slot has nothing to
-          // mislead, so its description is written while the body arrives.
-          if (start === 0) {
-            const hadInfo = slot.info !== null;
-            described = describePartial(slot, partialInfoFor(req.url, r, total, encoded));
-            described.catch(() => {}); // awaited below
-            if (hadInfo) await described;
-          }
-          received = await receiveBody({
-            body: r.body,
-            sink,
-            sniffer,
-            startBytes: start,
-            maxBytes: deps.download.max_bytes,
-            expectedTotal: total,
-            signal: req.signal,
-          });
-          await described;
-          keepOpen = received.ok;
-        } finally {
-          // An exception before the body was read: drop the connection rather than leave it open.
-          if (received === undefined) await r.body?.cancel().catch(() => {});
-          if (!keepOpen) await closeFd(fd);
-          r.release();
-          timings.bodyMs = deps.now() - tBody;
-        }
+        const { start, total, encoded } = step;
+        const opened = start === 0 ? early : undefined;
+        if (opened) early = undefined;
+        const received = await receiveToTemp({
+          url: req.url,
+          response: r,
+          slot,
+          start,
+          total,
+          encoded,
+          opened,
+          maxBytes: deps.download.max_bytes,
+          hashers: deps.hashers,
+          signal: req.signal,
+          timings,
+          now: deps.now,
+        });
         if (!received.ok) {
           return failure(received.reason, `${req.url}: ${received.message}`, {
             status: r.status,
@@ -275,44 +179,33 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
         }
 
         const verdict = classifyPayload(
-          { head: sniffer.head, tail: sniffer.tail, bytes: received.bytes },
+          { head: received.sniffer.head, tail: received.sniffer.tail, bytes: received.bytes },
           { minPdfBytes: deps.download.min_pdf_bytes, acceptXml: deps.download.accept_xml },
         );
         if (!verdict.accept) {
-          await closeFd(fd); // a refused payload is deleted, never flushed
+          await closeFd(received.fd); // a refused payload is deleted, never flushed
           return failure(verdict.reason, `${r.url}: ${verdict.detail}`, {
             status: r.status,
             finalUrl: r.url,
             bytes: received.bytes,
             landing:
               verdict.reason === "html_only"
-                ? { url: r.url, html: new TextDecoder().decode(sniffer.head) }
+                ? { url: r.url, html: new TextDecoder().decode(received.sniffer.head) }
                 : undefined,
           });
         }
-        // The data flush runs while the file is published: publication waits for it before it
-        // answers, so nothing is reported stored before its bytes and names are on disk (finalize.ts).
-        // For an object store the temp file is only read back for the upload: no flush, just close.
-        const flushed = library.remote ? closeFd(fd) : syncer.fdatasync(fd).finally(() => closeFd(fd));
-        flushed.catch(() => {}); // awaited by publishFile, or below when publication fails first
-        const sha256 = await sink.digest();
-        let published: Published;
-        try {
-          published = await library.publish({
-            tempPath: slot.part,
-            kind: verdict.kind,
-            sha256,
-            bytes: received.bytes,
-            artifactId: req.artifactId,
-            contentType: verdict.contentType,
-            syncer,
-            flushed,
-            // Once the temp name is gone nothing can reopen it: the slot is given up during the flushes.
-            onTempRemoved: () => release(slot, true),
-          });
-        } finally {
-          await flushed.catch(() => {});
-        }
+        const published = await publishReceived({
+          library,
+          syncer,
+          tempPath: slot.part,
+          fd: received.fd,
+          sink: received.sink,
+          kind: verdict.kind,
+          contentType: verdict.contentType,
+          bytes: received.bytes,
+          artifactId: req.artifactId,
+          onTempRemoved: () => release(slot, true),
+        });
         stored = true;
         timings.totalMs = deps.now() - t0;
         return {
@@ -322,7 +215,7 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
           resumedFrom: start,
           timings,
           file: {
-            sha256,
+            sha256: published.sha256,
             bytes: received.bytes,
             contentType: verdict.contentType,
             servedContentType: r.headers.get("content-type") ?? undefined,
@@ -360,13 +253,7 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
   }
 
   async function notModified(r: HttpResponse, prior: PriorCopy): Promise<DownloadResult> {
-    const kind = kindOfPath(prior.path);
-    const byIdPath = await library.linkById(
-      req.artifactId,
-      kind,
-      { path: prior.path, sha256: prior.sha256, bytes: prior.bytes, contentType: CONTENT_TYPES[kind] },
-      syncer,
-    );
+    const { byIdPath, kind, contentType } = await linkPrior(library, syncer, req.artifactId, prior);
     timings.totalMs = deps.now() - t0;
     return {
       ok: true,
@@ -377,7 +264,7 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
       file: {
         sha256: prior.sha256,
         bytes: prior.bytes,
-        contentType: CONTENT_TYPES[kind],
+        contentType,
         kind,
         path: prior.path,
         byIdPath,
@@ -388,81 +275,4 @@ export async function downloadCandidate(deps: DownloadDeps, req: CandidateReques
       },
     };
   }
-}
-
-const CONTENT_TYPES: Record<StoredKind, string> = {
-  pdf: "application/pdf",
-  xml: "application/xml",
-  html: "text/html",
-};
-
-function kindOfPath(path: string): StoredKind {
-  if (path.endsWith(".xml")) return "xml";
-  if (path.endsWith(".html")) return "html";
-  return "pdf";
-}
-
-/** A body transformed by Content-Encoding has a length and ranges that do not describe the file. */
-function isEncoded(headers: Headers): boolean {
-  const ce = headers.get("content-encoding");
-  return ce !== null && ce.trim() !== "" && ce.trim().toLowerCase() !== "identity";
-}
-
-/** The validator If-Range may carry: a strong ETag, else Last-Modified. */
-function ifRangeValidator(info: PartialInfo): string | undefined {
-  if (info.etag && !info.etag.startsWith("W/")) return info.etag;
-  return info.lastModified;
-}
-
-/** Bytes of an earlier interrupted attempt of this URL that can be continued, or 0. */
-async function resumableBytes(slot: TempSlot, url: string): Promise<number> {
-  const info = slot.info;
-  if (!info || info.url !== url || !ifRangeValidator(info)) return 0;
-  const size = await fileSize(slot.part);
-  if (size <= 0 || (info.total !== undefined && size >= info.total)) return 0;
-  return size;
-}
-
-/** The sidecar for a fresh body, when the response lets a later attempt continue it. */
-function partialInfoFor(
-  url: string,
-  r: HttpResponse,
-  total: number | undefined,
-  encoded: boolean,
-): PartialInfo | null {
-  if (encoded) return null;
-  const info: PartialInfo = {
-    url,
-    etag: r.headers.get("etag") ?? undefined,
-    lastModified: r.headers.get("last-modified") ?? undefined,
-    total,
-  };
-  return ifRangeValidator(info) ? info : null;
-}
-
-async function discardPartial(slot: TempSlot): Promise<void> {
-  await unlinkQuiet(slot.part);
-  await describePartial(slot, null);
-}
-
-// File descriptors are opened and closed on the thread pool: on a busy filesystem a create can wait
-// behind a journal commit, and the other downloads' streams must keep flowing meanwhile.
-function openFd(path: string, flags: string): Promise<number> {
-  return new Promise((resolve, reject) =>
-    fs.open(path, flags, (err, fd) => (err ? reject(err) : resolve(fd))),
-  );
-}
-
-function closeFd(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
-}
-
-async function dropBody(r: HttpResponse): Promise<void> {
-  await r.body?.cancel().catch(() => {});
-  r.release();
-}
-
-async function priorIsIntact(library: Library, prior: PriorCopy, rehash: boolean): Promise<boolean> {
-  if ((await library.size(prior.path)) !== prior.bytes) return false;
-  return !rehash || (await library.hash(prior.path)) === prior.sha256;
 }

@@ -204,3 +204,15 @@ export async function unlinkQuiet(path: string): Promise<void> {
     // already gone; the sweep removes anything left behind
   }
 }
+
+// File descriptors are opened and closed on the thread pool: on a busy filesystem a create can wait
+// behind a journal commit, and the other downloads' streams must keep flowing meanwhile.
+export function openFd(path: string, flags: string): Promise<number> {
+  return new Promise((resolve, reject) =>
+    fs.open(path, flags, (err, fd) => (err ? reject(err) : resolve(fd))),
+  );
+}
+
+export function closeFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
+}
