@@ -19,6 +19,7 @@ import { readNeedsToken } from "../status/listen.ts";
 import { queueControls, queueReadModel, sharedReadModel } from "../status/queue-read-model.ts";
 import { type StatusServer, startStatusServer } from "../status/server.ts";
 import { connectionHealth } from "../store/postgres/health.ts";
+import { watchPause } from "../store/postgres/pause-watch.ts";
 import { isRetryable } from "../store/postgres/retry.ts";
 import { queryThreadFor } from "../store/query-thread.ts";
 import { randomToken } from "../store/sqlite-queue.ts";
@@ -292,6 +293,15 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
       },
     });
     o.onStart?.(orchestrator);
+    if (pool) {
+      // Pause and resume from any server reach this runner at once, not at its next poll.
+      const unwatch = await watchPause(
+        pool,
+        (p) => orchestrator.setPaused(p),
+        (e) => log.debug("pause watch: listening again failed", e),
+      );
+      cleanups.push(unwatch);
+    }
     const registryBeat = setInterval(() => {
       try {
         const beat = runners.heartbeat(owner, now(), orchestrator.inFlight);

@@ -1,3 +1,4 @@
+// Pause and resume reach every runner at once (LISTEN/NOTIFY), not at their next poll.
 // Faults in a fleet on one PostgreSQL, with built runners (`queue run --drain`), one state directory
 // each, one shared library, over a simulated web whose hosts allow 10 requests/s and 2 at a time:
 // the server restarted mid-run, and one of three runners killed with SIGKILL and started again.
@@ -63,7 +64,7 @@ interface Fleet {
 }
 
 /** A database, `works` PDFs spread over fresh hosts, the queue filled, `runners` run directories. */
-async function fleet(name: string, works: number, runners: number): Promise<Fleet> {
+async function fleet(name: string, works: number, runners: number, pollS = 0.05): Promise<Fleet> {
   if (!pg) throw new Error("no PostgreSQL");
   const url = await pg.createDatabase(name);
   const hosts: SimHost[] = [];
@@ -93,7 +94,7 @@ async function fleet(name: string, works: number, runners: number): Promise<Flee
     database_pool_size: 4,
     queue: { lease_ttl_s: 5, heartbeat_s: 1 },
     politeness: { hosts: limits },
-    orchestrator: { poll_interval_s: 0.05, drain_max_delay_s: 5 },
+    orchestrator: { poll_interval_s: pollS, drain_max_delay_s: 5 },
   };
   const runs = Array.from({ length: runners }, (_, i) => {
     const d = join(base, `r${i}`);
@@ -198,6 +199,43 @@ describe.skipIf(!pg)("a fleet on PostgreSQL under faults", () => {
       const downs = results.map((e) => (e.err.match(/unreachable \(/g) ?? []).length);
       for (const n of downs) expect(n).toBeLessThanOrEqual(1);
       expect(downs.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
+    } finally {
+      await f.sql.close();
+    }
+  }, 180_000);
+
+  test("pause and resume reach two runners within a second", async () => {
+    if (!pg) return;
+    const WORKS = 120;
+    // A 5 s poll: only the notification can bring an idle runner back within a second.
+    const f = await fleet("pause", WORKS, 2, 5);
+    const inProgress = async () => {
+      const [r] = await f.sql<{ n: string }[]>`SELECT count(*) AS n FROM jobs WHERE state = 'in_progress'`;
+      return Number(r?.n);
+    };
+    try {
+      const procs = f.runs.map((r) => f.start(r));
+      const ends = Promise.all(procs.map(ended));
+      await outcomesReach(f, 20);
+      await f.queue.pause();
+      const paused = Date.now();
+      while ((await inProgress()) > 0) {
+        expect(Date.now() - paused).toBeLessThan(2_000); // unstarted leases back, in-flight finished
+        await Bun.sleep(20);
+      }
+      const held = await f.done();
+      await Bun.sleep(1_500);
+      expect({ done: await f.done(), inProgress: await inProgress() }).toEqual({ done: held, inProgress: 0 });
+      await f.queue.resume();
+      const resumed = Date.now();
+      while ((await inProgress()) === 0 && (await f.done()) === held) {
+        expect(Date.now() - resumed).toBeLessThan(1_000);
+        await Bun.sleep(10);
+      }
+      const results = await ends;
+      for (const e of results)
+        expect({ code: e.code, err: e.code === 0 ? "" : e.err }).toEqual({ code: 0, err: "" });
+      await expectAllOnce(f, WORKS);
     } finally {
       await f.sql.close();
     }
