@@ -16,17 +16,22 @@ import { Database } from "bun:sqlite";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { SQL } from "bun";
 import * as v from "valibot";
 import { runQueue } from "../src/app/queue-run.ts";
+import { normalizeArtifact } from "../src/artifact/artifact.ts";
 import { createLogger } from "../src/cli/log.ts";
 import { type ConfigInput, ConfigSchema } from "../src/config/schema.ts";
 import type { JobStep, StepResult } from "../src/runner/step.ts";
 import { openDatabase } from "../src/store/db.ts";
-import { SqliteJobQueue } from "../src/store/sqlite-queue.ts";
+import { migratePostgres } from "../src/store/postgres/migrations.ts";
+import { PostgresJobQueue } from "../src/store/postgres/queue.ts";
+import { queuePolicy, SqliteJobQueue } from "../src/store/sqlite-queue.ts";
 import { startApis } from "../test/support/apis.ts";
 import { builtBinary } from "../test/support/binary.ts";
 import { crashRun } from "../test/support/crash-run.ts";
 import { makePdf } from "../test/support/pdf.ts";
+import { startTestPostgres, type TestPostgres } from "../test/support/postgres.ts";
 import { type SimHost, startWeb } from "../test/support/web.ts";
 
 const SELF = new URL(import.meta.url).pathname;
@@ -38,6 +43,7 @@ const { values } = parseArgs({
     dir: { type: "string", default: ".bench" },
     child: { type: "string" },
     state: { type: "string" },
+    "database-url": { type: "string" },
   },
 });
 
@@ -184,6 +190,7 @@ export async function makespan(
   plans: HostPlan[],
   workers: number,
   politeness: Record<string, unknown> = { max_wait_s: 1 },
+  fleet?: { url: string; processes: number },
 ): Promise<{ seconds: number; finishedAt: Map<SimHost, number> }> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -201,6 +208,7 @@ export async function makespan(
   for (let i = 0; i < most; i++)
     for (const p of plans)
       if (i < p.works) lines.push(JSON.stringify({ pdf_urls: [p.host.url(`/p${i}.pdf`)] }));
+  if (fleet) return await fleetMakespan(dir, plans, workers, politeness, hosts, lines, fleet);
   const configFile = join(dir, "docstokg.json");
   writeFileSync(
     configFile,
@@ -259,7 +267,7 @@ export async function makespan(
   return { seconds: (end - t0) / 1000, finishedAt };
 }
 
-async function benchPoliteness(dir: string, total: number): Promise<void> {
+async function benchPoliteness(dir: string, total: number, databaseUrl?: string): Promise<void> {
   const web = await startWeb();
   try {
     const pdf = makePdf("politeness bench", { minBytes: 4000 });
@@ -313,6 +321,28 @@ async function benchPoliteness(dir: string, total: number): Promise<void> {
     );
     report("    makespan / bound", ratio.toFixed(3), "≤ 1.15", ratio <= 1.15);
     report("    limit violations seen by the simulated hosts", String(v), "0", v === 0);
+    if (databaseUrl) {
+      // The same works split over 3 runner processes sharing one PostgreSQL: one budget for all.
+      // The hosts keep their request logs: a pause longer than the widest window (10 intervals at
+      // 5/s) keeps the two runs' requests out of each other's windows.
+      await Bun.sleep(2_100);
+      rude.host.fault("*", { kind: "status", status: 429, headers: { "retry-after": "2" }, times: 3 });
+      flaky.host.fault("*", { kind: "reset", afterBytes: 100, times: 10 });
+      const fleet = await makespan(join(dir, "polite-fleet"), plans, 256, undefined, {
+        url: databaseUrl,
+        processes: 3,
+      });
+      const fv = plans.reduce((a, p) => a + violations(p), 0);
+      const fr = fleet.seconds / bound;
+      report(
+        "(b) the same over 3 runner processes on one PostgreSQL",
+        `${fleet.seconds.toFixed(1)} s`,
+        "≤ 1.15 × bound",
+        fr <= 1.15,
+      );
+      report("    makespan / bound (fleet)", fr.toFixed(3), "≤ 1.15", fr <= 1.15);
+      report("    limit violations seen by the simulated hosts (fleet)", String(fv), "0", fv === 0);
+    }
   } finally {
     await web.stop();
   }
@@ -665,7 +695,18 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const only = new Set(values.only.split(","));
   if (only.has("a")) await benchNull(dir, Number(values.jobs));
-  if (only.has("b")) await benchPoliteness(dir, 5000);
+  let pg: TestPostgres | null = null;
+  let databaseUrl = values["database-url"];
+  if (databaseUrl === "auto" && only.has("b")) {
+    pg = await startTestPostgres();
+    if (!pg) throw new Error("--database-url auto: no PostgreSQL server binaries found");
+    databaseUrl = await pg.createDatabase("bench");
+  }
+  try {
+    if (only.has("b")) await benchPoliteness(dir, 5000, databaseUrl);
+  } finally {
+    await pg?.stop();
+  }
   if (only.has("c")) await benchCrash(dir);
   if (only.has("d")) await benchRss(dir);
   if (only.has("e")) await benchBackPressure(dir);
@@ -673,3 +714,80 @@ async function main(): Promise<void> {
 }
 
 if (import.meta.main) await main();
+
+/** The same works split over `processes` runners, each with its own state directory, on one PostgreSQL. */
+async function fleetMakespan(
+  dir: string,
+  plans: HostPlan[],
+  workers: number,
+  politeness: Record<string, unknown>,
+  hosts: Record<string, unknown>,
+  lines: string[],
+  fleet: { url: string; processes: number },
+): Promise<{ seconds: number; finishedAt: Map<SimHost, number> }> {
+  const sql = new SQL({ url: fleet.url, max: 2 });
+  try {
+    await migratePostgres(sql);
+    await sql`TRUNCATE jobs, outcomes, attempts, host_rate, host_slot, host_state, runners CASCADE`;
+    const queue = new PostgresJobQueue(
+      sql,
+      queuePolicy({ lease_ttl_s: 30, max_attempts: 5, backoff_base_s: 0.2, backoff_cap_s: 1 } as never),
+    );
+    const artifacts = lines.map((l, i) => {
+      const a = normalizeArtifact({ ...JSON.parse(l), meta: { i } });
+      if (!a.ok) throw new Error(a.reason);
+      return a.value;
+    });
+    await queue.enqueue(artifacts);
+    const binary = await builtBinary();
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir };
+    const configs = Array.from({ length: fleet.processes }, (_, i) => {
+      const configFile = join(dir, `docstokg-${i}.json`);
+      writeFileSync(
+        configFile,
+        JSON.stringify({
+          state_dir: join(dir, `state${i}`),
+          out_dir: join(dir, "library"),
+          database_url: fleet.url,
+          network: { allow_private: ["127.0.0.0/8"] },
+          resolvers: { tiers: [["direct"]], direct: { max_concurrent: 1000 } },
+          queue: { backoff_base_s: 0.2, backoff_cap_s: 1 },
+          orchestrator: {
+            max_workers: Math.ceil(workers / fleet.processes),
+            lease_batch: 64,
+            poll_interval_s: 0.05,
+            drain_max_delay_s: 60,
+          },
+          politeness: { max_per_resolver: 1000, hosts, robots: false, breaker_failures: 50, ...politeness },
+          status: { enabled: false },
+        }),
+      );
+      return configFile;
+    });
+    const t0 = Date.now();
+    const procs = configs.map((c) =>
+      Bun.spawn([binary, "queue", "run", "--drain", "--config", c], {
+        env,
+        cwd: dir,
+        stdout: "ignore",
+        stderr: "pipe",
+      }),
+    );
+    for (const proc of procs) {
+      const err = await new Response(proc.stderr).text();
+      if ((await proc.exited) !== 0) throw new Error(`queue run failed: ${err.slice(-2000)}`);
+    }
+    const finishedAt = new Map<SimHost, number>();
+    let end = t0;
+    for (const r of await sql<{ url: string; f: string }[]>`SELECT url, finished_at AS f FROM outcomes`) {
+      const f = Number(r.f);
+      end = Math.max(end, f);
+      const u = new URL(r.url);
+      const p = plans.find((x) => x.host.address === u.hostname && x.host.port === Number(u.port));
+      if (p) finishedAt.set(p.host, Math.max(finishedAt.get(p.host) ?? 0, (f - t0) / 1000));
+    }
+    return { seconds: (end - t0) / 1000, finishedAt };
+  } finally {
+    await sql.close();
+  }
+}

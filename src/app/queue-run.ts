@@ -18,6 +18,9 @@ import { createStatusApp } from "../status/app.ts";
 import { readNeedsToken } from "../status/listen.ts";
 import { queueControls, queueReadModel, sharedReadModel } from "../status/queue-read-model.ts";
 import { type StatusServer, startStatusServer } from "../status/server.ts";
+import { connectionHealth } from "../store/postgres/health.ts";
+import { watchPause } from "../store/postgres/pause-watch.ts";
+import { isRetryable } from "../store/postgres/retry.ts";
 import { queryThreadFor } from "../store/query-thread.ts";
 import { randomToken } from "../store/sqlite-queue.ts";
 import { FleetManifestWriter, stateInstanceId } from "../telemetry/fleet-manifest.ts";
@@ -112,6 +115,19 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
       }
     }
   };
+  // A restart or outage of PostgreSQL: every store retries with backoff; the log says so once.
+  const pool = services.stores.sql;
+  if (pool) {
+    const unlisten = connectionHealth(pool).listen({
+      down: (e) =>
+        log.warn(
+          `database ${services.stores.where} unreachable (${e instanceof Error ? e.message : String(e)}); in-flight work is kept and statements are retried with backoff`,
+        ),
+      up: (ms) =>
+        log.info(`database ${services.stores.where} reachable again after ${(ms / 1000).toFixed(1)} s`),
+    });
+    cleanups.push(unlisten);
+  }
   try {
     const reclaimed = await reclaimAndRegister({
       registry: runners,
@@ -192,13 +208,17 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
       manifestDirty = false;
       const failed = (e: unknown) => {
         manifestDirty = true;
-        log.warn("manifest: append failed; retrying", e);
+        // A dropped connection is the outage already logged once; the next flush continues.
+        if (pool && isRetryable(e)) connectionHealth(pool).failed(e);
+        else log.warn("manifest: append failed; retrying", e);
       };
       try {
         const r = manifest.flush();
         if (!(r instanceof Promise)) return Promise.resolve();
         flushing = r.then(
-          () => {},
+          () => {
+            if (pool) connectionHealth(pool).succeeded();
+          },
           (e) => failed(e),
         );
         flushing = flushing.finally(() => {
@@ -261,7 +281,10 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
         metrics.leaseLosses.inc();
         log.warn(`lease of job ${job.id} (${job.artifactId}) lost to another runner; its work was abandoned`);
       },
-      onError: (what, e) => log.error(`${what} failed:`, e),
+      onError: (what, e) => {
+        if (pool && isRetryable(e)) connectionHealth(pool).failed(e);
+        else log.error(`${what} failed:`, e);
+      },
       onDrainExit: ({ delayed, nextAvailableAt }) => {
         if (delayed > 0 && nextAvailableAt !== null)
           log.info(
@@ -270,6 +293,15 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
       },
     });
     o.onStart?.(orchestrator);
+    if (pool) {
+      // Pause and resume from any server reach this runner at once, not at its next poll.
+      const unwatch = await watchPause(
+        pool,
+        (p) => orchestrator.setPaused(p),
+        (e) => log.debug("pause watch: listening again failed", e),
+      );
+      cleanups.push(unwatch);
+    }
     const registryBeat = setInterval(() => {
       try {
         const beat = runners.heartbeat(owner, now(), orchestrator.inFlight);

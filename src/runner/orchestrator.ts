@@ -69,6 +69,7 @@ export class Orchestrator {
   private readonly parked = new Map<HeldJob, TimerHandle>();
   private readonly running = new Set<Promise<void>>();
   private stopping = false;
+  private paused = false;
   private wakeup: (() => void) | undefined;
   private heartbeatTimer: TimerHandle | undefined;
   private readonly now: () => number;
@@ -101,6 +102,17 @@ export class Orchestrator {
   }
 
   /** Begin a graceful shutdown: no more leases; run() finishes the rest. */
+  /**
+   * The queue was paused or resumed (a notification from the shared database): paused, jobs leased
+   * but not started go back and nothing is leased; resumed, leasing starts at once instead of after
+   * the poll interval. The queue's own gate stays the authority; this only makes it prompt.
+   */
+  setPaused(paused: boolean): void {
+    if (this.paused === paused) return;
+    this.paused = paused;
+    this.wake();
+  }
+
   stop(): void {
     if (this.stopping) return;
     this.stopping = true;
@@ -144,10 +156,15 @@ export class Orchestrator {
     const { maxWorkers, leaseBatch } = this.o;
     const lowWater = Math.max(1, Math.min(leaseBatch, maxWorkers));
     while (!this.stopping) {
+      if (this.paused) {
+        await this.releaseBacklog("paused");
+        await this.idle(this.o.pollMs);
+        continue;
+      }
       if (this.o.space && !this.o.space.ready()) {
         // The library's disk is full: lease and start nothing until space returns (no attempt is
         // spent on a download that cannot be stored); leased jobs not yet started go back at once.
-        await this.releaseBacklog();
+        await this.releaseBacklog("disk_full");
         await this.idle(this.o.pollMs);
         continue;
       }
@@ -205,10 +222,10 @@ export class Orchestrator {
     }
   }
 
-  private async releaseBacklog(): Promise<void> {
+  private async releaseBacklog(reason: "disk_full" | "paused"): Promise<void> {
     for (const h of this.backlog.splice(0)) {
       this.held.delete(h.job.id);
-      endJobTrace(h.span, { outcome: "release", state: "queued", reason: "disk_full" });
+      endJobTrace(h.span, { outcome: "release", state: "queued", reason });
       try {
         if (await this.o.queue.release(h.job.id, h.job.token)) this.summary.released++;
       } catch (e) {

@@ -1,10 +1,14 @@
 // One job from lease to commit: run the step with the job's persisted progress, then write its one
 // state change (ack / fail / release) guarded by the lease token. A lost token changes nothing and
 // the work is abandoned; the step's network work was already aborted by the orchestrator.
+import { isRetryable } from "../store/postgres/retry.ts";
 import type { FailResult, JobCommit, JobQueue, LeasedJob } from "../store/types.ts";
 import type { Span } from "../telemetry/tracing.ts";
 import { type AbortCause, type Commit, decideCommit } from "./decide.ts";
 import type { JobStep, StepResult } from "./step.ts";
+
+/** How long a job released because the database was unreachable waits before it is offered again. */
+const STORE_RETRY_MS = 2_000;
 
 /** A job this runner holds: leased, maybe not started yet. */
 export interface HeldJob {
@@ -75,16 +79,29 @@ export async function runJob(held: HeldJob, deps: WorkerDeps): Promise<JobOutcom
   try {
     step = await deps.step(job, { signal: held.controller.signal, saveProgress, span: held.span });
   } catch (e) {
-    // A defect in the step, not a property of the work: count an attempt so it cannot loop forever.
     deps.onError?.(job, e);
-    step = {
-      ok: false,
-      reason: "cancelled",
-      transient: true,
-      deferred: false,
-      message: `internal error: ${errorText(e)}`,
-      attempts: [],
-    };
+    // The shared database went away under the step (a politeness or cache call after its retries):
+    // not the work's fault, so the job goes back without an attempt, to be offered again shortly.
+    if (isRetryable(e))
+      step = {
+        ok: false,
+        reason: "store_unavailable",
+        transient: true,
+        deferred: false,
+        message: `database unavailable: ${errorText(e)}`,
+        retryAt: deps.now() + STORE_RETRY_MS,
+        attempts: [],
+      };
+    // A defect in the step, not a property of the work: count an attempt so it cannot loop forever.
+    else
+      step = {
+        ok: false,
+        reason: "cancelled",
+        transient: true,
+        deferred: false,
+        message: `internal error: ${errorText(e)}`,
+        attempts: [],
+      };
   }
   const commit = decideCommit(step, held.cause);
   if (

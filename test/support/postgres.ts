@@ -16,6 +16,11 @@ export interface TestPostgres {
   createDatabase(prefix?: string): Promise<string>;
   /** The server's maintenance URL (database `postgres`). */
   readonly adminUrl: string;
+  /**
+   * Restart the server (pg_ctl restart, fast mode: every connection is cut) and wait until it takes
+   * connections again. Only for a cluster this harness started; throws on TEST_DATABASE_URL.
+   */
+  restart(): Promise<void>;
   /** Drop what this harness created and stop the cluster it started (idempotent). */
   stop(): Promise<void>;
 }
@@ -164,6 +169,26 @@ export async function startTestPostgres(settings: Record<string, string> = {}): 
       const url = new URL(adminUrl);
       url.pathname = `/${name}`;
       return url.toString();
+    },
+    async restart() {
+      if (!cluster) throw new Error("restart(): only a cluster this harness started can be restarted");
+      const r = runPg(
+        [
+          "pg_ctl",
+          "-D",
+          cluster.data,
+          "-l",
+          join(cluster.dir, "server.log"),
+          "-m",
+          "fast",
+          "-w",
+          "-t",
+          "30",
+          "restart",
+        ],
+        cluster.user,
+      );
+      if (r.status !== 0) throw new Error(`pg_ctl restart failed:\n${r.output}`);
     },
     async stop() {
       if (stopped) return;

@@ -23,6 +23,7 @@ import type {
   RequeueResult,
 } from "../types.ts";
 import { openPostgres } from "./connection.ts";
+import { type ConnectionHealth, connectionHealth, RUNNER_RETRY } from "./health.ts";
 import { recordAttempts } from "./jobs/attempts.ts";
 import { type CommitContext, commitMany, confirmCommit } from "./jobs/commit-many.ts";
 import { enqueueJobs } from "./jobs/enqueue.ts";
@@ -42,7 +43,7 @@ import { listJobs, queueStats, showJob } from "./jobs/read.ts";
 import { reapExhausted } from "./jobs/reap.ts";
 import { isPaused, requeueJobs, retryFailedJobs, setPaused } from "./jobs/steer.ts";
 import { migratePostgres } from "./migrations.ts";
-import { DEFAULT_RETRY, type RetryDeps, type RetryPolicy, withRetry } from "./retry.ts";
+import { type RetryDeps, type RetryPolicy, withRetry } from "./retry.ts";
 
 const REAP_EVERY_MS = 1_000;
 
@@ -70,6 +71,7 @@ export class PostgresJobQueue implements JobQueue {
   private readonly token: () => string;
   private readonly retryPolicy: RetryPolicy;
   private readonly retryDeps: RetryDeps;
+  private readonly health: ConnectionHealth;
   private lastReap = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -80,8 +82,16 @@ export class PostgresJobQueue implements JobQueue {
     this.clock = deps.clock;
     this.random = deps.random ?? Math.random;
     this.token = deps.token ?? randomToken;
-    this.retryPolicy = deps.retry ?? DEFAULT_RETRY;
-    this.retryDeps = { sleep: deps.sleep, onRetry: deps.onRetry };
+    this.retryPolicy = deps.retry ?? RUNNER_RETRY;
+    // Every store on this pool reports a lost connection through one record, so it is logged once.
+    this.health = connectionHealth(sql);
+    this.retryDeps = {
+      sleep: deps.sleep,
+      onRetry: (e, n) => {
+        this.health.failed(e);
+        deps.onRetry?.(e, n);
+      },
+    };
   }
 
   /** The clock override for SQL (null: the database's own). */
@@ -94,11 +104,13 @@ export class PostgresJobQueue implements JobQueue {
     return this.clock ? this.clock() : Date.now();
   }
 
-  private retry<R>(
+  private async retry<R>(
     op: () => Promise<R>,
     confirm?: { isLost: (r: R) => boolean; confirm: (r: R) => Promise<R> },
-  ) {
-    return withRetry(op, this.retryPolicy, this.retryDeps, confirm);
+  ): Promise<R> {
+    const r = await withRetry(op, this.retryPolicy, this.retryDeps, confirm);
+    this.health.succeeded();
+    return r;
   }
 
   async enqueue(artifacts: readonly Artifact[]): Promise<EnqueueResult> {

@@ -2,6 +2,7 @@
 // Heartbeats and start times are the database clock's, so `queue stats` compares them with one clock.
 import type { SQL } from "bun";
 import type { RunnerRegistry, RunnerRow } from "../runners.ts";
+import { connectionHealth } from "./health.ts";
 import { num } from "./jobs/rows.ts";
 
 function toRunner(r: Record<string, unknown>): RunnerRow {
@@ -18,10 +19,25 @@ function toRunner(r: Record<string, unknown>): RunnerRow {
   };
 }
 
+/** Every call retried over a dropped connection (health.ts): each one repeats harmlessly. */
 export function postgresRunnerRegistry(sql: SQL, clock?: () => number): RunnerRegistry {
+  const health = connectionHealth(sql);
+  const inner = registry(sql, clock);
+  return {
+    register: (r) => health.retrying(() => inner.register(r)),
+    heartbeat: (id, now, inFlight) => health.retrying(() => inner.heartbeat(id, now, inFlight)),
+    remove: (id) => health.retrying(() => inner.remove(id)),
+    list: () => health.retrying(() => inner.list()),
+    ofBoot: (host, bootId, self) => health.retrying(() => inner.ofBoot(host, bootId, self)),
+    // A repeat after an unanswered COMMIT finds nothing left to take back: it answers 0 jobs.
+    reclaim: (id, now) => health.retrying(() => inner.reclaim(id, now)),
+  };
+}
+
+function registry(sql: SQL, clock?: () => number) {
   const at = () => (clock ? clock() : null);
   return {
-    async register(r) {
+    async register(r: RunnerRow) {
       await sql`
         INSERT INTO runners (id, host, boot_id, pid, proc_start, version, started_at, heartbeat_at, in_flight)
         SELECT ${r.id}, ${r.host}, ${r.boot_id}, ${r.pid}, ${r.proc_start}, ${r.version}, n.now, n.now, ${r.in_flight}
@@ -30,24 +46,24 @@ export function postgresRunnerRegistry(sql: SQL, clock?: () => number): RunnerRe
           proc_start = excluded.proc_start, version = excluded.version, started_at = excluded.started_at,
           heartbeat_at = excluded.heartbeat_at, in_flight = excluded.in_flight`;
     },
-    async heartbeat(id, _now, inFlight) {
+    async heartbeat(id: string, _now: number, inFlight: number) {
       await sql`
         UPDATE runners SET heartbeat_at = docstokg_now_ms(${at()}::bigint), in_flight = ${inFlight}
         WHERE id = ${id}`;
     },
-    async remove(id) {
+    async remove(id: string) {
       await sql`DELETE FROM runners WHERE id = ${id}`;
     },
     async list() {
       const rows = await sql<Record<string, unknown>[]>`SELECT * FROM runners ORDER BY started_at, id`;
       return rows.map(toRunner);
     },
-    async ofBoot(host, bootId, self) {
+    async ofBoot(host: string, bootId: string, self: string) {
       const rows = await sql<Record<string, unknown>[]>`
         SELECT * FROM runners WHERE host = ${host} AND boot_id = ${bootId} AND id <> ${self} ORDER BY started_at`;
       return rows.map(toRunner);
     },
-    async reclaim(id, _now) {
+    async reclaim(id: string, _now: number) {
       return await sql.begin(async (tx) => {
         const jobs = await tx`
           UPDATE jobs SET lease_expires_at = n.now, updated_at = n.now

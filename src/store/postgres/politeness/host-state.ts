@@ -12,6 +12,7 @@ import {
   type RateDecision,
   sameHostRow,
 } from "../../host-state.ts";
+import { type ConnectionHealth, connectionHealth } from "../health.ts";
 import { num } from "../jobs/rows.ts";
 
 type Raw = Record<string, unknown>;
@@ -40,11 +41,43 @@ export interface PostgresHostStoreOptions {
   clock?: () => number;
 }
 
+/**
+ * Every call survives a dropped connection (health.ts retries it): reads, upserts and deletes repeat
+ * harmlessly; a slot taken or promoted by a try whose COMMIT went unanswered is recognised by its
+ * token on the retry; a repeated rate reservation or host update errs on the polite side (one more
+ * interval reserved, one more failure counted).
+ */
 export class PostgresHostStore implements HostStateStore {
+  private readonly health: ConnectionHealth;
   constructor(
     private readonly sql: SQL,
     private readonly o: PostgresHostStoreOptions = {},
-  ) {}
+  ) {
+    this.health = connectionHealth(sql);
+  }
+
+  private retrying<R>(
+    op: () => Promise<R>,
+    confirm?: { isLost: (r: R) => boolean; confirm: (r: R) => Promise<R> },
+  ) {
+    return this.health.retrying(op, confirm);
+  }
+
+  /** Whether the slot `token` is held (not waiting): a retried take or promotion that did commit. */
+  private slotHeld(
+    host: string,
+    token: string,
+  ): { isLost: (r: boolean) => boolean; confirm: () => Promise<boolean> } {
+    return {
+      isLost: (r) => !r,
+      confirm: async () => {
+        const rows = await this.sql`
+          SELECT 1 FROM host_slot WHERE host = ${host} AND token = ${token} AND NOT waiting
+            AND expires_at > docstokg_now_ms(${this.at}::bigint)`;
+        return rows.length === 1;
+      },
+    };
+  }
 
   /** The clock override for docstokg_now_ms: null in production. */
   private get at(): number | null {
@@ -52,8 +85,10 @@ export class PostgresHostStore implements HostStateStore {
   }
 
   async readHost(host: string): Promise<HostRow | null> {
-    const [r] = await this.sql<Raw[]>`SELECT * FROM host_state WHERE host = ${host}`;
-    return r ? toHostRow(r) : null;
+    return await this.retrying(async () => {
+      const [r] = await this.sql<Raw[]>`SELECT * FROM host_state WHERE host = ${host}`;
+      return r ? toHostRow(r) : null;
+    });
   }
 
   /**
@@ -61,17 +96,19 @@ export class PostgresHostStore implements HostStateStore {
    * apply their changes one after the other; unchanged rows are not written.
    */
   async updateHost(host: string, now: number, change: (row: HostRow) => HostRow): Promise<HostRow> {
-    return await this.sql.begin(async (tx) => {
-      await tx`INSERT INTO host_state (host) VALUES (${host}) ON CONFLICT (host) DO NOTHING`;
-      const [locked] = await tx<Raw[]>`SELECT * FROM host_state WHERE host = ${host} FOR UPDATE`;
-      const row = locked ? toHostRow(locked) : emptyHostRow(host);
-      const next = change(row);
-      if (next === row || sameHostRow(row, next)) return row;
-      const stamped: HostRow = { ...next, host, updated_at: now };
-      const values: Record<string, unknown> = {};
-      for (const c of HOST_COLUMNS) if (c !== "host") values[c] = stamped[c];
-      await tx`UPDATE host_state SET ${tx(values)} WHERE host = ${host}`;
-      return stamped;
+    return await this.retrying(async () => {
+      return await this.sql.begin(async (tx) => {
+        await tx`INSERT INTO host_state (host) VALUES (${host}) ON CONFLICT (host) DO NOTHING`;
+        const [locked] = await tx<Raw[]>`SELECT * FROM host_state WHERE host = ${host} FOR UPDATE`;
+        const row = locked ? toHostRow(locked) : emptyHostRow(host);
+        const next = change(row);
+        if (next === row || sameHostRow(row, next)) return row;
+        const stamped: HostRow = { ...next, host, updated_at: now };
+        const values: Record<string, unknown> = {};
+        for (const c of HOST_COLUMNS) if (c !== "host") values[c] = stamped[c];
+        await tx`UPDATE host_state SET ${tx(values)} WHERE host = ${host}`;
+        return stamped;
+      });
     });
   }
 
@@ -88,40 +125,46 @@ export class PostgresHostStore implements HostStateStore {
     burst: number,
     maxWaitMs: number,
   ): Promise<RateDecision> {
-    const tolerance = (Math.max(1, burst) - 1) * intervalMs;
-    const limit = Math.min(Math.max(0, maxWaitMs), Number.MAX_SAFE_INTEGER);
-    const [r] = await this.sql<{ now: string; reserved: number | null; seen: number | null }[]>`
-      WITH clock AS (SELECT docstokg_now_ms(${this.at}::bigint)::float8 AS now),
-      reserved AS (
-        INSERT INTO host_rate AS r (host, role, tat)
-        SELECT ${host}, ${key}, clock.now + ${intervalMs}::float8 FROM clock
-        ON CONFLICT (host, role) DO UPDATE SET tat = greatest(r.tat, (SELECT now FROM clock)) + ${intervalMs}::float8
-        WHERE greatest(r.tat - ${tolerance}::float8, (SELECT now FROM clock)) - (SELECT now FROM clock) <= ${limit}::float8
-        RETURNING r.tat)
-      SELECT (SELECT now FROM clock) AS now, (SELECT tat FROM reserved) AS reserved,
-             (SELECT tat FROM host_rate WHERE host = ${host} AND role = ${key}) AS seen`;
-    const dbNow = num(r?.now);
-    if (r?.reserved != null) {
-      const tat = num(r.reserved);
-      const wait = Math.max(0, tat - intervalMs - tolerance - dbNow);
-      return { allowed: true, startAt: now + wait, waitMs: wait, tat };
-    }
-    const tat = num(r?.seen ?? 0);
-    const wait = gcraNextAt(tat, dbNow, intervalMs, burst) - dbNow;
-    return { allowed: false, startAt: now + wait, waitMs: wait, tat };
+    return await this.retrying(async () => {
+      const tolerance = (Math.max(1, burst) - 1) * intervalMs;
+      const limit = Math.min(Math.max(0, maxWaitMs), Number.MAX_SAFE_INTEGER);
+      const [r] = await this.sql<{ now: string; reserved: number | null; seen: number | null }[]>`
+        WITH clock AS (SELECT docstokg_now_ms(${this.at}::bigint)::float8 AS now),
+        reserved AS (
+          INSERT INTO host_rate AS r (host, role, tat)
+          SELECT ${host}, ${key}, clock.now + ${intervalMs}::float8 FROM clock
+          ON CONFLICT (host, role) DO UPDATE SET tat = greatest(r.tat, (SELECT now FROM clock)) + ${intervalMs}::float8
+          WHERE greatest(r.tat - ${tolerance}::float8, (SELECT now FROM clock)) - (SELECT now FROM clock) <= ${limit}::float8
+          RETURNING r.tat)
+        SELECT (SELECT now FROM clock) AS now, (SELECT tat FROM reserved) AS reserved,
+               (SELECT tat FROM host_rate WHERE host = ${host} AND role = ${key}) AS seen`;
+      const dbNow = num(r?.now);
+      if (r?.reserved != null) {
+        const tat = num(r.reserved);
+        const wait = Math.max(0, tat - intervalMs - tolerance - dbNow);
+        return { allowed: true, startAt: now + wait, waitMs: wait, tat };
+      }
+      const tat = num(r?.seen ?? 0);
+      const wait = gcraNextAt(tat, dbNow, intervalMs, burst) - dbNow;
+      return { allowed: false, startAt: now + wait, waitMs: wait, tat };
+    });
   }
 
   async rates(host: string): Promise<Array<{ role: string; tat: number }>> {
-    const rows = await this.sql<{ role: string; tat: number }[]>`
-      SELECT role, tat FROM host_rate WHERE host = ${host}`;
-    return rows.map((r) => ({ role: r.role, tat: num(r.tat) }));
+    return await this.retrying(async () => {
+      const rows = await this.sql<{ role: string; tat: number }[]>`
+        SELECT role, tat FROM host_rate WHERE host = ${host}`;
+      return rows.map((r) => ({ role: r.role, tat: num(r.tat) }));
+    });
   }
 
   async liveSlots(host: string, _now: number): Promise<number> {
-    const [r] = await this.sql<{ n: string }[]>`
-      SELECT count(*) AS n FROM host_slot
-      WHERE host = ${host} AND expires_at > docstokg_now_ms(${this.at}::bigint) AND NOT waiting`;
-    return num(r?.n ?? 0);
+    return await this.retrying(async () => {
+      const [r] = await this.sql<{ n: string }[]>`
+        SELECT count(*) AS n FROM host_slot
+        WHERE host = ${host} AND expires_at > docstokg_now_ms(${this.at}::bigint) AND NOT waiting`;
+      return num(r?.n ?? 0);
+    });
   }
 
   /**
@@ -136,16 +179,22 @@ export class PostgresHostStore implements HostStateStore {
     ttlMs: number,
     limit: number,
   ): Promise<boolean> {
-    return await this.sql.begin(async (tx) => {
-      await tx`SELECT pg_advisory_xact_lock(hashtext('docstokg.host_slot'), hashtext(${host}))`;
-      const rows = await tx`
-        INSERT INTO host_slot (host, token, owner, expires_at)
-        SELECT ${host}, ${token}, ${owner}, n.now + ${ttlMs}::bigint
-        FROM (SELECT docstokg_now_ms(${this.at}::bigint) AS now) n
-        WHERE (SELECT count(*) FROM host_slot WHERE host = ${host} AND expires_at > n.now) < ${limit}
-        RETURNING token`;
-      return rows.length === 1;
-    });
+    return await this.retrying(
+      async () => {
+        return await this.sql.begin(async (tx) => {
+          await tx`SELECT pg_advisory_xact_lock(hashtext('docstokg.host_slot'), hashtext(${host}))`;
+          const rows = await tx`
+          INSERT INTO host_slot (host, token, owner, expires_at)
+          SELECT ${host}, ${token}, ${owner}, n.now + ${ttlMs}::bigint
+          FROM (SELECT docstokg_now_ms(${this.at}::bigint) AS now) n
+          WHERE (SELECT count(*) FROM host_slot WHERE host = ${host} AND expires_at > n.now) < ${limit}
+          ON CONFLICT (host, token) DO NOTHING
+          RETURNING token`;
+          return rows.length === 1;
+        });
+      },
+      this.slotHeld(host, token),
+    );
   }
 
   /** `since` is the database clock's: the line is in the order the database saw the arrivals. */
@@ -156,12 +205,14 @@ export class PostgresHostStore implements HostStateStore {
     _since: number,
     ttlMs: number,
   ): Promise<void> {
-    await this.sql`
-      INSERT INTO host_slot (host, token, owner, expires_at, waiting, since)
-      SELECT ${host}, ${token}, ${owner}, n.now + ${ttlMs}::bigint, true, n.now
-      FROM (SELECT docstokg_now_ms(${this.at}::bigint) AS now) n
-      ON CONFLICT (host, token) DO UPDATE SET expires_at = excluded.expires_at, waiting = true,
-        since = excluded.since`;
+    return await this.retrying(async () => {
+      await this.sql`
+        INSERT INTO host_slot (host, token, owner, expires_at, waiting, since)
+        SELECT ${host}, ${token}, ${owner}, n.now + ${ttlMs}::bigint, true, n.now
+        FROM (SELECT docstokg_now_ms(${this.at}::bigint) AS now) n
+        ON CONFLICT (host, token) DO UPDATE SET expires_at = excluded.expires_at, waiting = true,
+          since = excluded.since`;
+    });
   }
 
   async promoteWaiter(
@@ -172,58 +223,75 @@ export class PostgresHostStore implements HostStateStore {
     ttlMs: number,
     limit: number,
   ): Promise<boolean> {
-    return await this.sql.begin(async (tx) => {
-      await tx`SELECT pg_advisory_xact_lock(hashtext('docstokg.host_slot'), hashtext(${host}))`;
-      const rows = await tx`
-        UPDATE host_slot w SET waiting = false, expires_at = n.now + ${ttlMs}::bigint
-        FROM (SELECT docstokg_now_ms(${this.at}::bigint) AS now) n
-        WHERE w.host = ${host} AND w.token = ${token} AND w.waiting
-          AND (SELECT count(*) FROM host_slot s WHERE s.host = ${host} AND s.expires_at > n.now
-               AND (NOT s.waiting OR s.since < w.since OR (s.since = w.since AND s.token < w.token))) < ${limit}
-        RETURNING w.token`;
-      return rows.length === 1;
-    });
+    return await this.retrying(
+      async () => {
+        return await this.sql.begin(async (tx) => {
+          await tx`SELECT pg_advisory_xact_lock(hashtext('docstokg.host_slot'), hashtext(${host}))`;
+          const rows = await tx`
+          UPDATE host_slot w SET waiting = false, expires_at = n.now + ${ttlMs}::bigint
+          FROM (SELECT docstokg_now_ms(${this.at}::bigint) AS now) n
+          WHERE w.host = ${host} AND w.token = ${token} AND w.waiting
+            AND (SELECT count(*) FROM host_slot s WHERE s.host = ${host} AND s.expires_at > n.now
+                 AND (NOT s.waiting OR s.since < w.since OR (s.since = w.since AND s.token < w.token))) < ${limit}
+          RETURNING w.token`;
+          return rows.length === 1;
+        });
+      },
+      this.slotHeld(host, token),
+    );
   }
 
   async waiters(host: string, _now: number): Promise<number> {
-    const [r] = await this.sql<{ n: string }[]>`
-      SELECT count(*) AS n FROM host_slot
-      WHERE host = ${host} AND expires_at > docstokg_now_ms(${this.at}::bigint) AND waiting`;
-    return num(r?.n ?? 0);
+    return await this.retrying(async () => {
+      const [r] = await this.sql<{ n: string }[]>`
+        SELECT count(*) AS n FROM host_slot
+        WHERE host = ${host} AND expires_at > docstokg_now_ms(${this.at}::bigint) AND waiting`;
+      return num(r?.n ?? 0);
+    });
   }
 
   async refreshWaiter(host: string, token: string, _now: number, ttlMs: number): Promise<void> {
-    await this.sql`
-      UPDATE host_slot SET expires_at = docstokg_now_ms(${this.at}::bigint) + ${ttlMs}::bigint
-      WHERE host = ${host} AND token = ${token} AND waiting`;
+    return await this.retrying(async () => {
+      await this.sql`
+        UPDATE host_slot SET expires_at = docstokg_now_ms(${this.at}::bigint) + ${ttlMs}::bigint
+        WHERE host = ${host} AND token = ${token} AND waiting`;
+    });
   }
 
   async releaseSlot(host: string, token: string): Promise<void> {
-    await this.sql`DELETE FROM host_slot WHERE host = ${host} AND token = ${token}`;
+    return await this.retrying(async () => {
+      await this.sql`DELETE FROM host_slot WHERE host = ${host} AND token = ${token}`;
+    });
   }
 
   /** One statement per table; each is atomic on its own and none depends on another. */
   async renewOwner(owner: string, now: number, ttlMs: number): Promise<void> {
-    await this.sql`
-      UPDATE host_slot SET expires_at = docstokg_now_ms(${this.at}::bigint) + ${ttlMs}::bigint
-      WHERE owner = ${owner} AND expires_at > docstokg_now_ms(${this.at}::bigint) AND NOT waiting`;
-    await this.sql`
-      UPDATE host_state SET trial_until = ${now + ttlMs}::bigint
-      WHERE trial_owner = ${owner} AND breaker = 'half_open' AND trial_until > ${now}::bigint`;
-    await this.sql`DELETE FROM host_slot WHERE expires_at <= docstokg_now_ms(${this.at}::bigint)`;
+    return await this.retrying(async () => {
+      await this.sql`
+        UPDATE host_slot SET expires_at = docstokg_now_ms(${this.at}::bigint) + ${ttlMs}::bigint
+        WHERE owner = ${owner} AND expires_at > docstokg_now_ms(${this.at}::bigint) AND NOT waiting`;
+      await this.sql`
+        UPDATE host_state SET trial_until = ${now + ttlMs}::bigint
+        WHERE trial_owner = ${owner} AND breaker = 'half_open' AND trial_until > ${now}::bigint`;
+      await this.sql`DELETE FROM host_slot WHERE expires_at <= docstokg_now_ms(${this.at}::bigint)`;
+    });
   }
 
   async releaseOwner(owner: string): Promise<void> {
-    await this.sql`DELETE FROM host_slot WHERE owner = ${owner}`;
+    return await this.retrying(async () => {
+      await this.sql`DELETE FROM host_slot WHERE owner = ${owner}`;
+    });
   }
 
   async knownHosts(limit: number): Promise<string[]> {
-    const rows = await this.sql<{ host: string }[]>`
-      SELECT host FROM (
-        SELECT host, max(updated_at)::float8 AS t FROM host_state GROUP BY host
-        UNION ALL SELECT host, max(tat) AS t FROM host_rate GROUP BY host
-        UNION ALL SELECT host, max(expires_at)::float8 AS t FROM host_slot GROUP BY host) h
-      GROUP BY host ORDER BY max(t) DESC LIMIT ${limit}`;
-    return rows.map((r) => r.host);
+    return await this.retrying(async () => {
+      const rows = await this.sql<{ host: string }[]>`
+        SELECT host FROM (
+          SELECT host, max(updated_at)::float8 AS t FROM host_state GROUP BY host
+          UNION ALL SELECT host, max(tat) AS t FROM host_rate GROUP BY host
+          UNION ALL SELECT host, max(expires_at)::float8 AS t FROM host_slot GROUP BY host) h
+        GROUP BY host ORDER BY max(t) DESC LIMIT ${limit}`;
+      return rows.map((r) => r.host);
+    });
   }
 }
