@@ -32,7 +32,7 @@ afterAll(async () => {
   await web.stop();
   await pg?.stop();
   rmSync(dir, { recursive: true, force: true });
-});
+}, 60_000); // stopping a cluster can take a while on a loaded machine
 
 interface Line {
   seq: number;
