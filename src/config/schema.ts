@@ -1,113 +1,18 @@
-// The one configuration schema: keys, types, defaults and documentation all live here.
-// Everything else (loading, precedence, `config schema`, the README reference) is derived from it.
+// The one configuration schema: keys, types, defaults and documentation all live here (its field
+// helpers in fields.ts, the resolvers section in resolvers-schema.ts). Everything else (loading,
+// precedence, `config schema`, the README reference) is derived from it.
 import * as v from "valibot";
 import { parseCidr } from "../core/ip.ts";
-import { RATE_PATTERN, rateInterval } from "../core/rate.ts";
+import { RATE_PATTERN } from "../core/rate.ts";
+import { age, bool, int, MAX_TIMER_S, rate, seconds, secret } from "./fields.ts";
+import { PREFER_VERSIONS, RESOLVER_NAMES, ResolversSchema } from "./resolvers-schema.ts";
 
+export type { PreferVersion, ResolverName } from "./resolvers-schema.ts";
 /**
  * A rate such as "10/s", "1/3s", "100/min", "0.5/s", "2/1.5s" or "1 per 3 s": requests per period.
  * Groups: count, optional period length, unit. Parsed into an interval by src/core/rate.ts.
  */
-export { RATE_PATTERN };
-
-/**
- * The longest duration a timer can wait: setTimeout/AbortSignal.timeout take a 32-bit signed
- * number of milliseconds and treat anything larger (Infinity included) as 1 ms.
- */
-export const MAX_TIMER_S = Math.floor((2 ** 31 - 1) / 1000);
-/** Ages and freshness compared with timestamps only (never waited for): finite, at most 10 years. */
-const MAX_AGE_S = 10 * 365 * 86_400;
-
-const seconds = (def: number, description: string, min = 0, max = MAX_TIMER_S) =>
-  v.optional(v.pipe(v.number(), v.minValue(min), v.maxValue(max), v.description(description)), def);
-const age = (def: number, description: string) => seconds(def, description, 0, MAX_AGE_S);
-const int = (def: number, description: string, min = 1) =>
-  v.optional(v.pipe(v.number(), v.integer(), v.minValue(min), v.description(description)), def);
-const bool = (def: boolean, description: string) =>
-  v.optional(v.pipe(v.boolean(), v.description(description)), def);
-const rate = (def: string | undefined, description: string) => {
-  const s = v.pipe(
-    v.string(),
-    v.regex(RATE_PATTERN, 'a rate like "2/s", "1/3s", "100/min" or "1 per 3 s"'),
-    v.rawCheck(({ dataset, addIssue }) => {
-      if (!dataset.typed) return;
-      const r = rateInterval(dataset.value);
-      if (!r.ok) addIssue({ message: `expected a usable rate: ${r.problem}` });
-    }),
-    v.description(description),
-  );
-  return def === undefined ? v.optional(s) : v.optional(s, def);
-};
-const url = (def: string, description: string) =>
-  v.optional(v.pipe(v.string(), v.url("an absolute http(s) URL"), v.description(description)), def);
-const secret = (description: string) =>
-  v.optional(v.pipe(v.string(), v.minLength(1), v.description(description)));
-
-export const RESOLVER_NAMES = [
-  "direct",
-  "unpaywall",
-  "crossref",
-  "europepmc",
-  "pmc",
-  "semantic_scholar",
-  "doaj",
-  "openalex",
-  "core",
-  "zenodo",
-  "figshare",
-  "hal",
-  "osf",
-  "openaire",
-  "doi",
-  "landing",
-  "wayback",
-] as const;
-export type ResolverName = (typeof RESOLVER_NAMES)[number];
-
-export const PREFER_VERSIONS = ["any", "published", "accepted", "submitted"] as const;
-export type PreferVersion = (typeof PREFER_VERSIONS)[number];
-
-// Generic over `extra` so keys such as `api_key` stay in the inferred Config type.
-// biome-ignore lint/complexity/noBannedTypes: `{}` is the empty set of extra entries
-const resolver = <E extends v.ObjectEntries = {}>(
-  baseUrl: string,
-  extra: E = {} as E,
-  defaults: {
-    /** Off by default (HAL, OSF and OpenAIRE, as the reference had them). */
-    enabled?: boolean;
-    /** Default of `daily_limit` (Unpaywall asks for at most 100,000 calls a day). */
-    dailyLimit?: number;
-  } = {},
-) => {
-  const { enabled = true, dailyLimit } = defaults;
-  const entries = v.strictObject({
-    enabled: bool(enabled, "Ask this resolver at all."),
-    base_url: url(baseUrl, "Base URL of the service (mirrors and test servers can stand in)."),
-    max_concurrent: int(4, "Requests this resolver may have in flight at once."),
-    daily_limit: v.optional(
-      v.pipe(
-        v.number(),
-        v.integer(),
-        v.minValue(1),
-        v.description(
-          "Requests this resolver may make per UTC day, counted across every process on the state database (unset: no limit).",
-        ),
-      ),
-      dailyLimit,
-    ),
-    when_exhausted: v.optional(
-      v.pipe(
-        v.picklist(["wait", "skip"]),
-        v.description(
-          "When the day's quota is spent: `wait` releases a job that needs this resolver until the quota resets (no attempt counted); `skip` goes on without it.",
-        ),
-      ),
-      "wait",
-    ),
-    ...extra,
-  });
-  return v.optional(entries, {} as v.InferInput<typeof entries>);
-};
+export { MAX_TIMER_S, PREFER_VERSIONS, RATE_PATTERN, RESOLVER_NAMES };
 
 const roleRates = v.strictObject({
   metadata: rate(undefined, "Rate for API/metadata requests to this host."),
@@ -291,87 +196,7 @@ export const ConfigSchema = v.strictObject({
     }),
     {},
   ),
-  resolvers: v.optional(
-    v.strictObject({
-      tiers: v.optional(
-        v.pipe(
-          v.array(v.array(v.picklist(RESOLVER_NAMES))),
-          v.description("Resolver tiers in the order they are tried; resolvers in a tier run in parallel."),
-        ),
-        [
-          ["direct"],
-          ["unpaywall", "crossref", "europepmc", "pmc", "semantic_scholar", "doaj", "openalex"],
-          ["core", "zenodo", "figshare", "hal", "osf", "openaire"],
-          ["doi", "landing"],
-          ["wayback"],
-        ],
-      ),
-      prefer_version: v.optional(
-        v.pipe(
-          v.picklist(PREFER_VERSIONS),
-          v.description(
-            "Version tried first: with published, accepted or submitted a tier's candidates wait until every resolver of the tier has answered, then go in version order (the preferred one, then published, accepted, submitted, then unknown).",
-          ),
-        ),
-        "any",
-      ),
-      candidate_concurrency: int(
-        2,
-        "Candidates of one job downloaded at once (the first valid file aborts the others).",
-      ),
-      direct: resolver("https://arxiv.org", {
-        europepmc_base_url: url(
-          "https://europepmc.org",
-          "Base URL of Europe PMC article renders (PMCID → PDF).",
-        ),
-        pmc_base_url: url("https://pmc.ncbi.nlm.nih.gov", "Base URL of PMC article pages (PMCID → PDF)."),
-      }),
-      unpaywall: resolver("https://api.unpaywall.org", {}, { dailyLimit: 100_000 }),
-      crossref: resolver("https://api.crossref.org"),
-      europepmc: resolver("https://www.ebi.ac.uk/europepmc/webservices/rest"),
-      pmc: resolver("https://pmc.ncbi.nlm.nih.gov/tools/idconv/api/v1/articles/", {
-        api_key: secret("NCBI API key (raises the NCBI rate to 10/s)."),
-      }),
-      semantic_scholar: resolver("https://api.semanticscholar.org/graph/v1", {
-        api_key: secret("Semantic Scholar API key (env S2_API_KEY)."),
-      }),
-      doaj: resolver("https://doaj.org/api"),
-      openalex: resolver("https://api.openalex.org", {
-        api_key: secret("OpenAlex API key (env OPENALEX_API_KEY); the resolver is off without it."),
-        max_cost_usd: v.optional(
-          v.pipe(
-            v.number(),
-            v.minValue(0),
-            v.description(
-              "Most one `openalex import` pull may spend in USD over all its runs; it stops before the page that would pass it (unset: no cap).",
-            ),
-          ),
-        ),
-      }),
-      core: resolver("https://api.core.ac.uk/v3", {
-        api_key: secret("CORE API key (env CORE_API_KEY); the resolver is off without it."),
-      }),
-      zenodo: resolver("https://zenodo.org/api"),
-      figshare: resolver("https://api.figshare.com/v2"),
-      // Off by default, as the reference had them.
-      hal: resolver("https://api.archives-ouvertes.fr", {}, { enabled: false }),
-      osf: resolver("https://api.osf.io/v2", {}, { enabled: false }),
-      openaire: resolver("https://api.openaire.eu", {}, { enabled: false }),
-      doi: resolver("https://doi.org"),
-      landing: resolver("https://example.invalid", {
-        max_page_bytes: int(
-          2 * 1024 * 1024,
-          "Largest landing page read when scraping for PDF links, in bytes.",
-        ),
-        max_links: int(4, "PDF links taken from one landing page."),
-      }),
-      wayback: resolver("https://archive.org", {
-        capture_base_url: url("https://web.archive.org", "Base URL of Wayback captures."),
-        max_lookups: int(6, "Failed candidate and landing URLs looked up in the archive per job."),
-      }),
-    }),
-    {},
-  ),
+  resolvers: ResolversSchema,
   s3: v.optional(
     v.strictObject({
       endpoint: v.optional(
