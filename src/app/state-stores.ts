@@ -80,6 +80,13 @@ export interface OpenStateOptions {
 /** There is no state where the configuration points: nothing was imported there yet. */
 export class NoStateError extends Error {
   override name = "NoStateError";
+  /** The SQLite file that was expected, when the state is SQLite's. */
+  constructor(
+    message: string,
+    readonly path?: string,
+  ) {
+    super(message);
+  }
 }
 
 export async function openStateStores(config: Config, o: OpenStateOptions = {}): Promise<StateStores> {
@@ -126,7 +133,8 @@ function openSqliteState(stateDir: string, o: OpenStateOptions): Database {
   } catch (error) {
     if (!(error instanceof DatabaseMissingError)) throw error;
     throw new NoStateError(
-      `no queue database in ${stateDir} (expected ${path}; set --state-dir or state_dir, or database_url, and import works first)`,
+      `no queue database in ${stateDir} (expected ${path}; set --state-dir or state_dir, or database_url)`,
+      path,
     );
   }
 }

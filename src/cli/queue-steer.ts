@@ -1,5 +1,5 @@
-// `docstokg queue retry-failed`, `requeue`, `pause` and `resume`: steer the queue of the configured
-// state (SQLite in state_dir, or PostgreSQL by database_url, where every runner of the fleet obeys).
+// `docstokg queue retry-failed` and `requeue`: put jobs back to queued in the configured state
+// (SQLite in state_dir, or PostgreSQL by database_url).
 import { defineCommand } from "citty";
 import { createContext, globalArgs, UsageError } from "./common.ts";
 import { out, positionals } from "./queue-args.ts";
@@ -58,44 +58,6 @@ Examples:
       if (r.inProgress.length) out(`held by a runner, left alone: ${r.inProgress.join(", ")}\n`);
       if (r.notFound.length)
         throw new UsageError(`no job with id ${r.notFound.map((x) => JSON.stringify(x)).join(", ")}`);
-    });
-  },
-});
-
-export const pauseCmd = defineCommand({
-  meta: {
-    name: "pause",
-    description: `Stop every runner of this queue from leasing; in-flight work finishes.
-
-Examples:
-  docstokg queue pause`,
-  },
-  args: { ...globalArgs },
-  async run({ args }) {
-    const ctx = await createContext(args);
-    await withState(ctx.config, {}, async (opened) => {
-      const queue = opened.queue(Date.now);
-      await queue.pause();
-      out("paused: runners stop leasing; jobs in flight finish\n");
-    });
-  },
-});
-
-export const resumeCmd = defineCommand({
-  meta: {
-    name: "resume",
-    description: `Let runners lease again after a pause.
-
-Examples:
-  docstokg queue resume`,
-  },
-  args: { ...globalArgs },
-  async run({ args }) {
-    const ctx = await createContext(args);
-    await withState(ctx.config, {}, async (opened) => {
-      const queue = opened.queue(Date.now);
-      await queue.resume();
-      out("resumed: runners lease again\n");
     });
   },
 });

@@ -56,8 +56,14 @@ export async function openCommandState(
   try {
     return await openStateStores(config, o);
   } catch (error) {
-    if (error instanceof NoStateError)
-      throw o.missing === "usage" ? new UsageError(error.message) : new RuntimeFailure(error.message);
+    if (error instanceof NoStateError) {
+      if (o.missing !== "usage") throw new RuntimeFailure(error.message);
+      throw new UsageError(
+        error.path
+          ? `no queue database at ${error.path}: point --state-dir at a state directory (created by "docstokg queue import")`
+          : error.message,
+      );
+    }
     if (error instanceof SchemaTooNewError || error instanceof DatabaseTooNewError)
       throw new UsageError(error.message);
     if (error instanceof SchemaTooOldError) throw new RuntimeFailure(error.message);

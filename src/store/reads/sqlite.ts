@@ -85,7 +85,12 @@ export function sqliteReads(db: Database): StateReads {
   const after = db.query<{ n: number; b: number; s: number | null }, [number]>(
     "SELECT count(*) AS n, total(bytes) AS b, max(seq) AS s FROM outcomes WHERE seq > ?",
   );
+  const probe = db.query("SELECT 1 FROM jobs LIMIT 1");
   return {
+    ping: () => {
+      probe.all();
+      return true;
+    },
     outcomePage: (a, since, state, limit) => outcomePage(db, a, since, state, limit),
     reportRows: () => sqliteReportRows(db),
     verifyTotal: (since) => verifyTotal(db, since),

@@ -65,6 +65,8 @@ export interface MinuteRow {
 
 /** Each answer is a value on SQLite (synchronous) and a promise on PostgreSQL. */
 export interface StateReads {
+  /** True when the database answers; throws when it cannot be queried. */
+  ping(): Maybe<boolean>;
   /** Outcomes with seq > after, finished at or after `since`, of `state` ('' = any), by seq. */
   outcomePage(after: number, since: number, state: string, limit: number): Maybe<OutcomeWithArtifact[]>;
   reportRows(): Maybe<ReportRows>;

@@ -139,6 +139,10 @@ export async function outcomesPerMinute(sql: SQL, from: number): Promise<MinuteR
 
 export function postgresReads(sql: SQL): StateReads {
   return {
+    ping: async () => {
+      await sql`SELECT 1`;
+      return true;
+    },
     outcomePage: (after, since, state, limit) => outcomePage(sql, after, since, state, limit),
     reportRows: () => postgresReportRows(sql),
     verifyTotal: (since) => verifyTotal(sql, since),
