@@ -22,12 +22,14 @@ import { isPostgresUrl, openPostgres, printableDatabaseUrl } from "../store/post
 import { postgresCacheRows } from "../store/postgres/http-cache.ts";
 import { checkPostgresSchema, migratePostgres } from "../store/postgres/migrations.ts";
 import { PostgresHostStore } from "../store/postgres/politeness/host-state.ts";
+import { postgresPullStore } from "../store/postgres/pulls.ts";
 import { PostgresJobQueue } from "../store/postgres/queue.ts";
 import { postgresReads } from "../store/postgres/reads/reads.ts";
 import { postgresRobotsStore } from "../store/postgres/robots.ts";
 import { postgresRunnerRegistry } from "../store/postgres/runners.ts";
 import { postgresRecordStoredUrl, postgresStoredUrls } from "../store/postgres/stored-urls.ts";
 import { postgresUsageStore } from "../store/postgres/usage.ts";
+import { type PullStore, sqlitePullStore } from "../store/pulls.ts";
 import { sqliteReads } from "../store/reads/sqlite.ts";
 import type { StateReads } from "../store/reads/types.ts";
 import { type RunnerRegistry, sqliteRunnerRegistry } from "../store/runners.ts";
@@ -58,6 +60,8 @@ export interface StateStores {
   runners: RunnerRegistry;
   /** What report, manifest export and the status page read over the whole queue. */
   reads: StateReads;
+  /** OpenAlex pulls: their cursors and counts, committed with each page's jobs. */
+  pulls: PullStore;
   queue(now: () => number): JobQueue;
   close(): Promise<void>;
 }
@@ -115,6 +119,7 @@ export async function openStateStores(config: Config, o: OpenStateOptions = {}):
     usage: postgresUsageStore(sql),
     runners: postgresRunnerRegistry(sql),
     reads: postgresReads(sql),
+    pulls: postgresPullStore(sql),
     queue: () => new PostgresJobQueue(sql, queuePolicy(config.queue)),
     close: () => sql.close(),
   };
@@ -153,6 +158,7 @@ function sqliteStores(config: Config, o: OpenStateOptions): StateStores {
     usage: sqliteUsageStore(db),
     runners: sqliteRunnerRegistry(db),
     reads: sqliteReads(db),
+    pulls: sqlitePullStore(db),
     queue: (now) => new SqliteJobQueue(db, queuePolicy(config.queue), { now }),
     close: async () => db.close(),
   };
