@@ -88,3 +88,11 @@ export async function withState<T>(
     await state.close();
   }
 }
+
+/** A command that reads only the SQLite state refuses a PostgreSQL state instead of reading the wrong one. */
+export function refusePostgres(config: Config, command: string, instead: string): void {
+  if (!usesPostgres(config)) return;
+  throw new UsageError(
+    `${command} reads the SQLite state in state_dir; with database_url set to PostgreSQL it is not available yet: ${instead}`,
+  );
+}
