@@ -48,7 +48,8 @@ version, host_type and oa_status of each obtained file).
 
 Examples:
   docstokg manifest export --format csv > outcomes.csv
-  docstokg manifest export --since 2026-01-01T00:00:00Z --state done`,
+  docstokg manifest export --since 2026-01-01T00:00:00Z --state done
+  DOCSTOKG_DATABASE_URL_FILE=/etc/docstokg/credentials/DOCSTOKG_DATABASE_URL docstokg manifest export   # the whole fleet's`,
   },
   args: {
     ...globalArgs,

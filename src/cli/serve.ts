@@ -23,6 +23,7 @@ status.read_token too.
 Examples:
   docstokg serve --state-dir /var/lib/docstokg
   docstokg serve --listen 127.0.0.1:9000
+  DOCSTOKG_DATABASE_URL_FILE=/etc/docstokg/credentials/DOCSTOKG_DATABASE_URL docstokg serve   # the fleet's page
   DOCSTOKG_STATUS__TOKEN=$(cat /etc/docstokg/token) docstokg serve --listen 0.0.0.0:8787`,
   },
   args: {

@@ -1,7 +1,8 @@
 // The looking and steering commands on PostgreSQL, end to end through the built binary with
 // --database-url: queue import → stats → list → show → pause/resume → (work finished through the
 // store) → retry-failed → report (yield, reasons, hosts; --verify reads the outcomes' paths from the
-// database) → manifest export (the fleet's outcomes) → serve /api/stats, search, summary, runners.
+// database) → manifest export (the fleet's outcomes) → serve /api/stats, search, summary, and its
+// controls with status.token.
 import { afterAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -220,6 +221,39 @@ describe.skipIf(!pg)("the queue, report, manifest and serve commands on PostgreS
       expect(await proc.exited).toBe(0);
     } finally {
       proc.kill("SIGKILL");
+    }
+
+    // serve with status.token: its controls steer the shared queue
+    const controlled = Bun.spawn(
+      [
+        await builtBinary(),
+        "serve",
+        "--database-url",
+        url,
+        "--listen",
+        "127.0.0.1:0",
+        "--log-format",
+        "json",
+      ],
+      {
+        cwd: dir,
+        env: { ...env, DOCSTOKG_STATUS__TOKEN: "tok-pg-123456" },
+        stdout: "ignore",
+        stderr: "pipe",
+      },
+    );
+    try {
+      const { url: served } = await announcedUrl(controlled.stderr);
+      const post = (path: string) =>
+        fetch(new URL(path, served), { method: "POST", headers: { Authorization: "Bearer tok-pg-123456" } });
+      expect((await post("/api/pause")).status).toBe(200);
+      expect(JSON.parse((await cli("queue", "stats", "--json")).stdout).paused).toBe(true);
+      expect((await post("/api/resume")).status).toBe(200);
+      expect(JSON.parse((await cli("queue", "stats", "--json")).stdout).paused).toBe(false);
+      controlled.kill("SIGTERM");
+      expect(await controlled.exited).toBe(0);
+    } finally {
+      controlled.kill("SIGKILL");
     }
   }, 120_000);
 });
