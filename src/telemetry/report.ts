@@ -1,10 +1,11 @@
 // `docstokg report`: the run summary and service-level indicators — totals by state and reason,
 // yield per resolver and tier, per-host politeness, time to first PDF, bytes and deduplication, and
-// the objectives — folded from the aggregates a store read (store/reads: SQLite or PostgreSQL). The JSON form (version 1) is a stable contract
-// documented in the README; report-text.ts renders the compact tables for people.
+// the objectives — folded from the aggregates a store read (store/reads: SQLite or PostgreSQL). The
+// JSON form (version 1) is a stable contract documented in the README; report-text.ts renders the
+// compact tables for people.
 import type { Database } from "bun:sqlite";
 import type { SourceUsage } from "../quota/gate.ts";
-import { sqliteReportRows, sqliteYieldRows } from "../store/reads/sqlite-report.ts";
+import { sqliteReportRows } from "../store/reads/sqlite-report.ts";
 import type { ReportRows, YieldRows } from "../store/reads/types.ts";
 import {
   type Distribution,
@@ -140,11 +141,6 @@ function jobFigures(rows: ReportRows): Report["jobs"] {
   }
   const total = Object.values(by_state).reduce((a, b) => a + b, 0);
   return { total, by_state, by_reason: rows.byReason };
-}
-
-/** Yield per resolver and tier of a SQLite state database, given the job counts by state. */
-export function yieldOf(db: Database, byState: Report["jobs"]["by_state"]): Report["yield"] {
-  return yieldFromRows(byState, sqliteYieldRows(db));
 }
 
 /** Yield folded from the grouped counts of YIELD_QUERIES. */

@@ -3,13 +3,11 @@
 import type { Database } from "bun:sqlite";
 import { failuresByReason } from "../jobs/failures.ts";
 import {
-  JOB_COLUMNS,
-  type JobRecord,
   OUTCOME_WITH_ARTIFACT_COLUMNS,
   type OutcomeWithArtifactRecordRow,
-  toJobRow,
   toOutcomeWithArtifact,
 } from "../jobs/rows.ts";
+import { jobsByKeys } from "../jobs/search.ts";
 import { sqliteReportRows, sqliteYieldRows } from "./sqlite-report.ts";
 import type { DigestRow, LinkRow, MinuteRow, StateReads } from "./types.ts";
 
@@ -66,21 +64,6 @@ export function linkPage(db: Database, after: number, since: number, limit: numb
     .all(after, since, limit);
 }
 
-function searchJobs(db: Database, artifactIds: readonly string[], jobId: number | null) {
-  const byArtifact = db.query<JobRecord, [string]>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE artifact_id = ?1`);
-  const byId = db.query<JobRecord, [number]>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?1`);
-  const found = new Map<number, JobRecord>();
-  for (const key of artifactIds) {
-    const row = byArtifact.get(key);
-    if (row) found.set(row.id, row);
-  }
-  if (jobId !== null) {
-    const row = byId.get(jobId);
-    if (row) found.set(row.id, row);
-  }
-  return [...found.values()].map(toJobRow);
-}
-
 export function sqliteReads(db: Database): StateReads {
   const after = db.query<{ n: number; b: number; s: number | null }, [number]>(
     "SELECT count(*) AS n, total(bytes) AS b, max(seq) AS s FROM outcomes WHERE seq > ?",
@@ -96,7 +79,7 @@ export function sqliteReads(db: Database): StateReads {
     verifyTotal: (since) => verifyTotal(db, since),
     digestPage: (a, since, limit) => digestPage(db, a, since, limit),
     linkPage: (a, since, limit) => linkPage(db, a, since, limit),
-    searchJobs: (ids, jobId) => searchJobs(db, ids, jobId),
+    searchJobs: (ids, jobId) => jobsByKeys(db, ids, jobId),
     failures: () => failuresByReason(db),
     yieldRows: () => sqliteYieldRows(db),
     outcomesAfter: (seq) => after.get(seq) ?? { n: 0, b: 0, s: null },
