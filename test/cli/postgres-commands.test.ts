@@ -37,6 +37,16 @@ describe.skipIf(!pg)("the queue, report, manifest and serve commands on PostgreS
         env,
       });
 
+    // A looking command does not create the schema: an empty database is no state.
+    const empty = await cli("queue", "stats");
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain("no docstokg tables in");
+    expect(empty.stderr).not.toContain("queue.db");
+    // A command that reads only SQLite says so rather than reading the wrong state.
+    const plan = await cli("plan");
+    expect(plan.code).toBe(2);
+    expect(plan.stderr).toContain("plan reads the SQLite state in state_dir");
+
     // import
     const works = join(dir, "works.jsonl");
     writeFileSync(
