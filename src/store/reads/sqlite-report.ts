@@ -1,8 +1,8 @@
 // The aggregates of `report` on the SQLite state, one statement per function, all in one read
 // transaction (sqliteReportRows). Percentiles are picked from sorted row streams in constant memory
-// (telemetry/sli.ts's nearest-rank picker), never by loading a column.
+// (core/percentiles.ts's nearest-rank picker), never by loading a column.
 import type { Database } from "bun:sqlite";
-import { GroupedPercentiles, sortedDistribution } from "../../telemetry/sli.ts";
+import { GroupedPercentiles, sortedDistribution } from "../../core/percentiles.ts";
 import type { Percentiles, ReportRows, YieldRows } from "./types.ts";
 
 // Each job's latest outcome, for jobs that are done now (a requeued job may have ended before). A
