@@ -30,10 +30,10 @@ import { postgresRunnerRegistry } from "../store/postgres/runners.ts";
 import { postgresRecordStoredUrl, postgresStoredUrls } from "../store/postgres/stored-urls.ts";
 import { postgresUsageStore } from "../store/postgres/usage.ts";
 import { type PullStore, sqlitePullStore } from "../store/pulls.ts";
-import { sqliteReads } from "../store/reads/sqlite.ts";
-import type { StateReads } from "../store/reads/types.ts";
+import type { StateReads } from "../store/reads.ts";
 import { type RunnerRegistry, sqliteRunnerRegistry } from "../store/runners.ts";
 import { SqliteHostStore } from "../store/sqlite/host-state.ts";
+import { sqliteReads } from "../store/sqlite/reads.ts";
 import { queuePolicy, SqliteJobQueue } from "../store/sqlite-queue.ts";
 import {
   prepareRecordStoredUrl,

@@ -1,5 +1,5 @@
 // Nearest-rank percentiles, also picked from a sorted stream in constant memory: pure, shared by
-// the report's indicators (telemetry/sli.ts) and the stores that aggregate rows for it (store/reads).
+// the report's indicators (telemetry/sli.ts) and the stores that aggregate rows for it (store/sqlite/report.ts).
 
 export interface Distribution {
   count: number;

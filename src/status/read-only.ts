@@ -3,8 +3,8 @@
 // full. The page itself is wired in app/status.ts and app/serve.ts.
 import { Database } from "bun:sqlite";
 import { type Maybe, mapMaybe } from "../store/maybe.ts";
-import { sqliteReads } from "../store/reads/sqlite.ts";
-import type { StateReads } from "../store/reads/types.ts";
+import type { StateReads } from "../store/reads.ts";
+import { sqliteReads } from "../store/sqlite/reads.ts";
 import type { ThroughputSampler } from "../telemetry/throughput.ts";
 
 /**

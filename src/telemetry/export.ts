@@ -1,12 +1,12 @@
-// `docstokg manifest export`: outcomes streamed from the state (SQLite or PostgreSQL, store/reads) as JSONL (the manifest line format,
-// version 2) or CSV (RFC 4180, the column set below, version 2). Rows are read in keyset pages by
-// seq, so no read transaction stays open while the consumer is slow, and written with backpressure,
-// so memory stays constant whatever the number of outcomes.
+// `docstokg manifest export`: outcomes streamed from the state (SQLite or PostgreSQL, store/reads.ts)
+// as JSONL (the manifest line format, version 2) or CSV (RFC 4180, the column set below, version 2).
+// Rows are read in keyset pages by seq, so no read transaction stays open while the consumer is
+// slow, and written with backpressure, so memory stays constant whatever the number of outcomes.
 import { Database } from "bun:sqlite";
 import { once } from "node:events";
 import type { Writable } from "node:stream";
-import { sqliteReads } from "../store/reads/sqlite.ts";
-import type { StateReads } from "../store/reads/types.ts";
+import type { StateReads } from "../store/reads.ts";
+import { sqliteReads } from "../store/sqlite/reads.ts";
 import { type ManifestOutcome, manifestLine } from "./manifest.ts";
 
 export const EXPORT_FORMATS = ["jsonl", "csv"] as const;

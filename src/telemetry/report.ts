@@ -5,8 +5,8 @@
 // compact tables for people.
 import type { Database } from "bun:sqlite";
 import type { SourceUsage } from "../quota/gate.ts";
-import { sqliteReportRows } from "../store/reads/sqlite-report.ts";
-import type { ReportRows, YieldRows } from "../store/reads/types.ts";
+import type { ReportRows, YieldRows } from "../store/reads.ts";
+import { sqliteReportRows } from "../store/sqlite/report.ts";
 import {
   type Distribution,
   evaluateObjectives,
@@ -178,5 +178,5 @@ function hostFigures(rows: ReportRows): HostFigures[] {
   }));
 }
 
-export { HOST_WAITS, YIELD_QUERIES } from "../store/reads/sqlite-report.ts";
+export { HOST_WAITS, YIELD_QUERIES } from "../store/sqlite/report.ts";
 export type { YieldRows };

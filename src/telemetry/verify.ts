@@ -4,7 +4,7 @@
 // another file, whatever spelling (relative, absolute, through a symlink) recorded it. Files are
 // streamed (constant memory each), a bounded number at once (objects in a store: `s3.concurrency`);
 // `sample` and `since` check a share of the files, or those stored lately. The rows (SQLite or
-// PostgreSQL, store/reads) are walked in keyset pages so no read transaction stays open while hashing.
+// PostgreSQL, store/reads.ts) are walked in keyset pages so no read transaction stays open while hashing.
 import { Database } from "bun:sqlite";
 import { realpathSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
@@ -12,8 +12,8 @@ import { hashFile } from "../download/finalize.ts";
 import type { StoredKind } from "../download/types.ts";
 import { legacyLibraryPath, libraryPath } from "../library/layout.ts";
 import type { Library } from "../library/library.ts";
-import { sqliteReads } from "../store/reads/sqlite.ts";
-import type { StateReads } from "../store/reads/types.ts";
+import type { StateReads } from "../store/reads.ts";
+import { sqliteReads } from "../store/sqlite/reads.ts";
 import { formatBytes, formatCount } from "./format.ts";
 
 export interface VerifyProblem {
@@ -228,4 +228,4 @@ export async function checkFile(
 }
 
 /** The SQLite statement behind the digest pages (its plan is tested). */
-export { DIGESTS } from "../store/reads/sqlite.ts";
+export { DIGESTS } from "../store/sqlite/reads.ts";

@@ -4,7 +4,7 @@
 import type { SQL } from "bun";
 import type { ReasonGroup } from "../../jobs/failures.ts";
 import type { OutcomeWithArtifact } from "../../jobs/rows.ts";
-import type { DigestRow, LinkRow, MinuteRow, StateReads } from "../../reads/types.ts";
+import type { DigestRow, LinkRow, MinuteRow, StateReads } from "../../reads.ts";
 import type { JobRow } from "../../types.ts";
 import { num, numOrNull, PG_JOB_COLUMNS, pgJobRow } from "../jobs/rows.ts";
 import { OUTCOME_COLUMNS, pgOutcomeWithArtifact } from "../outbox.ts";

@@ -2,7 +2,7 @@
 // read-only transaction so every figure describes the same moment while runners write. Percentiles
 // are percentile_disc, the nearest rank of telemetry/sli.ts, computed by the server: no rows travel.
 import type { SQL } from "bun";
-import type { Percentiles, ReportRows, YieldRows } from "../../reads/types.ts";
+import type { Percentiles, ReportRows, YieldRows } from "../../reads.ts";
 import { num, numOrNull } from "../jobs/rows.ts";
 
 type Tx = SQL;

@@ -8,8 +8,8 @@ import {
   toOutcomeWithArtifact,
 } from "../jobs/rows.ts";
 import { jobsByKeys } from "../jobs/search.ts";
-import { sqliteReportRows, sqliteYieldRows } from "./sqlite-report.ts";
-import type { DigestRow, LinkRow, MinuteRow, StateReads } from "./types.ts";
+import type { DigestRow, LinkRow, MinuteRow, StateReads } from "../reads.ts";
+import { sqliteReportRows, sqliteYieldRows } from "./report.ts";
 
 /** Content-addressed copies, one per distinct digest among done outcomes: pages of outcomes_sha256_idx. */
 export const DIGESTS = `SELECT sha256, max(content_type) AS content_type, max(bytes) AS bytes FROM outcomes

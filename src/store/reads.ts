@@ -1,11 +1,11 @@
 // What the commands that look at the whole queue read (report, manifest export, report --verify,
 // the status page's search, failures, yield and throughput chart): one interface, implemented over
-// the SQLite state (sqlite.ts) and over PostgreSQL (postgres.ts), so each command works on either.
-import type { Distribution } from "../../core/percentiles.ts";
-import type { ReasonGroup } from "../jobs/failures.ts";
-import type { OutcomeWithArtifact } from "../jobs/rows.ts";
-import type { Maybe } from "../maybe.ts";
-import type { JobRow } from "../types.ts";
+// the SQLite state (sqlite/reads.ts, sqlite/report.ts) and over PostgreSQL (postgres/reads/), so each command works on either.
+import type { Distribution } from "../core/percentiles.ts";
+import type { ReasonGroup } from "./jobs/failures.ts";
+import type { OutcomeWithArtifact } from "./jobs/rows.ts";
+import type { Maybe } from "./maybe.ts";
+import type { JobRow } from "./types.ts";
 
 /** Nearest-rank percentiles of a group of values. */
 export type Percentiles = Distribution;

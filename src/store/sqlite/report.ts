@@ -3,7 +3,7 @@
 // (core/percentiles.ts's nearest-rank picker), never by loading a column.
 import type { Database } from "bun:sqlite";
 import { GroupedPercentiles, sortedDistribution } from "../../core/percentiles.ts";
-import type { Percentiles, ReportRows, YieldRows } from "./types.ts";
+import type { Percentiles, ReportRows, YieldRows } from "../reads.ts";
 
 // Each job's latest outcome, for jobs that are done now (a requeued job may have ended before). A
 // full scan of outcomes in rowid order (NOT INDEXED) beats any index walk here: measured 4× faster
