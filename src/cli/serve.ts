@@ -14,9 +14,10 @@ const SAMPLE_EVERY_MS = 5000;
 export const serveCommand = defineCommand({
   meta: {
     name: "serve",
-    description: `Serve the status page and its JSON API over a state directory, or the fleet's PostgreSQL with database_url (no jobs run): jobs by state,
-reason and search, failures by reason, yield, runners and hosts. Read-only (the database opened
-read-only, so a read-only state directory works) unless status.token is set: then pause, resume, retry-failed and requeue work with
+    description: `Serve the status page and its JSON API over a state directory, or over the fleet's PostgreSQL
+with database_url (no jobs run): jobs by state, reason and search, failures by reason, yield,
+runners and hosts. Read-only (a SQLite database opened read-only, so a read-only state directory
+works) unless status.token is set: then pause, resume, retry-failed and requeue work with
 "Authorization: Bearer <token>". On a non-loopback address the read routes need status.token or
 status.read_token too.
 
