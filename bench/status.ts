@@ -4,12 +4,14 @@
 // loopback — median of N against /healthz measured in the same run — plus the cold first answer of
 // the counted routes and the page's size.
 //   bun bench/status.ts [--jobs 5000000] [--n 21] [--dir .bench] [--rebuild]
+
 import { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { serveStatus } from "../src/app/serve.ts";
+import { openStateStores } from "../src/app/state-stores.ts";
 import { defaultConfig } from "../src/config/schema.ts";
-import { openReadOnlyStatus } from "../src/status/read-only.ts";
 import { startStatusServer } from "../src/status/server.ts";
 import { databasePath, openDatabase } from "../src/store/db.ts";
 
@@ -142,7 +144,8 @@ else console.log(`reusing ${path} (--rebuild to build it again)`);
 
 const config = defaultConfig();
 config.state_dir = stateDir;
-const status = openReadOnlyStatus(config);
+const state = await openStateStores(config, { readOnly: true });
+const status = await serveStatus(config, state);
 const server = startStatusServer("127.0.0.1:0", status.app, {});
 const base = server.url.href.replace(/\/$/, "");
 
@@ -226,4 +229,5 @@ try {
 } finally {
   await server.stop();
   status.close();
+  await state.close();
 }

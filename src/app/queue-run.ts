@@ -9,19 +9,14 @@ import type { Library } from "../library/library.ts";
 import { openWritableLibrary } from "../library/open.ts";
 import type { Transport } from "../net/fetch.ts";
 import type { Lookup } from "../net/gate.ts";
-import { sourceUsage } from "../quota/gate.ts";
 import { selfIdentity } from "../runner/identity.ts";
 import { Orchestrator, type RunSummary } from "../runner/orchestrator.ts";
 import { reclaimAndRegister } from "../runner/reclaim.ts";
 import type { JobStep } from "../runner/step.ts";
-import { createStatusApp } from "../status/app.ts";
-import { readNeedsToken } from "../status/listen.ts";
-import { queueControls, queueReadModel, sharedReadModel } from "../status/queue-read-model.ts";
 import { type StatusServer, startStatusServer } from "../status/server.ts";
 import { connectionHealth } from "../store/postgres/health.ts";
 import { watchPause } from "../store/postgres/pause-watch.ts";
 import { isRetryable } from "../store/postgres/retry.ts";
-import { queryThreadFor } from "../store/query-thread.ts";
 import { randomToken } from "../store/sqlite-queue.ts";
 import { FleetManifestWriter, stateInstanceId } from "../telemetry/fleet-manifest.ts";
 import { formatBytes } from "../telemetry/format.ts";
@@ -34,6 +29,7 @@ import { ThroughputSampler } from "../telemetry/throughput.ts";
 import type { Tracer } from "../telemetry/tracing.ts";
 import { VERSION } from "../version.ts";
 import { openServices } from "./services.ts";
+import { stateStatusApp } from "./status.ts";
 
 export interface RunOptions {
   config: Config;
@@ -313,25 +309,22 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
     cleanups.push(() => clearInterval(registryBeat));
     metrics.registry.onCollect(() => metrics.inFlight.set(undefined, orchestrator.inFlight));
 
-    // The status page's counts over every attempt run on a thread of their own.
-    const statusThread = o.statusAddress && db ? queryThreadFor(db) : undefined;
-    cleanups.push(() => statusThread?.close());
     let server: StatusServer | undefined;
     if (o.statusAddress) {
-      const app = createStatusApp({
-        store: db
-          ? queueReadModel(queue, db, { thread: statusThread, now })
-          : sharedReadModel(queue, runners, services.stores.sql as NonNullable<typeof services.stores.sql>),
-        hosts,
-        usage: () => sourceUsage(services.usage, config, now()),
-        metrics: metrics.registry,
+      const status = stateStatusApp({
         config,
-        shuttingDown: () => orchestrator.shuttingDown,
-        controls: queueControls(queue),
-        throughput,
+        stores: services.stores,
+        queue,
         now,
-        readProtected: readNeedsTokenSafe(o.statusAddress),
+        hosts,
+        metrics: metrics.registry,
+        address: o.statusAddress,
+        controls: true,
+        shuttingDown: () => orchestrator.shuttingDown,
+        throughput,
       });
+      cleanups.push(() => status.close());
+      const app = status.app;
       try {
         server = startStatusServer(o.statusAddress, app, {
           token: config.status.token ?? config.status.read_token,
@@ -406,14 +399,5 @@ export async function runQueue(o: RunOptions): Promise<RunSummary> {
     return summary;
   } finally {
     await cleanup();
-  }
-}
-
-/** A malformed address is reported by startStatusServer; until then, protect the reads. */
-function readNeedsTokenSafe(addr: string): boolean {
-  try {
-    return readNeedsToken(addr);
-  } catch {
-    return true;
   }
 }

@@ -11,6 +11,7 @@ import { databasePath, openStateDatabase, SchemaTooNewError } from "../store/db.
 import { formatCount } from "../telemetry/format.ts";
 import { CLEAR_LINE } from "../telemetry/progress.ts";
 import { createContext, globalArgs, RuntimeFailure, UsageError } from "./common.ts";
+import { refusePostgres } from "./state-db.ts";
 
 function progressText(p: MigrateProgress): string {
   return `migrating the library: ${formatCount(p.files)} files, ${formatCount(p.links)} by-id links moved, ${formatCount(p.records)} records rewritten (${p.phase})`;
@@ -44,6 +45,12 @@ Examples:
       throw new UsageError(`--batch: expected a whole number >= 1, got ${JSON.stringify(args.batch)}`);
     }
     const ctx = await createContext(args);
+    // The recorded paths it rewrites would be the SQLite ones, not the fleet's.
+    refusePostgres(
+      ctx.config,
+      "library migrate",
+      "files in the legacy layout keep being found where they are",
+    );
     const out = ctx.config.out_dir;
     if (isS3Url(out))
       throw new UsageError(

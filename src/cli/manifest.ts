@@ -1,5 +1,6 @@
-// `docstokg manifest export`: outcomes as JSONL or CSV on stdout. Thin: check the flags, open the
-// state database, stream (src/telemetry/export.ts).
+// `docstokg manifest export`: outcomes as JSONL or CSV on stdout — on PostgreSQL the whole fleet's.
+// Thin: check the flags, open the state (SQLite read-only, or PostgreSQL by database_url), stream
+// (src/telemetry/export.ts).
 import { defineCommand } from "citty";
 import {
   EXPORT_FORMATS,
@@ -10,7 +11,7 @@ import {
   SinkClosed,
 } from "../telemetry/export.ts";
 import { createContext, globalArgs, UsageError } from "./common.ts";
-import { openExistingState } from "./state-db.ts";
+import { openCommandState } from "./state-db.ts";
 
 const EXPORT_STATES = ["done", "skipped", "error"] as const;
 
@@ -47,7 +48,8 @@ version, host_type and oa_status of each obtained file).
 
 Examples:
   docstokg manifest export --format csv > outcomes.csv
-  docstokg manifest export --since 2026-01-01T00:00:00Z --state done`,
+  docstokg manifest export --since 2026-01-01T00:00:00Z --state done
+  DOCSTOKG_DATABASE_URL_FILE=/etc/docstokg/credentials/DOCSTOKG_DATABASE_URL docstokg manifest export   # the whole fleet's`,
   },
   args: {
     ...globalArgs,
@@ -62,19 +64,19 @@ Examples:
   async run({ args }) {
     const { format, filter } = exportFlags(args);
     const ctx = await createContext(args);
-    const db = openExistingState(ctx.config.state_dir);
+    const state = await openCommandState(ctx.config, { readOnly: true });
     // A reader that goes away (`| head`) is not a failure: stop writing and exit 0. The listener
     // stays for the rest of the process, since the error event can come after the last write.
     process.stdout.on("error", (error: NodeJS.ErrnoException) => {
       if (error.code !== "EPIPE") throw error;
     });
     try {
-      const n = await exportOutcomes(db, process.stdout, format, filter);
+      const n = await exportOutcomes(state.reads, process.stdout, format, filter);
       ctx.log.debug(`exported ${n} outcomes`);
     } catch (error) {
       if (!(error instanceof SinkClosed)) throw error;
     } finally {
-      db.close();
+      await state.close();
     }
   },
 });

@@ -6,7 +6,7 @@ import { openServices, type Services } from "../app/services.ts";
 import { dryRunPull, OpenAlexRequestError, type PullDeps, runPull } from "../openalex/pull.ts";
 import { filterProblem, pullQuery } from "../openalex/query.ts";
 import { SchemaTooNewError } from "../store/db.ts";
-import { listPulls } from "../store/pulls.ts";
+import { DatabaseTooNewError } from "../store/postgres/migrations.ts";
 import {
   type AppContext,
   createContext,
@@ -16,7 +16,7 @@ import {
   UsageError,
 } from "./common.ts";
 import { dryRunText, endLine, pageLine, pullsTable, startLine } from "./openalex-format.ts";
-import { openExistingState } from "./state-db.ts";
+import { withState } from "./state-db.ts";
 
 function wholeNumber(value: unknown, flag: string, min: number): number | undefined {
   if (value === undefined) return undefined;
@@ -35,9 +35,13 @@ async function openState(ctx: AppContext): Promise<Services> {
       onCloseError: (e) => ctx.log.warn("cleanup failed", e),
     });
   } catch (error) {
-    if (error instanceof SchemaTooNewError) throw new UsageError(error.message);
+    if (error instanceof SchemaTooNewError || error instanceof DatabaseTooNewError)
+      throw new UsageError(error.message);
     const message = error instanceof Error ? error.message : String(error);
-    throw new RuntimeFailure(`cannot open the queue database in ${ctx.config.state_dir}: ${message}`);
+    const where = ctx.config.database_url
+      ? "the PostgreSQL database"
+      : `the queue database in ${ctx.config.state_dir}`;
+    throw new RuntimeFailure(`cannot open ${where}: ${message}`);
   }
 }
 
@@ -101,13 +105,7 @@ Examples:
     }
     const ctx = await createContext(args);
     const services = await openState(ctx);
-    const { db, http, settings, quota, now } = services;
-    if (!db) {
-      await services.close();
-      throw new UsageError(
-        "openalex pull keeps its cursor in the SQLite state database; with database_url set to PostgreSQL it is not available yet: run it with an empty database_url, then `state copy`",
-      );
-    }
+    const { http, settings, quota, now } = services;
     if (!settings.openalexApiKey)
       ctx.log.warn(
         "no OpenAlex API key (resolvers.openalex.api_key or OPENALEX_API_KEY): OpenAlex allows about $0.01 a day without one",
@@ -117,7 +115,7 @@ Examples:
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
     const deps: PullDeps = {
-      db,
+      pulls: services.stores.pulls,
       http,
       config: ctx.config,
       apiKey: settings.openalexApiKey,
@@ -160,7 +158,7 @@ Examples:
 const listCmd = defineCommand({
   meta: {
     name: "list",
-    description: `The OpenAlex pulls of this state directory: query, pages, works, state and last update.
+    description: `The OpenAlex pulls of this state (the state directory, or PostgreSQL with database_url): query, pages, works, state and last update.
 
 Examples:
   docstokg openalex list
@@ -169,15 +167,12 @@ Examples:
   args: { ...globalArgs, json: { type: "boolean", description: "Print one JSON object per pull" } },
   async run({ args }) {
     const ctx = await createContext(args);
-    const db = openExistingState(ctx.config.state_dir);
-    try {
-      const pulls = listPulls(db);
+    await withState(ctx.config, { readOnly: true }, async (state) => {
+      const pulls = await state.pulls.list();
       process.stdout.write(
         args.json ? pulls.map((p) => `${JSON.stringify(p)}\n`).join("") : pullsTable(pulls),
       );
-    } finally {
-      db.close();
-    }
+    });
   },
 });
 

@@ -9,7 +9,7 @@ import { formatCount } from "../telemetry/format.ts";
 import { table } from "../telemetry/report-text.ts";
 import { createContext, globalArgs } from "./common.ts";
 import { usd } from "./openalex-format.ts";
-import { openExistingState } from "./state-db.ts";
+import { openExistingState, refusePostgres } from "./state-db.ts";
 
 /** 90 → "1m 30s", 200000 → "2d 7h". */
 export function duration(seconds: number): string {
@@ -80,6 +80,7 @@ Examples:
   args: { ...globalArgs, json: { type: "boolean", description: "Print JSON" } },
   async run({ args }) {
     const ctx = await createContext(args);
+    refusePostgres(ctx.config, "plan", "run it on a SQLite copy of the queue");
     const db = openExistingState(ctx.config.state_dir);
     try {
       const now = Date.now();

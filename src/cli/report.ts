@@ -1,4 +1,5 @@
-// `docstokg report`: run summary and service-level indicators. Thin: open the state database,
+// `docstokg report`: run summary and service-level indicators. Thin: open the state (SQLite in
+// state_dir read-only, or PostgreSQL by database_url),
 // optionally re-hash the library with a progress line, build the report, print it; exit 1 when
 // --verify found a missing or corrupt file, and with --check naming each violated objective.
 
@@ -8,12 +9,12 @@ import { LibraryUnavailableError, openLibrary } from "../library/open.ts";
 import { sourceUsage } from "../quota/gate.ts";
 import { parseSince } from "../telemetry/export.ts";
 import { CLEAR_LINE } from "../telemetry/progress.ts";
-import { buildReport } from "../telemetry/report.ts";
+import { reportOf } from "../telemetry/report.ts";
 import { reportText } from "../telemetry/report-text.ts";
 import { OBJECTIVE_HELP } from "../telemetry/sli.ts";
 import { type VerifyProgress, verifyLibrary, verifyProgressText } from "../telemetry/verify.ts";
 import { createContext, globalArgs, RuntimeFailure, UsageError } from "./common.ts";
-import { openExistingState } from "./state-db.ts";
+import { withState } from "./state-db.ts";
 
 export const reportCommand = defineCommand({
   meta: {
@@ -77,8 +78,7 @@ Examples:
     } catch (e) {
       throw e instanceof LibraryUnavailableError ? new UsageError(e.message) : e;
     }
-    const db = openExistingState(ctx.config.state_dir);
-    try {
+    await withState(ctx.config, { readOnly: true }, async (state) => {
       let verify = null;
       if (args.verify) {
         // A live line on a terminal; in JSON log mode a record every telemetry.progress_interval_s.
@@ -90,7 +90,7 @@ Examples:
         };
         const timer = setInterval(show, tty ? 250 : ctx.config.telemetry.progress_interval_s * 1000);
         try {
-          verify = await verifyLibrary(db, {
+          verify = await verifyLibrary(state.reads, {
             outDir: ctx.config.out_dir,
             library: library?.remote ? library : undefined,
             concurrency: library?.remote ? ctx.config.s3.concurrency : 1,
@@ -111,11 +111,11 @@ Examples:
           corrupt: verify.corrupt,
         });
       }
-      const report = buildReport(db, {
+      const report = reportOf(await state.reads.reportRows(), {
         objectives: ctx.config.telemetry.objectives,
         now: Date.now,
         verify,
-        sources: await sourceUsage(db, ctx.config, Date.now()),
+        sources: await sourceUsage(state.usage, ctx.config, Date.now()),
       });
       process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : reportText(report));
       const failures: string[] = [];
@@ -133,9 +133,7 @@ Examples:
         );
       }
       if (failures.length > 0) throw new RuntimeFailure(failures.join("; "));
-    } finally {
-      db.close();
-    }
+    });
   },
 });
 

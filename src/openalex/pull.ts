@@ -9,7 +9,7 @@ import { redactText } from "../core/redact.ts";
 import type { HttpClient, HttpResponse } from "../net/types.ts";
 import type { QuotaGate } from "../quota/gate.ts";
 import { discard, readBounded } from "../resolve/body.ts";
-import { commitPage, failPull, findPull, type PullRow, startPull } from "../store/pulls.ts";
+import { type PullRow, type PullStore, sqlitePullStore } from "../store/pulls.ts";
 import {
   type BudgetHeaders,
   budgetHeaders,
@@ -28,7 +28,9 @@ import {
 const PAGE_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface PullDeps {
-  db: Database;
+  /** Where pulls are kept (SQLite or PostgreSQL); or `db`, a SQLite state database. */
+  pulls?: PullStore;
+  db?: Database;
   http: HttpClient;
   config: {
     politeness: Pick<Config["politeness"], "retry_after_cap_s">;
@@ -124,9 +126,10 @@ function budgetSpent(b: BudgetHeaders, nextCost: number): boolean {
 }
 
 export async function runPull(deps: PullDeps, o: PullOptions): Promise<PullResult> {
-  const { db, config, now } = deps;
+  const { config, now } = deps;
+  const db = pullStore(deps);
   const run: RunCounts = { pages: 0, works: 0, queued: 0, costUsd: 0 };
-  let pull = startPull(db, o.query.filter, o.query.search, now());
+  let pull = await db.start(o.query.filter, o.query.search, now());
   const result = (end: PullEnd): PullResult => ({ ...end, pull, run });
   if (pull.state === "done") return result({ end: "complete", already: true });
   deps.onStart?.(pull);
@@ -164,7 +167,7 @@ export async function runPull(deps: PullDeps, o: PullOptions): Promise<PullResul
       if (res.reason === "cancelled" || deps.signal?.aborted) return result({ end: "interrupted" });
       const message = httpFailureMessage(res);
       if (!isTransient(res.reason)) {
-        pull = failedPull(db, pull, message, now());
+        pull = await failedPull(db, pull, message, now());
         return result({ end: "failed", message });
       }
       return result({ end: "stopped", message, retryAt: res.retryAt });
@@ -187,7 +190,7 @@ export async function runPull(deps: PullDeps, o: PullOptions): Promise<PullResul
     const nextCursor = records === 0 ? null : page.nextCursor;
     let added: number;
     try {
-      added = commitPage(db, {
+      added = await db.commitPage({
         pullId: pull.id,
         cursor,
         nextCursor,
@@ -199,7 +202,7 @@ export async function runPull(deps: PullDeps, o: PullOptions): Promise<PullResul
       });
     } catch (e) {
       if ((e as Error).name === "PullMovedError") {
-        pull = findPull(db, pull.filter, pull.search) ?? pull;
+        pull = (await db.find(pull.filter, pull.search)) ?? pull;
         return result({ end: "moved" });
       }
       throw e;
@@ -208,14 +211,20 @@ export async function runPull(deps: PullDeps, o: PullOptions): Promise<PullResul
     run.works += records;
     run.queued += added;
     run.costUsd = roundUsd(run.costUsd + costUsd);
-    pull = findPull(db, pull.filter, pull.search) ?? pull;
+    pull = (await db.find(pull.filter, pull.search)) ?? pull;
     deps.onPage?.({ pull, run });
   }
 }
 
-function failedPull(db: Database, pull: PullRow, message: string, now: number): PullRow {
-  failPull(db, pull.id, message, now);
-  return findPull(db, pull.filter, pull.search) ?? pull;
+async function failedPull(db: PullStore, pull: PullRow, message: string, now: number): Promise<PullRow> {
+  await db.fail(pull.id, message, now);
+  return (await db.find(pull.filter, pull.search)) ?? pull;
+}
+
+function pullStore(deps: PullDeps): PullStore {
+  if (deps.pulls) return deps.pulls;
+  if (!deps.db) throw new TypeError("PullDeps: expected pulls or db");
+  return sqlitePullStore(deps.db);
 }
 
 /** A dry run could not ask OpenAlex; `transient` when asking again later may work. */
@@ -248,7 +257,7 @@ export async function dryRunPull(deps: PullDeps, query: PullQuery): Promise<DryR
     apiKey: deps.apiKey,
     email: deps.email,
   });
-  const pull = findPull(deps.db, query.filter, query.search);
+  const pull = await pullStore(deps).find(query.filter, query.search);
   const res = await deps.http.request(pageRequest(deps, url));
   if (!res.ok) {
     if (res.status !== undefined) deps.quota?.record("openalex", { status: res.status, costUsd: 0 });

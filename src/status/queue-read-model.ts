@@ -1,39 +1,34 @@
-// Adapts the store's JobQueue to what the status endpoint reads and controls. URLs in job details
-// pass through the one redaction helper, so a key in a query string never leaves through the API.
+// Adapts the store's JobQueue and whole-queue reads (store/reads: SQLite or PostgreSQL) to what the
+// status endpoint reads and controls. URLs in job details pass through the one redaction helper, so
+// a key in a query string never leaves through the API.
 import type { Database } from "bun:sqlite";
-import type { SQL } from "bun";
 import { redactDeep } from "../core/redact.ts";
-import { failuresByReason } from "../store/jobs/failures.ts";
-import { searchJobs } from "../store/jobs/search.ts";
+import { searchKeys } from "../store/jobs/search.ts";
 import { statsFromRows, statsQueries } from "../store/jobs/stats.ts";
 import type { QueryThread } from "../store/query-thread.ts";
-import { listRunners, type RunnerRegistry } from "../store/runners.ts";
+import type { StateReads } from "../store/reads.ts";
+import { type RunnerRegistry, sqliteRunnerRegistry } from "../store/runners.ts";
+import { sqliteReads } from "../store/sqlite/reads.ts";
 import type { JobQueue } from "../store/types.ts";
-import { YIELD_QUERIES, type YieldRows, yieldFromRows, yieldOf } from "../telemetry/report.ts";
+import { YIELD_QUERIES, type YieldRows, yieldFromRows } from "../telemetry/report.ts";
 import { BadCursorError, type StatusControls, type StatusReadModel } from "./read-model.ts";
-
-/** Whether the database has this table (a read-only view may look at an older schema). */
-function hasTable(db: Database, name: string): boolean {
-  return (
-    db
-      .query<{ n: number }, [string]>(
-        "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?1",
-      )
-      .get(name)?.n === 1
-  );
-}
 
 export interface ReadModelOptions {
   /**
-   * Where the counts over the whole queue run (stats, yield), so they never stall the serving
-   * thread; without one (an in-memory database), or when it fails, they run here.
+   * Where the SQLite counts over the whole queue run (stats, yield), so they never stall the
+   * serving thread; without one (PostgreSQL, an in-memory database), or when it fails, they run here.
    */
   thread?: QueryThread;
   now?: () => number;
 }
 
-export function queueReadModel(queue: JobQueue, db: Database, o: ReadModelOptions = {}): StatusReadModel {
-  const probe = db.query("SELECT 1 FROM jobs LIMIT 1");
+/** The read model over a queue, its whole-queue reads and the runner registry (either database). */
+export function stateReadModel(
+  queue: JobQueue,
+  reads: StateReads,
+  runners: RunnerRegistry,
+  o: ReadModelOptions = {},
+): StatusReadModel {
   const now = o.now ?? Date.now;
   /** The thread's answer, or this thread's when there is none or it failed. */
   const offThread = async <T>(onThread: (t: QueryThread) => Promise<T>, here: () => T | Promise<T>) => {
@@ -45,10 +40,7 @@ export function queueReadModel(queue: JobQueue, db: Database, o: ReadModelOption
     }
   };
   return {
-    ping: () => {
-      probe.all();
-      return true;
-    },
+    ping: () => reads.ping(),
     stats: () =>
       offThread(
         async (t) => {
@@ -71,8 +63,16 @@ export function queueReadModel(queue: JobQueue, db: Database, o: ReadModelOption
       const detail = await queue.show(id);
       return detail && (redactDeep(detail) as typeof detail);
     },
-    search: (query) => searchJobs(db, query).map((j) => redactDeep(j) as object),
-    failures: () => failuresByReason(db),
+    search: async (query) => {
+      const { artifactIds, jobId } = searchKeys(query);
+      if (artifactIds[0] === "") return [];
+      const found = await reads.searchJobs(
+        artifactIds,
+        jobId !== null && Number.isSafeInteger(jobId) ? jobId : null,
+      );
+      return found.map((j) => redactDeep(j) as object);
+    },
+    failures: () => reads.failures(),
     yieldFigures: (counts) =>
       offThread(
         async (t) => {
@@ -83,35 +83,15 @@ export function queueReadModel(queue: JobQueue, db: Database, o: ReadModelOption
           ]);
           return yieldFromRows(counts, { tries, byResolver, byTier } as YieldRows);
         },
-        () => yieldOf(db, counts),
+        async () => yieldFromRows(counts, await reads.yieldRows()),
       ),
-    runners: () => (hasTable(db, "runners") ? listRunners(db) : []),
+    runners: () => runners.list(),
   };
 }
 
-/** The read model over a shared (PostgreSQL) queue: counts, pages, details and the runner registry. */
-export function sharedReadModel(queue: JobQueue, runners: RunnerRegistry, sql: SQL): StatusReadModel {
-  return {
-    ping: async () => {
-      await sql`SELECT 1`;
-      return true;
-    },
-    stats: () => queue.stats(),
-    list: async (filter) => {
-      try {
-        const page = await queue.list(filter);
-        return { jobs: page.jobs.map((j) => redactDeep(j) as object), nextCursor: page.nextCursor };
-      } catch (err) {
-        if (err instanceof RangeError) throw new BadCursorError(err.message.replace(/^cursor:\s*/, ""));
-        throw err;
-      }
-    },
-    show: async (id) => {
-      const detail = await queue.show(id);
-      return detail && (redactDeep(detail) as typeof detail);
-    },
-    runners: () => runners.list(),
-  };
+/** The read model over a SQLite state database (tests, the in-process status page). */
+export function queueReadModel(queue: JobQueue, db: Database, o: ReadModelOptions = {}): StatusReadModel {
+  return stateReadModel(queue, sqliteReads(db), sqliteRunnerRegistry(db), o);
 }
 
 export function queueControls(queue: JobQueue): StatusControls {

@@ -5,6 +5,7 @@
 import type { Database } from "bun:sqlite";
 import type { Artifact } from "../artifact/artifact.ts";
 import { insertJobs } from "./jobs/enqueue.ts";
+import type { Maybe } from "./maybe.ts";
 
 export const PULL_STATES = ["running", "done", "failed"] as const;
 export type PullState = (typeof PULL_STATES)[number];
@@ -144,4 +145,24 @@ export function listPulls(db: Database): PullRow[] {
   return db
     .query<PullRow, []>(`SELECT ${COLUMNS} FROM openalex_pulls ORDER BY updated_at DESC, id DESC`)
     .all();
+}
+
+/** The pulls as `openalex import`/`list` use them: SQLite (`sqlitePullStore`) or postgres/pulls.ts. */
+export interface PullStore {
+  find(filter: string, search: string): Maybe<PullRow | null>;
+  start(filter: string, search: string, now: number): Maybe<PullRow>;
+  /** commitPage's contract: the page's jobs and the cursor after it in one transaction; new jobs. */
+  commitPage(p: PageCommit): Maybe<number>;
+  fail(pullId: number, error: string, now: number): Maybe<void>;
+  list(): Maybe<PullRow[]>;
+}
+
+export function sqlitePullStore(db: Database): PullStore {
+  return {
+    find: (filter, search) => findPull(db, filter, search),
+    start: (filter, search, now) => startPull(db, filter, search, now),
+    commitPage: (p) => commitPage(db, p),
+    fail: (pullId, error, now) => failPull(db, pullId, error, now),
+    list: () => listPulls(db),
+  };
 }

@@ -1,15 +1,12 @@
-// `docstokg manifest export`: outcomes streamed from the database as JSONL (the manifest line format,
-// version 2) or CSV (RFC 4180, the column set below, version 2). Rows are read in keyset pages by
-// seq, so no read transaction stays open while the consumer is slow, and written with backpressure,
-// so memory stays constant whatever the number of outcomes.
-import type { Database } from "bun:sqlite";
+// `docstokg manifest export`: outcomes streamed from the state (SQLite or PostgreSQL, store/reads.ts)
+// as JSONL (the manifest line format, version 2) or CSV (RFC 4180, the column set below, version 2).
+// Rows are read in keyset pages by seq, so no read transaction stays open while the consumer is
+// slow, and written with backpressure, so memory stays constant whatever the number of outcomes.
+import { Database } from "bun:sqlite";
 import { once } from "node:events";
 import type { Writable } from "node:stream";
-import {
-  OUTCOME_WITH_ARTIFACT_COLUMNS,
-  type OutcomeWithArtifactRecordRow,
-  toOutcomeWithArtifact,
-} from "../store/jobs/rows.ts";
+import type { StateReads } from "../store/reads.ts";
+import { sqliteReads } from "../store/sqlite/reads.ts";
 import { type ManifestOutcome, manifestLine } from "./manifest.ts";
 
 export const EXPORT_FORMATS = ["jsonl", "csv"] as const;
@@ -84,12 +81,6 @@ export function csvOfOutcome(o: ManifestOutcome): string {
 
 const PAGE = 1000;
 
-// Keyset pages by seq; the filters take neutral values (0, '') when not asked for.
-const PAGE_QUERY = `SELECT ${OUTCOME_WITH_ARTIFACT_COLUMNS}
-  FROM outcomes o LEFT JOIN jobs j ON j.id = o.job_id
-  WHERE o.seq > ?1 AND o.finished_at >= ?2 AND (?3 = '' OR o.state = ?3)
-  ORDER BY o.seq LIMIT ${PAGE}`;
-
 /** The destination closed early (e.g. `| head`): stop quietly, it wants no more. */
 export class SinkClosed extends Error {
   override name = "SinkClosed";
@@ -123,12 +114,12 @@ async function writeChunk(out: Writable, chunk: string): Promise<void> {
 
 /** Streams matching outcomes in seq order; returns how many were written. */
 export async function exportOutcomes(
-  db: Database,
+  source: Database | StateReads,
   out: Writable,
   format: ExportFormat,
   filter: ExportFilter = {},
 ): Promise<number> {
-  const page = db.query<OutcomeWithArtifactRecordRow, [number, number, string]>(PAGE_QUERY);
+  const reads = source instanceof Database ? sqliteReads(source) : source;
   // A stream error (EPIPE when the reader went away) arrives as an event after a write that looked
   // fine; remember it and stop at the next write instead of exporting into the void.
   let failed: unknown;
@@ -144,12 +135,11 @@ export async function exportOutcomes(
     if (format === "csv") await write(csvRecord(CSV_COLUMNS));
     let written = 0;
     for (let after = 0; ; ) {
-      const rows = page.all(after, filter.since ?? 0, filter.state ?? "");
+      const rows = await reads.outcomePage(after, filter.since ?? 0, filter.state ?? "", PAGE);
       if (rows.length === 0) break;
       let chunk = "";
       for (const r of rows) {
-        const o = toOutcomeWithArtifact(r);
-        chunk += format === "csv" ? csvOfOutcome(o) : manifestLine(o);
+        chunk += format === "csv" ? csvOfOutcome(r) : manifestLine(r);
       }
       await write(chunk);
       // Let queued stream events (errors, drain) arrive between pages.

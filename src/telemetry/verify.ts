@@ -3,15 +3,17 @@
 // legacy one of a library not yet migrated), and each done job's own recorded path when it names
 // another file, whatever spelling (relative, absolute, through a symlink) recorded it. Files are
 // streamed (constant memory each), a bounded number at once (objects in a store: `s3.concurrency`);
-// `sample` and `since` check a share of the files, or those stored lately. The rows are walked in
-// keyset pages so no read transaction stays open while hashing.
-import type { Database } from "bun:sqlite";
+// `sample` and `since` check a share of the files, or those stored lately. The rows (SQLite or
+// PostgreSQL, store/reads.ts) are walked in keyset pages so no read transaction stays open while hashing.
+import { Database } from "bun:sqlite";
 import { realpathSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { hashFile } from "../download/finalize.ts";
 import type { StoredKind } from "../download/types.ts";
 import { legacyLibraryPath, libraryPath } from "../library/layout.ts";
 import type { Library } from "../library/library.ts";
+import type { StateReads } from "../store/reads.ts";
+import { sqliteReads } from "../store/sqlite/reads.ts";
 import { formatBytes, formatCount } from "./format.ts";
 
 export interface VerifyProblem {
@@ -73,28 +75,6 @@ export function kindOfContentType(contentType: string | null): StoredKind | null
 
 const PAGE = 500;
 
-/** Content-addressed copies, one per distinct digest among done outcomes: pages of outcomes_sha256_idx. */
-export const DIGESTS = `SELECT sha256, max(content_type) AS content_type, max(bytes) AS bytes FROM outcomes
-  WHERE state = 'done' AND sha256 IS NOT NULL AND sha256 > ?1 AND finished_at >= ?2
-  GROUP BY sha256 ORDER BY sha256 LIMIT ${PAGE}`;
-// Each done job's latest outcome names its own path (the by-id link) too.
-const LINKS = `SELECT o.seq, o.sha256, o.content_type, o.bytes, o.path FROM outcomes o JOIN jobs j ON j.id = o.job_id
-  WHERE j.state = 'done' AND o.state = 'done' AND o.sha256 IS NOT NULL AND o.path IS NOT NULL AND o.seq > ?1
-    AND o.finished_at >= ?2
-    AND o.seq = (SELECT max(seq) FROM outcomes i WHERE i.job_id = o.job_id)
-  ORDER BY o.seq LIMIT ${PAGE}`;
-
-interface Digest {
-  sha256: string;
-  content_type: string | null;
-  bytes: number | null;
-}
-
-interface Link extends Digest {
-  seq: number;
-  path: string;
-}
-
 /** A path with its directory's symlinks and `.`/`..` resolved, so two spellings of one file compare equal. */
 function canonicalPath(path: string): string {
   try {
@@ -121,7 +101,10 @@ function exists(path: string): boolean {
   }
 }
 
-export async function verifyLibrary(db: Database, opts: VerifyOptions): Promise<VerifySummary> {
+export async function verifyLibrary(
+  source: Database | StateReads,
+  opts: VerifyOptions,
+): Promise<VerifySummary> {
   if (opts.sample !== undefined && !(opts.sample > 0 && opts.sample <= 1))
     throw new RangeError(`sample: expected a share in (0, 1], got ${opts.sample}`);
   const lib = opts.library;
@@ -135,17 +118,8 @@ export async function verifyLibrary(db: Database, opts: VerifyOptions): Promise<
   const summary: VerifySummary = { files: 0, bytes: 0, ok: 0, missing: 0, corrupt: 0, problems: [] };
   // Planned checks; entries that turn out to need none (unknown kind, a link that is the copy, one
   // not drawn for the sample) drop out.
-  let total =
-    (db
-      .query<{ n: number }, [number]>(
-        "SELECT count(DISTINCT sha256) AS n FROM outcomes WHERE state = 'done' AND sha256 IS NOT NULL AND finished_at >= ?1",
-      )
-      .get(since)?.n ?? 0) +
-    (db
-      .query<{ n: number }, [number, number]>(
-        `SELECT count(*) AS n FROM (${LINKS.replace(` LIMIT ${PAGE}`, "")})`,
-      )
-      .get(0, since)?.n ?? 0);
+  const reads = source instanceof Database ? sqliteReads(source) : source;
+  let total = await reads.verifyTotal(since);
 
   const inFlight = new Set<Promise<void>>();
   const check = async (path: string, expected: string, bytes: number | null) => {
@@ -171,9 +145,8 @@ export async function verifyLibrary(db: Database, opts: VerifyOptions): Promise<
     if (inFlight.size >= concurrency) await Promise.race(inFlight);
   };
 
-  const digests = db.query<Digest, [string, number]>(DIGESTS);
   for (let after = ""; ; ) {
-    const page = digests.all(after, since);
+    const page = await reads.digestPage(after, since, PAGE);
     for (const d of page) {
       o.signal?.throwIfAborted();
       const kind = kindOfContentType(d.content_type);
@@ -186,9 +159,8 @@ export async function verifyLibrary(db: Database, opts: VerifyOptions): Promise<
     after = page[page.length - 1]?.sha256 ?? after;
   }
 
-  const links = db.query<Link, [number, number]>(LINKS);
   for (let after = 0; ; ) {
-    const page = links.all(after, since);
+    const page = await reads.linkPage(after, since, PAGE);
     for (const l of page) {
       o.signal?.throwIfAborted();
       const kind = kindOfContentType(l.content_type);
@@ -254,3 +226,6 @@ export async function checkFile(
   }
   return actual === expected ? null : { problem: "corrupt", path, expected, actual };
 }
+
+/** The SQLite statement behind the digest pages (its plan is tested). */
+export { DIGESTS } from "../store/sqlite/reads.ts";

@@ -17,10 +17,8 @@ export function searchKeys(query: string): { artifactIds: string[]; jobId: numbe
   return { artifactIds: [...new Set(artifactIds)], jobId };
 }
 
-/** The jobs the query names (at most a few), each once. */
-export function searchJobs(db: Database, query: string): JobRow[] {
-  const { artifactIds, jobId } = searchKeys(query);
-  if (artifactIds[0] === "") return [];
+/** The jobs with these artifact ids or this job id (searchKeys' answer), each once. */
+export function jobsByKeys(db: Database, artifactIds: readonly string[], jobId: number | null): JobRow[] {
   const byArtifact = db.query<JobRecord, [string]>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE artifact_id = ?1`);
   const byId = db.query<JobRecord, [number]>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?1`);
   const found = new Map<number, JobRecord>();

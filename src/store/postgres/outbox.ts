@@ -6,12 +6,16 @@ import type { SQL } from "bun";
 import { type OutcomeWithArtifact, toOutcomeWithArtifact } from "../jobs/rows.ts";
 import { num, numOrNull } from "./jobs/rows.ts";
 
-const COLUMNS = (o: string, j: string) => `${o}.seq, ${o}.job_id, ${o}.artifact_id, ${o}.state, ${o}.reason,
+/** An outcome's columns with its job's artifact, as the manifest line needs them. */
+export const OUTCOME_COLUMNS = (
+  o: string,
+  j: string,
+) => `${o}.seq, ${o}.job_id, ${o}.artifact_id, ${o}.state, ${o}.reason,
   ${o}.message, ${o}.resolver, ${o}.tier, ${o}.url, ${o}.final_url, ${o}.sha256, ${o}.bytes, ${o}.content_type,
   ${o}.path, ${o}.etag, ${o}.last_modified, ${o}.first_attempt_at, ${o}.finished_at, ${o}.attempts, ${o}.license,
   ${o}.license_url, ${o}.version, ${o}.host_type, ${o}.oa_status, ${j}.artifact`;
 
-function toOutcome(r: Record<string, unknown>): OutcomeWithArtifact {
+export function pgOutcomeWithArtifact(r: Record<string, unknown>): OutcomeWithArtifact {
   const row = { ...r } as Record<string, unknown>;
   for (const k of ["seq", "job_id", "bytes", "first_attempt_at", "finished_at", "tier", "attempts"])
     row[k] = numOrNull(row[k]);
@@ -25,11 +29,11 @@ export async function unappendedOutcomes(
   limit: number,
 ): Promise<OutcomeWithArtifact[]> {
   const rows = await sql.unsafe(
-    `SELECT ${COLUMNS("o", "j")} FROM outcomes o LEFT JOIN jobs j ON j.id = o.job_id
+    `SELECT ${OUTCOME_COLUMNS("o", "j")} FROM outcomes o LEFT JOIN jobs j ON j.id = o.job_id
      WHERE o.outbox_instance = $1 AND NOT o.outbox_appended ORDER BY o.seq LIMIT $2`,
     [instance, limit],
   );
-  return (rows as Record<string, unknown>[]).map(toOutcome);
+  return (rows as Record<string, unknown>[]).map(pgOutcomeWithArtifact);
 }
 
 /** Claim up to `limit` committed outcomes nobody has claimed; answers them by seq. */
@@ -44,10 +48,10 @@ export async function claimOutcomes(
        WHERE o.seq IN (SELECT seq FROM outcomes WHERE outbox_instance IS NULL ORDER BY seq LIMIT $2
                        FOR UPDATE SKIP LOCKED)
        RETURNING o.*)
-     SELECT ${COLUMNS("c", "j")} FROM claimed c LEFT JOIN jobs j ON j.id = c.job_id ORDER BY c.seq`,
+     SELECT ${OUTCOME_COLUMNS("c", "j")} FROM claimed c LEFT JOIN jobs j ON j.id = c.job_id ORDER BY c.seq`,
     [instance, limit],
   );
-  return (rows as Record<string, unknown>[]).map(toOutcome);
+  return (rows as Record<string, unknown>[]).map(pgOutcomeWithArtifact);
 }
 
 export async function markAppended(sql: SQL, instance: string, seqs: readonly number[]): Promise<void> {
