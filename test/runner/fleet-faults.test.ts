@@ -6,7 +6,7 @@
 // across the manifests and once in the database, and no host sees more than its limits.
 import { afterAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { SQL } from "bun";
 import { normalizeArtifact } from "../../src/artifact/artifact.ts";
@@ -19,6 +19,7 @@ import { prepareRunDir, type RunDir } from "../support/catalogue-run.ts";
 import { makePdf } from "../support/pdf.ts";
 import { startTestPostgres } from "../support/postgres.ts";
 import { type SimHost, startWeb } from "../support/web.ts";
+import { manifestRecords } from "./harness.ts";
 
 const HOSTS = 4;
 const INTERVAL_MS = 100; // 10/s per host
@@ -33,23 +34,6 @@ afterAll(async () => {
   await pg?.stop();
   rmSync(dir, { recursive: true, force: true });
 }, 60_000); // stopping a cluster can take a while on a loaded machine
-
-interface Line {
-  seq: number;
-  artifact_id: string;
-  state: string;
-  sha256: string | null;
-  path: string | null;
-}
-
-function manifest(stateDir: string): Line[] {
-  const file = join(stateDir, "manifest.jsonl");
-  if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Line);
-}
 
 interface Fleet {
   url: string;
@@ -163,7 +147,7 @@ async function expectAllOnce(f: Fleet, works: number, refetched = 0): Promise<vo
     }
   // Only a download cut short by a killed runner may be fetched again.
   expect(hits - works).toBeLessThanOrEqual(refetched);
-  const all = f.runs.flatMap((r) => manifest(r.stateDir));
+  const all = f.runs.flatMap((r) => manifestRecords(r.stateDir));
   expect(all).toHaveLength(works);
   expect(new Set(all.map((l) => l.seq)).size).toBe(works);
   expect(new Set(all.map((l) => l.artifact_id)).size).toBe(works);

@@ -4,7 +4,7 @@
 // the two manifests, and no host sees more than its limits: the two runners share one budget.
 import { afterAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { SQL } from "bun";
 import { normalizeArtifact } from "../../src/artifact/artifact.ts";
@@ -17,6 +17,7 @@ import { prepareRunDir } from "../support/catalogue-run.ts";
 import { makePdf } from "../support/pdf.ts";
 import { startTestPostgres } from "../support/postgres.ts";
 import { type SimHost, startWeb } from "../support/web.ts";
+import { type ManifestRecord, manifestRecords } from "./harness.ts";
 
 const WORKS = 60;
 const HOSTS = 3;
@@ -32,23 +33,6 @@ afterAll(async () => {
   await pg?.stop();
   rmSync(dir, { recursive: true, force: true });
 }, 60_000); // stopping a cluster can take a while on a loaded machine
-
-interface Line {
-  seq: number;
-  artifact_id: string;
-  state: string;
-  sha256: string | null;
-  path: string | null;
-}
-
-function manifest(stateDir: string): Line[] {
-  const file = join(stateDir, "manifest.jsonl");
-  if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Line);
-}
 
 describe.skipIf(!pg)("a fleet of two runners on one PostgreSQL", () => {
   test("every work once, each outcome in exactly one manifest, no host over its limits", async () => {
@@ -120,7 +104,7 @@ describe.skipIf(!pg)("a fleet of two runners on one PostgreSQL", () => {
         for (let n = hosts.indexOf(h); n < WORKS; n += HOSTS) expect(h.hits(`/f${n}.pdf`)).toHaveLength(1);
 
       // Each outcome in exactly one of the two manifests, and both runners wrote some.
-      const [ma, mb] = runs.map((r) => manifest(r.stateDir)) as [Line[], Line[]];
+      const [ma, mb] = runs.map((r) => manifestRecords(r.stateDir)) as [ManifestRecord[], ManifestRecord[]];
       const all = [...ma, ...mb];
       expect(all).toHaveLength(WORKS);
       expect(new Set(all.map((l) => l.seq)).size).toBe(WORKS);

@@ -144,3 +144,22 @@ export function tempFiles(outDir: string): string[] {
   const dir = join(outDir, ".tmp");
   return existsSync(dir) ? readdirSync(dir) : [];
 }
+
+/** One line of a state directory's manifest.jsonl, the fields the fleet tests compare. */
+export interface ManifestRecord {
+  seq: number;
+  artifact_id: string;
+  state: string;
+  sha256: string | null;
+  path: string | null;
+}
+
+/** The lines of a state directory's manifest (none when it has no manifest yet). */
+export function manifestRecords(stateDir: string): ManifestRecord[] {
+  const file = join(stateDir, "manifest.jsonl");
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as ManifestRecord);
+}
