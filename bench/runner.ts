@@ -186,8 +186,15 @@ function violations(p: HostPlan): number {
 }
 
 /** The gaps between the arrivals of the fullest window: which request came too close after which. */
-function fullestWindowGaps(host: SimHost, windowMs: number, filter: (r: { path: string }) => boolean): string {
-  const at = host.hits("*").filter(filter).map((r) => r.at);
+function fullestWindowGaps(
+  host: SimHost,
+  windowMs: number,
+  filter: (r: { path: string }) => boolean,
+): string {
+  const at = host
+    .hits("*")
+    .filter(filter)
+    .map((r) => r.at);
   let best = [0, 0];
   let lo = 0;
   for (let hi = 0; hi < at.length; hi++) {
