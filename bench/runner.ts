@@ -180,9 +180,31 @@ function violations(p: HostPlan): number {
   const overRate = Math.max(0, p.host.maxInWindow(window, files) - (10 + (p.burst ?? 1) - 1));
   if (overConcurrency + overRate > 0)
     process.stdout.write(
-      `      ${p.host.name}: ${overConcurrency} over concurrency ${p.concurrency}, ${overRate} over rate ${p.rate}/s\n`,
+      `      ${p.host.name}: ${overConcurrency} over concurrency ${p.concurrency}, ${overRate} over rate ${p.rate}/s${overRate > 0 ? `; gaps (ms) in the fullest window: ${fullestWindowGaps(p.host, window, files)}` : ""}\n`,
     );
   return overConcurrency + overRate;
+}
+
+/** The gaps between the arrivals of the fullest window: which request came too close after which. */
+function fullestWindowGaps(
+  host: SimHost,
+  windowMs: number,
+  filter: (r: { path: string }) => boolean,
+): string {
+  const at = host
+    .hits("*")
+    .filter(filter)
+    .map((r) => r.at);
+  let best = [0, 0];
+  let lo = 0;
+  for (let hi = 0; hi < at.length; hi++) {
+    while ((at[hi] as number) - (at[lo] as number) >= windowMs) lo++;
+    if (hi - lo > (best[1] as number) - (best[0] as number)) best = [lo, hi];
+  }
+  const gaps: string[] = [];
+  for (let i = (best[0] as number) + 1; i <= (best[1] as number); i++)
+    gaps.push(((at[i] as number) - (at[i - 1] as number)).toFixed(0));
+  return gaps.join(" ");
 }
 
 export async function makespan(
@@ -334,6 +356,14 @@ async function benchPoliteness(dir: string, total: number, databaseUrl?: string)
       });
       const fv = plans.reduce((a, p) => a + violations(p), 0);
       const fr = fleet.seconds / bound;
+      // The hosts that finished last, against their own bounds: where a long makespan comes from.
+      const last = [...fleet.finishedAt].sort((x, y) => y[1] - x[1]).slice(0, 4);
+      for (const [h, t] of last) {
+        const p = plans.find((x) => x.host === h) as HostPlan;
+        process.stdout.write(
+          `      ${h.name} (${p.rate}/s ×${p.concurrency}${p.label ? `, ${p.label}` : ""}): done at ${t.toFixed(1)} s, own bound ${hostBound(p).toFixed(1)} s\n`,
+        );
+      }
       report(
         "(b) the same over 3 runner processes on one PostgreSQL",
         `${fleet.seconds.toFixed(1)} s`,

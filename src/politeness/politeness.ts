@@ -70,6 +70,8 @@ const LATE_MS = 20;
  * reservation at the very edge of the caller's wait would otherwise be spent and then refused.
  */
 const PACE_HEADROOM_MS = LATE_MS;
+/** How long before a reserved start the host's row is read again on a store that answers promises. */
+const READ_LEAD_MS = 15;
 /** Suggested pause before asking again after the host's slots stayed full for the whole wait. */
 const BUSY_RETRY_MS = 1000;
 /** How often a snapshot is read from a store that answers promises. */
@@ -238,9 +240,20 @@ export class Politeness implements PolitenessGate {
         const d = isPromise(reserving) ? await reserving : reserving;
         if (!d.allowed) return refuse("rate_limited", d.startAt);
         if (d.waitMs <= 0) break;
-        await this.sleep(d.startAt - now, signal);
+        // The row is read again after the wait (a cool-down may have begun). Where that read is a
+        // round trip (PostgreSQL) it is made while the slot approaches, so the request leaves at its
+        // reserved time instead of one round trip — 1–30 ms on a loaded machine — after it: another
+        // process's on-time request reserved behind it would follow it too closely.
+        const lead = isPromise(reserving) ? Math.min(READ_LEAD_MS, d.waitMs) : 0;
+        await this.sleep(d.startAt - lead - now, signal);
+        const reading = this.shared.hostRow(host, this.now(), true);
+        if (lead > 0) {
+          if (isPromise(reading)) reading.catch(() => {});
+          const left = d.startAt - this.now();
+          if (left > 0) await this.sleep(left, signal);
+        }
+        row = isPromise(reading) ? await reading : reading;
         const woke = this.now();
-        row = await this.shared.hostRow(host, woke, true);
         if (row && row.cooldown_until > woke) {
           const coolFrom = this.now();
           const again = await this.health.waitCooldown(row, deadline, signal);
