@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import type { SQL } from "bun";
 import type { Config } from "../config/schema.ts";
 import type { CacheRows } from "../net/cache.ts";
-import { type RobotsStore, sqliteRobotsStore } from "../net/robots-store.ts";
+import type { RobotsStore } from "../net/robots-store.ts";
 import {
   DatabaseMissingError,
   databasePath,
@@ -34,6 +34,7 @@ import type { StateReads } from "../store/reads.ts";
 import { type RunnerRegistry, sqliteRunnerRegistry } from "../store/runners.ts";
 import { SqliteHostStore } from "../store/sqlite/host-state.ts";
 import { sqliteReads } from "../store/sqlite/reads.ts";
+import { sqliteRobotsStore } from "../store/sqlite/robots.ts";
 import { queuePolicy, SqliteJobQueue } from "../store/sqlite-queue.ts";
 import {
   prepareRecordStoredUrl,

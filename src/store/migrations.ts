@@ -2,11 +2,11 @@
 // never edited once released — a change is a new entry at the end.
 import type { Database } from "bun:sqlite";
 import { boundHttpCache } from "../net/cache.ts";
-import { createRobotsSchema } from "../net/robots-store.ts";
 import { addHeldBackWait, createReportSchema } from "../telemetry/report-schema.ts";
 import { createPullsSchema } from "./pulls.ts";
 import { createQueueSchema } from "./queue-schema.ts";
 import { createRunnersSchema } from "./runners.ts";
+import { createRobotsSchema } from "./sqlite/robots.ts";
 import { createStoredUrlsSchema } from "./stored-urls.ts";
 import { createUsageSchema } from "./usage.ts";
 
@@ -23,7 +23,7 @@ export const MIGRATIONS: Migration[] = [
   // 3: http_cache (metadata HTTP cache) — src/net/cache.ts
   // 4: report (attempt roles, per-host index, breaker openings) — src/telemetry/report-schema.ts
   // 5: stored_urls (canonical URL -> stored file, for reuse and conditional requests) — src/store/stored-urls.ts
-  // 6: robots_cache (robots.txt verdicts shared by the processes of one database) — src/net/robots-store.ts
+  // 6: robots_cache (robots.txt verdicts shared by the processes of one database) — src/store/sqlite/robots.ts
   // 7: runners (the runner registry, crash reclaim) — src/store/runners.ts
   // 8: breaker_reason (why a host's breaker last opened) — below
   // 9: http_cache_bounds (prune times, total size kept by triggers) — src/net/cache.ts
