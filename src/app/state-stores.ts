@@ -7,7 +7,6 @@ import type { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import type { SQL } from "bun";
 import type { Config } from "../config/schema.ts";
-import type { CacheRows } from "../net/cache.ts";
 import type { RobotsStore } from "../net/robots-store.ts";
 import {
   DatabaseMissingError,
@@ -18,6 +17,7 @@ import {
   referenceDatabaseIn,
 } from "../store/db.ts";
 import type { HostStateStore } from "../store/host-state.ts";
+import type { CacheRows } from "../store/http-cache.ts";
 import { isPostgresUrl, openPostgres, printableDatabaseUrl } from "../store/postgres/connection.ts";
 import { postgresCacheRows } from "../store/postgres/http-cache.ts";
 import { checkPostgresSchema, migratePostgres } from "../store/postgres/migrations.ts";
