@@ -7,8 +7,7 @@ import type { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import type { SQL } from "bun";
 import type { Config } from "../config/schema.ts";
-import type { CacheRows } from "../net/cache.ts";
-import { type RobotsStore, sqliteRobotsStore } from "../net/robots-store.ts";
+import type { RobotsStore } from "../net/robots-store.ts";
 import {
   DatabaseMissingError,
   databasePath,
@@ -18,6 +17,7 @@ import {
   referenceDatabaseIn,
 } from "../store/db.ts";
 import type { HostStateStore } from "../store/host-state.ts";
+import type { CacheRows } from "../store/http-cache.ts";
 import { isPostgresUrl, openPostgres, printableDatabaseUrl } from "../store/postgres/connection.ts";
 import { postgresCacheRows } from "../store/postgres/http-cache.ts";
 import { checkPostgresSchema, migratePostgres } from "../store/postgres/migrations.ts";
@@ -34,6 +34,7 @@ import type { StateReads } from "../store/reads.ts";
 import { type RunnerRegistry, sqliteRunnerRegistry } from "../store/runners.ts";
 import { SqliteHostStore } from "../store/sqlite/host-state.ts";
 import { sqliteReads } from "../store/sqlite/reads.ts";
+import { sqliteRobotsStore } from "../store/sqlite/robots.ts";
 import { queuePolicy, SqliteJobQueue } from "../store/sqlite-queue.ts";
 import {
   prepareRecordStoredUrl,

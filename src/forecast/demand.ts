@@ -12,6 +12,7 @@ import { RESOLVERS } from "../resolve/registry.ts";
 import { isSkip, type ResolverSettings } from "../resolve/resolver.ts";
 import type { ResolvableWork } from "../resolve/types.ts";
 import { listPulls } from "../store/pulls.ts";
+import { queuedWork } from "../store/sqlite/queued-work.ts";
 import { readUsage } from "../store/usage.ts";
 import { forecastRun, type RunForecast, type SourceLimits } from "./forecast.ts";
 
@@ -66,11 +67,7 @@ export function forecastQueue(
   const names = [...new Set(enabledTiers(config))];
   const demand: Record<string, number> = {};
   let jobs = 0;
-  for (const row of db
-    .query<{ artifact: string; progress: string | null }, []>(
-      "SELECT artifact, progress FROM jobs WHERE state IN ('queued', 'in_progress')",
-    )
-    .iterate()) {
+  for (const row of queuedWork(db)) {
     const work = parse(row.artifact) as ResolvableWork | null;
     if (!work) continue;
     jobs++;

@@ -1,11 +1,18 @@
 // `docstokg library migrate`: moves a library from the legacy layout (`<kind>/ab/<sha>.<ext>`, a flat
 // `by-id/`) to the sharded one (layout.ts), then rewrites the paths recorded in the database
-// (outcomes, stored_urls) in batches. Every step is a rename or a link that is safe to repeat, so a
-// run that is killed is simply run again; readers find a file in either layout meanwhile.
+// (outcomes, stored_urls; the statements are store/sqlite/library-paths.ts) in batches. Every step
+// is a rename or a link that is safe to repeat, so a run that is killed is simply run again; readers
+// find a file in either layout meanwhile.
 import type { Database } from "bun:sqlite";
 import { constants, type Dirent } from "node:fs";
 import * as fsp from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
+import {
+  type PathTable,
+  type RecordedPath,
+  recordedPathPage,
+  rewriteRecordedPaths,
+} from "../store/sqlite/library-paths.ts";
 import { BY_ID_DIR, byIdShard, contentRelPath, EXT, STORED_KINDS, shardedPath } from "./layout.ts";
 
 export interface MigrateProgress {
@@ -133,8 +140,8 @@ export async function migrateLibrary(o: MigrateOptions): Promise<MigrateSummary>
   if (o.db) {
     const report = (n: number) =>
       o.onProgress?.({ phase: s.phase, files: s.files, links: s.links, records: s.records + n });
-    s.records += rewriteRows(o, batch, "outcomes", "seq", report);
-    s.records += rewriteRows(o, batch, "stored_urls", "url", report);
+    s.records += rewriteRows(o, batch, { table: "outcomes", key: "seq" }, report);
+    s.records += rewriteRows(o, batch, { table: "stored_urls", key: "url" }, report);
   }
   o.onProgress?.({ phase: s.phase, files: s.files, links: s.links, records: s.records });
   return s;
@@ -164,28 +171,21 @@ async function moveLink(from: string, target: string, entry: Dirent): Promise<vo
 function rewriteRows(
   o: MigrateOptions,
   batch: number,
-  table: "outcomes" | "stored_urls",
-  key: "seq" | "url",
+  t: PathTable,
   onBatch: (changed: number) => void,
 ): number {
   const db = o.db as Database;
-  const page = db.query<{ k: number | string; path: string }, [number | string]>(
-    `SELECT ${key} AS k, path FROM ${table} WHERE ${key} > ?1 AND path IS NOT NULL ORDER BY ${key} LIMIT ${batch}`,
-  );
-  // Only a row still naming the legacy path is changed: a runner may have just written a newer one.
-  const update = db.query(`UPDATE ${table} SET path = ?1 WHERE ${key} = ?2 AND path = ?3`);
   let changed = 0;
-  for (let after: number | string = key === "seq" ? 0 : ""; ; ) {
+  for (let after: number | string = t.key === "seq" ? 0 : ""; ; ) {
     o.signal?.throwIfAborted();
-    const rows = page.all(after);
-    db.transaction(() => {
-      for (const r of rows) {
-        const next = shardedPath(r.path);
-        if (next !== null) changed += update.run(next, r.k, r.path).changes;
-      }
-    }).immediate();
+    const rows = recordedPathPage(db, t, after, batch);
+    const rewrites = rows.flatMap((r) => {
+      const to = shardedPath(r.path);
+      return to === null ? [] : [{ k: r.k, from: r.path, to }];
+    });
+    changed += rewriteRecordedPaths(db, t, rewrites);
     if (rows.length < batch) break;
-    after = (rows[rows.length - 1] as { k: number | string }).k;
+    after = (rows[rows.length - 1] as RecordedPath).k;
     onBatch(changed);
   }
   return changed;

@@ -1,11 +1,13 @@
-// The metadata HTTP cache (SPEC 7, an RFC 9111 subset) in SQLite: responses of role metadata only
+// The metadata HTTP cache (SPEC 7, an RFC 9111 subset) in the state database: responses of role metadata only
 // (artifacts are never cached), fresh per max-age / Expires / the default TTL, revalidated with
 // ETag / Last-Modified, `no-store` respected. Keys are SHA-256 of the URL (of method, URL and body for
 // a POST query, see `metadataCacheKey` in metadata-request.ts) so API keys and emails in query strings never
-// rest in the database. The table is created by migration 3 (http_cache); its pruning (expired
-// entries, a total size cap kept by triggers) by migration 9 (http_cache_bounds).
+// rest in the database. The rows live in src/store (http-cache.ts, with sqlite/ and postgres/
+// implementations); the rules deciding what is stored, for how long and what is pruned stay here.
 import { Database } from "bun:sqlite";
+import { type CacheRow, type CacheRows, ROW_OVERHEAD_BYTES } from "../store/http-cache.ts";
 import { isPromise, type Maybe, mapMaybe } from "../store/maybe.ts";
+import { sqliteCacheRows } from "../store/sqlite/http-cache.ts";
 
 export interface CachedResponse {
   status: number;
@@ -31,70 +33,6 @@ export interface MetadataCache {
    * than its cap, the entries that expire first. `store` calls it; answers the rows deleted.
    */
   prune(now: number): Maybe<number>;
-}
-
-/** One stored entry as the cache's table holds it. */
-export interface CacheRow {
-  status: number;
-  /** The kept headers as JSON pairs. */
-  headers: string;
-  body: Uint8Array;
-  stored_at: number;
-  expires_at: number;
-  etag: string | null;
-  last_modified: string | null;
-}
-
-/**
- * The cache's table (SQLite here; PostgreSQL in src/store/postgres/http-cache.ts), one statement
- * per operation; the freshness rules above it stay in this module.
- */
-export interface CacheRows {
-  select(key: string): Maybe<CacheRow | null>;
-  upsert(key: string, row: CacheRow, pruneAt: number): Maybe<void>;
-  remove(key: string): Maybe<void>;
-  /** A revalidated entry: new headers, times and validators, the body kept. */
-  touch(key: string, row: Omit<CacheRow, "status" | "body">, pruneAt: number): Maybe<void>;
-  /** Deletes up to `limit` entries whose prune time has passed; answers how many. */
-  dropDue(now: number, limit: number): Maybe<number>;
-  /** The cache's total size as it counts against the cap. */
-  totalBytes(): Maybe<number>;
-  /** Deletes the entries that go first (prune order) until `bytes` are gone or `limit` rows; answers how many. */
-  evict(bytes: number, limit: number): Maybe<number>;
-}
-
-/** Key, times, validators and SQLite's record and index overhead of one row, roughly. */
-export const ROW_OVERHEAD_BYTES = 256;
-/** What an entry counts against `network.cache_max_bytes`: body, kept headers, and the row around them. */
-const ENTRY_BYTES_SQL = (row: "NEW" | "OLD") =>
-  `(length(${row}.body) + length(${row}.headers) + ${ROW_OVERHEAD_BYTES})`;
-
-/**
- * Migration 7: a prune time per entry (its expiry, or later for an entry that can still be
- * revalidated), an index to find the next ones to go without a scan, and the cache's total size in
- * one row kept exact by triggers, so that every process writing the cache sees the same total.
- */
-export function boundHttpCache(db: Database): void {
-  db.run("ALTER TABLE http_cache ADD COLUMN prune_at INTEGER NOT NULL DEFAULT 0");
-  db.run("UPDATE http_cache SET prune_at = expires_at");
-  db.run("CREATE INDEX http_cache_prune ON http_cache (prune_at)");
-  db.run(`CREATE TABLE http_cache_size (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    bytes INTEGER NOT NULL
-  )`);
-  db.run(
-    `INSERT INTO http_cache_size (id, bytes)
-     SELECT 1, coalesce(sum(length(body) + length(headers) + ${ROW_OVERHEAD_BYTES}), 0) FROM http_cache`,
-  );
-  db.run(`CREATE TRIGGER http_cache_size_insert AFTER INSERT ON http_cache BEGIN
-    UPDATE http_cache_size SET bytes = bytes + ${ENTRY_BYTES_SQL("NEW")} WHERE id = 1;
-  END`);
-  db.run(`CREATE TRIGGER http_cache_size_delete AFTER DELETE ON http_cache BEGIN
-    UPDATE http_cache_size SET bytes = bytes - ${ENTRY_BYTES_SQL("OLD")} WHERE id = 1;
-  END`);
-  db.run(`CREATE TRIGGER http_cache_size_update AFTER UPDATE OF body, headers ON http_cache BEGIN
-    UPDATE http_cache_size SET bytes = bytes - ${ENTRY_BYTES_SQL("OLD")} + ${ENTRY_BYTES_SQL("NEW")} WHERE id = 1;
-  END`);
 }
 
 /** Expired entries are looked for at most this often (each process), on a store. */
@@ -161,73 +99,6 @@ export interface MetadataCacheOptions {
    * instead of the body); default `defaultTtlMs`. Entries without a validator go when they expire.
    */
   revalidateGraceMs?: number;
-}
-
-/** The SQLite table of migrations 3 and 9 (the size kept by triggers). */
-export function sqliteCacheRows(db: Database): CacheRows {
-  const select = db.query<CacheRow, [string]>(
-    "SELECT status, headers, body, stored_at, expires_at, etag, last_modified FROM http_cache WHERE key = ?",
-  );
-  const upsert = db.query(
-    `INSERT INTO http_cache (key, status, headers, body, stored_at, expires_at, etag, last_modified, prune_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (key) DO UPDATE SET status = excluded.status, headers = excluded.headers, body = excluded.body,
-       stored_at = excluded.stored_at, expires_at = excluded.expires_at, etag = excluded.etag,
-       last_modified = excluded.last_modified, prune_at = excluded.prune_at`,
-  );
-  const remove = db.query("DELETE FROM http_cache WHERE key = ?");
-  const touch = db.query(
-    `UPDATE http_cache SET headers = ?, stored_at = ?, expires_at = ?, etag = ?, last_modified = ?, prune_at = ?
-     WHERE key = ?`,
-  );
-  const total = db.query<{ bytes: number }, []>("SELECT bytes FROM http_cache_size WHERE id = 1");
-  // Both walk the prune_at index from its start: the next rows to go are found without a scan.
-  const dropDue = db.query<unknown, [number, number]>(
-    `DELETE FROM http_cache WHERE key IN
-       (SELECT key FROM http_cache WHERE prune_at <= ? ORDER BY prune_at LIMIT ?)`,
-  );
-  const firstToGo = db.query<{ key: string; bytes: number }, [number]>(
-    `SELECT key, length(body) + length(headers) + ${ROW_OVERHEAD_BYTES} AS bytes
-     FROM http_cache ORDER BY prune_at LIMIT ?`,
-  );
-  return {
-    select: (key) => select.get(key),
-    upsert(key, r, pruneAt) {
-      upsert.run(
-        key,
-        r.status,
-        r.headers,
-        r.body,
-        r.stored_at,
-        r.expires_at,
-        r.etag,
-        r.last_modified,
-        pruneAt,
-      );
-    },
-    remove(key) {
-      remove.run(key);
-    },
-    touch(key, r, pruneAt) {
-      touch.run(r.headers, r.stored_at, r.expires_at, r.etag, r.last_modified, pruneAt, key);
-    },
-    dropDue: (now, limit) => dropDue.run(now, limit).changes,
-    totalBytes: () => total.get()?.bytes ?? 0,
-    evict(bytes, limit) {
-      // Entries one by one in prune order, until enough bytes are gone (rows differ a lot in size).
-      let excess = bytes;
-      let deleted = 0;
-      db.transaction(() => {
-        for (const row of firstToGo.all(limit)) {
-          remove.run(row.key);
-          deleted++;
-          excess -= row.bytes;
-          if (excess <= 0) break;
-        }
-      })();
-      return deleted;
-    },
-  };
 }
 
 /** The cache on SQLite: every answer synchronous. */

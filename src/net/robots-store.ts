@@ -1,9 +1,8 @@
-// robots.txt verdicts shared by every process on one state database (migration 6, robots_cache):
-// several runners on one host read each origin's robots.txt once per TTL between them, not once
-// each. Rows hold the verdict, not the file: the group of rules that applies to our product token
-// (JSON, patterns escaped as parsed; each reader compiles them once), "allow all", or why the file
-// could not be read, each with its expiry.
-import type { Database, Statement } from "bun:sqlite";
+// robots.txt verdicts shared by every process on one state database: several runners read each
+// origin's robots.txt once per TTL between them, not once each. The rows live in src/store (sqlite/
+// and postgres/robots.ts); they hold the verdict, not the file: the group of rules that applies to
+// our product token (JSON, patterns escaped as parsed; each reader compiles them once), "allow all",
+// or why the file could not be read, each with its expiry.
 import type { Reason } from "../core/reasons.ts";
 import type { Maybe } from "../store/maybe.ts";
 import type { RobotsGroup } from "./robots-parse.ts";
@@ -17,15 +16,6 @@ export interface RobotsStore {
   /** The stored verdict of `origin`, if any (expired ones too: the caller decides). */
   get(origin: string): Maybe<StoredRobots | undefined>;
   put(origin: string, entry: StoredRobots): Maybe<void>;
-}
-
-export function createRobotsSchema(db: Database): void {
-  db.run(`CREATE TABLE robots_cache (
-    origin TEXT PRIMARY KEY,
-    kind TEXT NOT NULL CHECK (kind IN ('rules', 'allow_all', 'unavailable')),
-    detail TEXT,
-    expires_at INTEGER NOT NULL
-  ) WITHOUT ROWID`);
 }
 
 export interface RobotsRow {
@@ -50,24 +40,4 @@ export function robotsFromRow(row: RobotsRow): StoredRobots | undefined {
 export function robotsDetail(e: StoredRobots): string | null {
   const detail = e.kind === "rules" ? e.group : e.kind === "unavailable" ? e.failure : null;
   return detail === null ? null : JSON.stringify(detail);
-}
-
-export function sqliteRobotsStore(db: Database): RobotsStore {
-  const select: Statement<RobotsRow, [string]> = db.query(
-    "SELECT kind, detail, expires_at FROM robots_cache WHERE origin = ?1",
-  );
-  const upsert = db.query(
-    `INSERT INTO robots_cache (origin, kind, detail, expires_at) VALUES (?1, ?2, ?3, ?4)
-     ON CONFLICT (origin) DO UPDATE SET kind = excluded.kind, detail = excluded.detail,
-       expires_at = excluded.expires_at`,
-  );
-  return {
-    get(origin) {
-      const row = select.get(origin);
-      return row ? robotsFromRow(row) : undefined;
-    },
-    put(origin, e) {
-      upsert.run(origin, e.kind, robotsDetail(e), e.expires);
-    },
-  };
 }

@@ -1,12 +1,12 @@
 // Ordered schema migrations. Each entry moves the database from version-1 to version; entries are
 // never edited once released — a change is a new entry at the end.
 import type { Database } from "bun:sqlite";
-import { boundHttpCache } from "../net/cache.ts";
-import { createRobotsSchema } from "../net/robots-store.ts";
-import { addHeldBackWait, createReportSchema } from "../telemetry/report-schema.ts";
 import { createPullsSchema } from "./pulls.ts";
 import { createQueueSchema } from "./queue-schema.ts";
 import { createRunnersSchema } from "./runners.ts";
+import { boundHttpCache } from "./sqlite/http-cache.ts";
+import { addHeldBackWait, createReportSchema } from "./sqlite/report-schema.ts";
+import { createRobotsSchema } from "./sqlite/robots.ts";
 import { createStoredUrlsSchema } from "./stored-urls.ts";
 import { createUsageSchema } from "./usage.ts";
 
@@ -20,14 +20,14 @@ export const MIGRATIONS: Migration[] = [
   // 1: queue (jobs, attempts, outcomes, settings, manifest outbox) — src/store/queue-schema.ts
   { version: 1, name: "queue", up: createQueueSchema },
   // 2: politeness (host rate budgets, cool-downs, breakers, host slots) — src/store/sqlite/host-state.ts
-  // 3: http_cache (metadata HTTP cache) — src/net/cache.ts
-  // 4: report (attempt roles, per-host index, breaker openings) — src/telemetry/report-schema.ts
+  // 3: http_cache (metadata HTTP cache) — below; its rows in src/store/sqlite/http-cache.ts
+  // 4: report (attempt roles, per-host index, breaker openings) — src/store/sqlite/report-schema.ts
   // 5: stored_urls (canonical URL -> stored file, for reuse and conditional requests) — src/store/stored-urls.ts
-  // 6: robots_cache (robots.txt verdicts shared by the processes of one database) — src/net/robots-store.ts
+  // 6: robots_cache (robots.txt verdicts shared by the processes of one database) — src/store/sqlite/robots.ts
   // 7: runners (the runner registry, crash reclaim) — src/store/runners.ts
   // 8: breaker_reason (why a host's breaker last opened) — below
-  // 9: http_cache_bounds (prune times, total size kept by triggers) — src/net/cache.ts
-  // 10: attempt_held_back (wait in host-imposed cool-downs, for the report's objective) — src/telemetry/report-schema.ts
+  // 9: http_cache_bounds (prune times, total size kept by triggers) — src/store/sqlite/http-cache.ts
+  // 10: attempt_held_back (wait in host-imposed cool-downs, for the report's objective) — src/store/sqlite/report-schema.ts
   // 11: outcome_provenance (licence, version, host type, OA status of the obtained file) — below
   // 12: openalex_pulls (cursor, counts and state of each OpenAlex pull) — src/store/pulls.ts
   // 13: source_usage (requests and USD per source and UTC day, for quotas) — src/store/usage.ts
@@ -74,7 +74,8 @@ export const MIGRATIONS: Migration[] = [
     },
   },
   {
-    // The metadata HTTP cache (src/net/cache.ts); key = SHA-256 of the URL, so no secret rests here.
+    // The metadata HTTP cache (rules in src/net/cache.ts, rows in src/store/sqlite/http-cache.ts);
+    // key = SHA-256 of the URL, so no secret rests here.
     version: 3,
     name: "http_cache",
     up(db) {

@@ -8,7 +8,13 @@ import { randomUUID } from "node:crypto";
 import { closeSync, fdatasyncSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { SQL } from "bun";
-import { claimOutcomes, markAppended, unappendedOutcomes } from "../store/postgres/outbox.ts";
+import {
+  claimOutcomes,
+  lockManifestInstance,
+  markAppended,
+  unappendedOutcomes,
+  unlockManifestInstance,
+} from "../store/postgres/outbox.ts";
 import { manifestLine, repairTail } from "./manifest.ts";
 
 export const INSTANCE_FILE = "instance-id";
@@ -45,7 +51,7 @@ export class FleetManifestWriter {
   async flush(): Promise<number> {
     const conn = await this.o.sql.reserve();
     try {
-      await conn`SELECT pg_advisory_lock(hashtext('docstokg.manifest'), hashtext(${this.o.instance}))`;
+      await lockManifestInstance(conn, this.o.instance);
       try {
         let total = 0;
         for (;;) {
@@ -61,7 +67,7 @@ export class FleetManifestWriter {
           if (rows.length < this.batch && pending.length === 0) return total;
         }
       } finally {
-        await conn`SELECT pg_advisory_unlock(hashtext('docstokg.manifest'), hashtext(${this.o.instance}))`;
+        await unlockManifestInstance(conn, this.o.instance);
       }
     } finally {
       conn.release();

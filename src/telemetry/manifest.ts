@@ -7,7 +7,8 @@
 // complete line; a process that died after appending but before advancing the mark left the file
 // ahead, so we continue after the larger of the two and never duplicate. A torn last line (death
 // mid-write) is cut off and its outcome appended again whole. The file is fsynced before the mark
-// commits, so the mark never runs ahead of durable lines.
+// commits, so the mark never runs ahead of durable lines. The outbox's statements are the store's
+// (store/outbox.ts, store/sqlite/outbox.ts).
 //
 // Line format, version 2 (one JSON object per line, keys always present, null when unknown; version 1
 // lacked the provenance keys):
@@ -26,15 +27,10 @@
 //   work           { doi, pmid, pmcid, arxiv, openalex, title, year } from the artifact
 //   meta           the artifact's `meta`, carried through untouched
 // Credentials never appear: URL user-info is dropped and secret-looking query values are redacted.
-import type { Database } from "bun:sqlite";
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { redactText, redactUrl } from "../core/redact.ts";
-import {
-  OUTCOME_WITH_ARTIFACT_COLUMNS,
-  type OutcomeWithArtifactRecordRow,
-  toOutcomeWithArtifact,
-} from "../store/jobs/rows.ts";
+import type { OutboxStore } from "../store/outbox.ts";
 import type { OutcomeDetail } from "../store/types.ts";
 
 export const MANIFEST_FILE = "manifest.jsonl";
@@ -168,41 +164,9 @@ export function repairTail(fd: number): TailState {
   }
 }
 
-/** Where the outbox reads outcomes and keeps its high-water mark (the store's tables). */
-export interface OutboxStore {
-  /** Runs fn holding the lock every appender takes (SQLite: BEGIN IMMEDIATE … COMMIT). */
-  exclusive<T>(fn: () => T): T;
-  highWater(): number;
-  setHighWater(seq: number): void;
-  /** The newest outcome's seq (0 when there is none). */
-  maxSeq(): number;
-  outcomesAfter(seq: number, limit: number): ManifestOutcome[];
-}
-
 /** The manifest file cannot belong to this database (it holds outcomes the database never had). */
 export class ManifestMismatchError extends Error {
   override name = "ManifestMismatchError";
-}
-
-/** The outbox over the queue database: `outcomes` (seq), `jobs` (artifact) and `outbox` (mark). */
-export function sqliteOutboxStore(db: Database, name = "manifest"): OutboxStore {
-  const readMark = db.query<{ high_water: number }, [string]>("SELECT high_water FROM outbox WHERE name = ?");
-  const writeMark = db.query<unknown, [number, string]>("UPDATE outbox SET high_water = ? WHERE name = ?");
-  const newest = db.query<{ s: number | null }, []>("SELECT max(seq) AS s FROM outcomes");
-  const after = db.query<OutcomeWithArtifactRecordRow, [number, number]>(
-    `SELECT ${OUTCOME_WITH_ARTIFACT_COLUMNS}
-       FROM outcomes o LEFT JOIN jobs j ON j.id = o.job_id
-      WHERE o.seq > ? ORDER BY o.seq LIMIT ?`,
-  );
-  return {
-    exclusive: (fn) => db.transaction(fn).immediate(),
-    highWater: () => readMark.get(name)?.high_water ?? 0,
-    setHighWater: (seq) => {
-      writeMark.run(seq, name);
-    },
-    maxSeq: () => newest.get()?.s ?? 0,
-    outcomesAfter: (seq, limit) => after.all(seq, limit).map(toOutcomeWithArtifact),
-  };
 }
 
 export interface ManifestWriterOptions {

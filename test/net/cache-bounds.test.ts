@@ -8,8 +8,9 @@ import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultConfig } from "../../src/config/schema.ts";
-import { createMetadataCache, PRUNE_INTERVAL_MS, ROW_OVERHEAD_BYTES } from "../../src/net/cache.ts";
+import { createMetadataCache, PRUNE_INTERVAL_MS } from "../../src/net/cache.ts";
 import { openDatabase } from "../../src/store/db.ts";
+import { ROW_OVERHEAD_BYTES } from "../../src/store/http-cache.ts";
 import { MIGRATIONS } from "../../src/store/migrations.ts";
 
 const dirs: string[] = [];

@@ -2,7 +2,8 @@
 // means "fetch again". Two caches sharing it: test/net/robots.test.ts.
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { createRobotsSchema, type StoredRobots, sqliteRobotsStore } from "../../src/net/robots-store.ts";
+import type { StoredRobots } from "../../src/net/robots-store.ts";
+import { createRobotsSchema, sqliteRobotsStore } from "../../src/store/sqlite/robots.ts";
 
 function db(): Database {
   const d = new Database(":memory:");

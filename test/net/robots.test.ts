@@ -10,7 +10,8 @@ import {
   parseRobots,
   type RobotsFetch,
 } from "../../src/net/robots.ts";
-import { createRobotsSchema, type RobotsStore, sqliteRobotsStore } from "../../src/net/robots-store.ts";
+import type { RobotsStore } from "../../src/net/robots-store.ts";
+import { createRobotsSchema, sqliteRobotsStore } from "../../src/store/sqlite/robots.ts";
 
 // RFC 9309 section 5.1.
 const RFC_5_1 = `User-Agent: *

@@ -15,9 +15,10 @@ import { defaultConfig } from "../../src/config/schema.ts";
 import { openDatabase } from "../../src/store/db.ts";
 import { type ImportOptions, type InvalidLine, importStream } from "../../src/store/import.ts";
 import { checkRejectsPath, RejectsFile, RejectsPathError } from "../../src/store/rejects-file.ts";
+import { sqliteOutboxStore } from "../../src/store/sqlite/outbox.ts";
 import { queuePolicy, SqliteJobQueue } from "../../src/store/sqlite-queue.ts";
 import { exportOutcomes } from "../../src/telemetry/export.ts";
-import { manifestLine, sqliteOutboxStore } from "../../src/telemetry/manifest.ts";
+import { manifestLine } from "../../src/telemetry/manifest.ts";
 import { fixtureText } from "../support/fixtures.ts";
 import { tempDir } from "../support/temp.ts";
 

@@ -6,14 +6,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SQL } from "bun";
-import { type CacheRows, createMetadataCache, sqliteCacheRows } from "../../src/net/cache.ts";
-import { type RobotsStore, sqliteRobotsStore } from "../../src/net/robots-store.ts";
+import { createMetadataCache } from "../../src/net/cache.ts";
+import type { RobotsStore } from "../../src/net/robots-store.ts";
 import { openStateDatabase } from "../../src/store/db.ts";
+import type { CacheRows } from "../../src/store/http-cache.ts";
 import { postgresCacheRows } from "../../src/store/postgres/http-cache.ts";
 import { migratePostgres } from "../../src/store/postgres/migrations.ts";
 import { postgresRobotsStore } from "../../src/store/postgres/robots.ts";
 import { postgresRecordStoredUrl, postgresStoredUrls } from "../../src/store/postgres/stored-urls.ts";
 import { postgresUsageStore } from "../../src/store/postgres/usage.ts";
+import { sqliteCacheRows } from "../../src/store/sqlite/http-cache.ts";
+import { sqliteRobotsStore } from "../../src/store/sqlite/robots.ts";
 import {
   prepareRecordStoredUrl,
   type RecordStoredUrl,

@@ -11,13 +11,13 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sqliteOutboxStore } from "../../src/store/sqlite/outbox.ts";
 import {
   ManifestMismatchError,
   type ManifestOutcome,
   ManifestWriter,
   manifestLine,
   scanTail,
-  sqliteOutboxStore,
 } from "../../src/telemetry/manifest.ts";
 import { commitOutcomes, openOutboxDb } from "../support/outbox-db.ts";
 

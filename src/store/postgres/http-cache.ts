@@ -3,7 +3,7 @@
 // is summed over the `bytes` column when a store looks (an index-only sum is cheap next to a
 // metadata request).
 import type { SQL } from "bun";
-import { type CacheRow, type CacheRows, ROW_OVERHEAD_BYTES } from "../../net/cache.ts";
+import { type CacheRow, type CacheRows, ROW_OVERHEAD_BYTES } from "../http-cache.ts";
 import { num } from "./jobs/rows.ts";
 
 const toRow = (r: Record<string, unknown>): CacheRow => ({

@@ -66,3 +66,12 @@ export async function unclaimedCount(sql: SQL): Promise<number> {
   const [r] = await sql<{ n: string }[]>`SELECT count(*) AS n FROM outcomes WHERE outbox_instance IS NULL`;
   return num(r?.n ?? 0);
 }
+
+/** Takes the advisory lock the appenders of one state directory's instance share (held on `conn`). */
+export async function lockManifestInstance(conn: SQL, instance: string): Promise<void> {
+  await conn`SELECT pg_advisory_lock(hashtext('docstokg.manifest'), hashtext(${instance}))`;
+}
+
+export async function unlockManifestInstance(conn: SQL, instance: string): Promise<void> {
+  await conn`SELECT pg_advisory_unlock(hashtext('docstokg.manifest'), hashtext(${instance}))`;
+}

@@ -1,7 +1,7 @@
-// Schema version 4: what the report needs beyond the queue and politeness tables. Attempts learn
-// their politeness role (the metadata rate-wait objective reads it), per-host waits and stored
-// digests get indexes to be walked in order, and breaker openings are counted by a trigger on
-// host_state, so the politeness code keeps writing its rows exactly as before.
+// Schema version 4 on SQLite: what the report needs beyond the queue and politeness tables.
+// Attempts learn their politeness role (the metadata rate-wait objective reads it), per-host waits
+// and stored digests get indexes to be walked in order, and breaker openings are counted by a
+// trigger on host_state, so the politeness code keeps writing its rows exactly as before.
 import type { Database } from "bun:sqlite";
 
 export const REPORT_SCHEMA_V4 = `
