@@ -167,10 +167,7 @@ export class PostgresHostStore implements HostStateStore {
     });
   }
 
-  /**
-   * A count-guarded insert is not atomic under READ COMMITTED: the host's advisory lock serializes
-   * the takers of one host, and the insert after it sees every slot committed before.
-   */
+  /** A slot when fewer than `limit` live ones exist; the host's lock orders the takers. */
   async takeSlot(
     host: string,
     token: string,
@@ -179,21 +176,16 @@ export class PostgresHostStore implements HostStateStore {
     ttlMs: number,
     limit: number,
   ): Promise<boolean> {
-    return await this.retrying(
-      async () => {
-        return await this.sql.begin(async (tx) => {
-          await tx`SELECT pg_advisory_xact_lock(hashtext('docstokg.host_slot'), hashtext(${host}))`;
-          const rows = await tx`
+    return await this.underHostLock(
+      host,
+      token,
+      (tx) => tx`
           INSERT INTO host_slot (host, token, owner, expires_at)
           SELECT ${host}, ${token}, ${owner}, n.now + ${ttlMs}::bigint
           FROM (SELECT docstokg_now_ms(${this.at}::bigint) AS now) n
           WHERE (SELECT count(*) FROM host_slot WHERE host = ${host} AND expires_at > n.now) < ${limit}
           ON CONFLICT (host, token) DO NOTHING
-          RETURNING token`;
-          return rows.length === 1;
-        });
-      },
-      this.slotHeld(host, token),
+          RETURNING token`,
     );
   }
 
@@ -223,20 +215,35 @@ export class PostgresHostStore implements HostStateStore {
     ttlMs: number,
     limit: number,
   ): Promise<boolean> {
-    return await this.retrying(
-      async () => {
-        return await this.sql.begin(async (tx) => {
-          await tx`SELECT pg_advisory_xact_lock(hashtext('docstokg.host_slot'), hashtext(${host}))`;
-          const rows = await tx`
+    return await this.underHostLock(
+      host,
+      token,
+      (tx) => tx`
           UPDATE host_slot w SET waiting = false, expires_at = n.now + ${ttlMs}::bigint
           FROM (SELECT docstokg_now_ms(${this.at}::bigint) AS now) n
           WHERE w.host = ${host} AND w.token = ${token} AND w.waiting
             AND (SELECT count(*) FROM host_slot s WHERE s.host = ${host} AND s.expires_at > n.now
                  AND (NOT s.waiting OR s.since < w.since OR (s.since = w.since AND s.token < w.token))) < ${limit}
-          RETURNING w.token`;
-          return rows.length === 1;
-        });
-      },
+          RETURNING w.token`,
+    );
+  }
+
+  /**
+   * One change of a host's slots under the host's advisory lock (a count-guarded write is not atomic
+   * under READ COMMITTED): true when `statement` returned its row. Retried across a dropped
+   * connection; a retry finds the slot already held by its token when the first try committed.
+   */
+  private async underHostLock(
+    host: string,
+    token: string,
+    statement: (tx: SQL) => Promise<unknown[]>,
+  ): Promise<boolean> {
+    return await this.retrying(
+      () =>
+        this.sql.begin(async (tx) => {
+          await tx`SELECT pg_advisory_xact_lock(hashtext('docstokg.host_slot'), hashtext(${host}))`;
+          return (await statement(tx)).length === 1;
+        }),
       this.slotHeld(host, token),
     );
   }
