@@ -4,9 +4,13 @@
 // (its own process, files in a temp directory), `--parallel` downloads at a time, who goes first
 // alternating per round. Then a child publishes two `--rss-gib` GiB files to S3 at once (multipart
 // from the temp file) and reports its peak RSS (VmHWM). s3rver writes what it receives to disk and
-// answers on the same 2 cores, so the ratio is a floor for a real store on another machine; the CPU
-// seconds of this process and of s3rver in each phase are printed to tell the two costs apart.
+// answers on the same machine. A real store runs on other machines, so by default s3rver gets the
+// last CPU to itself (taskset) and this process and the web server the others, in both phases: the
+// client has the same CPUs for the local and the S3 run, and the store's work does not take them
+// (`--store-cpu shared` leaves every process on every CPU: the ratio then also pays for s3rver). The
+// CPU seconds of this process and of s3rver in each phase are printed to tell the two costs apart.
 // Usage: bun bench/s3.ts [--files N] [--mib N] [--parallel N] [--rounds N] [--rss-gib N] [--no-rss]
+//   [--store-cpu N|shared]
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { tmpdir } from "node:os";
@@ -32,6 +36,7 @@ const { values: args, positionals } = parseArgs({
     "rss-gib": { type: "string", default: "1" },
     "no-rss": { type: "boolean", default: false },
     "rss-child": { type: "boolean", default: false },
+    "store-cpu": { type: "string" },
   },
 });
 
@@ -147,6 +152,25 @@ async function fetchSet(outDir: string, library: Library | undefined, round: num
 let local = 0;
 let s3 = 0;
 const s3rverPid = children[0]?.pid as number;
+
+/** Every thread of `pid` (and those it starts later) on `cpus` (a taskset list such as "0-2"). */
+function pin(pid: number, cpus: string): void {
+  const r = Bun.spawnSync(["taskset", "-a", "-p", "-c", cpus, String(pid)], { stdout: "ignore" });
+  if (r.exitCode !== 0) throw new Error(`taskset -c ${cpus} ${pid} failed: ${r.stderr}`);
+}
+const cpus = navigator.hardwareConcurrency;
+const storeCpu = args["store-cpu"] ?? (cpus >= 2 ? String(cpus - 1) : "shared");
+let placement = "every process on every CPU";
+if (storeCpu !== "shared") {
+  const n = Number(storeCpu);
+  if (!Number.isInteger(n) || n < 0 || n >= cpus || cpus < 2)
+    throw new Error(`--store-cpu: give a CPU number below ${cpus} (and at least 2 CPUs), or "shared"`);
+  const others = Array.from({ length: cpus }, (_, i) => i).filter((i) => i !== n);
+  pin(s3rverPid, String(n));
+  for (const pid of [process.pid, children[1]?.pid as number]) pin(pid, others.join(","));
+  placement = `s3rver alone on CPU ${n}, this process and the web server on CPU ${others.join(",")}`;
+}
+console.log(`placement: ${placement}`);
 /** CPU seconds of this process and of s3rver in each phase. */
 const cpu = { local: { self: 0, s3rver: 0 }, s3: { self: 0, s3rver: 0 } };
 const measured = async (phase: "local" | "s3", run: () => Promise<void>) => {

@@ -19,7 +19,7 @@ import {
   type HostTable,
 } from "./host-table.ts";
 import type { Slot } from "./keyed-limiter.ts";
-import { type PaceKey, Pacer, rateKeyOf } from "./pacing.ts";
+import { ARRIVAL_HEADROOM_MS, type PaceKey, Pacer, rateKeyOf } from "./pacing.ts";
 import { ResolverSlots } from "./resolver-slots.ts";
 import { SharedState } from "./shared-state.ts";
 import { type HostSnapshot, hostsSnapshot } from "./snapshot.ts";
@@ -61,6 +61,8 @@ export interface PolitenessOptions {
    * changes is seen within this; what this process changes, at once. 0 reads before every use.
    */
   sharedStateFreshMs?: number;
+  /** How much each request's spacing is widened beyond the host's interval (pacing.ts `aimedInterval`). */
+  arrivalHeadroomMs?: number;
 }
 
 /** Lateness past a reserved start (timer or scheduling delay) after which the slot is taken again. */
@@ -89,6 +91,7 @@ export class Politeness implements PolitenessGate {
   private readonly pacer: Pacer;
   private readonly renewTimer: ReturnType<typeof setInterval> | undefined;
   private readonly onStoreError: (e: unknown) => void;
+  private readonly headroomMs: number;
   /** The last snapshot read from a store that answers promises, and when it was asked for. */
   private lastSnapshot: { at: number; hosts: HostSnapshot[]; pending: boolean } = {
     at: Number.NEGATIVE_INFINITY,
@@ -102,6 +105,7 @@ export class Politeness implements PolitenessGate {
     else if (opts.db) this.store = new SqliteHostStore(opts.db);
     else throw new TypeError("Politeness: give the store, or a SQLite database");
     this.onStoreError = opts.onStoreError ?? (() => {});
+    this.headroomMs = opts.arrivalHeadroomMs ?? ARRIVAL_HEADROOM_MS;
     this.table =
       opts.hostTable ??
       createHostTable(config, {
@@ -227,7 +231,7 @@ export class Politeness implements PolitenessGate {
       let retaken = false;
       let k: PaceKey;
       for (;;) {
-        k = rateKeyOf(host, role, policy, row?.min_interval_ms ?? 0);
+        k = rateKeyOf(host, role, policy, row?.min_interval_ms ?? 0, this.headroomMs);
         const now = this.now();
         const reserving = this.store.reserveRate(
           host,
@@ -241,18 +245,25 @@ export class Politeness implements PolitenessGate {
         if (!d.allowed) return refuse("rate_limited", d.startAt);
         if (d.waitMs <= 0) break;
         // The row is read again after the wait (a cool-down may have begun). Where that read is a
-        // round trip (PostgreSQL) it is made while the slot approaches, so the request leaves at its
-        // reserved time instead of one round trip — 1–30 ms on a loaded machine — after it: another
-        // process's on-time request reserved behind it would follow it too closely.
-        const lead = isPromise(reserving) ? Math.min(READ_LEAD_MS, d.waitMs) : 0;
-        await this.sleep(d.startAt - lead - now, signal);
+        // round trip (PostgreSQL) it is made while the slot approaches and not waited for past the
+        // slot, so the request leaves at its reserved time instead of one round trip — 1–30 ms on a
+        // loaded machine — after it: another process's on-time request reserved behind it would
+        // follow it too closely. A read still out at the slot leaves the last reading in force.
+        const lead = isPromise(reserving) ? READ_LEAD_MS : 0;
+        await this.sleep(d.startAt - lead - this.now(), signal);
         const reading = this.shared.hostRow(host, this.now(), true);
-        if (lead > 0) {
-          if (isPromise(reading)) reading.catch(() => {});
+        if (isPromise(reading)) {
+          let read: HostRow | null | undefined;
+          reading.then(
+            (r) => {
+              read = r;
+            },
+            () => {},
+          );
           const left = d.startAt - this.now();
           if (left > 0) await this.sleep(left, signal);
-        }
-        row = isPromise(reading) ? await reading : reading;
+          if (read !== undefined) row = read;
+        } else row = reading;
         const woke = this.now();
         if (row && row.cooldown_until > woke) {
           const coolFrom = this.now();

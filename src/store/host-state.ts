@@ -67,7 +67,10 @@ export function sameHostRow(a: HostRow, b: HostRow): boolean {
   return true;
 }
 
-/** A rate reservation's answer, in the caller's clock (`startAt` = the caller's now + the wait). */
+/**
+ * A rate reservation's answer, in the caller's clock: `startAt` the instant the request may go,
+ * `waitMs` = `startAt` − the caller's now (PostgreSQL places the database's instant on this clock).
+ */
 export type RateDecision = GcraDecision;
 
 /**

@@ -20,6 +20,8 @@ function setup(input: ConfigInput = {}, o: { auto?: boolean } & Partial<Politene
     sleep: clock.sleep,
     setTimer: clock.setTimeout,
     renewEveryMs: 0,
+    // Exact intervals here; the headroom has its own test.
+    arrivalHeadroomMs: 0,
     ...o,
   });
   return { clock, db, p, config };
@@ -35,6 +37,7 @@ function sibling(a: ReturnType<typeof setup>, o: Partial<PolitenessOptions> = {}
     setTimer: a.clock.setTimeout,
     renewEveryMs: 0,
     owner: "B",
+    arrivalHeadroomMs: 0,
     ...o,
   });
 }
@@ -90,6 +93,31 @@ describe("rate", () => {
     });
   });
 
+  test("by default each request's spacing has a little headroom over the host's interval", async () => {
+    const { p, clock } = setup(
+      {
+        politeness: {
+          hosts: {
+            "fast.example": { rate: "20/s", burst: 1, max_concurrent: 10 },
+            "slow.example": { rate: "5/s", burst: 1, max_concurrent: 10 },
+          },
+        },
+      },
+      { arrivalHeadroomMs: undefined },
+    );
+    const gaps = async (host: string) => {
+      const starts: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        permit(await p.acquire({ host, role: "artifact", maxWaitMs: MIN })).release();
+        starts.push(clock.t);
+      }
+      return starts.slice(1).map((t, i) => t - (starts[i] as number));
+    };
+    // 50 ms + 2 ms (4 % of 50), 200 ms + 2 ms (the 2 ms cap)
+    expect(await gaps("fast.example")).toEqual([52, 52, 52]);
+    expect(await gaps("slow.example")).toEqual([202, 202, 202]);
+  });
+
   test("a request that wakes long after its slot takes a new one instead of crowding the next", async () => {
     const clock = new FakeClock(1_700_000_000_000, true);
     let stalls = 1;
@@ -102,6 +130,7 @@ describe("rate", () => {
       sleep,
       setTimer: clock.setTimeout,
       renewEveryMs: 0,
+      arrivalHeadroomMs: 0,
     });
     const req = { host: "arxiv.org", role: "artifact" as const, maxWaitMs: MIN };
     permit(await p.acquire(req)).release();
@@ -120,6 +149,7 @@ describe("rate", () => {
       sleep: (ms, s) => clock.sleep(ms + 100, s),
       setTimer: clock.setTimeout,
       renewEveryMs: 0,
+      arrivalHeadroomMs: 0,
     });
     const req = { host: "arxiv.org", role: "artifact" as const, maxWaitMs: MIN };
     permit(await p.acquire(req)).release();
@@ -142,6 +172,7 @@ describe("rate", () => {
       sleep,
       setTimer: clock.setTimeout,
       renewEveryMs: 0,
+      arrivalHeadroomMs: 0,
     });
     const t0 = clock.t;
     const starts: number[] = [];

@@ -2,7 +2,7 @@
 // on one database, the fake clock as the database clock).
 
 import { Database } from "bun:sqlite";
-import { afterAll, describe, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -47,6 +47,24 @@ if (pg) {
         await two.close();
       },
     };
+  });
+  test("a reservation that queued for the connection still starts at the database's instant", async () => {
+    const url = await pg.createDatabase("host_state_clock");
+    const sql = new SQL({ url, max: 1 });
+    try {
+      await migratePostgres(sql);
+      const store = new PostgresHostStore(sql);
+      const first = await store.reserveRate("h", "artifact", Date.now(), 300, 1, 10_000);
+      // The next reservation waits ~120 ms behind another statement on the one connection: its
+      // start must still be one interval after the first's, not 120 ms earlier.
+      const busy = sql`SELECT pg_sleep(0.12)`.then(() => {});
+      const second = await store.reserveRate("h", "artifact", Date.now(), 300, 1, 10_000);
+      await busy;
+      expect(second.startAt - first.startAt).toBeGreaterThan(290);
+      expect(second.startAt - first.startAt).toBeLessThan(310);
+    } finally {
+      await sql.close();
+    }
   });
 } else {
   describe.skip("HostStateStore contract: postgres (PostgreSQL not installed)", () => {

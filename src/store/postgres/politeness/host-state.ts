@@ -1,7 +1,8 @@
 // The politeness state on PostgreSQL (migration 2), one statement per operation. Instants several
 // servers compare — rate reservations, slot and waiter expiry, a waiter's place in line — come from
-// the database clock (docstokg_now_ms); callers pass durations and get waits back, which they add to
-// their own clock. Host rows keep the caller's times (only the process that reads them compares).
+// the database clock (docstokg_now_ms); callers pass durations and get waits back, placed on their
+// own clock by the estimated offset between the two (clock-offset.ts). Host rows keep the caller's
+// times (only the process that reads them compares).
 import type { SQL } from "bun";
 import { gcraNextAt } from "../../gcra.ts";
 import {
@@ -12,6 +13,7 @@ import {
   type RateDecision,
   sameHostRow,
 } from "../../host-state.ts";
+import { ClockOffset } from "../clock-offset.ts";
 import { type ConnectionHealth, connectionHealth } from "../health.ts";
 import { num } from "../jobs/rows.ts";
 
@@ -49,6 +51,8 @@ export interface PostgresHostStoreOptions {
  */
 export class PostgresHostStore implements HostStateStore {
   private readonly health: ConnectionHealth;
+  /** The database clock against this process's, from the reservations' readings of it. */
+  private readonly offset = new ClockOffset();
   constructor(
     private readonly sql: SQL,
     private readonly o: PostgresHostStoreOptions = {},
@@ -77,6 +81,11 @@ export class PostgresHostStore implements HostStateStore {
         return rows.length === 1;
       },
     };
+  }
+
+  /** This process's clock: the override when the database clock is replaced (tests), else the wall clock. */
+  private localNow(): number {
+    return this.o.clock ? this.o.clock() : Date.now();
   }
 
   /** The clock override for docstokg_now_ms: null in production. */
@@ -128,6 +137,7 @@ export class PostgresHostStore implements HostStateStore {
     return await this.retrying(async () => {
       const tolerance = (Math.max(1, burst) - 1) * intervalMs;
       const limit = Math.min(Math.max(0, maxWaitMs), Number.MAX_SAFE_INTEGER);
+      const sentAt = this.localNow();
       const [r] = await this.sql<{ now: string; reserved: number | null; seen: number | null }[]>`
         WITH clock AS (SELECT docstokg_now_ms(${this.at}::bigint)::float8 AS now),
         reserved AS (
@@ -139,14 +149,19 @@ export class PostgresHostStore implements HostStateStore {
         SELECT (SELECT now FROM clock) AS now, (SELECT tat FROM reserved) AS reserved,
                (SELECT tat FROM host_rate WHERE host = ${host} AND role = ${key}) AS seen`;
       const dbNow = num(r?.now);
+      this.offset.sample(dbNow, sentAt, this.localNow());
+      // The start is the database's instant placed on this clock, not the caller's now plus the wait:
+      // the statement's own trip (a connection queue, a busy server) must not move it earlier.
+      const at = (dbStart: number) => {
+        const startAt = Math.max(now, this.offset.toLocal(dbStart));
+        return { startAt, waitMs: startAt - now };
+      };
       if (r?.reserved != null) {
         const tat = num(r.reserved);
-        const wait = Math.max(0, tat - intervalMs - tolerance - dbNow);
-        return { allowed: true, startAt: now + wait, waitMs: wait, tat };
+        return { allowed: true, ...at(Math.max(dbNow, tat - intervalMs - tolerance)), tat };
       }
       const tat = num(r?.seen ?? 0);
-      const wait = gcraNextAt(tat, dbNow, intervalMs, burst) - dbNow;
-      return { allowed: false, startAt: now + wait, waitMs: wait, tat };
+      return { allowed: false, ...at(gcraNextAt(tat, dbNow, intervalMs, burst)), tat };
     });
   }
 
