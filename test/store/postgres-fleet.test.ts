@@ -136,6 +136,21 @@ describe.skipIf(pg === null)("PostgresJobQueue on a shared database", () => {
     await sql.close();
   });
 
+  test("a server that is down (refused connection) is retried, as Bun's client reports it", async () => {
+    // A loopback port nothing listens on: what a runner meets while the server restarts.
+    const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const port = listener.port;
+    listener.stop(true);
+    const down = new SQL({ url: `postgres://docstokg@127.0.0.1:${port}/none`, max: 1, connectionTimeout: 2 });
+    const error = await down`SELECT 1`.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    await down.close();
+    expect(error).not.toBeNull();
+    expect(isRetryable(error)).toBe(true);
+  });
+
   test("migrations are recorded, a second run applies nothing, a newer database is refused", async () => {
     const sql = new SQL({ url: await must(pg).createDatabase("migrate"), max: 2 });
     expect(await postgresSchemaVersion(sql)).toBe(0);

@@ -45,13 +45,34 @@ async function freePort(): Promise<number> {
 }
 
 /** Run a server binary, as the `postgres` user when we are root (initdb and postgres refuse root). */
-function runPg(args: string[], asUser: string | null): { status: number | null; output: string } {
+function pgCommand(args: string[], asUser: string | null): string[] {
   const [bin, ...rest] = args;
-  const command = asUser
+  return asUser
     ? ["runuser", "-u", asUser, "--", join(PG_BIN, bin as string), ...rest]
     : [join(PG_BIN, bin as string), ...rest];
+}
+
+function runPg(args: string[], asUser: string | null): { status: number | null; output: string } {
+  const command = pgCommand(args, asUser);
   const r = spawnSync(command[0] as string, command.slice(1), { encoding: "utf8", timeout: 60_000 });
   return { status: r.status, output: `${r.stdout ?? ""}${r.stderr ?? ""}` };
+}
+
+/**
+ * `runPg` without blocking the event loop: simulated hosts served by the same process keep
+ * answering (and timing arrivals) while the command runs.
+ */
+async function runPgAsync(
+  args: string[],
+  asUser: string | null,
+): Promise<{ status: number | null; output: string }> {
+  const p = Bun.spawn(pgCommand(args, asUser), { stdout: "pipe", stderr: "pipe", timeout: 60_000 });
+  const [status, out, err] = await Promise.all([
+    p.exited,
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+  ]);
+  return { status, output: `${out}${err}` };
 }
 
 interface Cluster {
@@ -172,7 +193,7 @@ export async function startTestPostgres(settings: Record<string, string> = {}): 
     },
     async restart() {
       if (!cluster) throw new Error("restart(): only a cluster this harness started can be restarted");
-      const r = runPg(
+      const r = await runPgAsync(
         [
           "pg_ctl",
           "-D",

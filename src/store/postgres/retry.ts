@@ -16,8 +16,10 @@ export const DEFAULT_RETRY: RetryPolicy = { retries: 8, baseDelayMs: 100, maxDel
 // SQLSTATE classes and codes after which the statement certainly or possibly did not apply, and a
 // new try on a healthy connection may succeed.
 const RETRY_SQLSTATE = /^(08|40001|40P01|57P0[123])/;
+// Bun's client answers a server that is down (restarting, failing over) with
+// ERR_POSTGRES_CONNECTION_REFUSED or ERR_POSTGRES_CONNECTION_FAILED ("Failed to connect").
 const RETRY_CODE =
-  /^(ERR_POSTGRES_CONNECTION_CLOSED|ERR_POSTGRES_CONNECTION_TIMEOUT|ERR_POSTGRES_IDLE_TIMEOUT|ERR_POSTGRES_LIFETIME_TIMEOUT|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ConnectionRefused|ConnectionClosed)$/;
+  /^(ERR_POSTGRES_CONNECTION_(CLOSED|TIMEOUT|REFUSED|FAILED)|ERR_POSTGRES_IDLE_TIMEOUT|ERR_POSTGRES_LIFETIME_TIMEOUT|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ConnectionRefused|ConnectionClosed)$/;
 
 /** Whether an error means "the connection or the server went away", or a retryable conflict. */
 export function isRetryable(error: unknown): boolean {
