@@ -79,4 +79,11 @@ export interface StateReads {
   outcomesAfter(seq: number): Maybe<{ n: number; b: number; s: number | null }>;
   maxOutcomeSeq(): Maybe<number>;
   outcomesPerMinute(from: number): Maybe<MinuteRow[]>;
+  /**
+   * `fn` over one consistent view of the state, for reads that page through it (`manifest export`):
+   * on PostgreSQL a read-only repeatable-read transaction, since outcome seqs are drawn before
+   * commit and a later page could otherwise pass over an earlier seq committed meanwhile; SQLite
+   * draws them in commit order (one writer), so pages never skip and `fn` gets these reads.
+   */
+  snapshot<T>(fn: (reads: StateReads) => Promise<T>): Promise<T>;
 }

@@ -112,14 +112,23 @@ async function writeChunk(out: Writable, chunk: string): Promise<void> {
   }
 }
 
-/** Streams matching outcomes in seq order; returns how many were written. */
+/** Streams matching outcomes in seq order, from one consistent view; returns how many were written. */
 export async function exportOutcomes(
   source: Database | StateReads,
   out: Writable,
   format: ExportFormat,
   filter: ExportFilter = {},
 ): Promise<number> {
-  const reads = source instanceof Database ? sqliteReads(source) : source;
+  const state = source instanceof Database ? sqliteReads(source) : source;
+  return await state.snapshot((reads) => exportFrom(reads, out, format, filter));
+}
+
+async function exportFrom(
+  reads: StateReads,
+  out: Writable,
+  format: ExportFormat,
+  filter: ExportFilter,
+): Promise<number> {
   // A stream error (EPIPE when the reader went away) arrives as an event after a write that looked
   // fine; remember it and stop at the next write instead of exporting into the void.
   let failed: unknown;

@@ -69,7 +69,7 @@ export function sqliteReads(db: Database): StateReads {
     "SELECT count(*) AS n, total(bytes) AS b, max(seq) AS s FROM outcomes WHERE seq > ?",
   );
   const probe = db.query("SELECT 1 FROM jobs LIMIT 1");
-  return {
+  const reads: StateReads = {
     ping: () => {
       probe.all();
       return true;
@@ -92,5 +92,7 @@ export function sqliteReads(db: Database): StateReads {
              FROM outcomes WHERE finished_at >= ? GROUP BY m ORDER BY m`,
         )
         .all(from),
+    snapshot: (fn) => fn(reads),
   };
+  return reads;
 }

@@ -154,5 +154,10 @@ export function postgresReads(sql: SQL): StateReads {
     outcomesAfter: (seq) => outcomesAfter(sql, seq),
     maxOutcomeSeq: () => maxOutcomeSeq(sql),
     outcomesPerMinute: (from) => outcomesPerMinute(sql, from),
+    snapshot: (fn) =>
+      sql.begin(async (tx) => {
+        await tx`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`;
+        return await fn(postgresReads(tx));
+      }),
   };
 }
