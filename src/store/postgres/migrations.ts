@@ -251,6 +251,34 @@ CREATE INDEX outcomes_unclaimed_idx ON outcomes (seq) WHERE outbox_instance IS N
 CREATE INDEX outcomes_unappended_idx ON outcomes (outbox_instance, seq) WHERE NOT outbox_appended;
 `,
   },
+  {
+    version: 3,
+    name: "breaker_openings",
+    // A new table filled by a trigger: runners that predate it write host_state as before.
+    olderProgramsOk: true,
+    sql: `
+-- Breaker openings per host for the report (SQLite: report-schema.ts), counted by a trigger on
+-- host_state so every writer is counted, whatever its version. A row written into 'open' from any
+-- other state (or as a new row) is one opening; an open row rewritten for another reason is not.
+-- Openings are rare: one row per host, updated only then.
+CREATE TABLE host_breaker_openings (
+  host           text   PRIMARY KEY,
+  openings       bigint NOT NULL DEFAULT 0,
+  last_opened_at bigint NOT NULL
+);
+CREATE FUNCTION docstokg_count_breaker_opening() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.breaker = 'open' AND (TG_OP = 'INSERT' OR OLD.breaker <> 'open') THEN
+    INSERT INTO host_breaker_openings AS o (host, openings, last_opened_at)
+    VALUES (NEW.host, 1, NEW.updated_at)
+    ON CONFLICT (host) DO UPDATE SET openings = o.openings + 1, last_opened_at = EXCLUDED.last_opened_at;
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER host_breaker_opened AFTER INSERT OR UPDATE OF breaker ON host_state
+  FOR EACH ROW EXECUTE FUNCTION docstokg_count_breaker_opening();
+`,
+  },
 ];
 
 export const LATEST_POSTGRES_VERSION = POSTGRES_MIGRATIONS.at(-1)?.version ?? 0;

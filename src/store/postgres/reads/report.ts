@@ -42,14 +42,18 @@ export async function postgresReportRows(sql: SQL): Promise<ReportRows> {
       hosts: await hostRequests(tx),
       hostWaits: await hostWaits(tx),
       breakers: await breakers(tx),
-      // PostgreSQL keeps no breaker-opening history (the SQLite table is per machine).
-      openings: [],
+      openings: await openings(tx),
       rateWaitByRole: await rateWaitByRole(tx),
       metadataHeldBack: await metadataHeldBack(tx),
       timeToFirstPdf: await timeToFirstPdf(tx),
       bytes: await bytesOf(tx),
     };
   });
+}
+
+async function openings(tx: Tx): Promise<ReportRows["openings"]> {
+  const rows = await tx<{ host: string; openings: string }[]>`SELECT host, openings FROM host_breaker_openings`;
+  return rows.map((r) => ({ host: r.host, openings: num(r.openings) }));
 }
 
 async function jobsByState(tx: Tx): Promise<ReportRows["jobsByState"]> {
