@@ -9,7 +9,7 @@ import { formatCount } from "../telemetry/format.ts";
 import { table } from "../telemetry/report-text.ts";
 import { createContext, globalArgs } from "./common.ts";
 import { usd } from "./openalex-format.ts";
-import { openExistingState, refusePostgres } from "./state-db.ts";
+import { withState } from "./state-db.ts";
 
 /** 90 → "1m 30s", 200000 → "2d 7h". */
 export function duration(seconds: number): string {
@@ -80,14 +80,10 @@ Examples:
   args: { ...globalArgs, json: { type: "boolean", description: "Print JSON" } },
   async run({ args }) {
     const ctx = await createContext(args);
-    refusePostgres(ctx.config, "plan", "run it on a SQLite copy of the queue");
-    const db = openExistingState(ctx.config.state_dir);
-    try {
+    await withState(ctx.config, { readOnly: true }, async (state) => {
       const now = Date.now();
-      const f = forecastQueue(db, ctx.config, resolverSettings(ctx.config), now);
+      const f = await forecastQueue(state, ctx.config, resolverSettings(ctx.config), now);
       process.stdout.write(args.json ? `${JSON.stringify(f)}\n` : forecastText(f, now));
-    } finally {
-      db.close();
-    }
+    });
   },
 });

@@ -1,8 +1,7 @@
 // `docstokg plan`, the reading part: which sources the queued jobs may still ask (every enabled API
 // resolver whose request the job's identifiers allow and whose answer is not already in its saved
 // progress; the archive up to `wayback.max_lookups` per job), and each source's limits from the
-// configuration, the host table and today's usage in the state database.
-import type { Database } from "bun:sqlite";
+// configuration, the host table and today's usage in the state (SQLite or PostgreSQL).
 import type { Config, ResolverName } from "../config/schema.ts";
 import { hostKey } from "../core/url.ts";
 import { estimatePull, pullQuery } from "../openalex/query.ts";
@@ -11,9 +10,9 @@ import { quotaPolicy, utcDay } from "../quota/rules.ts";
 import { RESOLVERS } from "../resolve/registry.ts";
 import { isSkip, type ResolverSettings } from "../resolve/resolver.ts";
 import type { ResolvableWork } from "../resolve/types.ts";
-import { listPulls } from "../store/pulls.ts";
-import { queuedWork } from "../store/sqlite/queued-work.ts";
-import { readUsage } from "../store/usage.ts";
+import type { PullStore } from "../store/pulls.ts";
+import type { StateReads } from "../store/reads.ts";
+import type { UsageStore } from "../store/usage.ts";
 import { forecastRun, type RunForecast, type SourceLimits } from "./forecast.ts";
 
 interface SavedProgress {
@@ -58,20 +57,35 @@ function parse(text: string | null): unknown {
   }
 }
 
-export function forecastQueue(
-  db: Database,
+/** Queued jobs read per page: a large queue is never held in memory. */
+const PAGE = 5000;
+
+/** What the forecast reads of the state (SQLite or PostgreSQL). */
+export interface ForecastState {
+  reads: Pick<StateReads, "queuedWorkPage">;
+  usage: Pick<UsageStore, "read">;
+  pulls: Pick<PullStore, "list">;
+}
+
+export async function forecastQueue(
+  state: ForecastState,
   config: Pick<Config, "resolvers" | "politeness">,
   settings: ResolverSettings,
   now: number,
-): RunForecast {
+): Promise<RunForecast> {
   const names = [...new Set(enabledTiers(config))];
   const demand: Record<string, number> = {};
   let jobs = 0;
-  for (const row of queuedWork(db)) {
-    const work = parse(row.artifact) as ResolvableWork | null;
-    if (!work) continue;
-    jobs++;
-    jobDemand(work, parse(row.progress) as SavedProgress | null, names, config, settings, demand);
+  for (let after = 0; ; ) {
+    const rows = await state.reads.queuedWorkPage(after, PAGE);
+    for (const row of rows) {
+      const work = parse(row.artifact) as ResolvableWork | null;
+      if (!work) continue;
+      jobs++;
+      jobDemand(work, parse(row.progress) as SavedProgress | null, names, config, settings, demand);
+    }
+    if (rows.length < PAGE) break;
+    after = rows[rows.length - 1]?.id ?? after;
   }
   const table = createHostTable(config, { contactEmail: settings.email, ncbiApiKey: settings.ncbiApiKey });
   const day = utcDay(now);
@@ -85,7 +99,7 @@ export function forecastQueue(
     if (!base) continue;
     const host = hostKey(base);
     const policy = table.policyFor(host);
-    const usage = readUsage(db, source, day);
+    const usage = await state.usage.read(source, day);
     limits[source] = {
       source,
       host,
@@ -103,7 +117,7 @@ export function forecastQueue(
     };
   }
   let pullsUsd = 0;
-  for (const p of listPulls(db)) {
+  for (const p of await state.pulls.list()) {
     if (p.state === "done" || p.count === null) continue;
     pullsUsd += estimatePull(
       p.count,

@@ -52,6 +52,13 @@ export interface LinkRow extends DigestRow {
   path: string;
 }
 
+/** A job `docstokg plan` forecasts: still queued or leased. */
+export interface QueuedWorkRow {
+  id: number;
+  artifact: string;
+  progress: string | null;
+}
+
 /** One minute of outcomes for the throughput chart. */
 export interface MinuteRow {
   m: number;
@@ -79,6 +86,8 @@ export interface StateReads {
   outcomesAfter(seq: number): Maybe<{ n: number; b: number; s: number | null }>;
   maxOutcomeSeq(): Maybe<number>;
   outcomesPerMinute(from: number): Maybe<MinuteRow[]>;
+  /** Queued and leased jobs with id > `after`, by id: their artifact and saved progress (raw JSON). */
+  queuedWorkPage(after: number, limit: number): Maybe<QueuedWorkRow[]>;
   /**
    * `fn` over one consistent view of the state, for reads that page through it (`manifest export`):
    * on PostgreSQL a read-only repeatable-read transaction, since outcome seqs are drawn before

@@ -42,10 +42,7 @@ describe.skipIf(!pg)("the queue, report, manifest and serve commands on PostgreS
     expect(empty.code).toBe(1);
     expect(empty.stderr).toContain("no docstokg tables in");
     expect(empty.stderr).not.toContain("queue.db");
-    // A command that reads only SQLite says so rather than reading the wrong state.
-    const plan = await cli("plan");
-    expect(plan.code).toBe(2);
-    expect(plan.stderr).toContain("plan reads the SQLite state in state_dir");
+    expect((await cli("plan")).stderr).toContain("no docstokg tables in");
 
     // import
     const works = join(dir, "works.jsonl");
@@ -57,6 +54,14 @@ describe.skipIf(!pg)("the queue, report, manifest and serve commands on PostgreS
     expect(imported.stderr).toContain("line 7");
     expect(imported.code).toBe(0);
     expect(JSON.parse(imported.stdout)).toMatchObject({ added: WORKS, invalid: 1 });
+
+    // plan forecasts the shared queue
+    const plan = await cli("plan", "--json");
+    expect(plan.code).toBe(0);
+    const forecast = JSON.parse(plan.stdout);
+    expect(forecast.jobs).toBe(WORKS);
+    // Every DOI may ask Crossref once (the default tiers; Unpaywall needs a contact address).
+    expect(forecast.sources.find((x: { source: string }) => x.source === "crossref")?.requests).toBe(WORKS);
 
     // stats, list, show
     const stats = JSON.parse((await cli("queue", "stats", "--json")).stdout);

@@ -12,8 +12,9 @@ import { DAY_MS, planSource, type SourceLimits } from "../../src/forecast/foreca
 import { resolverSettings } from "../../src/resolve/resolver.ts";
 import { openDatabase } from "../../src/store/db.ts";
 import { enqueueJobs } from "../../src/store/jobs/enqueue.ts";
-import { commitPage, startPull } from "../../src/store/pulls.ts";
-import { recordUsage } from "../../src/store/usage.ts";
+import { commitPage, sqlitePullStore, startPull } from "../../src/store/pulls.ts";
+import { sqliteReads } from "../../src/store/sqlite/reads.ts";
+import { recordUsage, sqliteUsageStore } from "../../src/store/usage.ts";
 import { tempDir } from "../support/temp.ts";
 
 const NOON = Date.UTC(2026, 2, 2, 12, 0, 0);
@@ -68,7 +69,7 @@ describe("one source", () => {
 });
 
 describe("over the queue", () => {
-  test("each job counts the sources its identifiers allow and its saved progress has not settled", () => {
+  test("each job counts the sources its identifiers allow and its saved progress has not settled", async () => {
     const dir = tempDir("forecast");
     const db = openDatabase(join(dir, "queue.db"));
     try {
@@ -120,7 +121,8 @@ describe("over the queue", () => {
         now: NOON,
       });
 
-      const f = forecastQueue(db, config, resolverSettings(config), NOON);
+      const state = { reads: sqliteReads(db), usage: sqliteUsageStore(db), pulls: sqlitePullStore(db) };
+      const f = await forecastQueue(state, config, resolverSettings(config), NOON);
       expect(f.jobs).toBe(4);
       const by = Object.fromEntries(f.sources.map((s) => [s.source, s]));
       // b (settled), c and d have DOIs; unpaywall: c, d. crossref and openalex: b, c, d.

@@ -8,7 +8,7 @@ import {
   toOutcomeWithArtifact,
 } from "../jobs/rows.ts";
 import { jobsByKeys } from "../jobs/search.ts";
-import type { DigestRow, LinkRow, MinuteRow, StateReads } from "../reads.ts";
+import type { DigestRow, LinkRow, MinuteRow, QueuedWorkRow, StateReads } from "../reads.ts";
 import { sqliteReportRows, sqliteYieldRows } from "./report.ts";
 
 /** Content-addressed copies, one per distinct digest among done outcomes: pages of outcomes_sha256_idx. */
@@ -69,6 +69,9 @@ export function sqliteReads(db: Database): StateReads {
     "SELECT count(*) AS n, total(bytes) AS b, max(seq) AS s FROM outcomes WHERE seq > ?",
   );
   const probe = db.query("SELECT 1 FROM jobs LIMIT 1");
+  const queuedWork = db.query<QueuedWorkRow, [number, number]>(
+    "SELECT id, artifact, progress FROM jobs WHERE state IN ('queued', 'in_progress') AND id > ? ORDER BY id LIMIT ?",
+  );
   const reads: StateReads = {
     ping: () => {
       probe.all();
@@ -92,6 +95,7 @@ export function sqliteReads(db: Database): StateReads {
              FROM outcomes WHERE finished_at >= ? GROUP BY m ORDER BY m`,
         )
         .all(from),
+    queuedWorkPage: (a, limit) => queuedWork.all(a, limit),
     snapshot: (fn) => fn(reads),
   };
   return reads;

@@ -4,7 +4,7 @@
 import type { SQL } from "bun";
 import type { ReasonGroup } from "../../jobs/failures.ts";
 import type { OutcomeWithArtifact } from "../../jobs/rows.ts";
-import type { DigestRow, LinkRow, MinuteRow, StateReads } from "../../reads.ts";
+import type { DigestRow, LinkRow, MinuteRow, QueuedWorkRow, StateReads } from "../../reads.ts";
 import type { JobRow } from "../../types.ts";
 import { num, numOrNull, PG_JOB_COLUMNS, pgJobRow } from "../jobs/rows.ts";
 import { OUTCOME_COLUMNS, pgOutcomeWithArtifact } from "../outbox.ts";
@@ -137,6 +137,13 @@ export async function outcomesPerMinute(sql: SQL, from: number): Promise<MinuteR
   return rows.map((r) => ({ m: num(r.m), n: num(r.n), b: num(r.b), s: num(r.s) }));
 }
 
+async function queuedWorkPage(sql: SQL, after: number, limit: number): Promise<QueuedWorkRow[]> {
+  const rows = await sql<{ id: string; artifact: string; progress: string | null }[]>`
+    SELECT id, artifact, progress FROM jobs
+    WHERE state IN ('queued', 'in_progress') AND id > ${after}::bigint ORDER BY id LIMIT ${limit}::int`;
+  return rows.map((r) => ({ id: num(r.id), artifact: r.artifact, progress: r.progress }));
+}
+
 export function postgresReads(sql: SQL): StateReads {
   return {
     ping: async () => {
@@ -154,6 +161,7 @@ export function postgresReads(sql: SQL): StateReads {
     outcomesAfter: (seq) => outcomesAfter(sql, seq),
     maxOutcomeSeq: () => maxOutcomeSeq(sql),
     outcomesPerMinute: (from) => outcomesPerMinute(sql, from),
+    queuedWorkPage: (after, limit) => queuedWorkPage(sql, after, limit),
     snapshot: (fn) =>
       sql.begin(async (tx) => {
         await tx`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`;

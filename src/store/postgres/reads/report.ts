@@ -52,7 +52,9 @@ export async function postgresReportRows(sql: SQL): Promise<ReportRows> {
 }
 
 async function openings(tx: Tx): Promise<ReportRows["openings"]> {
-  const rows = await tx<{ host: string; openings: string }[]>`SELECT host, openings FROM host_breaker_openings`;
+  const rows = await tx<
+    { host: string; openings: string }[]
+  >`SELECT host, openings FROM host_breaker_openings`;
   return rows.map((r) => ({ host: r.host, openings: num(r.openings) }));
 }
 
