@@ -244,14 +244,15 @@ export class Politeness implements PolitenessGate {
         const d = isPromise(reserving) ? await reserving : reserving;
         if (!d.allowed) return refuse("rate_limited", d.startAt);
         if (d.waitMs <= 0) break;
-        // The row is read again after the wait (a cool-down may have begun). Where that read is a
-        // round trip (PostgreSQL) it is made while the slot approaches and not waited for past the
-        // slot, so the request leaves at its reserved time instead of one round trip — 1–30 ms on a
-        // loaded machine — after it: another process's on-time request reserved behind it would
-        // follow it too closely. A read still out at the slot leaves the last reading in force.
+        // The row is read again after the wait (a cool-down may have begun) unless this process read
+        // it within `sharedStateFreshMs`. Where that read is a round trip (PostgreSQL) it is made
+        // while the slot approaches and not waited for past the slot, so the request leaves at its
+        // reserved time instead of one round trip — 1–30 ms on a loaded machine — after it: another
+        // process's on-time request reserved behind it would follow it too closely. A read still out
+        // at the slot leaves the last reading in force.
         const lead = isPromise(reserving) ? READ_LEAD_MS : 0;
         await this.sleep(d.startAt - lead - this.now(), signal);
-        const reading = this.shared.hostRow(host, this.now(), true);
+        const reading = this.shared.hostRow(host, this.now());
         if (isPromise(reading)) {
           let read: HostRow | null | undefined;
           reading.then(
