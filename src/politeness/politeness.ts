@@ -253,18 +253,18 @@ export class Politeness implements PolitenessGate {
         const lead = isPromise(reserving) ? READ_LEAD_MS : 0;
         await this.sleep(d.startAt - lead - this.now(), signal);
         const reading = this.shared.hostRow(host, this.now());
-        if (isPromise(reading)) {
-          let read: HostRow | null | undefined;
+        let read: HostRow | null | undefined;
+        if (isPromise(reading))
           reading.then(
             (r) => {
               read = r;
             },
             () => {},
           );
-          const left = d.startAt - this.now();
-          if (left > 0) await this.sleep(left, signal);
-          if (read !== undefined) row = read;
-        } else row = reading;
+        else read = reading;
+        const left = d.startAt - this.now();
+        if (left > 0) await this.sleep(left, signal);
+        if (read !== undefined) row = read;
         const woke = this.now();
         if (row && row.cooldown_until > woke) {
           const coolFrom = this.now();

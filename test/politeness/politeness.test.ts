@@ -3,6 +3,8 @@ import * as v from "valibot";
 import { type ConfigInput, ConfigSchema } from "../../src/config/schema.ts";
 import type { Permit, Refusal } from "../../src/net/politeness-port.ts";
 import { Politeness, type PolitenessOptions } from "../../src/politeness/politeness.ts";
+import type { HostStateStore } from "../../src/store/host-state.ts";
+import { SqliteHostStore } from "../../src/store/sqlite/host-state.ts";
 import { openPolitenessDb } from "./db.ts";
 import { FakeClock, settle } from "./fake-clock.ts";
 import { windowShortfallMs } from "./windows.ts";
@@ -116,6 +118,39 @@ describe("rate", () => {
     // 50 ms + 2 ms (4 % of 50), 200 ms + 2 ms (the 2 ms cap)
     expect(await gaps("fast.example")).toEqual([52, 52, 52]);
     expect(await gaps("slow.example")).toEqual([202, 202, 202]);
+  });
+
+  test("on a store that answers promises, a request never leaves before its reserved start", async () => {
+    // PostgreSQL's store answers promises: the gate reads the host's row ahead of the slot, and a
+    // reading still fresh (no round trip) must not let the request go at the read's time.
+    const clock = new FakeClock(1_700_000_000_000, true);
+    const sqlite = new SqliteHostStore(openPolitenessDb());
+    const store = new Proxy(sqlite, {
+      get(target, key) {
+        const value = Reflect.get(target, key);
+        return typeof value === "function"
+          ? (...args: unknown[]) => Promise.resolve(value.apply(target, args))
+          : value;
+      },
+    }) as HostStateStore;
+    const p = new Politeness({
+      store,
+      config: v.parse(ConfigSchema, {
+        politeness: { hosts: { "fast.example": { rate: "20/s", burst: 1, max_concurrent: 10 } } },
+      }),
+      now: clock.now,
+      sleep: clock.sleep,
+      setTimer: clock.setTimeout,
+      renewEveryMs: 0,
+      arrivalHeadroomMs: 0,
+    });
+    const t0 = clock.t;
+    const starts: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      permit(await p.acquire({ host: "fast.example", role: "artifact", maxWaitMs: MIN })).release();
+      starts.push(clock.t - t0);
+    }
+    expect(starts).toEqual([0, 50, 100, 150]);
   });
 
   test("a request that wakes long after its slot takes a new one instead of crowding the next", async () => {
